@@ -1,0 +1,167 @@
+// The vault service: password-protected backup keys with a hard guess limit (brief §2, docs/protocol.md).
+// Pure logic over the VaultStore, Sealer and Clock ports; OPAQUE runs through @serenity-kit/opaque.
+// Every login start is counted by one conditional write before its answer exists outside this process.
+
+import { timingSafeEqual } from 'node:crypto';
+import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
+import { defaultRandomBytes, type RandomBytes } from '../../protocol/aead.js';
+import { LOGIN_TTL_MS } from '../../protocol/constants.js';
+import { BkvError } from '../../protocol/errors.js';
+import { sealLoginBox } from '../../protocol/login-box.js';
+import { LOGIN_ID_BYTES, type VaultStatus } from '../../protocol/schemas.js';
+import type { Clock, SealContext, Sealer, VaultItem, VaultStore } from '../ports.js';
+import { opaqueServer } from './opaque.js';
+
+export interface VaultServiceDeps {
+  store: VaultStore;
+  sealer: Sealer;
+  clock: Clock;
+  /** Resolves the deployment's OPAQUE server setup (cached per cold start). */
+  serverSetup: () => Promise<string>;
+  /** Deployment setting, 1–255. */
+  maxAttempts: number;
+  random?: RandomBytes;
+}
+
+export interface LoginStarted {
+  loginId: string;
+  loginResponse: string;
+  attemptsRemaining: number;
+}
+
+const ctx = (purpose: SealContext['purpose'], account: string): SealContext => ({ purpose, account });
+
+function lockedError(): BkvError {
+  return new BkvError('locked', 'vault is locked: no attempts left', { details: { attemptsRemaining: 0 } });
+}
+
+function sameId(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class VaultService {
+  private readonly random: RandomBytes;
+
+  constructor(private readonly deps: VaultServiceDeps) {
+    this.random = deps.random ?? defaultRandomBytes;
+  }
+
+  /** The live item, or the right error: 404 when there is none, 423 when destroyed. */
+  private async live(account: string): Promise<VaultItem & { record: Uint8Array; sealedKey: Uint8Array }> {
+    const item = await this.deps.store.get(account);
+    if (!item) throw new BkvError('not-found', 'no vault for this account');
+    if (item.destroyed || !item.record || !item.sealedKey) throw lockedError();
+    return item as VaultItem & { record: Uint8Array; sealedKey: Uint8Array };
+  }
+
+  /** The count is spent: destroy now unless a login is still in flight; either way the answer is 423. */
+  private async spent(item: VaultItem, now: number): Promise<never> {
+    await this.deps.store.destroyIfSpent(item.account, item.generation, now);
+    throw lockedError();
+  }
+
+  async registrationStart(account: string, registrationRequest: string): Promise<{ registrationResponse: string }> {
+    const serverSetup = await this.deps.serverSetup();
+    try {
+      return opaqueServer.createRegistrationResponse({ serverSetup, userIdentifier: account, registrationRequest });
+    } catch (e) {
+      throw new BkvError('bad-request', 'registration request is not a valid opaque message', { cause: e });
+    }
+  }
+
+  async registrationFinish(account: string, registrationRecord: string, sealedKey: Uint8Array): Promise<{ generation: number; maxAttempts: number }> {
+    const record = decodeBase64url(registrationRecord);
+    if (!record) throw new BkvError('bad-request', 'registration record is not base64url');
+    const [sealedRecord, wrappedKey] = await Promise.all([
+      this.deps.sealer.seal(record, ctx('opaque-record', account)),
+      this.deps.sealer.seal(sealedKey, ctx('sealed-key', account)),
+    ]);
+    const generation = await this.deps.store.register(account, {
+      record: sealedRecord, sealedKey: wrappedKey, maxAttempts: this.deps.maxAttempts, now: this.deps.clock.now(),
+    });
+    return { generation, maxAttempts: this.deps.maxAttempts };
+  }
+
+  async loginStart(account: string, startLoginRequest: string): Promise<LoginStarted> {
+    const now = this.deps.clock.now();
+    const item = await this.live(account);
+    if (item.attempts >= item.maxAttempts) await this.spent(item, now);
+
+    const [serverSetup, recordBytes] = await Promise.all([
+      this.deps.serverSetup(),
+      this.deps.sealer.unseal(item.record, ctx('opaque-record', account)),
+    ]);
+    let started: { serverLoginState: string; loginResponse: string };
+    try {
+      started = opaqueServer.startLogin({
+        serverSetup, userIdentifier: account, registrationRecord: encodeBase64url(recordBytes), startLoginRequest,
+      });
+    } catch (e) {
+      throw new BkvError('bad-request', 'login request is not a valid opaque message', { cause: e });
+    }
+    const loginId = encodeBase64url(this.random(LOGIN_ID_BYTES));
+    const state = await this.deps.sealer.seal(Buffer.from(started.serverLoginState, 'utf8'), ctx('login-state', account));
+
+    // The attempt is counted here, atomically; only afterwards does the login response leave this function.
+    const attempts = await this.deps.store.startLogin(account, item.generation, { loginId, state, expiresAt: now + LOGIN_TTL_MS }, now);
+    if (attempts === undefined) {
+      const after = await this.live(account);
+      if (after.generation !== item.generation) throw new BkvError('conflict', 'vault was re-registered, retry');
+      return this.spent(after, now);
+    }
+    return { loginId, loginResponse: started.loginResponse, attemptsRemaining: item.maxAttempts - attempts };
+  }
+
+  async loginFinish(account: string, loginId: string, finishLoginRequest: string): Promise<{ sealedKeyBox: Uint8Array }> {
+    const now = this.deps.clock.now();
+    const item = await this.live(account);
+    const pending = item.pending;
+    if (!pending || !sameId(pending.loginId, loginId) || pending.expiresAt <= now) {
+      if (item.attempts >= item.maxAttempts) await this.spent(item, now);
+      throw new BkvError('login-expired', 'login is unknown, used or expired; start again');
+    }
+
+    const serverLoginState = Buffer.from(await this.deps.sealer.unseal(pending.state, ctx('login-state', account))).toString('utf8');
+    let sessionKey: string | undefined;
+    try {
+      sessionKey = opaqueServer.finishLogin({ finishLoginRequest, serverLoginState }).sessionKey;
+    } catch {
+      sessionKey = undefined; // KE3 did not verify: a failed attempt
+    }
+
+    const outcome = sessionKey === undefined ? 'failure' : 'success';
+    const destroy = outcome === 'failure' && item.attempts >= item.maxAttempts;
+    const consumed = await this.deps.store.finishLogin(account, {
+      generation: item.generation, loginId, attempts: item.attempts, now, outcome, destroy,
+    });
+    if (!consumed) throw new BkvError('login-expired', 'login is unknown, used or expired; start again');
+
+    if (sessionKey === undefined) {
+      if (destroy) throw new BkvError('locked', 'wrong password; no attempts left, the key was destroyed', { details: { attemptsRemaining: 0 } });
+      throw new BkvError('wrong-password', 'wrong password', { details: { attemptsRemaining: item.maxAttempts - item.attempts } });
+    }
+    const sealedKey = await this.deps.sealer.unseal(item.sealedKey, ctx('sealed-key', account));
+    return { sealedKeyBox: sealLoginBox(sessionKey, loginId, sealedKey, this.random) };
+  }
+
+  async status(account: string): Promise<VaultStatus> {
+    const item = await this.deps.store.get(account);
+    if (!item) return { registered: false, generation: 0, attemptsRemaining: 0, maxAttempts: this.deps.maxAttempts, locked: false };
+    const now = this.deps.clock.now();
+    const inFlight = item.pending !== undefined && item.pending.expiresAt > now;
+    const locked = item.destroyed || (item.attempts >= item.maxAttempts && !inFlight);
+    return {
+      registered: true,
+      generation: item.generation,
+      attemptsRemaining: item.destroyed ? 0 : Math.max(0, item.maxAttempts - item.attempts),
+      maxAttempts: item.maxAttempts,
+      locked,
+    };
+  }
+
+  async delete(account: string): Promise<void> {
+    await this.deps.store.delete(account);
+  }
+}

@@ -1,0 +1,39 @@
+// `npm start`: the local vault on 127.0.0.1:${BKV_PORT:-8787}, data under ${BKV_DATA_DIR:-.bkv}.
+// BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
+
+import { startLocal } from './server.js';
+
+// Node 20 is supported here (Lambda runs nodejs22.x); the SDK's notice about future versions is noise for users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const dataDir = process.env.BKV_DATA_DIR || '.bkv';
+const port = Number(process.env.BKV_PORT || 8787);
+
+try {
+  const runtime = await startLocal({
+    dataDir,
+    port,
+    maxAttempts: process.env.BKV_MAX_ATTEMPTS,
+    ...(process.env.BKV_LOG === '1'
+      ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }
+      : {}),
+  });
+  process.stdout.write(`bkv local vault listening on ${runtime.url} (data in ${dataDir})\n`);
+  process.stdout.write(`get a token: curl -s -X POST ${runtime.url}/local/v1/token -H 'content-type: application/json' -d '{"accountId":"me"}'\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('stopping\n');
+    runtime.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (e) {
+  const code = (e as NodeJS.ErrnoException).code;
+  const message = code === 'EADDRINUSE' ? `port ${port} is in use (set BKV_PORT)`
+    : /lock/i.test(String((e as Error).message)) ? `data dir ${dataDir} is in use by another bkv process`
+    : (e as Error).message;
+  process.stderr.write(`bkv: cannot start: ${message}\n`);
+  process.exit(1);
+}
