@@ -1,0 +1,87 @@
+// Minimal JSON-over-HTTPS client for the bkv API: bearer token, JSON bodies, and problem+json answers turned
+// back into BkvError with the server's stable code and safe details (e.g. attemptsRemaining).
+
+import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX, type ErrorCode } from '../protocol/errors.js';
+import { Problem } from '../protocol/schemas.js';
+import type { z } from 'zod';
+
+export type TokenSource = string | (() => Promise<string>);
+
+export interface ApiOptions {
+  /** Base URL, e.g. http://127.0.0.1:8787 or https://abc.execute-api.us-east-1.amazonaws.com */
+  server: string;
+  token: TokenSource;
+  fetch?: typeof fetch;
+}
+
+function problemCode(type: string): ErrorCode | undefined {
+  if (!type.startsWith(PROBLEM_TYPE_PREFIX)) return undefined;
+  const code = type.slice(PROBLEM_TYPE_PREFIX.length);
+  return code in ERROR_CODES ? (code as ErrorCode) : undefined;
+}
+
+export class ApiClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ApiOptions) {
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async token(): Promise<string> {
+    return typeof this.options.token === 'string' ? this.options.token : this.options.token();
+  }
+
+  async request<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>>;
+  async request(method: string, path: string, body?: unknown): Promise<undefined>;
+  async request(method: string, path: string, body?: unknown, schema?: z.ZodType): Promise<unknown> {
+    const headers: Record<string, string> = { authorization: `Bearer ${await this.token()}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(new URL(path, this.options.server), {
+        method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (e) {
+      throw new BkvError('unavailable', `cannot reach ${new URL(this.options.server).host}`, { cause: e });
+    }
+    const text = await res.text();
+    if (!res.ok) throw toError(res.status, text);
+    if (!schema) return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new BkvError('internal', 'server answered with invalid json');
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new BkvError('internal', 'server answer does not match the protocol');
+    return parsed.data;
+  }
+}
+
+function toError(status: number, text: string): BkvError {
+  let problem: z.infer<typeof Problem> | undefined;
+  try {
+    const parsed = Problem.safeParse(JSON.parse(text));
+    if (parsed.success) problem = parsed.data;
+  } catch {
+    problem = undefined;
+  }
+  const code = (problem && problemCode(problem.type))
+    ?? (status === 401 ? 'invalid-token' : status === 404 ? 'not-found' : status >= 500 ? 'unavailable' : 'bad-request');
+  const details: Record<string, unknown> = {};
+  if (problem?.attemptsRemaining !== undefined) details.attemptsRemaining = problem.attemptsRemaining;
+  return new BkvError(code, problem?.detail ?? `server answered ${status}`, { details });
+}
+
+/** The `sub` claim of a JWT, read without verifying it (the server verifies; the client only needs its id). */
+export function tokenSubject(token: string): string {
+  const payload = token.split('.')[1];
+  try {
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    if (typeof claims.sub === 'string' && claims.sub !== '') return claims.sub;
+  } catch {
+    // fall through
+  }
+  throw new BkvError('bad-request', 'token has no subject; pass accountId');
+}
