@@ -1,0 +1,20 @@
+// Raw OPAQUE client steps for tests that drive the wire protocol by hand (replays, bad finishes, races).
+
+import * as opaque from '@serenity-kit/opaque';
+import { CHEAP_STRETCHING } from './local.js';
+
+export async function registrationFor(password: string, start: (registrationRequest: string) => Promise<string>) {
+  await opaque.ready;
+  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
+  const registrationResponse = await start(registrationRequest);
+  return opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password, keyStretching: CHEAP_STRETCHING });
+}
+
+export async function loginStartFor(password: string) {
+  await opaque.ready;
+  return opaque.client.startLogin({ password });
+}
+
+export function loginFinishFor(clientLoginState: string, loginResponse: string, password: string) {
+  return opaque.client.finishLogin({ clientLoginState, loginResponse, password, keyStretching: CHEAP_STRETCHING });
+}
