@@ -11,7 +11,11 @@ export interface RoutePermissions {
   /** KMS encryption-context purposes the function may seal (Encrypt) and unseal (Decrypt). */
   seal?: readonly SealPurpose[];
   unseal?: readonly SealPurpose[];
-  /** Backup bucket access under the caller's account prefix. */
+  /**
+   * Backup bucket access under the `accounts/` prefix: 'read' = GetObject (HeadObject, presigned GET);
+   * 'write' = PutObject and multipart create/upload/complete (presigned PUTs); 'delete' = DeleteObject and
+   * AbortMultipartUpload; 'list' = ListBucket and ListBucketMultipartUploads.
+   */
   bucket?: readonly ('read' | 'write' | 'delete' | 'list')[];
 }
 
@@ -27,6 +31,7 @@ export interface RouteSpec {
 }
 
 const VAULT_ENTRY = 'functions/handlers/vault.ts';
+const BACKUPS_ENTRY = 'functions/handlers/backups.ts';
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -51,7 +56,30 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     id: 'vault.delete', method: 'DELETE', path: '/v1/vault', entry: VAULT_ENTRY, handler: 'remove',
-    permissions: { table: 'write' },
+    // `?backups=true` also deletes the account's backups.
+    permissions: { table: 'write', bucket: ['list', 'delete'] },
+  },
+  {
+    id: 'backups.create', method: 'POST', path: '/v1/backups', entry: BACKUPS_ENTRY, handler: 'create',
+    // Also aborts the account's stale uploads.
+    permissions: { table: 'write', bucket: ['write', 'list', 'delete'] },
+  },
+  {
+    id: 'backups.complete', method: 'POST', path: '/v1/backups/{backupId}/complete', entry: BACKUPS_ENTRY, handler: 'complete',
+    // Checks the object's size, deletes a mismatch and the backups beyond retention.
+    permissions: { table: 'write', bucket: ['read', 'write', 'delete'] },
+  },
+  {
+    id: 'backups.list', method: 'GET', path: '/v1/backups', entry: BACKUPS_ENTRY, handler: 'list',
+    permissions: { table: 'read' },
+  },
+  {
+    id: 'backups.get', method: 'GET', path: '/v1/backups/{backupId}', entry: BACKUPS_ENTRY, handler: 'get',
+    permissions: { table: 'read', bucket: ['read'] },
+  },
+  {
+    id: 'backups.delete', method: 'DELETE', path: '/v1/backups/{backupId}', entry: BACKUPS_ENTRY, handler: 'remove',
+    permissions: { table: 'write', bucket: ['delete'] },
   },
 ];
 
