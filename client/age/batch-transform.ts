@@ -1,0 +1,170 @@
+// The engine shared by the encrypting and decrypting age streams: a Node Transform that cuts the payload into
+// batches of 16 STREAM chunks, seals or opens each batch on this thread or in the chunk pool, and pushes the
+// results strictly in order. A batch is only dispatched once a byte after it has arrived, so the final chunk is
+// always known. Memory stays flat: at most `2 × workers` batches are in flight, and the writer's callback is
+// held until one completes. On a failure the authenticated plaintext already pushed is delivered first, then
+// the stream is destroyed with the error; it never ends cleanly after a failure.
+
+import { availableParallelism } from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { type ChunkPool, type ChunkResult, sharedChunkPool } from './chunk-pool.js';
+import { AgeError } from './errors.js';
+import { CHUNK_SIZE, SEALED_CHUNK_SIZE, openChunks, sealChunks } from './stream-chunks.js';
+
+export interface ParallelOptions {
+  /** Worker threads for long streams; 0 keeps all work on this thread. Default: up to 4, if there is more than one core. */
+  workers?: number;
+  /** Payload bytes handled on this thread before the workers take over (they start meanwhile). Default 1 MiB. */
+  inlineBytes?: number;
+}
+
+const BATCH_CHUNKS = 16;
+const DEFAULT_INLINE_BYTES = 1024 * 1024;
+
+export function defaultWorkers(): number {
+  const cores = availableParallelism();
+  return cores > 1 ? Math.min(4, cores) : 0;
+}
+
+export abstract class BatchTransform extends Transform {
+  private readonly op: 'seal' | 'open';
+  private readonly unit: number;
+  private readonly batchBytes: number;
+  private readonly workers: number;
+  private readonly inlineBytes: number;
+  private key: Uint8Array | undefined;
+  private batch: Buffer;
+  private batchLen = 0;
+  private counter = 0;
+  private seqIn = 0;
+  private seqOut = 0;
+  private inflight = 0;
+  private bytesIn = 0;
+  private readonly results = new Map<number, ChunkResult | Error>();
+  private pool: ChunkPool | undefined;
+  private usePool = false;
+  private waiting: TransformCallback | undefined;
+  private flushing: TransformCallback | undefined;
+  private failure: Error | undefined;
+
+  protected constructor(op: 'seal' | 'open', options: ParallelOptions) {
+    super();
+    this.op = op;
+    this.unit = op === 'seal' ? CHUNK_SIZE : SEALED_CHUNK_SIZE;
+    this.batchBytes = this.unit * BATCH_CHUNKS;
+    this.batch = Buffer.allocUnsafeSlow(this.batchBytes);
+    this.workers = options.workers ?? defaultWorkers();
+    this.inlineBytes = options.inlineBytes ?? DEFAULT_INLINE_BYTES;
+    if (!Number.isInteger(this.workers) || this.workers < 0) throw new RangeError('workers must be a non-negative integer');
+    if (!Number.isSafeInteger(this.inlineBytes) || this.inlineBytes < 0) throw new RangeError('inlineBytes must be a non-negative integer');
+  }
+
+  /** Sets the 32-byte payload key; payload bytes may be fed from then on. */
+  protected startPayload(key: Uint8Array): void {
+    if (key.length !== 32) throw new RangeError('payload key must be 32 bytes');
+    this.key = key;
+  }
+
+  /** Takes payload bytes; calls `cb` now, or once fewer batches are in flight. */
+  protected feed(data: Uint8Array, cb: TransformCallback): void {
+    let off = 0;
+    while (off < data.length && this.failure === undefined) {
+      if (this.batchLen === this.batchBytes) this.dispatch(false);
+      const n = Math.min(this.batchBytes - this.batchLen, data.length - off);
+      this.batch.set(data.subarray(off, off + n), this.batchLen);
+      this.batchLen += n;
+      off += n;
+    }
+    this.bytesIn += data.length;
+    if (this.pool === undefined && this.workers > 0 && this.bytesIn >= this.inlineBytes) this.pool = sharedChunkPool(this.workers);
+    if (this.failure !== undefined) return;
+    if (this.inflight >= 2 * this.workers && this.inflight > 0) this.waiting = cb;
+    else cb();
+  }
+
+  /** Dispatches the final batch; calls `cb` once every result has been pushed (never after a failure). */
+  protected finish(cb: TransformCallback): void {
+    this.dispatch(true);
+    if (this.failure === undefined) {
+      if (this.seqOut === this.seqIn) cb();
+      else this.flushing = cb;
+    }
+  }
+
+  private dispatch(final: boolean): void {
+    const key = this.key;
+    if (key === undefined) throw new Error('payload key not set');
+    const seq = this.seqIn++;
+    const counter = this.counter;
+    if (!final) this.counter += this.batchLen / this.unit;
+    if (!this.usePool && this.pool?.ready === true) this.usePool = true;
+    if (this.usePool) {
+      const data = this.batchLen === this.batch.length ? this.batch : Buffer.from(this.batch.subarray(0, this.batchLen));
+      const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Buffer.from(data);
+      this.batch = Buffer.allocUnsafeSlow(this.batchBytes);
+      this.batchLen = 0;
+      this.inflight++;
+      this.pool!.run({ op: this.op, key, counter, data: owned, final }).then(
+        (r) => this.complete(seq, r, true),
+        (e: unknown) => this.complete(seq, e instanceof Error ? e : new Error(String(e)), true),
+      );
+      return;
+    }
+    const input = this.batch.subarray(0, this.batchLen);
+    let r: ChunkResult;
+    if (this.op === 'seal') {
+      r = { out: sealChunks(key, counter, input, final), chunks: 0, error: undefined };
+    } else {
+      const o = openChunks(key, counter, input, final);
+      r = { out: o.plaintext, chunks: o.chunks, error: o.error };
+    }
+    this.batchLen = 0; // the batch buffer is reused: both functions returned fresh output
+    this.complete(seq, r, false);
+  }
+
+  private complete(seq: number, r: ChunkResult | Error, pooled: boolean): void {
+    if (pooled) this.inflight--;
+    this.results.set(seq, r);
+    while (this.results.has(this.seqOut)) {
+      const next = this.results.get(this.seqOut)!;
+      this.results.delete(this.seqOut++);
+      if (this.failure !== undefined || this.destroyed) continue;
+      if (next instanceof Error) {
+        this.fail(next);
+        continue;
+      }
+      if (next.out.length > 0) this.push(Buffer.from(next.out.buffer, next.out.byteOffset, next.out.length));
+      if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
+    }
+    if (this.failure !== undefined || this.destroyed) return;
+    if (this.waiting !== undefined && this.inflight < 2 * this.workers) {
+      const cb = this.waiting;
+      this.waiting = undefined;
+      cb();
+    }
+    if (this.flushing !== undefined && this.seqOut === this.seqIn) {
+      const cb = this.flushing;
+      this.flushing = undefined;
+      cb();
+    }
+  }
+
+  /** Records the failure; the stream is destroyed with it once the plaintext already pushed has been read. */
+  private fail(e: Error): void {
+    this.failure = e;
+    this.waiting = undefined;
+    this.flushing = undefined;
+    this.settleFailure();
+  }
+
+  private settleFailure(): void {
+    if (this.readableLength === 0) this.destroy(this.failure);
+    // An empty push clears the readable's "reading" state, so the consumer's next read reaches _read again.
+    else this.push(Buffer.alloc(0));
+  }
+
+  override _read(size: number): void {
+    if (this.failure !== undefined) this.settleFailure();
+    else super._read(size);
+  }
+}
