@@ -18,12 +18,17 @@ export const LATEST = 'latest';
 
 /** Part size floor; every part but the last has exactly `partSize` bytes. */
 export const MIN_PART_SIZE = 8 * MiB;
-/** The server picks the part size so that an upload never has more parts than this (S3 allows 10 000). */
-export const MAX_PARTS = 2000;
+/**
+ * The server picks the part size so that an upload never has more parts than this (S3 allows 10 000): the
+ * `complete` body must stay under the 64 KiB body limit (~65 bytes a part) and the `create` answer small.
+ */
+export const MAX_PARTS = 800;
 /** S3 bounds on a part (all but the last) and on an object. */
 export const S3_MIN_PART_SIZE = 5 * MiB;
 export const S3_MAX_PART_SIZE = 5 * GiB;
 export const S3_MAX_OBJECT_SIZE = 5 * 1024 * GiB;
+/** Largest maximum backup size a deployment may set: MAX_PARTS parts of at most 5 GiB. */
+export const MAX_CONFIGURABLE_BACKUP_BYTES = MAX_PARTS * S3_MAX_PART_SIZE;
 
 /** Deployment defaults: largest backup (413 above), committed backups kept, presigned URL lifetime. */
 export const DEFAULT_MAX_BACKUP_BYTES = 50 * GiB;
@@ -34,7 +39,7 @@ export const COMPLETE_GRACE_MS = 15 * 60_000;
 
 /**
  * The part size for a backup of `size` bytes: the smallest multiple of 1 MiB that is at least 8 MiB and keeps
- * the part count at or under MAX_PARTS. A backup of at most one part is a single PUT.
+ * the part count at or under MAX_PARTS (50 GiB: 64 MiB parts). A backup of at most one part is a single PUT.
  */
 export function partSizeFor(size: number): number {
   const needed = Math.ceil(size / MAX_PARTS);
@@ -52,7 +57,7 @@ export const BackupRef = z.union([BackupId, z.literal(LATEST)]);
 export const Timestamp = z.iso.datetime({ precision: 3 });
 /** Bytes; the upper bound is the deployment's maximum (413 above), checked by the server. */
 export const Size = z.number().min(0, 'must be 0 or more').refine(Number.isInteger, 'must be an integer');
-export const PartNumber = z.number().int().min(1).max(10_000);
+export const PartNumber = z.number().int().min(1).max(MAX_PARTS);
 /** The ETag header S3 answered to the part's PUT, passed back verbatim (quotes included or not). */
 export const ETag = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be the etag header of the part');
 
@@ -61,13 +66,13 @@ export const CreateBackupResponse = z.object({
   backupId: BackupId,
   partSize: z.number().int().min(1),
   /** PUT each part's bytes to its url; parts are 1..n, all `partSize` bytes but the last. */
-  parts: z.array(z.object({ partNumber: PartNumber, url: z.url() })).min(1).max(10_000),
+  parts: z.array(z.object({ partNumber: PartNumber, url: z.url() })).min(1).max(MAX_PARTS),
   /** When the URLs stop working. */
   expiresAt: Timestamp,
 });
 
 export const CompleteBackupRequest = z.strictObject({
-  parts: z.array(z.strictObject({ partNumber: PartNumber, etag: ETag })).min(1).max(10_000),
+  parts: z.array(z.strictObject({ partNumber: PartNumber, etag: ETag })).min(1).max(MAX_PARTS),
 });
 
 export const BackupInfo = z.object({ backupId: BackupId, size: z.number().int().min(0), createdAt: Timestamp });
