@@ -2,7 +2,7 @@
 // the local sealer's AES-256 key and the Ed25519 key that signs local tokens.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
@@ -48,4 +48,36 @@ export async function tokenKeys(dir: string): Promise<TokenKeys> {
     privateKey: (await importJWK(jwk, 'EdDSA')) as CryptoKey,
     publicKey: (await importJWK(publicJwk, 'EdDSA')) as CryptoKey,
   };
+}
+
+export interface DataDirLock {
+  release(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One runtime per data dir: a `lock` file holding the owner's pid; a stale one (dead pid) is taken over. */
+export async function lockDataDir(dir: string): Promise<DataDirLock> {
+  const path = join(dir, 'lock');
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return { release: () => rm(path, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(`data dir ${dir} is in use by another bkv process (pid ${owner})`);
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new Error(`cannot lock data dir ${dir}`);
 }

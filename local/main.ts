@@ -32,7 +32,6 @@ try {
 } catch (e) {
   const code = (e as NodeJS.ErrnoException).code;
   const message = code === 'EADDRINUSE' ? `port ${port} is in use (set BKV_PORT)`
-    : /lock/i.test(String((e as Error).message)) ? `data dir ${dataDir} is in use by another bkv process`
     : (e as Error).message;
   process.stderr.write(`bkv: cannot start: ${message}\n`);
   process.exit(1);

@@ -2,7 +2,7 @@
 // events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB and
 // an AES-256-GCM sealer whose key lives in the data dir.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { MAX_BODY_BYTES } from '../protocol/constants.js';
@@ -21,9 +21,9 @@ import { ensureServerSetup } from '../functions/vault/opaque.js';
 import { vaultRoutes } from '../functions/vault/routes.js';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { issueToken, verifyBearer } from './auth.js';
-import { startDynamo, LOCAL_TABLE } from './dynamo.js';
+import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
-import { ensureDataDir, sealerKey, tokenKeys } from './keys.js';
+import { ensureDataDir, lockDataDir, sealerKey, tokenKeys, type DataDirLock, type TokenKeys } from './keys.js';
 
 export interface LocalOptions {
   /** Where data and keys persist; undefined keeps DynamoDB in memory (keys still go to `keyDir`). */
@@ -77,11 +77,32 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, ex
 
 export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
   await ensureDataDir(options.dataDir);
-  const [dynamo, key, keys] = await Promise.all([
-    startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE),
-    sealerKey(options.dataDir),
-    tokenKeys(options.dataDir),
-  ]);
+  const lock = await lockDataDir(options.dataDir);
+  let server: Server | undefined;
+  let dynamo: LocalDynamo | undefined;
+  try {
+    // Take the port first, so a second copy fails fast and clearly before touching the data.
+    server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    const [d, key, keys] = await Promise.all([
+      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE),
+      sealerKey(options.dataDir),
+      tokenKeys(options.dataDir),
+    ]);
+    dynamo = d;
+    return await serve(options, server, d, key, keys, lock);
+  } catch (e) {
+    if (server?.listening) await new Promise((r) => server!.close(r));
+    await dynamo?.close();
+    await lock.release();
+    throw e;
+  }
+}
+
+async function serve(options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, keys: TokenKeys, lock: DataDirLock): Promise<LocalRuntime> {
   const store = new DynamoVaultStore(documentClient(dynamo.client), LOCAL_TABLE);
   const sealer = new LocalSealer(key);
   await ensureServerSetup(store, sealer);
@@ -146,17 +167,13 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
     send(res, await respond(hit.route.id, impl, event, options.observe));
   }
 
-  const server = createServer((req, res) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, problemResponse(e));
       else res.destroy();
     });
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
@@ -168,7 +185,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
         server.closeAllConnections();
       });
       await dynamo.close();
+      await lock.release();
     },
   };
 }
-
