@@ -23,6 +23,8 @@ export const MAX_ACCOUNT_ID_LENGTH = 128;
 export const HKDF_LABELS = {
   loginBox: 'bkv/v1/login-box',
   sealedKey: 'bkv/v1/sealed-key',
+  /** The X25519 age identity of backup files: HKDF-SHA256(ikm = K, salt = empty, info = this), 32 bytes. */
+  ageIdentity: 'bkv/v1/age-identity',
 } as const;
 
 /**
