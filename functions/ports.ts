@@ -91,3 +91,99 @@ export interface VaultStore {
   /** Stores it unless one exists; returns the one that is stored afterwards. */
   putServerSetupIfAbsent(sealed: Uint8Array): Promise<Uint8Array>;
 }
+
+// ---- Backups (docs/protocol.md, "Storage API") ----
+
+export interface UploadedPart {
+  partNumber: number;
+  /** The ETag S3 answered to the part's PUT. */
+  etag: string;
+}
+
+export interface BlobHead {
+  size: number;
+  etag?: string;
+}
+
+export interface MultipartUpload {
+  key: string;
+  uploadId: string;
+  initiatedAt: number;
+}
+
+export interface BlobEntry {
+  key: string;
+  lastModified: number;
+}
+
+/**
+ * Backup blob storage: S3 in AWS, s3rver locally. Blob bytes move only through presigned URLs, never through
+ * this process. Keys are chosen by the backups service; adapters only translate (SDK errors → BkvError).
+ */
+export interface BlobStore {
+  /** A presigned PUT of the whole object, exactly `size` bytes. */
+  presignPut(key: string, size: number, expiresInS: number): Promise<string>;
+  /** Starts a multipart upload; returns its upload id. */
+  createMultipartUpload(key: string): Promise<string>;
+  /** A presigned PUT of one part, exactly `size` bytes. */
+  presignPart(key: string, uploadId: string, partNumber: number, size: number, expiresInS: number): Promise<string>;
+  /**
+   * Assembles the parts. 'no-such-upload' when the upload is gone (completed before, or aborted);
+   * BkvError('bad-request') when the parts do not match what was uploaded (the upload stays open).
+   */
+  completeMultipartUpload(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<'completed' | 'no-such-upload'>;
+  /** Idempotent. */
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  listMultipartUploads(prefix: string): Promise<MultipartUpload[]>;
+  /** Size and ETag of the object in the primary bucket; undefined when it is not there. */
+  head(key: string): Promise<BlobHead | undefined>;
+  /**
+   * A presigned GET of the object, from the fallback bucket (another region) when the primary does not have it
+   * yet; undefined when neither has it.
+   */
+  presignGet(key: string, expiresInS: number): Promise<string | undefined>;
+  listObjects(prefix: string): Promise<BlobEntry[]>;
+  /** Idempotent: missing keys are fine. */
+  deleteObjects(keys: readonly string[]): Promise<void>;
+}
+
+/** pending: URLs handed out, not completed; committed: listed and downloadable; deleting: on its way out. */
+export type BackupState = 'pending' | 'committed' | 'deleting';
+
+/** One backup's metadata: an item (pk = account, sk = "backup#<backupId>") in the vault table. */
+export interface BackupRecord {
+  account: string;
+  backupId: string;
+  state: BackupState;
+  /** Declared size in bytes (checked against the object before commit). */
+  size: number;
+  partSize: number;
+  partCount: number;
+  /** Multipart upload id; absent for a single PUT. */
+  uploadId?: string;
+  /** When `POST /v1/backups` made it (ms); the wire `createdAt`. */
+  createdAt: number;
+  /** When its upload URLs expire (ms). */
+  expiresAt: number;
+  committedAt?: number;
+}
+
+/**
+ * Backup metadata. Every state change is one conditional write on one item (no transactions, no TTL: the
+ * production table is an MRSC global table). Reads are strongly consistent.
+ */
+export interface BackupStore {
+  /** All of an account's records, any state, newest backupId first. */
+  list(account: string): Promise<BackupRecord[]>;
+  get(account: string, backupId: string): Promise<BackupRecord | undefined>;
+  /** Writes a new pending record; false if that backupId exists. */
+  createPending(record: BackupRecord): Promise<boolean>;
+  /** pending → committed; false if it is not pending any more. */
+  commit(account: string, backupId: string, committedAt: number): Promise<boolean>;
+  /** `from` → deleting; false if it is not in state `from`. */
+  markDeleting(account: string, backupId: string, from: 'pending' | 'committed'): Promise<boolean>;
+  /** Removes a deleting record (idempotent; a record in another state is kept). */
+  remove(account: string, backupId: string): Promise<void>;
+  /** Accounts with a pending or deleting record: a Scan, for the local runtime's start-up cleanup only. */
+  accountsWithUnfinished(): Promise<string[]>;
+}

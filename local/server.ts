@@ -1,20 +1,27 @@
 // The local runtime: the same route implementations the Lambdas run, behind node:http on one machine, fed the
-// events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB and
-// an AES-256-GCM sealer whose key lives in the data dir.
+// events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB,
+// s3rver as S3 (presigned URLs work against it) and an AES-256-GCM sealer whose key lives in the data dir.
 
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_BODY_BYTES } from '../protocol/constants.js';
 import { BkvError } from '../protocol/errors.js';
 import { LocalTokenRequest } from '../protocol/schemas.js';
+import { DynamoBackupStore } from '../functions/adapters/dynamo-backup-store.js';
 import { DynamoVaultStore } from '../functions/adapters/dynamo-vault-store.js';
+import { S3BlobStore } from '../functions/adapters/s3-blob-store.js';
+import { parseBackupsConfig } from '../functions/backups/deps.js';
+import { backupsRoutes, deleteBackupsHook } from '../functions/backups/routes.js';
+import { BackupsService } from '../functions/backups/service.js';
 import { LocalSealer } from '../functions/adapters/local-sealer.js';
 import { parseMaxAttempts } from '../functions/config.js';
 import { parseBody, type ApiEvent } from '../functions/http/request.js';
 import { problemResponse } from '../functions/http/problem.js';
 import { respond, type Observer, type RouteImpl } from '../functions/http/route.js';
-import type { Clock } from '../functions/ports.js';
+import { systemClock, type Clock } from '../functions/ports.js';
 import { ROUTES, matchPath } from '../functions/routes.js';
 import { buildVaultService, documentClient } from '../functions/vault/deps.js';
 import { ensureServerSetup } from '../functions/vault/opaque.js';
@@ -24,15 +31,20 @@ import { issueToken, verifyBearer } from './auth.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
 import { ensureDataDir, lockDataDir, sealerKey, tokenKeys, type DataDirLock, type TokenKeys } from './keys.js';
+import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
   /** Where data and keys persist; undefined keeps DynamoDB in memory (keys still go to `keyDir`). */
   dataDir: string;
-  /** Keep DynamoDB in memory instead of under dataDir (tests). */
+  /** Keep DynamoDB in memory and S3 in a temporary directory instead of under dataDir (tests). */
   inMemory?: boolean;
   port?: number;
   host?: string;
   maxAttempts?: number | string;
+  /** Storage API settings (functions/backups/deps.ts): largest backup, backups kept, URL lifetime. */
+  maxBackupBytes?: number | string;
+  backupRetention?: number | string;
+  urlTtlSeconds?: number | string;
   clock?: Clock;
   observe?: Observer;
 }
@@ -42,6 +54,8 @@ export interface LocalRuntime {
   port: number;
   /** Issues a local token, as `POST /local/v1/token` does. */
   token(accountId: string): Promise<string>;
+  /** The local S3: objects are files under `directory` (s3rver's layout). */
+  s3: { endpoint: string; bucket: string; directory: string };
   close(): Promise<void>;
 }
 
@@ -80,6 +94,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
   const lock = await lockDataDir(options.dataDir);
   let server: Server | undefined;
   let dynamo: LocalDynamo | undefined;
+  let s3: LocalS3 | undefined;
+  let s3Dir: string | undefined;
   try {
     // Take the port first, so a second copy fails fast and clearly before touching the data.
     server = createServer();
@@ -87,22 +103,27 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
       server!.once('error', reject);
       server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
-    const [d, key, keys] = await Promise.all([
-      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE),
+    s3Dir = options.inMemory ? await mkdtemp(join(tmpdir(), 'bkv-s3-')) : join(options.dataDir, 's3');
+    const [d, blobs, key, keys] = await Promise.all([
+      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE).then((x) => (dynamo = x)),
+      startS3(s3Dir).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
       tokenKeys(options.dataDir),
     ]);
-    dynamo = d;
-    return await serve(options, server, d, key, keys, lock);
+    return await serve(options, server, d, key, keys, lock, blobs);
   } catch (e) {
     if (server?.listening) await new Promise((r) => server!.close(r));
     await dynamo?.close();
+    await s3?.close();
+    if (options.inMemory && s3Dir) await rm(s3Dir, { recursive: true, force: true });
     await lock.release();
     throw e;
   }
 }
 
-async function serve(options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, keys: TokenKeys, lock: DataDirLock): Promise<LocalRuntime> {
+async function serve(
+  options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, keys: TokenKeys, lock: DataDirLock, s3: LocalS3,
+): Promise<LocalRuntime> {
   const store = new DynamoVaultStore(documentClient(dynamo.client), LOCAL_TABLE);
   const sealer = new LocalSealer(key);
   await ensureServerSetup(store, sealer);
@@ -110,7 +131,19 @@ async function serve(options: LocalOptions, server: Server, dynamo: LocalDynamo,
     store, sealer, maxAttempts: parseMaxAttempts(options.maxAttempts), createServerSetup: true,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const implementations: Record<string, RouteImpl> = { ...vaultRoutes(vault) };
+  const backups = new BackupsService({
+    store: new DynamoBackupStore(documentClient(dynamo.client), LOCAL_TABLE),
+    blobs: new S3BlobStore({ client: s3.client, bucket: s3.bucket }),
+    clock: options.clock ?? systemClock,
+    config: parseBackupsConfig({
+      maxBytes: options.maxBackupBytes, retention: options.backupRetention, urlTtlSeconds: options.urlTtlSeconds,
+    }),
+  });
+  await backups.tidyAll(); // uploads a previous run left unfinished
+  const implementations: Record<string, RouteImpl> = {
+    ...vaultRoutes(vault, deleteBackupsHook(() => backups)),
+    ...backupsRoutes(backups),
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -179,12 +212,14 @@ async function serve(options: LocalOptions, server: Server, dynamo: LocalDynamo,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     token: (accountId) => issueToken(keys, accountId),
+    s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await dynamo.close();
+      await Promise.all([dynamo.close(), s3.close()]);
+      if (options.inMemory) await rm(s3.directory, { recursive: true, force: true });
       await lock.release();
     },
   };

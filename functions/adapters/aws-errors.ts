@@ -12,7 +12,8 @@ const RETRYABLE = new Set([
   'KMSInternalException',
   'DependencyTimeoutException',
   'LimitExceededException',
-  'SlowDown',
+  'SlowDown', // S3
+  'InternalError', // S3's 500
 ]);
 
 export function errorName(e: unknown): string | undefined {

@@ -7,8 +7,13 @@ import { respond } from '../http/route.js';
 import { logOutcome } from '../observability.js';
 import { vaultServiceFromEnv } from '../vault/deps.js';
 import { vaultRoutes, type VaultRouteId } from '../vault/routes.js';
+import { backupsServiceFromEnv } from '../backups/deps.js';
+import { deleteBackupsHook } from '../backups/routes.js';
+import type { BackupsService } from '../backups/service.js';
 
-const routes = vaultRoutes(vaultServiceFromEnv());
+// `DELETE /v1/vault?backups=true` also deletes the account's backups; only that function has the backup settings.
+let backups: BackupsService | undefined;
+const routes = vaultRoutes(vaultServiceFromEnv(), deleteBackupsHook(() => (backups ??= backupsServiceFromEnv())));
 
 const entry = (id: VaultRouteId) => (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> =>
   respond(id, routes[id], event, logOutcome);

@@ -1,0 +1,60 @@
+// Builds a BackupsService from the Lambda environment (set by the lib/ constructs' grant methods) and parses
+// its settings, once per cold start, with clear errors.
+//   BACKUP_BUCKET, VAULT_TABLE                  where blobs and metadata live (required)
+//   MAX_BACKUP_BYTES                            largest backup, default 50 GiB (at most 4000 GiB: 800 parts of 5 GiB)
+//   BACKUP_RETENTION                            committed backups kept per account, 1–100, default 3
+//   BACKUP_URL_TTL_SECONDS                      presigned URL lifetime, 60–604800 (S3's week), default 3600
+//   BACKUP_FALLBACK_BUCKET, BACKUP_FALLBACK_REGION  optional: where downloads go while replication catches up
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DEFAULT_BACKUP_RETENTION, DEFAULT_MAX_BACKUP_BYTES, DEFAULT_URL_TTL_SECONDS, MAX_CONFIGURABLE_BACKUP_BYTES,
+} from '../../protocol/backups-schemas.js';
+import { DynamoBackupStore } from '../adapters/dynamo-backup-store.js';
+import { S3BlobStore, backupS3Client } from '../adapters/s3-blob-store.js';
+import { requireEnv } from '../config.js';
+import { systemClock } from '../ports.js';
+import { documentClient } from '../vault/deps.js';
+import { BackupsService, type BackupsConfig } from './service.js';
+
+function intSetting(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+export interface BackupsSettings {
+  maxBytes?: string | number;
+  retention?: string | number;
+  urlTtlSeconds?: string | number;
+}
+
+export function parseBackupsConfig(s: BackupsSettings = {}): BackupsConfig {
+  return {
+    maxBytes: intSetting('max backup bytes', s.maxBytes, DEFAULT_MAX_BACKUP_BYTES, 1, MAX_CONFIGURABLE_BACKUP_BYTES),
+    retention: intSetting('backup retention', s.retention, DEFAULT_BACKUP_RETENTION, 1, 100),
+    urlTtlSeconds: intSetting('backup url lifetime', s.urlTtlSeconds, DEFAULT_URL_TTL_SECONDS, 60, 604_800),
+  };
+}
+
+export function backupsServiceFromEnv(env: NodeJS.ProcessEnv = process.env, onBackgroundError?: (e: unknown) => void): BackupsService {
+  const fallbackBucket = env.BACKUP_FALLBACK_BUCKET;
+  const fallbackRegion = env.BACKUP_FALLBACK_REGION;
+  if ((fallbackBucket === undefined || fallbackBucket === '') !== (fallbackRegion === undefined || fallbackRegion === '')) {
+    throw new Error('set both BACKUP_FALLBACK_BUCKET and BACKUP_FALLBACK_REGION, or neither');
+  }
+  const blobs = new S3BlobStore(
+    { client: backupS3Client(), bucket: requireEnv('BACKUP_BUCKET', env) },
+    fallbackBucket && fallbackRegion ? { client: backupS3Client({ region: fallbackRegion }), bucket: fallbackBucket } : undefined,
+  );
+  return new BackupsService({
+    store: new DynamoBackupStore(documentClient(new DynamoDBClient({})), requireEnv('VAULT_TABLE', env)),
+    blobs,
+    clock: systemClock,
+    config: parseBackupsConfig({
+      maxBytes: env.MAX_BACKUP_BYTES, retention: env.BACKUP_RETENTION, urlTtlSeconds: env.BACKUP_URL_TTL_SECONDS,
+    }),
+    ...(onBackgroundError ? { onBackgroundError } : {}),
+  });
+}
