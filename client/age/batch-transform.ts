@@ -1,9 +1,9 @@
 // The engine shared by the encrypting and decrypting age streams: a Node Transform that cuts the payload into
-// batches of 16 STREAM chunks, seals or opens each batch on this thread or in the chunk pool, and pushes the
-// results strictly in order. A batch is only dispatched once a byte after it has arrived, so the final chunk is
-// always known. Memory stays flat: at most `2 × workers` batches are in flight, and the writer's callback is
-// held until one completes. On a failure the authenticated plaintext already pushed is delivered first, then
-// the stream is destroyed with the error; it never ends cleanly after a failure.
+// batches of 16 STREAM chunks, seals or opens each batch in place (stream-chunks.js) on this thread or in the
+// chunk pool, and pushes the results strictly in order. A batch is only dispatched once a byte after it has
+// arrived, so the final chunk is always known. Memory stays flat: at most `2 × workers` batches are in flight,
+// and the writer's callback is held until one completes. On a failure the authenticated plaintext already
+// pushed is delivered first, then the stream is destroyed with the error; it never ends cleanly after one.
 
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -14,12 +14,13 @@ import { CHUNK_SIZE, SEALED_CHUNK_SIZE, openChunks, sealChunks } from './stream-
 export interface ParallelOptions {
   /** Worker threads for long streams; 0 keeps all work on this thread. Default: up to 4, if there is more than one core. */
   workers?: number;
-  /** Payload bytes handled on this thread before the workers take over (they start meanwhile). Default 1 MiB. */
+  /** Payload bytes handled on this thread before a stream moves to the workers. Default 4 MiB. */
   inlineBytes?: number;
 }
 
 const BATCH_CHUNKS = 16;
-const DEFAULT_INLINE_BYTES = 1024 * 1024;
+const BATCH_BYTES = BATCH_CHUNKS * SEALED_CHUNK_SIZE;
+const DEFAULT_INLINE_BYTES = 4 * 1024 * 1024;
 
 export function defaultWorkers(): number {
   const cores = availableParallelism();
@@ -28,12 +29,12 @@ export function defaultWorkers(): number {
 
 export abstract class BatchTransform extends Transform {
   private readonly op: 'seal' | 'open';
+  /** Input bytes per chunk: a plaintext chunk to seal, a sealed chunk to open. */
   private readonly unit: number;
-  private readonly batchBytes: number;
   private readonly workers: number;
   private readonly inlineBytes: number;
   private key: Uint8Array | undefined;
-  private batch: Buffer;
+  private batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private batchLen = 0;
   private counter = 0;
   private seqIn = 0;
@@ -42,7 +43,6 @@ export abstract class BatchTransform extends Transform {
   private bytesIn = 0;
   private readonly results = new Map<number, ChunkResult | Error>();
   private pool: ChunkPool | undefined;
-  private usePool = false;
   private waiting: TransformCallback | undefined;
   private flushing: TransformCallback | undefined;
   private failure: Error | undefined;
@@ -51,8 +51,6 @@ export abstract class BatchTransform extends Transform {
     super();
     this.op = op;
     this.unit = op === 'seal' ? CHUNK_SIZE : SEALED_CHUNK_SIZE;
-    this.batchBytes = this.unit * BATCH_CHUNKS;
-    this.batch = Buffer.allocUnsafeSlow(this.batchBytes);
     this.workers = options.workers ?? defaultWorkers();
     this.inlineBytes = options.inlineBytes ?? DEFAULT_INLINE_BYTES;
     if (!Number.isInteger(this.workers) || this.workers < 0) throw new RangeError('workers must be a non-negative integer');
@@ -67,16 +65,19 @@ export abstract class BatchTransform extends Transform {
 
   /** Takes payload bytes; calls `cb` now, or once fewer batches are in flight. */
   protected feed(data: Uint8Array, cb: TransformCallback): void {
+    const full = BATCH_CHUNKS * this.unit;
     let off = 0;
     while (off < data.length && this.failure === undefined) {
-      if (this.batchLen === this.batchBytes) this.dispatch(false);
-      const n = Math.min(this.batchBytes - this.batchLen, data.length - off);
-      this.batch.set(data.subarray(off, off + n), this.batchLen);
+      if (this.batchLen === full) this.dispatch(false);
+      // Chunk i of the batch sits at i × SEALED_CHUNK_SIZE (see stream-chunks.js).
+      const inChunk = this.batchLen % this.unit;
+      const at = (this.batchLen - inChunk) / this.unit * SEALED_CHUNK_SIZE + inChunk;
+      const n = Math.min(this.unit - inChunk, data.length - off);
+      this.batch.set(data.subarray(off, off + n), at);
       this.batchLen += n;
       off += n;
+      this.bytesIn += n;
     }
-    this.bytesIn += data.length;
-    if (this.pool === undefined && this.workers > 0 && this.bytesIn >= this.inlineBytes) this.pool = sharedChunkPool(this.workers);
     if (this.failure !== undefined) return;
     if (this.inflight >= 2 * this.workers && this.inflight > 0) this.waiting = cb;
     else cb();
@@ -96,29 +97,28 @@ export abstract class BatchTransform extends Transform {
     if (key === undefined) throw new Error('payload key not set');
     const seq = this.seqIn++;
     const counter = this.counter;
-    if (!final) this.counter += this.batchLen / this.unit;
-    if (!this.usePool && this.pool?.ready === true) this.usePool = true;
-    if (this.usePool) {
-      const data = this.batchLen === this.batch.length ? this.batch : Buffer.from(this.batch.subarray(0, this.batchLen));
-      const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Buffer.from(data);
-      this.batch = Buffer.allocUnsafeSlow(this.batchBytes);
-      this.batchLen = 0;
+    const batch = this.batch;
+    const length = this.batchLen;
+    if (!final) this.counter += length / this.unit;
+    this.batch = final ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(BATCH_BYTES);
+    this.batchLen = 0;
+    if (this.pool === undefined && this.workers > 0 && this.bytesIn - length >= this.inlineBytes) {
+      this.pool = sharedChunkPool(this.workers);
+    }
+    if (this.pool !== undefined) {
       this.inflight++;
-      this.pool!.run({ op: this.op, key, counter, data: owned, final }).then(
+      this.pool.run({ op: this.op, key, counter, batch, length, final }).then(
         (r) => this.complete(seq, r, true),
         (e: unknown) => this.complete(seq, e instanceof Error ? e : new Error(String(e)), true),
       );
       return;
     }
-    const input = this.batch.subarray(0, this.batchLen);
     let r: ChunkResult;
     if (this.op === 'seal') {
-      r = { out: sealChunks(key, counter, input, final), chunks: 0, error: undefined };
+      r = { batch, length: sealChunks(key, counter, batch, length, final), error: undefined };
     } else {
-      const o = openChunks(key, counter, input, final);
-      r = { out: o.plaintext, chunks: o.chunks, error: o.error };
+      r = { batch, ...openChunks(key, counter, batch, length, final) };
     }
-    this.batchLen = 0; // the batch buffer is reused: both functions returned fresh output
     this.complete(seq, r, false);
   }
 
@@ -133,7 +133,7 @@ export abstract class BatchTransform extends Transform {
         this.fail(next);
         continue;
       }
-      if (next.out.length > 0) this.push(Buffer.from(next.out.buffer, next.out.byteOffset, next.out.length));
+      if (next.length > 0) this.push(Buffer.from(next.batch.buffer, next.batch.byteOffset, next.length));
       if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
     }
     if (this.failure !== undefined || this.destroyed) return;

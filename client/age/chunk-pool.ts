@@ -1,6 +1,7 @@
-// A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks, so one
-// stream can use more than one core. Results come back as transferred ArrayBuffers; ordering is the caller's
-// job (batch-transform.ts). Workers are unref'd while idle, so an idle pool never keeps the process alive.
+// A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks in place, so
+// one stream can use more than one core. A batch's ArrayBuffer moves to the worker and back (no copy); ordering
+// is the caller's job (batch-transform.ts). Tasks wait in a queue until a worker has started. Workers are
+// unref'd while idle, so an idle pool never keeps the process alive.
 
 import { Worker } from 'node:worker_threads';
 
@@ -8,14 +9,16 @@ export interface ChunkTask {
   op: 'seal' | 'open';
   key: Uint8Array;
   counter: number;
-  /** Moved to the worker: `data.buffer` must be owned by this batch alone (it is detached). */
-  data: Uint8Array;
+  /** Moved to the worker and back: it must own its whole ArrayBuffer, which is detached meanwhile. */
+  batch: Uint8Array;
+  length: number;
   final: boolean;
 }
 
 export interface ChunkResult {
-  out: Uint8Array;
-  chunks: number;
+  /** The batch, back; its first `length` bytes are the output. */
+  batch: Uint8Array;
+  length: number;
   error: string | undefined;
 }
 
@@ -31,11 +34,27 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+interface Queued {
+  task: ChunkTask;
+  resolve: (r: ChunkResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface WorkerMessage {
+  ready?: true;
+  id?: number;
+  batch?: ArrayBuffer;
+  length?: number;
+  error?: string;
+  fault?: string;
+}
+
 const WORKER_URL = new URL('./chunk-worker.js', import.meta.url);
 
 export class ChunkPool {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly queue: Queued[] = [];
   private nextId = 1;
   private closed = false;
 
@@ -44,26 +63,23 @@ export class ChunkPool {
     for (let i = 0; i < size; i++) this.spawn();
   }
 
-  /** True once every worker has started (until then callers keep working on their own thread). */
-  get ready(): boolean {
-    return this.slots.length === this.size && this.slots.every((s) => s.ready);
-  }
-
   private spawn(): void {
     const worker = new Worker(WORKER_URL);
     const slot: Slot = { worker, busy: 0, ready: false };
     worker.unref();
-    worker.on('message', (m: { ready?: true; id?: number; out?: ArrayBuffer; length?: number; chunks?: number; error?: string; fault?: string }) => {
+    worker.on('message', (m: WorkerMessage) => {
       if (m.ready) {
         slot.ready = true;
+        this.drainQueue();
         return;
       }
       const p = this.pending.get(m.id!);
       if (p === undefined) return;
       this.pending.delete(m.id!);
-      if (--slot.busy === 0) worker.unref();
+      this.release(slot);
       if (m.fault !== undefined) p.reject(new Error(m.fault));
-      else p.resolve({ out: new Uint8Array(m.out!, 0, m.length ?? m.out!.byteLength), chunks: m.chunks ?? 0, error: m.error });
+      else p.resolve({ batch: new Uint8Array(m.batch!), length: m.length!, error: m.error });
+      this.drainQueue();
     });
     const die = (e: Error): void => {
       const i = this.slots.indexOf(slot);
@@ -73,24 +89,68 @@ export class ChunkPool {
         this.pending.delete(id);
         p.reject(e);
       }
+      if (this.slots.length === 0) for (const q of this.queue.splice(0)) q.reject(e);
+      this.updateRefs();
     };
     worker.on('error', die);
     worker.on('exit', (code) => die(new Error(`chunk worker exited (${code})`)));
     this.slots.push(slot);
   }
 
+  private release(slot: Slot): void {
+    slot.busy--;
+    this.updateRefs();
+  }
+
+  /** A worker keeps the process alive only while it has work or work is queued. */
+  private updateRefs(): void {
+    for (const s of this.slots) {
+      if (s.busy > 0 || this.queue.length > 0) s.worker.ref();
+      else s.worker.unref();
+    }
+  }
+
+  private drainQueue(): void {
+    while (this.queue.length > 0) {
+      const slot = this.leastBusy();
+      if (slot === undefined) return;
+      const q = this.queue.shift()!;
+      this.post(slot, q.task, q.resolve, q.reject);
+    }
+    this.updateRefs();
+  }
+
+  private leastBusy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.ready && (best === undefined || s.busy < best.busy)) best = s;
+    return best;
+  }
+
+  private post(slot: Slot, task: ChunkTask, resolve: (r: ChunkResult) => void, reject: (e: Error) => void): void {
+    const id = this.nextId++;
+    this.pending.set(id, { slot, resolve, reject });
+    slot.busy++;
+    slot.worker.ref();
+    const buffer = task.batch.buffer as ArrayBuffer;
+    slot.worker.postMessage(
+      { id, op: task.op, key: task.key, counter: task.counter, batch: buffer, length: task.length, final: task.final },
+      [buffer],
+    );
+  }
+
   run(task: ChunkTask): Promise<ChunkResult> {
     if (this.closed) return Promise.reject(new Error('chunk pool closed'));
+    const b = task.batch;
+    if (b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength) return Promise.reject(new RangeError('batch must own its buffer'));
     if (this.slots.length < this.size) this.spawn(); // replaces a worker that died
-    const slot = this.slots.filter((s) => s.ready).reduce<Slot | undefined>((a, s) => (a === undefined || s.busy < a.busy ? s : a), undefined);
-    if (slot === undefined) return Promise.reject(new Error('chunk pool not ready'));
-    const id = this.nextId++;
-    const data = task.data;
-    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) throw new RangeError('batch must own its buffer');
     return new Promise<ChunkResult>((resolve, reject) => {
-      this.pending.set(id, { slot, resolve, reject });
-      if (slot.busy++ === 0) slot.worker.ref();
-      slot.worker.postMessage({ id, op: task.op, key: task.key, counter: task.counter, data: data.buffer, final: task.final }, [data.buffer as ArrayBuffer]);
+      const slot = this.queue.length === 0 ? this.leastBusy() : undefined;
+      if (slot === undefined) {
+        this.queue.push({ task, resolve, reject });
+        this.updateRefs();
+        return;
+      }
+      this.post(slot, task, resolve, reject);
     });
   }
 

@@ -4,13 +4,16 @@ export declare const CHUNK_SIZE: number;
 export declare const TAG_SIZE: number;
 export declare const SEALED_CHUNK_SIZE: number;
 
-export declare function sealChunks(key: Uint8Array, counter: number, plaintext: Uint8Array, final: boolean): Buffer;
+/** Seals in place; returns the sealed length. */
+export declare function sealChunks(key: Uint8Array, counter: number, batch: Uint8Array, length: number, final: boolean): number;
 
 export interface OpenedChunks {
-  /** Plaintext of the chunks that authenticated, in order, before any failure. */
-  plaintext: Buffer;
+  /** Bytes of authenticated plaintext now at the start of the batch. */
+  length: number;
+  /** Chunks that authenticated. */
   chunks: number;
   error: string | undefined;
 }
 
-export declare function openChunks(key: Uint8Array, counter: number, ciphertext: Uint8Array, final: boolean): OpenedChunks;
+/** Opens in place. */
+export declare function openChunks(key: Uint8Array, counter: number, batch: Uint8Array, length: number, final: boolean): OpenedChunks;

@@ -1,18 +1,21 @@
 // The age v1 payload STREAM (c2sp.org/age §"Payload"): 64 KiB plaintext chunks, each sealed with
 // ChaCha20-Poly1305 under the payload key, nonce = 11-byte big-endian chunk counter ‖ last-chunk flag (0x01 on
-// the final chunk). Seals and opens batches of consecutive chunks with node:crypto; the same code runs on the
-// main thread and in chunk-worker.js, which is why this file is plain JavaScript (a worker thread loads it
-// without a TypeScript loader). Types: stream-chunks.d.ts.
+// the final chunk). Seals and opens batches of consecutive chunks in place with node:crypto. The same code runs
+// on the main thread and in chunk-worker.js, which is why this file is plain JavaScript (a worker thread loads
+// it without a TypeScript loader). Types: stream-chunks.d.ts.
+//
+// Batch layout: chunk i occupies [i × SEALED_CHUNK_SIZE, (i + 1) × SEALED_CHUNK_SIZE). To seal, the caller puts
+// plaintext chunk i at the start of slot i; the sealed chunks come out contiguous from offset 0. To open, the
+// caller puts the sealed chunks contiguous from 0; authenticated plaintext comes out contiguous from 0.
 
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 
 export const CHUNK_SIZE = 64 * 1024;
 export const TAG_SIZE = 16;
 export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
-const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
 function nonceFor(nonce, counter, last) {
-  if (!Number.isSafeInteger(counter) || counter < 0 || counter > MAX_COUNTER) throw new RangeError('chunk counter out of range');
+  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('chunk counter out of range');
   nonce.writeUInt32BE(Math.floor(counter / 0x100000000), 3);
   nonce.writeUInt32BE(counter >>> 0, 7);
   nonce[11] = last ? 1 : 0;
@@ -25,27 +28,28 @@ function checkKey(key) {
 }
 
 /**
- * Seals the chunks of `plaintext`, the first numbered `counter`. A non-final batch holds whole chunks only; a
- * final batch ends with the final chunk (the remainder, or a full chunk, or one empty chunk for an empty payload).
+ * Seals `length` plaintext bytes laid out in `batch` (chunk i at i × SEALED_CHUNK_SIZE), the first chunk
+ * numbered `counter`, and returns the sealed length. A non-final batch holds whole chunks only; a final batch
+ * ends with the final chunk (the remainder, or a full chunk, or one empty chunk for an empty payload).
  */
-export function sealChunks(key, counter, plaintext, final) {
+export function sealChunks(key, counter, batch, length, final) {
   const k = checkKey(key);
-  const len = plaintext.length;
-  if (!final && (len === 0 || len % CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
-  const n = final ? Math.max(1, Math.ceil(len / CHUNK_SIZE)) : len / CHUNK_SIZE;
-  const out = Buffer.allocUnsafeSlow(len + n * TAG_SIZE);
+  if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0) throw new RangeError('bad batch');
+  if (!final && (length === 0 || length % CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
+  const n = final ? Math.max(1, Math.ceil(length / CHUNK_SIZE)) : length / CHUNK_SIZE;
+  const sealedLength = length + n * TAG_SIZE;
+  if (batch.length < sealedLength) throw new RangeError('batch too small');
   const nonce = Buffer.alloc(12);
-  let o = 0;
   for (let i = 0; i < n; i++) {
+    const at = i * SEALED_CHUNK_SIZE;
+    const len = Math.min(CHUNK_SIZE, length - i * CHUNK_SIZE);
     const cipher = createCipheriv('chacha20-poly1305', k, nonceFor(nonce, counter + i, final && i === n - 1), { authTagLength: TAG_SIZE });
-    const ct = cipher.update(plaintext.subarray(i * CHUNK_SIZE, Math.min(len, (i + 1) * CHUNK_SIZE)));
+    const ct = cipher.update(batch.subarray(at, at + len));
     cipher.final();
-    out.set(ct, o);
-    o += ct.length;
-    out.set(cipher.getAuthTag(), o);
-    o += TAG_SIZE;
+    batch.set(ct, at);
+    batch.set(cipher.getAuthTag(), at + len);
   }
-  return out;
+  return sealedLength;
 }
 
 function tryOpen(key, nonce, sealed) {
@@ -55,29 +59,30 @@ function tryOpen(key, nonce, sealed) {
   try {
     decipher.final();
   } catch {
-    return undefined;
+    return undefined; // the plaintext of a chunk that does not authenticate is dropped here, never written out
   }
   return pt;
 }
 
 /**
- * Opens the chunks of `ciphertext`, the first numbered `counter`. Returns the plaintext of the chunks that
- * authenticated, in order, up to the first failure, and `error` (a short message) if one failed. In a final
- * batch the last chunk must carry the final flag; a full chunk that only opens with the other flag is reported
- * (after its plaintext: it did authenticate) as a truncated payload or as data after the final chunk.
+ * Opens `length` bytes of sealed chunks at the start of `batch`, the first numbered `counter`. Writes the
+ * plaintext of the chunks that authenticated, in order and up to the first failure, to the start of `batch`,
+ * and returns its length, the number of those chunks and `error` (a short message) if one failed. In a final
+ * batch the last chunk must carry the final flag; a full chunk that only opens with the other flag is released
+ * (it did authenticate) and reported as a truncated payload or as data after the final chunk.
  */
-export function openChunks(key, counter, ciphertext, final) {
+export function openChunks(key, counter, batch, length, final) {
   const k = checkKey(key);
-  const len = ciphertext.length;
-  if (!final && (len === 0 || len % SEALED_CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
-  if (len === 0) return { plaintext: Buffer.alloc(0), chunks: 0, error: 'missing final chunk' };
-  const n = Math.ceil(len / SEALED_CHUNK_SIZE);
-  const out = Buffer.allocUnsafeSlow(Math.max(0, len - n * TAG_SIZE));
+  if (!final && (length === 0 || length % SEALED_CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
+  if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0 || length > batch.length) throw new RangeError('bad batch');
+  if (length === 0) return { length: 0, chunks: 0, error: 'missing final chunk' };
+  const n = Math.ceil(length / SEALED_CHUNK_SIZE);
   const nonce = Buffer.alloc(12);
   let o = 0;
-  const done = (chunks, error) => ({ plaintext: out.subarray(0, o), chunks, error });
+  const done = (chunks, error) => ({ length: o, chunks, error });
   for (let i = 0; i < n; i++) {
-    const sealed = ciphertext.subarray(i * SEALED_CHUNK_SIZE, Math.min(len, (i + 1) * SEALED_CHUNK_SIZE));
+    const at = i * SEALED_CHUNK_SIZE;
+    const sealed = batch.subarray(at, Math.min(length, at + SEALED_CHUNK_SIZE));
     const last = final && i === n - 1;
     const index = counter + i;
     if (sealed.length < TAG_SIZE) return done(i, 'truncated payload chunk');
@@ -86,12 +91,12 @@ export function openChunks(key, counter, ciphertext, final) {
       if (sealed.length !== SEALED_CHUNK_SIZE) return done(i, `payload chunk ${index} does not authenticate`);
       pt = tryOpen(k, nonceFor(nonce, index, !last), sealed);
       if (pt === undefined) return done(i, `payload chunk ${index} does not authenticate`);
-      out.set(pt, o);
+      batch.set(pt, o);
       o += pt.length;
       return done(i + 1, last ? 'truncated payload: no final chunk' : 'data after final chunk');
     }
     if (last && pt.length === 0 && index > 0) return done(i, 'final chunk is empty');
-    out.set(pt, o);
+    batch.set(pt, o); // o ≤ at: never overwrites a chunk not yet opened
     o += pt.length;
   }
   return done(n, undefined);
