@@ -42,6 +42,13 @@ export async function startDynamo(path: string | undefined, tableName = LOCAL_TA
     } catch (e) {
       if (!(e instanceof ResourceInUseException)) throw e;
     }
+    // dynalite answers ResourceNotFound until the new table turns ACTIVE (a timer, later still on LevelDB).
+    for (let i = 0; ; i++) {
+      const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (out.Table?.TableStatus === 'ACTIVE') break;
+      if (i >= 500) throw new Error(`table ${tableName} did not become active`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
   return {
     client,
