@@ -1,7 +1,7 @@
 // Test helpers for the storage API against the local runtime: raw HTTP calls (no SDK, so bad input can be sent),
 // part uploads with fetch PUTs to the presigned URLs, and a look at what s3rver holds on disk.
 
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CreateBackupResult } from '../../protocol/backups-schemas.js';
 import type { LocalRuntime } from '../../local/server.js';
@@ -73,7 +73,14 @@ export async function storedKeys(rt: LocalRuntime): Promise<string[]> {
   return files.filter((f) => f.endsWith('._S3rver_object')).map((f) => relative(root, f).slice(0, -'._S3rver_object'.length)).sort();
 }
 
-/** Multipart uploads in progress. */
-export async function openUploads(rt: LocalRuntime): Promise<string[]> {
-  return (await readdir(join(rt.s3.directory, rt.s3.bucket, '._S3rver_uploads')).catch(() => [] as string[])).sort();
+/** Ids of the multipart uploads in progress, optionally only those whose key starts with `prefix`. */
+export async function openUploads(rt: LocalRuntime, prefix = ''): Promise<string[]> {
+  const dir = join(rt.s3.directory, rt.s3.bucket, '._S3rver_uploads');
+  const ids = await readdir(dir).catch(() => [] as string[]);
+  const keep: string[] = [];
+  for (const id of ids) {
+    const key = await readFile(join(dir, id, 'key'), 'utf8').catch(() => undefined);
+    if (key !== undefined && key.startsWith(prefix)) keep.push(id);
+  }
+  return keep.sort();
 }
