@@ -56,6 +56,8 @@ export interface LocalRuntime {
   token(accountId: string): Promise<string>;
   /** The local S3: objects are files under `directory` (s3rver's layout). */
   s3: { endpoint: string; bucket: string; directory: string };
+  /** The local DynamoDB (dynalite) and the table that holds vault and backup items. */
+  dynamo: { endpoint: string; table: string };
   close(): Promise<void>;
 }
 
@@ -213,6 +215,7 @@ async function serve(
     port,
     token: (accountId) => issueToken(keys, accountId),
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory },
+    dynamo: { endpoint: dynamo.endpoint, table: LOCAL_TABLE },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
