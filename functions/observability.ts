@@ -1,14 +1,48 @@
-// Powertools Logger for the Lambda handlers: one structured line per request with route, status, problem code
-// and latency. Never a body, header, token or key: the observer only sees an Outcome.
+// Powertools Logger and Metrics for the Lambda handlers, behind the one observer every route reports to: a
+// structured log line per request (route, status, problem code, latency) and the business metrics derived from the
+// outcome. Never a body, header, token, key or account id: the observer only sees an Outcome.
+// Metrics (CloudWatch EMF, namespace "bkv", dimension service=bkv; lib/constructs/alarms.ts alarms on them):
+//   LoginStarts       a login start answered 2xx (an attempt was counted)
+//   LoginFailures     a login finish refused for a wrong password
+//   Locked            any 423 answer (no attempts left, or the key was destroyed)
+//   BackupsCommitted  a backup completed 2xx
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Observer } from './http/route.js';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Observer, Outcome } from './http/route.js';
 import { errorName } from './adapters/aws-errors.js';
 
-export const logger = new Logger({ serviceName: 'bkv' });
+export const SERVICE_NAME = 'bkv';
+export const METRICS_NAMESPACE = 'bkv';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+export type MetricName = 'LoginStarts' | 'LoginFailures' | 'Locked' | 'BackupsCommitted';
+
+const ok = (o: Outcome) => o.status >= 200 && o.status < 300;
+
+/** The business metrics one request outcome counts toward (pure). */
+export function metricsFor(o: Outcome): MetricName[] {
+  const names: MetricName[] = [];
+  if (o.route === 'vault.loginStart' && ok(o)) names.push('LoginStarts');
+  if (o.code === 'wrong-password') names.push('LoginFailures');
+  if (o.status === 423) names.push('Locked');
+  if (o.route === 'backups.complete' && ok(o)) names.push('BackupsCommitted');
+  return names;
+}
 
 export const logOutcome: Observer = (o) => {
   const fields = { route: o.route, status: o.status, code: o.code, ms: Math.round(o.ms) };
   if (o.status >= 500) logger.error('request failed', { ...fields, errorName: errorName(o.error) });
   else logger.info('request', fields);
+  const names = metricsFor(o);
+  if (names.length === 0) return;
+  try {
+    for (const name of names) metrics.addMetric(name, MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+  } catch (e) {
+    // A metrics failure must never change the answer the client gets.
+    logger.warn('metrics not published', { errorName: errorName(e) });
+  }
 };

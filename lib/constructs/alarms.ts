@@ -1,0 +1,55 @@
+// A serving region's alarms: server errors on the API, and a spike in "locked" answers (423), which means many
+// vaults are being guessed at or destroyed at once. The Locked metric comes from the handlers' Powertools Metrics
+// (functions/observability.ts: namespace "bkv", dimension service=bkv). With bkv:alarmEmail set, alarms notify an
+// SNS topic (TLS-only publishing) with that e-mail subscribed; otherwise they show in the console only.
+
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { BkvConfig } from '../config.js';
+import type { VaultApi } from './vault-api.js';
+
+export const METRICS_NAMESPACE = 'bkv';
+export const SERVER_ERROR_THRESHOLD = 5;
+export const LOCKED_SPIKE_THRESHOLD = 20;
+const PERIOD = Duration.minutes(5);
+
+export class Alarms extends Construct {
+  readonly serverErrors: cloudwatch.Alarm;
+  readonly lockedSpike: cloudwatch.Alarm;
+  readonly topic?: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: { config: BkvConfig; api: VaultApi }) {
+    super(scope, id);
+    this.serverErrors = new cloudwatch.Alarm(this, 'ServerErrors', {
+      alarmDescription: `${props.config.name}: API answered ${SERVER_ERROR_THRESHOLD}+ server errors (5xx) in 5 minutes`,
+      metric: props.api.metricServerErrors(),
+      threshold: SERVER_ERROR_THRESHOLD,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.lockedSpike = new cloudwatch.Alarm(this, 'LockedSpike', {
+      alarmDescription: `${props.config.name}: ${LOCKED_SPIKE_THRESHOLD}+ locked (423) answers in 5 minutes: vaults being guessed at or destroyed`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'Locked',
+        dimensionsMap: { service: 'bkv' },
+        statistic: 'Sum',
+        period: PERIOD,
+      }),
+      threshold: LOCKED_SPIKE_THRESHOLD,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.config.alarmEmail) {
+      this.topic = new sns.Topic(this, 'Topic', { enforceSSL: true, displayName: `${props.config.name} alarms` });
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.config.alarmEmail));
+      for (const alarm of [this.serverErrors, this.lockedSpike]) alarm.addAlarmAction(new SnsAction(this.topic));
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// A serving region's HTTP API: one route and one function per entry of the route table (read generically, so
+// routes added to functions/routes.ts flow in), every route behind the JWT authorizer, per-route throttling on the
+// $default stage, and access logs that hold request metadata only (no body, no header, no token, no claim, no
+// path parameter). Each function gets exactly what its route's permissions name, through the constructs' grants.
+
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { RouteSpec } from '../../functions/routes.js';
+import type { BkvConfig } from '../config.js';
+import type { BackupBucketAccess } from './backup-bucket.js';
+import { RouteFunction } from './route-function.js';
+import type { VaultKey } from './vault-key.js';
+import type { VaultTableAccess } from './vault-table.js';
+
+/** Per-route limits (HTTP API applies the stage's default route settings to each route separately). */
+export const ROUTE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+export const ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
+/** HTTP API $context variables only; nothing from the request body, headers, token or path. */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  authorizerError: '$context.authorizer.error',
+};
+
+const sealsOrUnseals = (r: RouteSpec) => (r.permissions.seal?.length ?? 0) + (r.permissions.unseal?.length ?? 0) > 0;
+
+/** True if some route served by this entry file uses the vault key. */
+export const isVaultModule = (entry: string, routes: readonly RouteSpec[]): boolean =>
+  routes.some((r) => r.entry === entry && sealsOrUnseals(r));
+
+export interface VaultApiProps {
+  config: BkvConfig;
+  region: string;
+  routes: readonly RouteSpec[];
+  jwt: { issuer: string; audience: string[] };
+  vaultKey: VaultKey;
+  table: VaultTableAccess;
+  bucket: BackupBucketAccess;
+  /** The other serving region's bucket (read/list fallback while replication catches up). */
+  fallbackBucket: BackupBucketAccess;
+}
+
+export class VaultApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly functions = new Map<string, RouteFunction>();
+
+  constructor(scope: Construct, id: string, props: VaultApiProps) {
+    super(scope, id);
+    const { config, region } = props;
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: ACCESS_LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `${config.name}-${region}`,
+      description: `${config.name} vault and backups API (${region})`,
+      createDefaultStage: false,
+    });
+    this.stage = this.api.addStage('Stage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { ...ROUTE_THROTTLE },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    const authorizer = new HttpJwtAuthorizer('Jwt', props.jwt.issuer, {
+      jwtAudience: props.jwt.audience,
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    for (const route of props.routes) {
+      const fn = this.routeFunction(props, route);
+      this.functions.set(route.id, fn);
+      this.api.addRoutes({
+        path: route.path,
+        methods: [route.method as apigwv2.HttpMethod],
+        integration: new HttpLambdaIntegration(`${route.id}Integration`, fn.function),
+        authorizer,
+      });
+    }
+  }
+
+  private routeFunction(props: VaultApiProps, route: RouteSpec): RouteFunction {
+    const { config, region } = props;
+    const p = route.permissions;
+    const fn = new RouteFunction(this, route.id, {
+      config,
+      region,
+      functionId: route.id,
+      entry: route.entry,
+      handler: route.handler,
+      description: `${config.name}: ${route.method} ${route.path}`,
+    });
+    const f = fn.function;
+    if (p.table) props.table.grantVault(f, p.table);
+    // A module that seals for one route builds its vault service (sealer, maxAttempts) at import for all of its
+    // routes, so each of its functions gets KMS_KEY_ID and MAX_ATTEMPTS, and KMS permissions only for its purposes.
+    if (isVaultModule(route.entry, props.routes)) {
+      props.vaultKey.grantSeal(f, { seal: p.seal ?? [], unseal: p.unseal ?? [] });
+      f.addEnvironment('MAX_ATTEMPTS', String(config.maxAttempts));
+    }
+    if (p.bucket?.length) {
+      props.bucket.grantBackups(f, p.bucket);
+      props.fallbackBucket.grantFallback(f, p.bucket);
+      f.addEnvironment('BACKUP_RETENTION', String(config.backupRetention));
+      f.addEnvironment('MAX_BACKUP_BYTES', String(config.maxBackupBytes));
+    }
+    return fn;
+  }
+
+  /** Route 5xx answers over five minutes (API Gateway's own metric, so it counts crashes and timeouts too). */
+  metricServerErrors() {
+    return this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' });
+  }
+}
