@@ -1,0 +1,85 @@
+// `bkv restore [--backup ID] [--key] <dir>`: downloads a backup, decrypts it and unpacks it into <dir>. The key
+// is this device's K; on a device without one, the password recovers K from the vault (or --key takes the
+// 64-digit key), and the device keeps it afterwards. Nothing lands in <dir> unless the whole backup decrypted and
+// verified: unpacking goes to a temporary directory beside it, renamed into place at the very end.
+
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { BkvError } from '../../../protocol/errors.js';
+import { LATEST } from '../../../protocol/backups-schemas.js';
+import { isAgeError } from '../../age/index.js';
+import { checkTarget, extractArchive } from '../../archive.js';
+import { EXIT, ExitError } from '../exit.js';
+import { createBackupDecryptStream } from '../../backup-crypto.js';
+import { parseBackupKey } from '../../backup-key.js';
+import { createProgress, formatBytes } from '../progress.js';
+import { recoverKey } from '../recover.js';
+import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
+
+interface RestoreFlags extends ConnectionFlags {
+  backup?: string;
+  key?: boolean;
+  force?: boolean;
+  yes?: boolean;
+}
+
+async function obtainKey(flags: RestoreFlags, session: Session): Promise<{ key: Uint8Array; source: 'device' | 'password' | 'key' }> {
+  if (flags.key) {
+    const text = session.env.BKV_KEY || (await session.prompt.secret('64-digit backup key: ', 'key'));
+    return { key: parseBackupKey(text), source: 'key' };
+  }
+  const onDevice = await session.device.readKey();
+  if (onDevice) return { key: onDevice, source: 'device' };
+  session.say('this device has no backup key: fetching it from the vault with your password.');
+  return { key: await recoverKey(session, { yes: flags.yes }), source: 'password' };
+}
+
+export async function restore(dir: string, flags: RestoreFlags, session = new Session(flags)): Promise<void> {
+  await checkTarget(dir, { force: flags.force }); // fail before spending a password attempt
+  const backups = await session.backups();
+  const ref = flags.backup ?? LATEST;
+  const info = await backups.get(ref).catch((e: unknown) => {
+    if (e instanceof BkvError && e.code === 'not-found') {
+      throw new BkvError('not-found', ref === LATEST ? 'this account has no backups yet' : `no backup ${ref} in this account`);
+    }
+    throw e;
+  });
+  const { key, source } = await obtainKey(flags, session);
+  session.say(`restoring backup ${info.backupId} (${formatBytes(info.size)}, ${info.createdAt}) into ${dir}`);
+  const progress = createProgress('download');
+  let result;
+  try {
+    const { stream } = await backups.download(info.backupId, { onProgress: (p) => progress.update(p.done, p.total) });
+    result = await extractArchive(dir, (sink) => pipeline(stream, createBackupDecryptStream(key), sink), { force: flags.force });
+  } catch (e) {
+    if (isAgeError(e, 'no-match')) {
+      throw new ExitError('bad-request', source === 'key'
+        ? `wrong key: backup ${info.backupId} was not made with this 64-digit key; nothing was restored`
+        : `wrong key: backup ${info.backupId} was made with another backup key; nothing was restored`, EXIT.wrongSecret, { cause: e });
+    }
+    if (isAgeError(e)) {
+      throw new ExitError('bad-request', `backup ${info.backupId} is damaged or was tampered with (${e.kind} check failed): nothing was restored and ${dir} is untouched`, EXIT.damaged, { cause: e });
+    }
+    throw e;
+  } finally {
+    progress.stop();
+  }
+  if (source !== 'device' && !(await session.device.hasKey())) {
+    await session.device.writeKey(key);
+    await session.remember(source === 'key' ? 'key' : 'password');
+    session.say(`this device now keeps the backup key (${session.device.keyPath}).`);
+  }
+  session.say(`restored ${result.files} files (${formatBytes(result.bytes)}) into ${dir}`);
+}
+
+export function register(program: Command): void {
+  connectionOptions(
+    program.command('restore')
+      .description('download, decrypt and unpack a backup into a directory (missing or empty, or --force)')
+      .argument('<dir>', 'directory to restore into')
+      .option('--backup <id>', 'backup id (default: the latest)')
+      .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
+      .option('--force', 'replace a non-empty directory (only once the whole backup verified)')
+      .option('--yes', 'use the last password attempt without asking'),
+  ).action(async (dir: string, flags: RestoreFlags) => restore(dir, flags));
+}

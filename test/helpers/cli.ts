@@ -1,0 +1,48 @@
+// Test helper: runs the real `bkv` CLI (bin/bkv.js) in a child process with a controlled environment (no BKV_*
+// leaking in from the outer shell), optional stdin, and a timeout; returns the exit code and both outputs.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BKV_BIN = resolve(import.meta.dirname, '../../bin/bkv.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BKV_')) base[k] = v;
+  return { ...base, NO_COLOR: '1', ...env };
+}
+
+export function spawnBkv(args: string[], env: Record<string, string | undefined>): ChildProcess {
+  return spawn(process.execPath, [BKV_BIN, ...args], { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export function bkv(args: string[], env: Record<string, string | undefined>, input?: string, timeoutMs = 60_000): Promise<CliResult> {
+  const child = spawnBkv(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin!.end(input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      res({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh $BKV_HOME: a new "device". */
+export function newDevice(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'bkv-home-'));
+}
