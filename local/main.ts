@@ -1,5 +1,6 @@
 // `npm start`: the local vault on 127.0.0.1:${BKV_PORT:-8787}, data under ${BKV_DATA_DIR:-.bkv}.
 // BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
+// Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600).
 
 import { startLocal } from './server.js';
 
@@ -14,6 +15,9 @@ try {
     dataDir,
     port,
     maxAttempts: process.env.BKV_MAX_ATTEMPTS,
+    maxBackupBytes: process.env.BKV_MAX_BACKUP_BYTES,
+    backupRetention: process.env.BKV_BACKUP_RETENTION,
+    urlTtlSeconds: process.env.BKV_URL_TTL_SECONDS,
     ...(process.env.BKV_LOG === '1'
       ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }
       : {}),

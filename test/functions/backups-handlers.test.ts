@@ -151,7 +151,7 @@ describe('complete', () => {
     expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: { pk: 'alice', sk: `backup#${OLD[0]}` } });
     const commit = ddb.commandCalls(UpdateCommand)[0]!;
     const del = s3.commandCalls(DeleteObjectCommand)[0]!;
-    expect(commit.callId).toBeLessThan(del.callId);
+    expect(commit.calledBefore(del)).toBe(true);
   });
 
   it('a size other than the declared one: 400, the object is deleted, nothing committed', async () => {
@@ -294,7 +294,7 @@ describe('DELETE /v1/vault?backups=true', () => {
     expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: 'up-stray' });
     const vaultDelete = ddb.commandCalls(DeleteCommand).find((c) => c.args[0].input.Key?.sk === 'vault');
     expect(vaultDelete).toBeDefined();
-    for (const c of s3.commandCalls(DeleteObjectCommand)) expect(c.callId).toBeLessThan(vaultDelete!.callId);
+    for (const c of s3.commandCalls(DeleteObjectCommand)) expect(c.calledBefore(vaultDelete!)).toBe(true);
   });
 
   it('without the flag the backups are left alone; a bad flag changes nothing', async () => {
