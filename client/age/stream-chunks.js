@@ -88,7 +88,7 @@ export function openChunks(key, counter, batch, length, final) {
     if (sealed.length < TAG_SIZE) return done(i, 'truncated payload chunk');
     let pt = tryOpen(k, nonceFor(nonce, index, last), sealed);
     if (pt === undefined) {
-      if (sealed.length !== SEALED_CHUNK_SIZE) return done(i, `payload chunk ${index} does not authenticate`);
+      if (sealed.length !== SEALED_CHUNK_SIZE) return done(i, `final payload chunk ${index} does not authenticate: truncated or damaged`);
       pt = tryOpen(k, nonceFor(nonce, index, !last), sealed);
       if (pt === undefined) return done(i, `payload chunk ${index} does not authenticate`);
       batch.set(pt, o);

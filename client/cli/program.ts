@@ -4,6 +4,8 @@
 
 import { Command, CommanderError } from 'commander';
 import { BkvError } from '../../protocol/errors.js';
+import { register as registerCrypt } from './commands/crypt.js';
+import { register as registerKey } from './commands/key.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .description('end-to-end encrypted backups with a password-recoverable key vault')
     .showHelpAfterError()
     .exitOverride();
+  registerKey(program);
+  registerCrypt(program);
   return program;
 }
 

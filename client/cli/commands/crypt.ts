@@ -1,0 +1,71 @@
+// `bkv encrypt --key-file F` and `bkv decrypt --key-file F`: stream stdin to stdout through the backup file
+// format (age v1 to the recipient derived from the 64-digit key in F), without any server. Exit codes
+// (client/cli/exit.ts): 2 bad arguments or key file, 3 wrong key, 5 damaged or not a backup file, 1 i/o failure.
+// After a failed decrypt, what was written to stdout is incomplete (only whole authenticated chunks): discard it.
+
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { BkvError } from '../../../protocol/errors.js';
+import { isAgeError } from '../../age/index.js';
+import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
+import { parseBackupKey } from '../../backup-key.js';
+import { EXIT, ExitError } from '../exit.js';
+import { MAX_KEY_TEXT_BYTES } from './key.js';
+
+interface CryptFlags {
+  keyFile: string;
+}
+
+/** Reads and parses the 64-digit key in `path`; never echoes its content. */
+export async function readKeyFile(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    const message = `cannot read key file: ${(e.code ?? 'error').toLowerCase()}`;
+    throw e.code === 'ENOENT' || e.code === 'EISDIR' ? new BkvError('bad-request', message) : new Error(message);
+  });
+  try {
+    // Read from the current position to the end, so a pipe (`--key-file <(…)`) works too.
+    const buf = Buffer.alloc(MAX_KEY_TEXT_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buf, length, buf.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_KEY_TEXT_BYTES) throw new BkvError('bad-request', 'key file is too long for a 64-digit key');
+    }
+    return parseBackupKey(buf.subarray(0, length).toString('utf8'));
+  } finally {
+    await file.close();
+  }
+}
+
+function explain(e: unknown): unknown {
+  if (!isAgeError(e)) return e;
+  if (e.kind === 'no-match') return new ExitError('bad-request', 'wrong key: this file was not encrypted under this 64-digit key', EXIT.wrongSecret, { cause: e });
+  const what = e.kind === 'header' ? 'not a backup file, or its header is damaged' : 'the file is damaged or was tampered with';
+  return new ExitError('bad-request', `${what} (${e.message})`, EXIT.damaged, { cause: e });
+}
+
+export async function encryptCommand(flags: CryptFlags): Promise<void> {
+  const key = await readKeyFile(flags.keyFile);
+  if (process.stdout.isTTY) throw new BkvError('bad-request', 'refusing to write an encrypted file to a terminal: redirect stdout');
+  await pipeline(process.stdin, createBackupEncryptStream(key), process.stdout);
+}
+
+export async function decryptCommand(flags: CryptFlags): Promise<void> {
+  const key = await readKeyFile(flags.keyFile);
+  await pipeline(process.stdin, createBackupDecryptStream(key), process.stdout).catch((e: unknown) => {
+    throw explain(e);
+  });
+}
+
+export function register(program: Command): void {
+  program.command('encrypt')
+    .description('encrypt stdin to stdout as a backup file (age v1) under the 64-digit key in the key file')
+    .requiredOption('--key-file <file>', 'file holding the 64-digit key')
+    .action(async (flags: CryptFlags) => encryptCommand(flags));
+  program.command('decrypt')
+    .description('decrypt a backup file (age v1) from stdin to stdout with the 64-digit key in the key file')
+    .requiredOption('--key-file <file>', 'file holding the 64-digit key')
+    .action(async (flags: CryptFlags) => decryptCommand(flags));
+}

@@ -1,0 +1,46 @@
+// `bkv key new` and `bkv key age-identity`: the 64-digit-key tools, which need no server. `new` prints a fresh
+// 64-digit key (K); `age-identity` reads a 64-digit key on stdin and prints the `AGE-SECRET-KEY-1…` identity
+// that decrypts every backup made under it with the standard `age` tool (`age -d -i`). Both print secrets on
+// purpose, to stdout only; nothing else ever prints K.
+
+import type { Command } from 'commander';
+import { BkvError } from '../../../protocol/errors.js';
+import { backupAgeIdentity } from '../../backup-crypto.js';
+import { formatBackupKey, newBackupKey, parseBackupKey } from '../../backup-key.js';
+
+/** Longest 64-digit-key text read (64 digits with generous separators and line breaks). */
+export const MAX_KEY_TEXT_BYTES = 1024;
+
+/** Reads at most MAX_KEY_TEXT_BYTES of text from `input` to its end. */
+export async function readKeyText(input: NodeJS.ReadableStream, what: string): Promise<string> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of input) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    length += b.length;
+    if (length > MAX_KEY_TEXT_BYTES) throw new BkvError('bad-request', `${what} is too long for a 64-digit key`);
+    parts.push(b);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export function keyNew(out: NodeJS.WritableStream = process.stdout): void {
+  if (process.stdout.isTTY) process.stderr.write('a new 64-digit key. anyone who has it can read backups made with it: keep it offline.\n');
+  out.write(`${formatBackupKey(newBackupKey())}\n`);
+}
+
+export async function keyAgeIdentity(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<void> {
+  if (input.isTTY) process.stderr.write('type or paste the 64-digit key, then press ctrl-d\n');
+  const key = parseBackupKey(await readKeyText(input, 'stdin'));
+  process.stdout.write(`${backupAgeIdentity(key)}\n`);
+}
+
+export function register(program: Command): void {
+  const group = program.commands.find((c) => c.name() === 'key') ?? program.command('key').description('backup key tools');
+  group.command('new')
+    .description('print a fresh 64-digit backup key')
+    .action(() => keyNew());
+  group.command('age-identity')
+    .description('read a 64-digit key on stdin and print its age identity (for age -d -i)')
+    .action(async () => keyAgeIdentity());
+}
