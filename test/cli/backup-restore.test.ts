@@ -41,7 +41,7 @@ async function tree(root: string, rel = ''): Promise<string[]> {
   return out;
 }
 
-describe('bkv with a password', () => {
+describe('bkv with a password', { timeout: 300_000 }, () => {
   const password = 'correct horse battery staple';
 
   it('backs up, then restores on a new device with only the password', async () => {
@@ -118,7 +118,7 @@ describe('bkv with a password', () => {
   });
 });
 
-describe('bkv with the 64-digit key', () => {
+describe('bkv with the 64-digit key', { timeout: 300_000 }, () => {
   it('prints the key once, and a new device restores with it; a wrong key restores nothing', async () => {
     const src = join(work, 'keysrc');
     await mkdir(src);

@@ -26,7 +26,9 @@ async function attemptsRemaining(account: string): Promise<{ attemptsRemaining: 
   return { attemptsRemaining: status.attemptsRemaining, locked: status.locked };
 }
 
-async function setUp(account: string, password: string): Promise<(home: string, extra?: Record<string, string>) => Record<string, string>> {
+type Env = (home: string, extra?: Record<string, string>) => Record<string, string>;
+
+async function setUp(account: string, password: string): Promise<Env & { home: string }> {
   const env = (home: string, extra: Record<string, string> = {}) => ({ BKV_SERVER: rt.url, BKV_HOME: home, BKV_ACCOUNT: account, ...extra });
   const src = join(work, `${account}-src`);
   await mkdir(src);
@@ -34,10 +36,10 @@ async function setUp(account: string, password: string): Promise<(home: string, 
   const home = await newDevice();
   expect((await bkv(['init'], env(home, { BKV_PASSWORD: password }))).code).toBe(0);
   expect((await bkv(['backup', src], env(home))).code).toBe(0);
-  return env;
+  return Object.assign(env, { home });
 }
 
-describe('wrong-password countdown', () => {
+describe('wrong-password countdown', { timeout: 300_000 }, () => {
   it('counts down, guards the last attempt, then explains the destroyed key', async () => {
     const env = await setUp('carol', 'right');
     const target = join(work, 'carol-out');
@@ -71,6 +73,17 @@ describe('wrong-password countdown', () => {
     expect(tooLate.stderr).toMatch(/destroyed the backup key/);
     expect((await bkv(['status'], env(await newDevice()))).stdout).toMatch(/vault: {4}locked: the key was destroyed/);
     expect(existsSync(target)).toBe(false);
+
+    // a device without K cannot put a key back; the device that made it still has K and can
+    const nokey = await bkv(['passwd'], env(await newDevice(), { BKV_NEW_PASSWORD: 'x' }));
+    expect(nokey.code).toBe(4);
+    expect(nokey.stderr).toMatch(/this device has no copy: restore with the 64-digit key/);
+    const passwd = await bkv(['passwd'], env(env.home), 'a fresh start\n');
+    expect(passwd.code, passwd.stderr).toBe(0);
+    expect(passwd.stderr).toMatch(/the vault destroyed its copy of the key; this device has it/);
+    expect(await attemptsRemaining('carol')).toEqual({ attemptsRemaining: 3, locked: false });
+    const back = await bkv(['restore', target], env(await newDevice(), { BKV_PASSWORD: 'a fresh start' }));
+    expect(back.code, back.stderr).toBe(0);
   });
 
   it('a right password resets the count', async () => {

@@ -75,7 +75,7 @@ async function flipByte(path: string, offset: number): Promise<void> {
   }
 }
 
-describe('killing the CLI mid-upload', () => {
+describe('killing the CLI mid-upload', { timeout: 300_000 }, () => {
   it('leaves the previous backup listed and restorable', async () => {
     const { home, src, backupId } = await initWithBackup('kim', { 'v1.txt': 'version one' });
     const big = join(work, 'kim-big');
@@ -115,7 +115,7 @@ describe('killing the CLI mid-upload', () => {
   });
 });
 
-describe('a tampered object', () => {
+describe('a tampered object', { timeout: 300_000 }, () => {
   it.for([
     ['payload', (size: number) => Math.floor(size / 2), /payload check failed/],
     ['header', () => 30, /(header|hmac|no-match)|wrong key/],
@@ -147,7 +147,7 @@ describe('a tampered object', () => {
   });
 });
 
-describe('account isolation through the CLI', () => {
+describe('account isolation through the CLI', { timeout: 300_000 }, () => {
   it('account B cannot list, read or delete account A\'s backups', async () => {
     const a = await initWithBackup('ann', { 'secret.txt': 'ann only' });
     const bHome = await newDevice();

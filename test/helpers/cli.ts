@@ -25,7 +25,7 @@ export function spawnBkv(args: string[], env: Record<string, string | undefined>
   return spawn(process.execPath, [BKV_BIN, ...args], { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-export function bkv(args: string[], env: Record<string, string | undefined>, input?: string, timeoutMs = 60_000): Promise<CliResult> {
+export function bkv(args: string[], env: Record<string, string | undefined>, input?: string, timeoutMs = 240_000): Promise<CliResult> {
   const child = spawnBkv(args, env);
   let stdout = '';
   let stderr = '';

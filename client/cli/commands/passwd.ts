@@ -1,9 +1,11 @@
-// `bkv passwd`: changes the vault password. Proves the old one first (it counts as an attempt, with the same
-// countdown and last-attempt warning as restore), then re-registers the same K under the new one.
-// Non-interactive: BKV_PASSWORD holds the old password and BKV_NEW_PASSWORD the new one.
+// `bkv passwd`: changes the vault password. Proves the current one first (it counts as an attempt, with the same
+// countdown and last-attempt warning as restore), then re-registers the same K under the new one. When the vault
+// keeps no key for the account, or destroyed it, a device that has K puts it back under a new password instead.
+// Non-interactive: BKV_PASSWORD holds the current password and BKV_NEW_PASSWORD the new one.
 
 import type { Command } from 'commander';
 import { timingSafeEqual } from 'node:crypto';
+import { BkvError } from '../../../protocol/errors.js';
 import { recoverKey } from '../recover.js';
 import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
 
@@ -13,20 +15,34 @@ interface PasswdFlags extends ConnectionFlags {
 
 export async function passwd(flags: PasswdFlags, session = new Session(flags)): Promise<void> {
   const account = await session.account();
-  const key = await recoverKey(session, { yes: flags.yes, question: `current password for ${account}: ` });
+  const vault = await session.vault();
+  const status = await vault.status();
   const onDevice = await session.device.readKey();
-  if (onDevice && !timingSafeEqual(onDevice, key)) {
-    session.say('warning: the vault keeps a different backup key than this device; the vault\'s key keeps the new password.');
+  let key: Uint8Array;
+  if (!status.registered || status.locked) {
+    if (!onDevice) throw new BkvError(status.locked ? 'locked' : 'not-found', status.locked
+      ? 'the vault destroyed the backup key of this account and this device has no copy: restore with the 64-digit key (bkv restore --key), then run bkv passwd'
+      : `account ${account} keeps no key in the vault and this device has none: run bkv init`);
+    session.say(status.locked
+      ? 'the vault destroyed its copy of the key; this device has it and puts it back under a new password.'
+      : 'the vault keeps no key for this account; this device puts its key there under a new password.');
+    key = onDevice;
+  } else {
+    key = await recoverKey(session, { yes: flags.yes, question: `current password for ${account}: ` });
+    if (onDevice && !timingSafeEqual(onDevice, key)) {
+      session.say('warning: the vault keeps a different backup key than this device; the vault\'s key gets the new password.');
+    }
   }
   const password = await session.newPassword('new password: ', 'BKV_NEW_PASSWORD');
-  const registered = await (await session.vault()).register(key, password);
+  const registered = await vault.register(key, password);
+  await session.remember('password');
   session.say(`password changed (generation ${registered.generation}); ${registered.maxAttempts} attempts left.`);
 }
 
 export function register(program: Command): void {
   connectionOptions(
     program.command('passwd')
-      .description('change the password that protects the backup key in the vault')
+      .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
       .option('--yes', 'use the last password attempt without asking'),
   ).action(async (flags: PasswdFlags) => passwd(flags));
 }
