@@ -108,6 +108,12 @@ export class BackupsService {
       }
     }
 
+    // Housekeeping past this point never fails the request: a lifecycle rule aborts old uploads in AWS anyway.
+    await this.sweepStrays(account, now, records, live).catch((e: unknown) => this.deps.onBackgroundError?.(e));
+  }
+
+  /** Aborts multipart uploads and deletes objects under the account's prefix that no live record owns. */
+  private async sweepStrays(account: string, now: number, records: BackupRecord[], live: BackupRecord[]): Promise<void> {
     const prefix = accountPrefix(account);
     const [uploads, objects] = await Promise.all([
       this.deps.blobs.listMultipartUploads(prefix), this.deps.blobs.listObjects(prefix),

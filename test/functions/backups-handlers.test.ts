@@ -104,6 +104,13 @@ describe('create', () => {
     expect(ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ uploadId: 'up-1', partCount: 3, partSize: 8 * MiB }) });
   });
 
+  it('a failing sweep of stray uploads (e.g. a missing list permission) does not fail the create', async () => {
+    s3.on(ListMultipartUploadsCommand).rejects(s3Error('AccessDenied'));
+    const r = await h.create(apiEvent({ path: '/v1/backups', body: { size: 5 } }));
+    expect(r.statusCode).toBe(201);
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+  });
+
   it('over the maximum is 413 before any AWS call', async () => {
     const r = await h.create(apiEvent({ path: '/v1/backups', body: { size: 64 * MiB + 1 } }));
     expect(r.statusCode).toBe(413);
