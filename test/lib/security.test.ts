@@ -235,7 +235,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
       const vaultModule = ROUTES.some((x) => x.entry === r.entry && (x.permissions.seal?.length || x.permissions.unseal?.length));
       if (vaultModule) expect(env, r.id).toMatchObject({ KMS_KEY_ID: expect.anything(), MAX_ATTEMPTS: '10' });
       else expect(env.KMS_KEY_ID ?? env.MAX_ATTEMPTS, r.id).toBeUndefined();
-      expect(env).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'bkv', POWERTOOLS_METRICS_NAMESPACE: 'bkv' });
+      expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'bkv', POWERTOOLS_METRICS_NAMESPACE: 'bkv' });
     }
   });
 });
@@ -291,7 +291,9 @@ describe('backup buckets', () => {
     const api = which === 'primary' ? s.primaryApi : s.replicaApi;
     const t = s.template(api);
     const name = `bkv-backups-\${AWS::AccountId}-${api.region}`;
-    const [[id, bucket]] = resourcesOf(t, 'AWS::S3::Bucket').filter(([, b]) => flatten(props(b).BucketName) === name);
+    const found = resourcesOf(t, 'AWS::S3::Bucket').filter(([, b]) => flatten(props(b).BucketName) === name);
+    expect(found).toHaveLength(1);
+    const [id, bucket] = found[0]!;
     expect(bucket.DeletionPolicy).toBe('Retain');
     expect(props(bucket)).toMatchObject({
       VersioningConfiguration: { Status: 'Enabled' },
@@ -315,7 +317,9 @@ describe('backup buckets', () => {
 
   it('the primary bucket replicates accounts/ to the replica region\'s bucket, re-encrypting with the blob key replica', () => {
     const t = s.template(s.primaryApi);
-    const [[, bucket]] = resourcesOf(t, 'AWS::S3::Bucket').filter(([, b]) => props(b).ReplicationConfiguration !== undefined);
+    const replicating = resourcesOf(t, 'AWS::S3::Bucket').filter(([, b]) => props(b).ReplicationConfiguration !== undefined);
+    expect(replicating).toHaveLength(1);
+    const [, bucket] = replicating[0]!;
     const rc = props(bucket).ReplicationConfiguration as Json;
     const [rule] = rc.Rules as Json[];
     expect(rule).toMatchObject({
