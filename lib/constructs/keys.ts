@@ -7,7 +7,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { BkvConfig } from '../config.js';
-import { blobKeyAlias, kmsKeyArn, vaultKeyAlias } from '../names.js';
+import { blobKeyAlias, vaultKeyAlias } from '../names.js';
 import { blobKeyPolicy, vaultKeyPolicy } from './key-policies.js';
 
 const PENDING_WINDOW_DAYS = 30;
@@ -80,6 +80,3 @@ export class BkvKeys extends Construct implements KeyPairRef {
     return { arn: replica.attrArn, id: replica.attrKeyId };
   }
 }
-
-/** The ARN of a multi-Region key's replica in another region (same key id). */
-export const replicaKeyArn = (region: string, keyId: string): string => kmsKeyArn(region, keyId);
