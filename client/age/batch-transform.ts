@@ -1,6 +1,7 @@
 // The engine shared by the encrypting and decrypting age streams: a Node Transform that cuts the payload into
-// batches of 16 STREAM chunks, seals or opens each batch in place (stream-chunks.js) on this thread or in the
-// chunk pool, and pushes the results strictly in order. A batch is only dispatched once a byte after it has
+// batches of 16 STREAM chunks, seals or opens each batch (stream-chunks.js) on this thread or in the chunk pool,
+// and pushes the buffers node:crypto made strictly in order. Batch buffers are reused, so the only garbage is
+// the output the consumer was given. A batch is only dispatched once a byte after it has
 // arrived, so the final chunk is always known. Memory stays flat: at most `2 × workers` batches are in flight,
 // and the writer's callback is held until one completes. On a failure the authenticated plaintext already
 // pushed is delivered first, then the stream is destroyed with the error; it never ends cleanly after one.
@@ -34,8 +35,10 @@ export abstract class BatchTransform extends Transform {
   private readonly workers: number;
   private readonly inlineBytes: number;
   private key: Uint8Array | undefined;
-  private batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  private batch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private batchLen = 0;
+  /** Batch buffers back from the workers, for reuse. */
+  private readonly spare: Buffer[] = [];
   private counter = 0;
   private seqIn = 0;
   private seqOut = 0;
@@ -100,12 +103,13 @@ export abstract class BatchTransform extends Transform {
     const batch = this.batch;
     const length = this.batchLen;
     if (!final) this.counter += length / this.unit;
-    this.batch = final ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.batchLen = 0;
     if (this.pool === undefined && this.workers > 0 && this.bytesIn - length >= this.inlineBytes) {
       this.pool = sharedChunkPool(this.workers);
     }
     if (this.pool !== undefined) {
+      // The batch moves to a worker; the next one is a spare or a new buffer.
+      this.batch = final ? Buffer.alloc(0) : (this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES));
       this.inflight++;
       this.pool.run({ op: this.op, key, counter, batch, length, final }).then(
         (r) => this.complete(seq, r, true),
@@ -113,12 +117,10 @@ export abstract class BatchTransform extends Transform {
       );
       return;
     }
-    let r: ChunkResult;
-    if (this.op === 'seal') {
-      r = { batch, length: sealChunks(key, counter, batch, length, final), error: undefined };
-    } else {
-      r = { batch, ...openChunks(key, counter, batch, length, final) };
-    }
+    // On this thread the batch is done with once the call returns, and stays in use.
+    const r: ChunkResult = this.op === 'seal'
+      ? { batch, outs: sealChunks(key, counter, batch, length, final), error: undefined }
+      : { batch, ...openChunks(key, counter, batch, length, final) };
     this.complete(seq, r, false);
   }
 
@@ -133,7 +135,12 @@ export abstract class BatchTransform extends Transform {
         this.fail(next);
         continue;
       }
-      if (next.length > 0) this.push(Buffer.from(next.batch.buffer, next.batch.byteOffset, next.length));
+      if (pooled && next.batch.length === BATCH_BYTES && this.spare.length < 2 * this.workers) {
+        this.spare.push(Buffer.from(next.batch.buffer, next.batch.byteOffset, next.batch.length));
+      }
+      for (const out of next.outs) {
+        if (out.length > 0) this.push(Buffer.from(out.buffer, out.byteOffset, out.length));
+      }
       if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
     }
     if (this.failure !== undefined || this.destroyed) return;

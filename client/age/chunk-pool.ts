@@ -1,6 +1,6 @@
-// A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks in place, so
-// one stream can use more than one core. A batch's ArrayBuffer moves to the worker and back (no copy); ordering
-// is the caller's job (batch-transform.ts). Tasks wait in a queue until a worker has started. Workers are
+// A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks, so one stream
+// can use more than one core. A batch's ArrayBuffer moves to the worker and back (for reuse), and the output
+// buffers move back too (no copies); ordering is the caller's job (batch-transform.ts). Tasks wait in a queue until a worker has started. Workers are
 // unref'd while idle, so an idle pool never keeps the process alive.
 
 import { Worker } from 'node:worker_threads';
@@ -16,9 +16,10 @@ export interface ChunkTask {
 }
 
 export interface ChunkResult {
-  /** The batch, back; its first `length` bytes are the output. */
+  /** The batch, back, to be reused. */
   batch: Uint8Array;
-  length: number;
+  /** The output in stream order (sealing: ciphertext, tag, ciphertext, tag, …; opening: plaintexts). */
+  outs: Uint8Array[];
   error: string | undefined;
 }
 
@@ -44,7 +45,7 @@ interface WorkerMessage {
   ready?: true;
   id?: number;
   batch?: ArrayBuffer;
-  length?: number;
+  outs?: ArrayBuffer[];
   error?: string;
   fault?: string;
 }
@@ -64,7 +65,8 @@ export class ChunkPool {
   }
 
   private spawn(): void {
-    const worker = new Worker(WORKER_URL);
+    // Small heaps: a worker only holds a batch's crypto objects; a small young generation collects them often.
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     const slot: Slot = { worker, busy: 0, ready: false };
     worker.unref();
     worker.on('message', (m: WorkerMessage) => {
@@ -78,7 +80,7 @@ export class ChunkPool {
       this.pending.delete(m.id!);
       this.release(slot);
       if (m.fault !== undefined) p.reject(new Error(m.fault));
-      else p.resolve({ batch: new Uint8Array(m.batch!), length: m.length!, error: m.error });
+      else p.resolve({ batch: new Uint8Array(m.batch!), outs: m.outs!.map((b) => new Uint8Array(b)), error: m.error });
       this.drainQueue();
     });
     const die = (e: Error): void => {

@@ -4,16 +4,15 @@ export declare const CHUNK_SIZE: number;
 export declare const TAG_SIZE: number;
 export declare const SEALED_CHUNK_SIZE: number;
 
-/** Seals in place; returns the sealed length. */
-export declare function sealChunks(key: Uint8Array, counter: number, batch: Uint8Array, length: number, final: boolean): number;
+/** Seals a batch; returns [ciphertext 0, tag 0, ciphertext 1, tag 1, …]. The batch is only read. */
+export declare function sealChunks(key: Uint8Array, counter: number, batch: Uint8Array, length: number, final: boolean): Buffer[];
 
 export interface OpenedChunks {
-  /** Bytes of authenticated plaintext now at the start of the batch. */
-  length: number;
-  /** Chunks that authenticated. */
+  /** Plaintext of each chunk that authenticated, in order, up to the first failure. */
+  outs: Buffer[];
   chunks: number;
   error: string | undefined;
 }
 
-/** Opens in place. */
+/** Opens a batch; the batch is only read. */
 export declare function openChunks(key: Uint8Array, counter: number, batch: Uint8Array, length: number, final: boolean): OpenedChunks;

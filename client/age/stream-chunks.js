@@ -4,9 +4,9 @@
 // on the main thread and in chunk-worker.js, which is why this file is plain JavaScript (a worker thread loads
 // it without a TypeScript loader). Types: stream-chunks.d.ts.
 //
-// Batch layout: chunk i occupies [i × SEALED_CHUNK_SIZE, (i + 1) × SEALED_CHUNK_SIZE). To seal, the caller puts
-// plaintext chunk i at the start of slot i; the sealed chunks come out contiguous from offset 0. To open, the
-// caller puts the sealed chunks contiguous from 0; authenticated plaintext comes out contiguous from 0.
+// Batch layout: chunk i occupies [i × SEALED_CHUNK_SIZE, (i + 1) × SEALED_CHUNK_SIZE): plaintext chunk i at the
+// start of slot i to seal, sealed chunks contiguous from 0 to open. The batch is only read, so the caller can
+// reuse it; the output is the list of buffers node:crypto returned (no copies), in stream order.
 
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 
@@ -29,27 +29,27 @@ function checkKey(key) {
 
 /**
  * Seals `length` plaintext bytes laid out in `batch` (chunk i at i × SEALED_CHUNK_SIZE), the first chunk
- * numbered `counter`, and returns the sealed length. A non-final batch holds whole chunks only; a final batch
- * ends with the final chunk (the remainder, or a full chunk, or one empty chunk for an empty payload).
+ * numbered `counter`. Returns the output as [ciphertext 0, tag 0, ciphertext 1, tag 1, …]. A non-final batch
+ * holds whole chunks only; a final batch ends with the final chunk (the remainder, or a full chunk, or one empty
+ * chunk for an empty payload).
  */
 export function sealChunks(key, counter, batch, length, final) {
   const k = checkKey(key);
   if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0) throw new RangeError('bad batch');
   if (!final && (length === 0 || length % CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
   const n = final ? Math.max(1, Math.ceil(length / CHUNK_SIZE)) : length / CHUNK_SIZE;
-  const sealedLength = length + n * TAG_SIZE;
-  if (batch.length < sealedLength) throw new RangeError('batch too small');
+  if (batch.length < (n - 1) * SEALED_CHUNK_SIZE + (length - (n - 1) * CHUNK_SIZE)) throw new RangeError('batch too small');
   const nonce = Buffer.alloc(12);
+  const outs = [];
   for (let i = 0; i < n; i++) {
     const at = i * SEALED_CHUNK_SIZE;
     const len = Math.min(CHUNK_SIZE, length - i * CHUNK_SIZE);
     const cipher = createCipheriv('chacha20-poly1305', k, nonceFor(nonce, counter + i, final && i === n - 1), { authTagLength: TAG_SIZE });
-    const ct = cipher.update(batch.subarray(at, at + len));
+    outs.push(cipher.update(batch.subarray(at, at + len)));
     cipher.final();
-    batch.set(ct, at);
-    batch.set(cipher.getAuthTag(), at + len);
+    outs.push(cipher.getAuthTag());
   }
-  return sealedLength;
+  return outs;
 }
 
 function tryOpen(key, nonce, sealed) {
@@ -59,45 +59,43 @@ function tryOpen(key, nonce, sealed) {
   try {
     decipher.final();
   } catch {
-    return undefined; // the plaintext of a chunk that does not authenticate is dropped here, never written out
+    return undefined; // the plaintext of a chunk that does not authenticate is dropped here, never released
   }
   return pt;
 }
 
 /**
- * Opens `length` bytes of sealed chunks at the start of `batch`, the first numbered `counter`. Writes the
- * plaintext of the chunks that authenticated, in order and up to the first failure, to the start of `batch`,
- * and returns its length, the number of those chunks and `error` (a short message) if one failed. In a final
- * batch the last chunk must carry the final flag; a full chunk that only opens with the other flag is released
- * (it did authenticate) and reported as a truncated payload or as data after the final chunk.
+ * Opens `length` bytes of sealed chunks at the start of `batch`, the first numbered `counter`. Returns the
+ * plaintexts of the chunks that authenticated, in order and up to the first failure (`outs`), how many there
+ * are, and `error` (a short message) if one failed. In a final batch the last chunk must carry the final flag;
+ * a full chunk that only opens with the other flag is released (it did authenticate) and reported as a
+ * truncated payload or as data after the final chunk.
  */
 export function openChunks(key, counter, batch, length, final) {
   const k = checkKey(key);
   if (!final && (length === 0 || length % SEALED_CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
   if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0 || length > batch.length) throw new RangeError('bad batch');
-  if (length === 0) return { length: 0, chunks: 0, error: 'missing final chunk' };
+  const outs = [];
+  const done = (error) => ({ outs, chunks: outs.length, error });
+  if (length === 0) return done('missing final chunk');
   const n = Math.ceil(length / SEALED_CHUNK_SIZE);
   const nonce = Buffer.alloc(12);
-  let o = 0;
-  const done = (chunks, error) => ({ length: o, chunks, error });
   for (let i = 0; i < n; i++) {
     const at = i * SEALED_CHUNK_SIZE;
     const sealed = batch.subarray(at, Math.min(length, at + SEALED_CHUNK_SIZE));
     const last = final && i === n - 1;
     const index = counter + i;
-    if (sealed.length < TAG_SIZE) return done(i, 'truncated payload chunk');
+    if (sealed.length < TAG_SIZE) return done('truncated payload chunk');
     let pt = tryOpen(k, nonceFor(nonce, index, last), sealed);
     if (pt === undefined) {
-      if (sealed.length !== SEALED_CHUNK_SIZE) return done(i, `final payload chunk ${index} does not authenticate: truncated or damaged`);
+      if (sealed.length !== SEALED_CHUNK_SIZE) return done(`final payload chunk ${index} does not authenticate: truncated or damaged`);
       pt = tryOpen(k, nonceFor(nonce, index, !last), sealed);
-      if (pt === undefined) return done(i, `payload chunk ${index} does not authenticate`);
-      batch.set(pt, o);
-      o += pt.length;
-      return done(i + 1, last ? 'truncated payload: no final chunk' : 'data after final chunk');
+      if (pt === undefined) return done(`payload chunk ${index} does not authenticate`);
+      outs.push(pt);
+      return done(last ? 'truncated payload: no final chunk' : 'data after final chunk');
     }
-    if (last && pt.length === 0 && index > 0) return done(i, 'final chunk is empty');
-    batch.set(pt, o); // o ≤ at: never overwrites a chunk not yet opened
-    o += pt.length;
+    if (last && pt.length === 0 && index > 0) return done('final chunk is empty');
+    outs.push(pt);
   }
-  return done(n, undefined);
+  return done(undefined);
 }
