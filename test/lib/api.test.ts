@@ -9,12 +9,12 @@ import { ROUTES } from '../../functions/routes.js';
 import { CONTEXT_KEYS } from '../../lib/config.js';
 import { ACCESS_LOG_FIELDS, ROUTE_THROTTLE } from '../../lib/constructs/vault-api.js';
 import { SERVER_SETUP_RESOURCE_TYPE } from '../../lib/constructs/server-setup.js';
-import { asArray, flatten, functionsByRoute, props, resourcesOf, synthesize, type Synthesized } from './fixture.js';
+import { asArray, flatten, functionsByRoute, props, resourcesOf, synthesize, type Synthesized, SYNTH_TIMEOUT_MS } from './fixture.js';
 
 let s: Synthesized;
 beforeAll(() => {
   s = synthesize();
-});
+}, SYNTH_TIMEOUT_MS);
 
 const apis = () => [s.primaryApi, s.replicaApi];
 
@@ -139,7 +139,7 @@ describe('identity provider', () => {
         JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['bkv-app', 'bkv-cli'] },
       });
     }
-  });
+  }, SYNTH_TIMEOUT_MS);
 });
 
 describe('OPAQUE server setup', () => {

@@ -10,6 +10,9 @@ import { buildApp, type BkvStacks, type BuildOptions } from '../../lib/app.js';
 import { REPO_ROOT } from '../../lib/bundling.js';
 import type { ApiStack } from '../../lib/stacks/api-stack.js';
 
+/** A whole-app synth takes ~10 s alone and several times that on a loaded 2-core machine. */
+export const SYNTH_TIMEOUT_MS = 240_000;
+
 export const CDK_CONTEXT: Record<string, unknown> =
   (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
@@ -27,6 +30,7 @@ export interface Synthesized extends BkvStacks {
 export function synthesize(context: Record<string, unknown> = {}, options: BuildOptions = {}): Synthesized {
   const app = testApp(context);
   const stacks = buildApp(app, options);
+  app.synth(); // once, here (a hook with a long timeout); templates below reuse this assembly
   const cache = new Map<Stack, Template>();
   const template = (stack: Stack) => {
     let t = cache.get(stack);

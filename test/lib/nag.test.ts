@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.js';
 import { addNagChecks } from '../../lib/nag.js';
-import { testApp } from './fixture.js';
+import { testApp, SYNTH_TIMEOUT_MS } from './fixture.js';
 
 const ACK_KEY = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
 
@@ -36,7 +36,7 @@ describe('cdk-nag AwsSolutions', () => {
     const checks = addNagChecks(app);
     app.synth(); // throws ValidationFailed on any unacknowledged finding
     violations = checks.validateScope(app).violations;
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('passes on the whole app with no unacknowledged finding', () => {
     expect(violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);

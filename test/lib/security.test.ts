@@ -9,13 +9,13 @@ import { ROUTES } from '../../functions/routes.js';
 import { KEY_ADMIN_ACTIONS } from '../../lib/constructs/key-policies.js';
 import { SERVER_SETUP_FUNCTION_ID } from '../../lib/names.js';
 import type { ApiStack } from '../../lib/stacks/api-stack.js';
-import { asArray, flatten, functionsByRoute, iamStatements, props, resourcesOf, synthesize, type Synthesized } from './fixture.js';
+import { asArray, flatten, functionsByRoute, iamStatements, props, resourcesOf, synthesize, type Synthesized, SYNTH_TIMEOUT_MS } from './fixture.js';
 
 type Json = Record<string, unknown>;
 let s: Synthesized;
 beforeAll(() => {
   s = synthesize();
-});
+}, SYNTH_TIMEOUT_MS);
 
 const actionsOf = (st: Json) => asArray(st.Action as string | string[]);
 const cond = (st: Json, op: string, key: string): unknown => ((st.Condition as Json | undefined)?.[op] as Json | undefined)?.[key];
