@@ -1,7 +1,8 @@
 // BackupsClient: the storage API (docs/protocol.md "Storage API") from the client side. Uploads an age byte
 // stream of known length through presigned part URLs (parallel PUTs, each retried with backoff, bounded memory),
 // commits it, lists, downloads as a stream (resuming with Range requests after a dropped connection) and deletes.
-// Bytes never pass through the API: only the presigned URLs see them, and they are ciphertext.
+// Bytes never pass through the API: only the presigned URLs see them, and they are ciphertext. The bytes travel
+// over a BlobTransport (node:http by default, see blob-transport.ts; fetch when `fetch` is given).
 
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -10,6 +11,7 @@ import {
   CompleteBackupResponse, CreateBackupResponse, GetBackupResponse, LATEST, ListBackupsResponse, partCountFor,
   type BackupInfo, type GetBackupResult,
 } from '../protocol/backups-schemas.js';
+import { fetchTransport, httpTransport, type BlobTransport } from './blob-transport.js';
 import { ApiClient, type ApiOptions } from './http.js';
 
 export interface Progress {
@@ -20,9 +22,11 @@ export interface Progress {
 export type ProgressListener = (p: Progress) => void;
 
 export interface BackupsClientOptions extends ApiOptions {
+  /** Moves the bytes to and from presigned URLs; default: node:http(s), or fetch when `fetch` is given. */
+  transport?: BlobTransport;
   /** Parts uploaded at once; default: as many parts as fit in `memoryBudget`, between 1 and 4. */
   concurrency?: number;
-  /** Upper bound for part buffers held at once, in bytes (default 64 MiB; one part is always allowed). */
+  /** Upper bound for part buffers held at once, in bytes (default 32 MiB; one part is always allowed). */
   memoryBudget?: number;
   /** Attempts per part PUT (and per download resume) after the first; default 5. */
   retries?: number;
@@ -49,7 +53,7 @@ export interface Download {
 }
 
 const MiB = 1024 * 1024;
-const DEFAULT_BUDGET = 64 * MiB;
+const DEFAULT_BUDGET = 32 * MiB;
 const MAX_CONCURRENCY = 4;
 
 /** Statuses worth another try: throttling, timeouts and server-side failures. */
@@ -65,14 +69,14 @@ function abortError(signal: AbortSignal | undefined): BkvError {
 
 export class BackupsClient {
   private readonly api: ApiClient;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: BlobTransport;
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: BackupsClientOptions) {
     this.api = new ApiClient(options);
-    this.fetchImpl = options.fetch ?? fetch;
+    this.transport = options.transport ?? (options.fetch ? fetchTransport(options.fetch) : httpTransport());
     this.retries = options.retries ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
@@ -86,6 +90,11 @@ export class BackupsClient {
   /** One backup with a fresh download URL; `ref` is a backup id or `latest`. */
   get(ref: string = LATEST): Promise<GetBackupResult> {
     return this.api.request('GET', `/v1/backups/${encodeURIComponent(ref)}`, undefined, GetBackupResponse);
+  }
+
+  /** Releases idle connections (the process can exit without it; long-lived programs may call it). */
+  close(): void {
+    this.transport.close();
   }
 
   async delete(backupId: string): Promise<void> {
@@ -109,17 +118,15 @@ export class BackupsClient {
   private async putPart(url: string, body: Uint8Array, partNumber: number, signal: AbortSignal): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       try {
-        let res: Response;
+        let res;
         try {
-          res = await this.fetchImpl(url, { method: 'PUT', body, signal });
+          res = await this.transport.put(url, body, signal);
         } catch (e) {
           if (signal.aborted) throw e;
           throw new RetryableError(`part ${partNumber}: network error`, { cause: e });
         }
-        // drain the body so the connection is reused
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          const etag = res.headers.get('etag');
+        if (res.status >= 200 && res.status < 300) {
+          const etag = res.etag;
           if (!etag) throw new BkvError('internal', `part ${partNumber}: storage answered without an etag`);
           return etag;
         }
@@ -247,22 +254,25 @@ export class BackupsClient {
     options.onProgress?.({ done: 0, total: size });
     for (;;) {
       const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
-      let res: Response | undefined;
       try {
+        let res;
         try {
-          res = await this.fetchImpl(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+          res = await this.transport.get(url, headers, options.signal);
         } catch (e) {
           if (options.signal?.aborted) throw e;
           throw new RetryableError('download: network error', { cause: e });
         }
-        if (!res.ok || !res.body) {
-          await res.arrayBuffer().catch(() => undefined);
+        if (res.status < 200 || res.status >= 300) {
+          res.discard();
           if (retryableStatus(res.status)) throw new RetryableError(`download: storage answered ${res.status}`);
           throw new BkvError(res.status === 404 ? 'not-found' : 'internal', `download refused by storage (${res.status})`);
         }
-        if (received > 0 && res.status !== 206) throw new BkvError('internal', 'storage cannot resume the download');
+        if (received > 0 && res.status !== 206) {
+          res.discard();
+          throw new BkvError('internal', 'storage cannot resume the download');
+        }
         try {
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          for await (const chunk of res.body) {
             received += chunk.length;
             if (received > size) throw new BkvError('bad-request', 'backup is longer than listed');
             options.onProgress?.({ done: received, total: size });

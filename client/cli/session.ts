@@ -1,18 +1,35 @@
 // What every server-facing `bkv` command needs: the server and account (flag > env > device config > default),
 // a bearer token (BKV_TOKEN, or one fetched from the local runtime's POST /local/v1/token for the account), the
-// device state under $BKV_HOME, and the prompter. The token is never printed.
+// device state under $BKV_HOME, and the prompter. The token is never printed. To keep the CLI's memory low, API
+// calls go through node:http (client/node-fetch.ts, no undici) and the vault client (OPAQUE's WASM) is loaded
+// only by commands that use the vault.
 
 import type { Command } from 'commander';
 import { BkvError } from '../../protocol/errors.js';
 import { LocalTokenResponse } from '../../protocol/schemas.js';
 import { BackupsClient } from '../backups-client.js';
+import { httpTransport } from '../blob-transport.js';
 import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
 import { ApiClient, tokenSubject } from '../http.js';
-import { VaultClient } from '../vault-client.js';
+import { nodeFetch } from '../node-fetch.js';
+import type { VaultClient } from '../vault-client.js';
 import { Prompter } from './prompt.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8787';
 export const DEFAULT_ACCOUNT = 'me';
+
+/**
+ * Worker threads for age encryption in the CLI: BKV_WORKERS (0–4), default 0. Each worker costs ~50 MiB of RSS;
+ * on the main thread age runs at several hundred MB/s, more than the storage path takes, so the CLI keeps its
+ * peak RSS under 200 MiB by default. Raise it on a fast link with cores to spare.
+ */
+export function cryptoWorkers(env: NodeJS.ProcessEnv): number {
+  const raw = env.BKV_WORKERS;
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 4) throw new BkvError('bad-request', 'BKV_WORKERS must be an integer from 0 to 4');
+  return n;
+}
 
 export interface ConnectionFlags {
   server?: string;
@@ -76,7 +93,7 @@ export class Session {
     const accountId = await this.account();
     let res: Response;
     try {
-      res = await fetch(`${server}/local/v1/token`, {
+      res = await nodeFetch(`${server}/local/v1/token`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }),
       });
     } catch (e) {
@@ -95,15 +112,16 @@ export class Session {
   }
 
   async api(): Promise<ApiClient> {
-    return new ApiClient({ server: await this.server(), token: () => this.token() });
+    return new ApiClient({ server: await this.server(), token: () => this.token(), fetch: nodeFetch });
   }
 
   async vault(): Promise<VaultClient> {
-    return new VaultClient({ server: await this.server(), token: () => this.token(), accountId: await this.account() });
+    const { VaultClient } = await import('../vault-client.js');
+    return new VaultClient({ server: await this.server(), token: () => this.token(), accountId: await this.account(), fetch: nodeFetch });
   }
 
   async backups(): Promise<BackupsClient> {
-    return new BackupsClient({ server: await this.server(), token: () => this.token() });
+    return new BackupsClient({ server: await this.server(), token: () => this.token(), fetch: nodeFetch, transport: httpTransport() });
   }
 
   /** Remembers where this device's key belongs. */

@@ -151,8 +151,9 @@ describe('upload', () => {
   it('derives the concurrency from the memory budget', () => {
     const fake = fakeStorage({ partSize: 1000 });
     const MiB = 1024 * 1024;
-    expect(client(fake).c.concurrencyFor(8 * MiB)).toBe(4);
-    expect(client(fake, { memoryBudget: 32 * MiB }).c.concurrencyFor(8 * MiB)).toBe(3);
+    expect(client(fake).c.concurrencyFor(8 * MiB)).toBe(3);
+    expect(client(fake, { memoryBudget: 64 * MiB }).c.concurrencyFor(8 * MiB)).toBe(4);
+    expect(client(fake, { memoryBudget: 16 * MiB }).c.concurrencyFor(8 * MiB)).toBe(1);
     expect(client(fake).c.concurrencyFor(64 * MiB)).toBe(1);
   });
 

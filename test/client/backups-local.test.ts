@@ -1,6 +1,6 @@
-// BackupsClient against the local runtime (real handlers, s3rver, presigned URLs): a multipart upload with
-// injected part failures still commits the exact bytes; list/get/download/delete; and the whole client pipeline
-// (directory → tar → age → parts → download → age → directory) round-trips in process.
+// BackupsClient against the local runtime (real handlers, s3rver, presigned URLs, the node:http transport): a
+// multipart upload with injected part failures still commits the exact bytes; list/get/download/delete; and the
+// whole client pipeline (directory → tar → age → parts → download → age → directory) round-trips in process.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BkvError } from '../../protocol/errors.js';
 import { BackupsClient } from '../../client/backups-client.js';
+import { httpTransport, type BlobTransport } from '../../client/blob-transport.js';
 import { backupEncryptedSize, createBackupDecryptStream, createBackupEncryptStream } from '../../client/backup-crypto.js';
 import { newBackupKey } from '../../client/backup-key.js';
 import { extractArchive, packDirectory } from '../../client/archive.js';
@@ -40,17 +41,19 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
 describe('BackupsClient over the local runtime', () => {
   it('uploads in parts despite failing PUTs, then lists, downloads and deletes', async () => {
     const puts = new Map<string, number>();
-    const flaky: typeof fetch = async (input, init) => {
-      if (init?.method === 'PUT') {
-        const part = new URL(String(input)).searchParams.get('partNumber') ?? '1';
+    const http = httpTransport();
+    const flaky: BlobTransport = {
+      ...http,
+      put: async (url, body, signal) => {
+        const part = new URL(url).searchParams.get('partNumber') ?? '1';
         const n = (puts.get(part) ?? 0) + 1;
         puts.set(part, n);
-        if (part === '2' && n === 1) throw new TypeError('fetch failed');
-        if (part === '2' && n === 2) return new Response('busy', { status: 503 });
-      }
-      return fetch(input, init);
+        if (part === '2' && n === 1) throw new Error('socket hang up');
+        if (part === '2' && n === 2) return { status: 503, etag: null };
+        return http.put(url, body, signal);
+      },
     };
-    const client = new BackupsClient({ server: rt.url, token: await rt.token('pat'), fetch: flaky, retryDelayMs: 1 });
+    const client = new BackupsClient({ server: rt.url, token: await rt.token('pat'), transport: flaky, retryDelayMs: 1 });
     const data = randomBytes(20 * 1024 * 1024 + 123); // 3 parts of 8 MiB
     const info = await client.upload(slices(data), data.length);
     expect(info.size).toBe(data.length);

@@ -7,7 +7,7 @@ import { BkvError } from '../../../protocol/errors.js';
 import { packDirectory } from '../../archive.js';
 import { backupEncryptedSize, createBackupEncryptStream } from '../../backup-crypto.js';
 import { createProgress, formatBytes } from '../progress.js';
-import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
+import { connectionOptions, cryptoWorkers, Session, type ConnectionFlags } from '../session.js';
 
 export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or bkv restore to fetch it from the vault';
 
@@ -22,7 +22,7 @@ export async function backup(dir: string, flags: ConnectionFlags, session = new 
   const backups = await session.backups();
   const progress = createProgress('upload');
   const started = Date.now();
-  const encrypted = pipeline(packed.stream(warn), createBackupEncryptStream(key), () => {});
+  const encrypted = pipeline(packed.stream(warn), createBackupEncryptStream(key, { workers: cryptoWorkers(session.env) }), () => {});
   let info;
   try {
     info = await backups.upload(encrypted, size, { onProgress: (p) => progress.update(p.done, p.total) });

@@ -14,7 +14,7 @@ import { createBackupDecryptStream } from '../../backup-crypto.js';
 import { parseBackupKey } from '../../backup-key.js';
 import { createProgress, formatBytes } from '../progress.js';
 import { recoverKey } from '../recover.js';
-import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
+import { connectionOptions, cryptoWorkers, Session, type ConnectionFlags } from '../session.js';
 
 interface RestoreFlags extends ConnectionFlags {
   backup?: string;
@@ -50,7 +50,7 @@ export async function restore(dir: string, flags: RestoreFlags, session = new Se
   let result;
   try {
     const { stream } = await backups.download(info.backupId, { onProgress: (p) => progress.update(p.done, p.total) });
-    result = await extractArchive(dir, (sink) => pipeline(stream, createBackupDecryptStream(key), sink), { force: flags.force });
+    result = await extractArchive(dir, (sink) => pipeline(stream, createBackupDecryptStream(key, { workers: cryptoWorkers(session.env) }), sink), { force: flags.force });
   } catch (e) {
     if (isAgeError(e, 'no-match')) {
       throw new ExitError('bad-request', source === 'key'
