@@ -1,6 +1,6 @@
 // Child process of bench/crypto.ts: streams stdin through our backup encrypt or decrypt to stdout, like
 // `bkv encrypt|decrypt --key-file`, then reports its own pipeline time and peak RSS as JSON on stderr.
-// Usage: node --import tsx bench/crypto-child.ts encrypt|decrypt <key-file>
+// Usage (bench/crypto.ts bundles it first): node crypto-child.mjs encrypt|decrypt <key-file>
 
 import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';

@@ -2,17 +2,19 @@
 // `age` CLI on the same bytes in the same run (age reads /dev/shm and writes /dev/null), with OpenSSL's
 // chacha20-poly1305 speed as the ceiling. Ours is measured in process (a Readable over the buffer in 64 KiB
 // pieces → our Transform → a sink that drops everything) and as a `bkv encrypt|decrypt`-style child process
-// (stdin from /dev/shm, stdout to /dev/null) whose peak RSS is the memory figure. Each measurement is taken
+// (stdin from /dev/shm, stdout to /dev/null; bundled with esbuild, so no tsx) whose peak RSS is the memory figure. Each measurement is taken
 // BENCH_RUNS times, ours and age alternating; best and median are reported. Writes its section of
 // docs/benchmarks.md. Env: BENCH_BYTES (default 1 GiB), BENCH_RUNS (default 3).
 
+import { buildSync } from 'esbuild';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { defaultWorkers } from '../client/age/batch-transform.js';
 import { backupAgeIdentity, backupAgeRecipient, createBackupDecryptStream, createBackupEncryptStream } from '../client/backup-crypto.js';
 import { formatBackupKey, newBackupKey } from '../client/backup-key.js';
 import { machineNote, writeSection } from './report.js';
@@ -21,7 +23,16 @@ const SIZE = Number(process.env.BENCH_BYTES ?? 2 ** 30);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PIECE = 64 * 1024;
 const GNU_TIME = '/usr/bin/time';
-const CHILD = resolve('bench/crypto-child.ts');
+const CHILD_SOURCE = resolve('bench/crypto-child.ts');
+const WORKER_FILES = ['chunk-worker.js', 'stream-chunks.js'].map((f) => resolve('client/age', f));
+
+/** Bundles the child with esbuild (plain `node`, no tsx in its memory); the worker files sit beside it. */
+function buildChild(dir: string): string {
+  const outfile = join(dir, 'crypto-child.mjs');
+  buildSync({ entryPoints: [CHILD_SOURCE], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning' });
+  for (const f of WORKER_FILES) copyFileSync(f, join(dir, f.split('/').pop()!));
+  return outfile;
+}
 
 interface Sample {
   seconds: number;
@@ -81,8 +92,8 @@ async function ageCli(args: string[], inputPath: string): Promise<Sample> {
 }
 
 /** Our child process: its own pipeline time (excluding Node and tsx start-up) and peak RSS. */
-async function oursChild(mode: 'encrypt' | 'decrypt', keyFile: string, inputPath: string): Promise<Sample> {
-  const r = await runProcess(process.execPath, ['--import', 'tsx', CHILD, mode, keyFile], inputPath);
+async function oursChild(child: string, mode: 'encrypt' | 'decrypt', keyFile: string, inputPath: string): Promise<Sample> {
+  const r = await runProcess(process.execPath, [child, mode, keyFile], inputPath);
   const report = JSON.parse(r.stderr.trim().split('\n').pop()!) as { seconds: number; maxRssKiB: number };
   return { seconds: report.seconds, rssKiB: report.maxRssKiB };
 }
@@ -118,6 +129,7 @@ async function main(): Promise<void> {
     writeFileSync(keyFile, `${formatBackupKey(key)}\n`, { mode: 0o600 });
     writeFileSync(identityFile, `${backupAgeIdentity(key)}\n`, { mode: 0o600 });
     const recipient = backupAgeRecipient(key);
+    const child = buildChild(dir);
 
     process.stderr.write(`bench:crypto: ${SIZE} bytes, ${RUNS} runs, data in ${dir}\n`);
     const plain = randomFillSync(Buffer.allocUnsafe(SIZE));
@@ -130,14 +142,18 @@ async function main(): Promise<void> {
     parts.length = 0;
     writeFileSync(sealedPath, sealed);
 
-    const r = { encOurs: [] as Sample[], encChild: [] as Sample[], encAge: [] as Sample[], decOurs: [] as Sample[], decChild: [] as Sample[], decAge: [] as Sample[] };
+    const W = defaultWorkers();
+    const variants = [...new Set([W, 0, 2])]; // the default, and this thread only vs two worker threads
+    const enc = new Map(variants.map((w) => [w, [] as Sample[]]));
+    const dec = new Map(variants.map((w) => [w, [] as Sample[]]));
+    const r = { encChild: [] as Sample[], encAge: [] as Sample[], decChild: [] as Sample[], decAge: [] as Sample[], encOurs: enc.get(W)!, decOurs: dec.get(W)! };
     for (let i = 0; i < RUNS; i++) {
-      r.encOurs.push(await inProcess(plain, createBackupEncryptStream(key)));
+      for (const w of variants) enc.get(w)!.push(await inProcess(plain, createBackupEncryptStream(key, { workers: w })));
       r.encAge.push(await ageCli(['-r', recipient, '-o', '/dev/null'], plainPath));
-      r.encChild.push(await oursChild('encrypt', keyFile, plainPath));
-      r.decOurs.push(await inProcess(sealed, createBackupDecryptStream(key)));
+      r.encChild.push(await oursChild(child, 'encrypt', keyFile, plainPath));
+      for (const w of variants) dec.get(w)!.push(await inProcess(sealed, createBackupDecryptStream(key, { workers: w })));
       r.decAge.push(await ageCli(['-d', '-i', identityFile, '-o', '/dev/null'], sealedPath));
-      r.decChild.push(await oursChild('decrypt', keyFile, sealedPath));
+      r.decChild.push(await oursChild(child, 'decrypt', keyFile, sealedPath));
       process.stderr.write(`  run ${i + 1}/${RUNS}: enc ${mbps(r.encOurs[i]!).toFixed(0)} vs age ${mbps(r.encAge[i]!).toFixed(0)}, dec ${mbps(r.decOurs[i]!).toFixed(0)} vs age ${mbps(r.decAge[i]!).toFixed(0)} MB/s\n`);
     }
     const ceiling1 = opensslSpeed(1);
@@ -146,10 +162,10 @@ async function main(): Promise<void> {
     const rows = [
       '| | encrypt MB/s | decrypt MB/s | peak RSS (enc / dec) |',
       '| --- | --- | --- | --- |',
-      `| ours, in process (memory → nowhere) | ${fmt(r.encOurs)} | ${fmt(r.decOurs)} | (holds the 1 GiB input) |`,
+      ...variants.map((w) => `| ours, in process (memory → nowhere), ${w === 0 ? 'no worker threads' : `${w} worker threads`}${w === W ? ' (default here)' : ''} | ${fmt(enc.get(w)!)} | ${fmt(dec.get(w)!)} | (holds the 1 GiB input) |`),
       `| ours, \`bkv\`-style child (stdin /dev/shm → /dev/null) | ${fmt(r.encChild)} | ${fmt(r.decChild)} | ${mib(peak(r.encChild))} / ${mib(peak(r.decChild))} |`,
       `| ${ageVersion === '' ? 'age' : `age ${ageVersion}`} CLI (/dev/shm → /dev/null) | ${fmt(r.encAge)} | ${fmt(r.decAge)} | ${mib(peak(r.encAge))} / ${mib(peak(r.decAge))} |`,
-      `| **ours ÷ age** (in process, best) | **${(best(r.encOurs) / best(r.encAge)).toFixed(2)}×** | **${(best(r.decOurs) / best(r.decAge)).toFixed(2)}×** | |`,
+      `| **ours ÷ age** (in process, default, best) | **${(best(r.encOurs) / best(r.encAge)).toFixed(2)}×** | **${(best(r.decOurs) / best(r.decAge)).toFixed(2)}×** | |`,
       `| ours ÷ age (child, best) | ${(best(r.encChild) / best(r.encAge)).toFixed(2)}× | ${(best(r.decChild) / best(r.decAge)).toFixed(2)}× | |`,
       `| ceiling: ${opensslVersion} \`speed -evp chacha20-poly1305\`, 64 KiB, 1 core / 2 processes | ${ceiling1.toFixed(0)} / ${ceiling2.toFixed(0)} | | |`,
     ];
@@ -158,9 +174,9 @@ async function main(): Promise<void> {
     await writeSection('## Backup encryption (`npm run bench:crypto`)', `
 Command: \`npm run bench:crypto\` (BENCH_BYTES=${SIZE}, BENCH_RUNS=${RUNS}): MB/s = 10^6 bytes/s of plaintext, best of ${RUNS} with the
 median in parentheses; ours and age alternate, on the same random bytes (in memory and in /dev/shm).
-Machine: ${machineNote()}; 1-minute load average at start ${load}. Ours uses the default settings (worker threads
-= min(4, cores) after the first 4 MiB). The child figures exclude Node/tsx start-up (~0.3 s); age's include its
-own (~5 ms). Peak RSS is the process's maxrss (GNU time for age).
+Machine: ${machineNote()}; 1-minute load average at start ${load}. The child runs with the default settings
+(${W} worker threads after the first 4 MiB), bundled with esbuild and run by plain \`node\` (a bare Node process is
+~40 MiB); its times exclude Node start-up, age's include its own (~5 ms). Peak RSS is maxrss (GNU time for age).
 
 ${table}
 `);

@@ -1,19 +1,24 @@
 // The engine shared by the encrypting and decrypting age streams: a Node Transform that cuts the payload into
-// batches of 16 STREAM chunks, seals or opens each batch (stream-chunks.js) on this thread or in the chunk pool,
-// and pushes the buffers node:crypto made strictly in order. Batch buffers are reused, so the only garbage is
-// the output the consumer was given. A batch is only dispatched once a byte after it has
-// arrived, so the final chunk is always known. Memory stays flat: at most `2 × workers` batches are in flight,
-// and the writer's callback is held until one completes. On a failure the authenticated plaintext already
-// pushed is delivered first, then the stream is destroyed with the error; it never ends cleanly after one.
+// batches of 16 STREAM chunks and seals or opens each one (stream-chunks.js), pushing the output strictly in
+// order. A batch is only dispatched once a byte after it has arrived, so the final chunk is always known.
+//
+// Short streams (and `workers: 0`) run on this thread: whole chunks are read straight from the caller's buffers
+// and node:crypto's output buffers are pushed as they are. Past `inlineBytes`, a stream gets a SharedArrayBuffer
+// of 2 × workers + 1 slots: input is copied into a slot, a worker of the chunk pool writes the output into the
+// same slot's output area, and this thread copies it out into one fresh buffer per chunk (the consumer owns
+// what it is given). If every worker is busy, this thread does the batch itself. Memory stays flat: at most
+// 2 × workers batches are in flight and the writer's callback is held until one completes. On a failure, the
+// authenticated plaintext already pushed is delivered first, then the stream is destroyed with the error; it
+// never ends cleanly after one.
 
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { type ChunkPool, type ChunkResult, sharedChunkPool } from './chunk-pool.js';
+import { type ChunkPool, sharedChunkPool } from './chunk-pool.js';
 import { AgeError } from './errors.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, openChunks, sealChunks } from './stream-chunks.js';
 
 export interface ParallelOptions {
-  /** Worker threads for long streams; 0 keeps all work on this thread. Default: up to 4, if there is more than one core. */
+  /** Worker threads for long streams; 0 keeps all work on this thread. Default: defaultWorkers(). */
   workers?: number;
   /** Payload bytes handled on this thread before a stream moves to the workers. Default 4 MiB. */
   inlineBytes?: number;
@@ -28,6 +33,9 @@ export function defaultWorkers(): number {
   return cores > 1 ? Math.min(4, cores) : 0;
 }
 
+/** A finished batch: output buffers (this thread), or output bytes in a shared slot (a worker), or a fault. */
+type Done = { outs: Uint8Array[]; error: string | undefined } | { slot: number; length: number; error: string | undefined } | { slot?: number; fault: Error };
+
 export abstract class BatchTransform extends Transform {
   private readonly op: 'seal' | 'open';
   /** Input bytes per chunk: a plaintext chunk to seal, a sealed chunk to open. */
@@ -35,17 +43,19 @@ export abstract class BatchTransform extends Transform {
   private readonly workers: number;
   private readonly inlineBytes: number;
   private key: Uint8Array | undefined;
+  /** The pending batch: a private buffer, or the input area of `pendingSlot` once the workers are in use. */
   private batch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private batchLen = 0;
-  /** Batch buffers back from the workers, for reuse. */
-  private readonly spare: Buffer[] = [];
+  private pool: ChunkPool | undefined;
+  private sab: SharedArrayBuffer | undefined;
+  private readonly freeSlots: number[] = [];
+  private pendingSlot = -1;
   private counter = 0;
   private seqIn = 0;
   private seqOut = 0;
   private inflight = 0;
   private bytesIn = 0;
-  private readonly results = new Map<number, ChunkResult | Error>();
-  private pool: ChunkPool | undefined;
+  private readonly results = new Map<number, Done>();
   private waiting: TransformCallback | undefined;
   private flushing: TransformCallback | undefined;
   private failure: Error | undefined;
@@ -66,18 +76,39 @@ export abstract class BatchTransform extends Transform {
     this.key = key;
   }
 
+  private slotInput(slot: number): Buffer {
+    return Buffer.from(this.sab!, slot * 2 * BATCH_BYTES, BATCH_BYTES);
+  }
+
+  /** Moves this stream to the workers: shared slots, the pending bytes copied into the first one. */
+  private usePool(): void {
+    this.pool = sharedChunkPool(this.workers);
+    const slots = 2 * this.workers + 1;
+    this.sab = new SharedArrayBuffer(slots * 2 * BATCH_BYTES);
+    for (let i = slots - 1; i > 0; i--) this.freeSlots.push(i);
+    this.pendingSlot = 0;
+    const input = this.slotInput(0);
+    this.batch.copy(input, 0, 0, this.batchLen);
+    this.batch = input;
+  }
+
   /** Takes payload bytes; calls `cb` now, or once fewer batches are in flight. */
   protected feed(data: Uint8Array, cb: TransformCallback): void {
     const full = BATCH_CHUNKS * this.unit;
     let off = 0;
     while (off < data.length && this.failure === undefined) {
-      if (this.batchLen === full) this.dispatch(false);
-      // Chunk i of the batch sits at i × SEALED_CHUNK_SIZE (see stream-chunks.js).
-      const inChunk = this.batchLen % this.unit;
-      const at = (this.batchLen - inChunk) / this.unit * SEALED_CHUNK_SIZE + inChunk;
-      const n = Math.min(this.unit - inChunk, data.length - off);
-      this.batch.set(data.subarray(off, off + n), at);
-      this.batchLen += n;
+      if (this.batchLen === full) this.dispatch(this.batch, full, false); // a byte follows: not the final batch
+      if (this.pool === undefined && this.workers > 0 && this.bytesIn >= this.inlineBytes) this.usePool();
+      // On this thread, with nothing pending, whole chunks are read straight from the input (no copy); the last
+      // one stays pending until a byte after it proves it is not the final chunk.
+      const direct = this.pool === undefined && this.batchLen === 0 ? Math.min(BATCH_CHUNKS, Math.floor((data.length - off - 1) / this.unit)) : 0;
+      const n = direct > 0 ? direct * this.unit : Math.min(full - this.batchLen, data.length - off);
+      if (direct > 0) {
+        this.dispatch(data.subarray(off, off + n), n, false);
+      } else {
+        this.batch.set(data.subarray(off, off + n), this.batchLen);
+        this.batchLen += n;
+      }
       off += n;
       this.bytesIn += n;
     }
@@ -88,60 +119,69 @@ export abstract class BatchTransform extends Transform {
 
   /** Dispatches the final batch; calls `cb` once every result has been pushed (never after a failure). */
   protected finish(cb: TransformCallback): void {
-    this.dispatch(true);
+    this.dispatch(this.batch, this.batchLen, true);
     if (this.failure === undefined) {
       if (this.seqOut === this.seqIn) cb();
       else this.flushing = cb;
     }
   }
 
-  private dispatch(final: boolean): void {
+  /** Seals or opens `length` bytes of `input` (the pending batch, or whole chunks of the caller's data). */
+  private dispatch(input: Uint8Array, length: number, final: boolean): void {
     const key = this.key;
     if (key === undefined) throw new Error('payload key not set');
     const seq = this.seqIn++;
     const counter = this.counter;
-    const batch = this.batch;
-    const length = this.batchLen;
     if (!final) this.counter += length / this.unit;
-    this.batchLen = 0;
-    if (this.pool === undefined && this.workers > 0 && this.bytesIn - length >= this.inlineBytes) {
-      this.pool = sharedChunkPool(this.workers);
-    }
-    if (this.pool !== undefined) {
-      // The batch moves to a worker; the next one is a spare or a new buffer.
-      this.batch = final ? Buffer.alloc(0) : (this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES));
+    if (input === this.batch) this.batchLen = 0;
+    // A slot stays taken until its output is pushed, which may be after later batches finished.
+    if (this.pool !== undefined && this.inflight < 2 * this.workers && this.freeSlots.length > 0) {
+      const slot = this.pendingSlot;
+      this.pendingSlot = this.freeSlots.pop()!;
+      this.batch = this.slotInput(this.pendingSlot);
       this.inflight++;
-      this.pool.run({ op: this.op, key, counter, batch, length, final }).then(
-        (r) => this.complete(seq, r, true),
-        (e: unknown) => this.complete(seq, e instanceof Error ? e : new Error(String(e)), true),
+      const inAt = slot * 2 * BATCH_BYTES;
+      this.pool.run({ op: this.op, key, counter, sab: this.sab!, inAt, outAt: inAt + BATCH_BYTES, outCapacity: BATCH_BYTES, length, final }).then(
+        (r) => this.complete(seq, { slot, ...r }, true),
+        (e: unknown) => this.complete(seq, { slot, fault: e instanceof Error ? e : new Error(String(e)) }, true),
       );
       return;
     }
-    // On this thread the batch is done with once the call returns, and stays in use.
-    const r: ChunkResult = this.op === 'seal'
-      ? { batch, outs: sealChunks(key, counter, batch, length, final), error: undefined }
-      : { batch, ...openChunks(key, counter, batch, length, final) };
+    // On this thread the input is only read, and done with once the call returns.
+    const r = this.op === 'seal'
+      ? { outs: sealChunks(key, counter, input, length, final), error: undefined }
+      : openChunks(key, counter, input, length, final);
     this.complete(seq, r, false);
   }
 
-  private complete(seq: number, r: ChunkResult | Error, pooled: boolean): void {
+  /** Pushes a worker's output: one fresh buffer per chunk, copied out of the shared slot, which is then free. */
+  private pushSlot(slot: number, length: number): void {
+    const piece = this.op === 'seal' ? SEALED_CHUNK_SIZE : CHUNK_SIZE;
+    const outAt = slot * 2 * BATCH_BYTES + BATCH_BYTES;
+    const shared = new Uint8Array(this.sab!, outAt, length);
+    for (let o = 0; o < length; o += piece) {
+      const part = shared.subarray(o, Math.min(length, o + piece));
+      const out = Buffer.allocUnsafeSlow(part.length);
+      out.set(part);
+      this.push(out);
+    }
+  }
+
+  private complete(seq: number, r: Done, pooled: boolean): void {
     if (pooled) this.inflight--;
     this.results.set(seq, r);
     while (this.results.has(this.seqOut)) {
       const next = this.results.get(this.seqOut)!;
       this.results.delete(this.seqOut++);
-      if (this.failure !== undefined || this.destroyed) continue;
-      if (next instanceof Error) {
-        this.fail(next);
-        continue;
+      if (this.failure === undefined && !this.destroyed) {
+        if ('fault' in next) this.fail(next.fault);
+        else {
+          if ('outs' in next) for (const out of next.outs) if (out.length > 0) this.push(Buffer.from(out.buffer, out.byteOffset, out.length));
+          if ('slot' in next) this.pushSlot(next.slot, next.length);
+          if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
+        }
       }
-      if (pooled && next.batch.length === BATCH_BYTES && this.spare.length < 2 * this.workers) {
-        this.spare.push(Buffer.from(next.batch.buffer, next.batch.byteOffset, next.batch.length));
-      }
-      for (const out of next.outs) {
-        if (out.length > 0) this.push(Buffer.from(out.buffer, out.byteOffset, out.length));
-      }
-      if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
+      if ('slot' in next && next.slot !== undefined) this.freeSlots.push(next.slot);
     }
     if (this.failure !== undefined || this.destroyed) return;
     if (this.waiting !== undefined && this.inflight < 2 * this.workers) {

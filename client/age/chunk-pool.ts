@@ -1,6 +1,7 @@
 // A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks, so one stream
-// can use more than one core. A batch's ArrayBuffer moves to the worker and back (for reuse), and the output
-// buffers move back too (no copies); ordering is the caller's job (batch-transform.ts). Tasks wait in a queue until a worker has started. Workers are
+// can use more than one core. Input and output live in a SharedArrayBuffer the stream owns; messages are small
+// (transferring buffers, or allocating them on the way back, costs more than the copies it saves). Ordering is
+// the caller's job (batch-transform.ts). Tasks wait in a queue until a worker has started. Workers are
 // unref'd while idle, so an idle pool never keeps the process alive.
 
 import { Worker } from 'node:worker_threads';
@@ -9,17 +10,18 @@ export interface ChunkTask {
   op: 'seal' | 'open';
   key: Uint8Array;
   counter: number;
-  /** Moved to the worker and back: it must own its whole ArrayBuffer, which is detached meanwhile. */
-  batch: Uint8Array;
+  /** The stream's shared memory: `length` input bytes at `inAt`, room for the output at `outAt`. */
+  sab: SharedArrayBuffer;
+  inAt: number;
+  outAt: number;
+  outCapacity: number;
   length: number;
   final: boolean;
 }
 
 export interface ChunkResult {
-  /** The batch, back, to be reused. */
-  batch: Uint8Array;
-  /** The output in stream order (sealing: ciphertext, tag, ciphertext, tag, …; opening: plaintexts). */
-  outs: Uint8Array[];
+  /** Output bytes written at `outAt` (sealing: ciphertext ‖ tag per chunk; opening: plaintexts). */
+  length: number;
   error: string | undefined;
 }
 
@@ -44,8 +46,7 @@ interface Queued {
 interface WorkerMessage {
   ready?: true;
   id?: number;
-  batch?: ArrayBuffer;
-  outs?: ArrayBuffer[];
+  length?: number;
   error?: string;
   fault?: string;
 }
@@ -80,7 +81,7 @@ export class ChunkPool {
       this.pending.delete(m.id!);
       this.release(slot);
       if (m.fault !== undefined) p.reject(new Error(m.fault));
-      else p.resolve({ batch: new Uint8Array(m.batch!), outs: m.outs!.map((b) => new Uint8Array(b)), error: m.error });
+      else p.resolve({ length: m.length!, error: m.error });
       this.drainQueue();
     });
     const die = (e: Error): void => {
@@ -133,17 +134,11 @@ export class ChunkPool {
     this.pending.set(id, { slot, resolve, reject });
     slot.busy++;
     slot.worker.ref();
-    const buffer = task.batch.buffer as ArrayBuffer;
-    slot.worker.postMessage(
-      { id, op: task.op, key: task.key, counter: task.counter, batch: buffer, length: task.length, final: task.final },
-      [buffer],
-    );
+    slot.worker.postMessage({ id, ...task });
   }
 
   run(task: ChunkTask): Promise<ChunkResult> {
     if (this.closed) return Promise.reject(new Error('chunk pool closed'));
-    const b = task.batch;
-    if (b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength) return Promise.reject(new RangeError('batch must own its buffer'));
     if (this.slots.length < this.size) this.spawn(); // replaces a worker that died
     return new Promise<ChunkResult>((resolve, reject) => {
       const slot = this.queue.length === 0 ? this.leastBusy() : undefined;

@@ -1,25 +1,26 @@
-// Worker thread of the chunk pool (chunk-pool.ts): seals or opens one batch of age STREAM chunks per message and
-// transfers the output buffers node:crypto made, and the batch (for reuse), back without copying. Plain
-// JavaScript so a worker loads it without a TypeScript loader.
+// Worker thread of the chunk pool (chunk-pool.ts): seals or opens one batch of age STREAM chunks per message.
+// The batch is read from, and the output written to, a SharedArrayBuffer owned by the stream (no transfers, no
+// allocations on the way back); only a short reply is posted. Plain JavaScript so a worker loads it without a
+// TypeScript loader.
 
 import { parentPort } from 'node:worker_threads';
 import { openChunks, sealChunks } from './stream-chunks.js';
 
-/** The ArrayBuffer of `b` if `b` owns all of it (then it can move), else a copy that does. */
-function movable(b) {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : new Uint8Array(b).buffer;
-}
-
-parentPort.on('message', (task) => {
-  const batch = new Uint8Array(task.batch);
+parentPort.on('message', (t) => {
   try {
-    const r = task.op === 'seal'
-      ? { outs: sealChunks(task.key, task.counter, batch, task.length, task.final), error: undefined }
-      : openChunks(task.key, task.counter, batch, task.length, task.final);
-    const outs = r.outs.map(movable);
-    parentPort.postMessage({ id: task.id, batch: task.batch, outs, error: r.error }, [task.batch, ...outs]);
+    const input = new Uint8Array(t.sab, t.inAt, t.length);
+    const out = new Uint8Array(t.sab, t.outAt, t.outCapacity);
+    const r = t.op === 'seal'
+      ? { outs: sealChunks(t.key, t.counter, input, t.length, t.final), chunks: 0, error: undefined }
+      : openChunks(t.key, t.counter, input, t.length, t.final);
+    let o = 0;
+    for (const b of r.outs) {
+      out.set(b, o);
+      o += b.length;
+    }
+    parentPort.postMessage({ id: t.id, length: o, error: r.error });
   } catch (e) {
-    parentPort.postMessage({ id: task.id, batch: task.batch, fault: e instanceof Error ? e.message : String(e) }, [task.batch]);
+    parentPort.postMessage({ id: t.id, fault: e instanceof Error ? e.message : String(e) });
   }
 });
 parentPort.postMessage({ ready: true });

@@ -4,9 +4,9 @@
 // on the main thread and in chunk-worker.js, which is why this file is plain JavaScript (a worker thread loads
 // it without a TypeScript loader). Types: stream-chunks.d.ts.
 //
-// Batch layout: chunk i occupies [i × SEALED_CHUNK_SIZE, (i + 1) × SEALED_CHUNK_SIZE): plaintext chunk i at the
-// start of slot i to seal, sealed chunks contiguous from 0 to open. The batch is only read, so the caller can
-// reuse it; the output is the list of buffers node:crypto returned (no copies), in stream order.
+// A batch is consecutive chunks from offset 0 (plaintext chunks to seal, sealed chunks to open). It is only
+// read, so the caller can reuse it; the output is the list of buffers node:crypto returned (no copies), in
+// stream order.
 
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 
@@ -28,8 +28,7 @@ function checkKey(key) {
 }
 
 /**
- * Seals `length` plaintext bytes laid out in `batch` (chunk i at i × SEALED_CHUNK_SIZE), the first chunk
- * numbered `counter`. Returns the output as [ciphertext 0, tag 0, ciphertext 1, tag 1, …]. A non-final batch
+ * Seals the `length` plaintext bytes at the start of `batch`, the first chunk numbered `counter`. Returns the output as [ciphertext 0, tag 0, ciphertext 1, tag 1, …]. A non-final batch
  * holds whole chunks only; a final batch ends with the final chunk (the remainder, or a full chunk, or one empty
  * chunk for an empty payload).
  */
@@ -38,12 +37,12 @@ export function sealChunks(key, counter, batch, length, final) {
   if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0) throw new RangeError('bad batch');
   if (!final && (length === 0 || length % CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
   const n = final ? Math.max(1, Math.ceil(length / CHUNK_SIZE)) : length / CHUNK_SIZE;
-  if (batch.length < (n - 1) * SEALED_CHUNK_SIZE + (length - (n - 1) * CHUNK_SIZE)) throw new RangeError('batch too small');
+  if (batch.length < length) throw new RangeError('batch too small');
   const nonce = Buffer.alloc(12);
   const outs = [];
   for (let i = 0; i < n; i++) {
-    const at = i * SEALED_CHUNK_SIZE;
-    const len = Math.min(CHUNK_SIZE, length - i * CHUNK_SIZE);
+    const at = i * CHUNK_SIZE;
+    const len = Math.min(CHUNK_SIZE, length - at);
     const cipher = createCipheriv('chacha20-poly1305', k, nonceFor(nonce, counter + i, final && i === n - 1), { authTagLength: TAG_SIZE });
     outs.push(cipher.update(batch.subarray(at, at + len)));
     cipher.final();

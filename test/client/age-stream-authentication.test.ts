@@ -63,6 +63,17 @@ describe('round trips (fast-check)', () => {
     );
   });
 
+  it('a long stream through the worker threads round-trips, whatever order batches finish in', async () => {
+    const plaintext = testBytes(48 * 1024 * 1024 + 3, 77);
+    for (const workers of [1, 2, 3]) {
+      const enc = await run(createEncryptStream({ recipients: [recipient], workers, inlineBytes: 0 }), plaintext, [1 << 20, 65536, 3 << 20]);
+      expect(enc.error).toBeUndefined();
+      const dec = await decrypt(enc.output, workers, [5 << 20, 4099, 1 << 20]);
+      expect(dec.error).toBeUndefined();
+      expect(dec.output.equals(plaintext)).toBe(true);
+    }
+  });
+
   it('the worker threads write the same bytes as this thread (same randomness)', async () => {
     const plaintext = testBytes(20 * CHUNK + 77, 5);
     const inline = await encrypt(plaintext, 0, seededRandom(9));
