@@ -6,7 +6,7 @@
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BkvError } from '../protocol/errors.js';
 
 export const KEY_FILE = 'backup-key';

@@ -2,7 +2,7 @@
 // client SDK (answers). Blobs never pass through the API: the server answers presigned S3 URLs (docs/protocol.md,
 // "Storage API"). Times are ISO-8601 UTC strings with milliseconds (`2025-01-31T12:00:00.000Z`).
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -1,7 +1,7 @@
 // Wire schemas (zod) of the vault API, shared by the handlers (requests) and the client SDK (answers).
 // Every binary value is strict unpadded base64url with an exact or bounded byte length (docs/protocol.md).
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeBase64url } from './base64url.js';
 import { MAX_MAX_ATTEMPTS, SEALED_KEY_MAX_BYTES, SEALED_KEY_MIN_BYTES } from './constants.js';
 

@@ -14,7 +14,7 @@ import { DynamoBackupStore } from '../adapters/dynamo-backup-store.js';
 import { S3BlobStore, backupS3Client } from '../adapters/s3-blob-store.js';
 import { requireEnv } from '../config.js';
 import { systemClock } from '../ports.js';
-import { documentClient } from '../vault/deps.js';
+import { documentClient } from '../adapters/document-client.js';
 import { BackupsService, type BackupsConfig } from './service.js';
 
 function intSetting(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {

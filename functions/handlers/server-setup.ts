@@ -14,7 +14,7 @@ import { requireEnv } from '../config.js';
 import { logger } from '../observability.js';
 import type { Sealer, VaultStore } from '../ports.js';
 import { ensureServerSetup } from '../vault/opaque.js';
-import { documentClient } from '../vault/deps.js';
+import { documentClient } from '../adapters/document-client.js';
 
 export const PHYSICAL_RESOURCE_ID = 'opaque-server-setup';
 /** Answer CloudFormation this long before the Lambda timeout even if the work has not finished. */

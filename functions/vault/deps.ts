@@ -3,17 +3,13 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../adapters/document-client.js';
 import { DynamoVaultStore } from '../adapters/dynamo-vault-store.js';
 import { KmsSealer } from '../adapters/kms-sealer.js';
 import { parseMaxAttempts, requireEnv } from '../config.js';
 import { systemClock, type Clock, type Sealer, type VaultStore } from '../ports.js';
 import { serverSetupLoader } from './opaque.js';
 import { VaultService } from './service.js';
-
-export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
 
 export interface VaultWiring {
   store: VaultStore;

@@ -94,6 +94,10 @@ export class BackupBucketAccess {
   grantBackups(fn: lambda.Function, actions: readonly BucketAction[]): void {
     fn.addEnvironment('BACKUP_BUCKET', this.bucketName);
     this.grantActions(fn, actions);
+    if (actions.includes('list')) {
+      // Clean-up of unfinished uploads lists them (ListMultipartUploads), which has no prefix condition key.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [this.bucketArn] }));
+    }
   }
 
   /** The other serving region's bucket, for objects not replicated yet: read and list only. */

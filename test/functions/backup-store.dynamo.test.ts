@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DynamoBackupStore } from '../../functions/adapters/dynamo-backup-store.js';
 import { DynamoVaultStore } from '../../functions/adapters/dynamo-vault-store.js';
-import { documentClient } from '../../functions/vault/deps.js';
+import { documentClient } from '../../functions/adapters/document-client.js';
 import { startDynamo, type LocalDynamo } from '../../local/dynamo.js';
 import { backupStoreSuite } from './backup-store.case.js';
 

@@ -1,7 +1,7 @@
 // The VaultStore suite against the DynamoDB adapter on dynalite, so the condition expressions really run.
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoVaultStore } from '../../functions/adapters/dynamo-vault-store.js';
-import { documentClient } from '../../functions/vault/deps.js';
+import { documentClient } from '../../functions/adapters/document-client.js';
 import { startDynamo, type LocalDynamo } from '../../local/dynamo.js';
 import { vaultStoreSuite } from './vault-store.case.js';
 

@@ -210,11 +210,16 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
           if (actionsOf(x).includes('s3:ListBucket')) {
             expect(res).toMatch(/^arn:\$\{AWS::Partition\}:s3:::bkv-backups-\$\{AWS::AccountId\}-[a-z0-9-]+$/);
             expect(cond(x, 'StringLike', 's3:prefix')).toEqual(['accounts/*']);
+          } else if (actionsOf(x).includes('s3:ListBucketMultipartUploads')) {
+            expect(actionsOf(x)).toEqual(['s3:ListBucketMultipartUploads']);
+            expect(res).toBe(`arn:\${AWS::Partition}:s3:::bkv-backups-\${AWS::AccountId}-${region()}`);
           } else {
             expect(res).toMatch(/^arn:\$\{AWS::Partition\}:s3:::bkv-backups-\$\{AWS::AccountId\}-[a-z0-9-]+\/accounts\/\*$/);
           }
         }
       }
+      const listsUploads = s3.some((x) => actionsOf(x).includes('s3:ListBucketMultipartUploads'));
+      expect(listsUploads, r.id).toBe(actions.includes('list'));
       const onOther = s3.filter((x) => asArray(x.Resource).map(flatten).some((res) => res.includes(`-${other()}`)));
       const readable = actions.filter((a) => a === 'read' || a === 'list');
       if (readable.length > 0) {
