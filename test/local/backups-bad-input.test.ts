@@ -3,10 +3,9 @@
 // never a 5xx, and change nothing: the account's table items, objects and open uploads are compared before and
 // after each case, and the pending upload they were aimed at still completes at the end.
 
-import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/routes.js';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/auth.js';
+import { forgedTokens } from '../helpers/tokens.js';
 import { MAX_PARTS, MIN_PART_SIZE } from '../../protocol/backups-schemas.js';
 import { asCreated, backup, call, openUploads, storedKeys, tableItems, uploadParts, type Answer } from '../helpers/backups.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
@@ -154,20 +153,7 @@ describe('backup ids in the path', () => {
 });
 
 describe('tokens and methods', () => {
-  const forgers: [string, () => Promise<string | undefined>][] = [
-    ['no token', async () => undefined],
-    ['garbage', async () => 'not.a.jwt'],
-    ['signed by another key', async () => {
-      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-      return new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setSubject(ACCOUNT).setIssuer(LOCAL_ISSUER)
-        .setAudience(LOCAL_AUDIENCE).setExpirationTime('1h').sign(privateKey);
-    }],
-    ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: ACCOUNT, iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, exp: 4e9 })).toString('base64url')}.`],
-    ['expired', async () => {
-      const [h, , s] = token.split('.');
-      return `${h}.${Buffer.from(JSON.stringify({ sub: ACCOUNT, iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, exp: 1 })).toString('base64url')}.${s}`;
-    }],
-  ];
+  const forgers = forgedTokens(ACCOUNT, () => token);
   const routes = ROUTES.filter((r) => r.id.startsWith('backups.'));
 
   it('all five storage routes are in the route table', () => {

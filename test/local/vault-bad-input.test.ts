@@ -2,11 +2,10 @@
 // types, missing or forged tokens each get a 4xx problem+json answer, never a 5xx, and change nothing.
 
 import { randomBytes } from 'node:crypto';
-import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/routes.js';
 import { encodeBase64url } from '../../protocol/base64url.js';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/auth.js';
+import { forgedTokens } from '../helpers/tokens.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
 let rt: TestRuntime;
@@ -96,21 +95,10 @@ describe('well-formed but invalid OPAQUE messages', () => {
 });
 
 describe('tokens', () => {
-  const forgers: [string, () => Promise<string | undefined>][] = [
-    ['no token', async () => undefined],
-    ['garbage', async () => 'not.a.jwt'],
-    ['signed by another key', async () => {
-      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-      return new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setSubject(ACCOUNT).setIssuer(LOCAL_ISSUER)
-        .setAudience(LOCAL_AUDIENCE).setExpirationTime('1h').sign(privateKey);
-    }],
-    ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: ACCOUNT, iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, exp: 4e9 })).toString('base64url')}.`],
-    ['payload swapped to another sub', async () => {
-      const [h, , s] = token.split('.');
-      return `${h}.${Buffer.from(JSON.stringify({ sub: 'other', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, exp: 4e9 })).toString('base64url')}.${s}`;
-    }],
+  const forgers = [
+    ...forgedTokens(ACCOUNT, () => token),
     ['basic auth scheme', async () => `Basic ${Buffer.from('a:b').toString('base64')}`],
-  ];
+  ] as const;
 
   it.for(ROUTES.filter((r) => r.path.startsWith('/v1/vault')).flatMap((r) => forgers.map(([name, make]) => [r.method, r.path, name, make] as const)))(
     '%s %s with %s → 401 problem, no state change',
