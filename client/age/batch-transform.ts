@@ -28,9 +28,14 @@ const BATCH_CHUNKS = 16;
 const BATCH_BYTES = BATCH_CHUNKS * SEALED_CHUNK_SIZE;
 const DEFAULT_INLINE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Worker threads a stream uses unless told: none on one or two cores, else one fewer than the cores (at most 4).
+ * Measured on a 2-vCPU machine (docs/benchmarks.md), workers did not beat this thread alone: the second core is
+ * needed for the I/O around the stream (tar, upload), and each worker costs 25–50 MiB of memory.
+ */
 export function defaultWorkers(): number {
   const cores = availableParallelism();
-  return cores > 1 ? Math.min(4, cores) : 0;
+  return cores <= 2 ? 0 : Math.min(4, cores - 1);
 }
 
 /** A finished batch: output buffers (this thread), or output bytes in a shared slot (a worker), or a fault. */

@@ -11,6 +11,7 @@ import { isAgeError } from '../../age/index.js';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
 import { parseBackupKey } from '../../backup-key.js';
 import { EXIT, ExitError } from '../exit.js';
+import { stdinStream } from '../stdio.js';
 import { MAX_KEY_TEXT_BYTES } from './key.js';
 
 interface CryptFlags {
@@ -49,12 +50,12 @@ function explain(e: unknown): unknown {
 export async function encryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
   if (process.stdout.isTTY) throw new BkvError('bad-request', 'refusing to write an encrypted file to a terminal: redirect stdout');
-  await pipeline(process.stdin, createBackupEncryptStream(key), process.stdout);
+  await pipeline(stdinStream(), createBackupEncryptStream(key), process.stdout);
 }
 
 export async function decryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
-  await pipeline(process.stdin, createBackupDecryptStream(key), process.stdout).catch((e: unknown) => {
+  await pipeline(stdinStream(), createBackupDecryptStream(key), process.stdout).catch((e: unknown) => {
     throw explain(e);
   });
 }
