@@ -6,8 +6,9 @@
 // and node:crypto's output buffers are pushed as they are. Past `inlineBytes`, a stream gets a SharedArrayBuffer
 // of 2 × workers + 1 slots: input is copied into a slot, a worker of the chunk pool writes the output into the
 // same slot's output area, and this thread copies it out into one fresh buffer per chunk (the consumer owns
-// what it is given). If every worker is busy, this thread does the batch itself. Memory stays flat: at most
-// 2 × workers batches are in flight and the writer's callback is held until one completes. On a failure, the
+// what it is given). When no slot is free, input waits (the writer's callback is held) until one is: this
+// thread never does a worker's batch itself, and it yields to the event loop, so results keep arriving even
+// when the input is produced synchronously from memory. Memory stays flat. On a failure, the
 // authenticated plaintext already pushed is delivered first, then the stream is destroyed with the error; it
 // never ends cleanly after one.
 
@@ -61,8 +62,12 @@ export abstract class BatchTransform extends Transform {
   private inflight = 0;
   private bytesIn = 0;
   private readonly results = new Map<number, Done>();
+  /** Input not yet taken, and the writer's callback held until it is. */
+  private input: Uint8Array | undefined;
+  private inputOff = 0;
   private waiting: TransformCallback | undefined;
   private flushing: TransformCallback | undefined;
+  private finalSent = false;
   private failure: Error | undefined;
 
   protected constructor(op: 'seal' | 'open', options: ParallelOptions) {
@@ -97,13 +102,30 @@ export abstract class BatchTransform extends Transform {
     this.batch = input;
   }
 
-  /** Takes payload bytes; calls `cb` now, or once fewer batches are in flight. */
+  /** Takes payload bytes; calls `cb` once they are all taken (at once, or when a shared slot frees up). */
   protected feed(data: Uint8Array, cb: TransformCallback): void {
+    this.input = data;
+    this.inputOff = 0;
+    this.waiting = cb;
+    this.pump();
+  }
+
+  /** True when the pending batch can go now: on this thread always, to a worker when a slot is free. */
+  private canDispatch(): boolean {
+    return this.pool === undefined || (this.inflight < 2 * this.workers && this.freeSlots.length > 0);
+  }
+
+  /** Moves input into batches until it is all taken, or a batch must wait for a free slot. */
+  private pump(): void {
     const full = BATCH_CHUNKS * this.unit;
-    let off = 0;
-    while (off < data.length && this.failure === undefined) {
-      if (this.batchLen === full) this.dispatch(this.batch, full, false); // a byte follows: not the final batch
+    const data = this.input;
+    while (data !== undefined && this.inputOff < data.length && this.failure === undefined) {
+      if (this.batchLen === full) {
+        if (!this.canDispatch()) return; // complete() pumps again
+        this.dispatch(this.batch, full, false); // a byte follows: not the final batch
+      }
       if (this.pool === undefined && this.workers > 0 && this.bytesIn >= this.inlineBytes) this.usePool();
+      const off = this.inputOff;
       // On this thread, with nothing pending, whole chunks are read straight from the input (no copy); the last
       // one stays pending until a byte after it proves it is not the final chunk.
       const direct = this.pool === undefined && this.batchLen === 0 ? Math.min(BATCH_CHUNKS, Math.floor((data.length - off - 1) / this.unit)) : 0;
@@ -114,20 +136,33 @@ export abstract class BatchTransform extends Transform {
         this.batch.set(data.subarray(off, off + n), this.batchLen);
         this.batchLen += n;
       }
-      off += n;
+      this.inputOff += n;
       this.bytesIn += n;
     }
-    if (this.failure !== undefined) return;
-    if (this.inflight >= 2 * this.workers && this.inflight > 0) this.waiting = cb;
-    else cb();
+    if (this.failure !== undefined || this.waiting === undefined) return;
+    this.input = undefined;
+    const cb = this.waiting;
+    this.waiting = undefined;
+    cb();
   }
 
-  /** Dispatches the final batch; calls `cb` once every result has been pushed (never after a failure). */
+  /** Dispatches the final batch (once a slot is free); calls `cb` once every result has been pushed. */
   protected finish(cb: TransformCallback): void {
-    this.dispatch(this.batch, this.batchLen, true);
-    if (this.failure === undefined) {
-      if (this.seqOut === this.seqIn) cb();
-      else this.flushing = cb;
+    this.flushing = cb;
+    this.finishIfReady();
+  }
+
+  private finishIfReady(): void {
+    if (this.flushing === undefined || this.failure !== undefined) return;
+    if (!this.finalSent) {
+      if (!this.canDispatch()) return; // complete() tries again
+      this.finalSent = true;
+      this.dispatch(this.batch, this.batchLen, true);
+    }
+    if (this.failure === undefined && this.flushing !== undefined && this.seqOut === this.seqIn) {
+      const cb = this.flushing;
+      this.flushing = undefined;
+      cb();
     }
   }
 
@@ -139,10 +174,13 @@ export abstract class BatchTransform extends Transform {
     const counter = this.counter;
     if (!final) this.counter += length / this.unit;
     if (input === this.batch) this.batchLen = 0;
-    // A slot stays taken until its output is pushed, which may be after later batches finished.
-    if (this.pool !== undefined && this.inflight < 2 * this.workers && this.freeSlots.length > 0) {
+    // A slot stays taken until its output is pushed, which may be after later batches finished; callers check
+    // canDispatch() first.
+    if (this.pool !== undefined) {
       const slot = this.pendingSlot;
-      this.pendingSlot = this.freeSlots.pop()!;
+      const next = this.freeSlots.pop();
+      if (next === undefined) throw new Error('no free slot');
+      this.pendingSlot = next;
       this.batch = this.slotInput(this.pendingSlot);
       this.inflight++;
       const inAt = slot * 2 * BATCH_BYTES;
@@ -188,17 +226,11 @@ export abstract class BatchTransform extends Transform {
       }
       if ('slot' in next && next.slot !== undefined) this.freeSlots.push(next.slot);
     }
-    if (this.failure !== undefined || this.destroyed) return;
-    if (this.waiting !== undefined && this.inflight < 2 * this.workers) {
-      const cb = this.waiting;
-      this.waiting = undefined;
-      cb();
-    }
-    if (this.flushing !== undefined && this.seqOut === this.seqIn) {
-      const cb = this.flushing;
-      this.flushing = undefined;
-      cb();
-    }
+    // A worker's result may free the slot that waiting input or the final batch needs. (Results from this thread
+    // arrive inside pump() and finishIfReady(), which carry on by themselves.)
+    if (!pooled || this.failure !== undefined || this.destroyed) return;
+    if (this.waiting !== undefined) this.pump();
+    this.finishIfReady();
   }
 
   /** Records the failure; the stream is destroyed with it once the plaintext already pushed has been read. */
