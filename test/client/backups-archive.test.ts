@@ -140,7 +140,9 @@ describe('hostile archives are refused and leave nothing behind', () => {
     ], /symlink "d" points outside the target/],
     ['writing through a symlink', [
       { path: 'sub/', type: 'Directory' }, { path: 'l', type: 'SymbolicLink', linkpath: 'sub' }, { path: 'l/f', data: 'x' },
-    ], /unsafe or damaged archive/],
+    ], /"l" is used as a directory but is not one/],
+    ['a path written twice', [{ path: 'twice', data: 'a' }, { path: 'twice', data: 'b' }], /"twice" appears twice/],
+    ['a file where a directory was', [{ path: 'd/', type: 'Directory' }, { path: 'd', data: 'x' }], /"d" appears twice/],
   ];
 
   it.for(cases)('%s', async ([, specs, message]) => {
@@ -179,6 +181,17 @@ describe('the target is untouched on failure', () => {
     expect(e.message).toBe('payload does not authenticate');
     expect(await snapshot(target)).toEqual({ 'keep.txt': { mode: 0o644, data: Buffer.from('precious').toString('base64') } });
     expect(await readdir(base)).toEqual(['target']);
+  });
+
+  it('an archive cut short (no end blocks, or mid-file) is refused', async () => {
+    const tar = rawTar([{ path: 'a.txt', data: 'a'.repeat(2000) }]);
+    for (const cut of [tar.subarray(0, 1024), tar.subarray(0, tar.length - 1024)]) {
+      const target = join(base, 'target');
+      const e = await refusal(extractArchive(target, feedBytes(cut)));
+      expect(e.message).toMatch(/unsafe or damaged archive/);
+      expect(existsSync(target)).toBe(false);
+      expect(await readdir(base)).toEqual([]);
+    }
   });
 
   it('a missing target stays missing', async () => {
