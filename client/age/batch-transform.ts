@@ -2,7 +2,7 @@
 // batches of 16 STREAM chunks and seals or opens each one (stream-chunks.js), pushing the output strictly in
 // order. A batch is only dispatched once a byte after it has arrived, so the final chunk is always known.
 //
-// Short streams (and `workers: 0`) run on this thread: whole chunks are read straight from the caller's buffers
+// By default (and for short streams) everything runs on this thread: whole chunks are read straight from the caller's buffers
 // and node:crypto's output buffers are pushed as they are. Past `inlineBytes`, a stream gets a SharedArrayBuffer
 // of 2 × workers + 1 slots: input is copied into a slot, a worker of the chunk pool writes the output into the
 // same slot's output area, and this thread copies it out into one fresh buffer per chunk (the consumer owns
@@ -12,7 +12,6 @@
 // authenticated plaintext already pushed is delivered first, then the stream is destroyed with the error; it
 // never ends cleanly after one.
 
-import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { type ChunkPool, sharedChunkPool } from './chunk-pool.js';
 import { AgeError } from './errors.js';
@@ -30,13 +29,12 @@ const BATCH_BYTES = BATCH_CHUNKS * SEALED_CHUNK_SIZE;
 const DEFAULT_INLINE_BYTES = 4 * 1024 * 1024;
 
 /**
- * Worker threads a stream uses unless told: none on one or two cores, else one fewer than the cores (at most 4).
- * Measured on a 2-vCPU machine (docs/benchmarks.md), workers did not beat this thread alone: the second core is
- * needed for the I/O around the stream (tar, upload), and each worker costs 25–50 MiB of memory.
+ * Worker threads a stream uses unless told: none. Measured on a 2-vCPU machine (docs/benchmarks.md), worker
+ * threads never beat this thread alone (the copies in and out of shared memory and the extra threads cost as much
+ * as the second core brings) and each costs 25–50 MiB; pass `workers` to try them on bigger machines.
  */
 export function defaultWorkers(): number {
-  const cores = availableParallelism();
-  return cores <= 2 ? 0 : Math.min(4, cores - 1);
+  return 0;
 }
 
 /** A finished batch: output buffers (this thread), or output bytes in a shared slot (a worker), or a fault. */
