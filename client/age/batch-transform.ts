@@ -2,15 +2,17 @@
 // batches of 16 STREAM chunks and seals or opens each one (stream-chunks.js), pushing the output strictly in
 // order. A batch is only dispatched once a byte after it has arrived, so the final chunk is always known.
 //
-// By default (and for short streams) everything runs on this thread: whole chunks are read straight from the caller's buffers
-// and node:crypto's output buffers are pushed as they are. Past `inlineBytes`, a stream gets a SharedArrayBuffer
-// of 2 × workers + 1 slots: input is copied into a slot, a worker of the chunk pool writes the output into the
-// same slot's output area, and this thread copies it out into one fresh buffer per chunk (the consumer owns
-// what it is given). When no slot is free, input waits (the writer's callback is held) until one is: this
-// thread never does a worker's batch itself, and it yields to the event loop, so results keep arriving even
-// when the input is produced synchronously from memory. Memory stays flat. On a failure, the
-// authenticated plaintext already pushed is delivered first, then the stream is destroyed with the error; it
-// never ends cleanly after one.
+// By default (and for short streams) everything runs on this thread: whole chunks are read straight from the
+// caller's buffers and node:crypto's output buffers are pushed as they are. With `workers` set, past
+// `inlineBytes` a stream gets a SharedArrayBuffer of 2 × workers + 1 slots: input is copied into a slot, a
+// worker of the chunk pool writes the output into the same slot's output area, and this thread copies it out
+// into one fresh buffer per chunk (the consumer owns what it is given). When no slot is free, input waits (the
+// writer's callback is held) until one is: this thread never does a worker's batch itself, and it yields to the
+// event loop, so results keep arriving even when the input is produced synchronously from memory.
+//
+// Memory stays flat: one pending batch, at most 2 × workers in flight, and the Transform's own backpressure on
+// the output. On a failure, the authenticated plaintext already pushed is delivered first, then the stream is
+// destroyed with the error; it never ends cleanly after one.
 
 import { Transform, type TransformCallback } from 'node:stream';
 import { type ChunkPool, sharedChunkPool } from './chunk-pool.js';
