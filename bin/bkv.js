@@ -1,23 +1,24 @@
 #!/usr/bin/env node
-// The `bkv` command. Bundles the TypeScript CLI (client/cli/main.ts and what it imports from the repo; packages
-// stay external) with esbuild, which tsx depends on, into node_modules/.cache/bkv/, and runs that bundle. Compared
-// with tsx's ESM loader this needs no loader thread: ~30 MiB less peak RSS and ~1 s less start-up, which matters
-// for the CLI's memory bound. `import.meta.url` in each source file keeps naming that source file, so worker
-// scripts (client/age/chunk-worker.js) resolve as before. The bundle is named by the hash of its content, so a
-// changed source gives a new bundle; a manifest of the inputs' sizes and mtimes lets a run whose sources did not
-// change skip esbuild entirely. Falls back to tsx's loader when esbuild or the cache directory is missing.
+// The `bkv` command. Bundles the TypeScript CLI (client/cli/main.ts, plus the password-recovery worker
+// client/cli/vault-worker.ts; packages stay external) with esbuild, which tsx depends on, into
+// node_modules/.cache/bkv/, and runs that bundle. Compared with tsx's ESM loader this needs no loader thread:
+// ~30 MiB less peak RSS and ~1 s less start-up, which matters for the CLI's memory bound. `import.meta.url` in
+// each source file keeps naming that source file, so worker scripts (client/age/chunk-worker.js) resolve as
+// before. Bundles are named by the hash of their content; a manifest of the inputs' sizes and mtimes lets a run
+// whose sources did not change skip esbuild entirely. Falls back to tsx's loader when esbuild or the cache
+// directory is missing (then password recovery runs on the main thread).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'client/cli/main.ts');
+const entries = { cli: join(root, 'client/cli/main.ts'), 'vault-worker': join(root, 'client/cli/vault-worker.ts') };
 const cacheDir = join(root, 'node_modules/.cache/bkv');
 const manifestPath = join(cacheDir, 'manifest.json');
 const STALE_MS = 24 * 3600 * 1000;
 
-/** The cached bundle, if the manifest's inputs all still have the recorded size and mtime. */
+/** The cached bundles, if the manifest's inputs all still have the recorded size and mtime. */
 async function fresh() {
   try {
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
@@ -26,8 +27,8 @@ async function fresh() {
       return st.size === size && st.mtimeMs === mtimeMs;
     }));
     if (!checks.every(Boolean)) return undefined;
-    await stat(manifest.bundle);
-    return manifest.bundle;
+    await Promise.all(Object.keys(entries).map((name) => stat(manifest.bundles[name])));
+    return manifest.bundles;
   } catch {
     return undefined;
   }
@@ -38,7 +39,7 @@ const keepImportMeta = {
   name: 'keep-import-meta',
   setup(build) {
     build.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
-      if (args.path.includes(`${join(root, 'node_modules')}`)) return undefined;
+      if (args.path.includes(join(root, 'node_modules'))) return undefined;
       const text = await readFile(args.path, 'utf8');
       const contents = text
         .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
@@ -49,6 +50,12 @@ const keepImportMeta = {
   },
 };
 
+async function writeAtomic(path, text) {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
 async function bundle() {
   let esbuild;
   try {
@@ -56,49 +63,47 @@ async function bundle() {
   } catch {
     return undefined;
   }
-  let code;
-  let inputs;
+  let result;
   try {
-    const result = await esbuild.build({
-      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
-      write: false, logLevel: 'silent', plugins: [keepImportMeta], absWorkingDir: root, metafile: true,
+    result = await esbuild.build({
+      entryPoints: entries, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
+      outdir: cacheDir, outExtension: { '.js': '.mjs' }, write: false, logLevel: 'silent', plugins: [keepImportMeta],
+      absWorkingDir: root, metafile: true,
     });
-    code = result.outputFiles[0].text;
-    inputs = Object.keys(result.metafile.inputs);
   } finally {
     await esbuild.stop?.();
   }
-  const file = join(cacheDir, `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
   try {
     await mkdir(cacheDir, { recursive: true });
-    const exists = await stat(file).then(() => true, () => false);
-    if (!exists) {
-      const temp = `${file}.${process.pid}.tmp`;
-      await writeFile(temp, code);
-      await rename(temp, file);
+    const bundles = {};
+    for (const out of result.outputFiles) {
+      const name = basename(out.path, '.mjs');
+      const file = join(cacheDir, `${name}-${createHash('sha256').update(out.contents).digest('hex').slice(0, 16)}.mjs`);
+      if (!(await stat(file).then(() => true, () => false))) await writeAtomic(file, out.contents);
+      bundles[name] = file;
     }
-    const recorded = {};
-    for (const input of inputs) {
+    const inputs = {};
+    for (const input of Object.keys(result.metafile.inputs)) {
       const st = await stat(join(root, input));
-      recorded[input] = [st.size, st.mtimeMs];
+      inputs[input] = [st.size, st.mtimeMs];
     }
-    const temp = `${manifestPath}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ bundle: file, inputs: recorded }));
-    await rename(temp, manifestPath);
+    await writeAtomic(manifestPath, JSON.stringify({ bundles, inputs }));
+    const keep = new Set([manifestPath, ...Object.values(bundles)]);
     const now = Date.now();
     for (const name of await readdir(cacheDir)) {
       const path = join(cacheDir, name);
-      if (path !== file && path !== manifestPath && (now - (await stat(path).catch(() => ({ mtimeMs: now }))).mtimeMs) > STALE_MS) await rm(path, { force: true });
+      if (!keep.has(path) && now - (await stat(path).catch(() => ({ mtimeMs: now }))).mtimeMs > STALE_MS) await rm(path, { force: true });
     }
+    return bundles;
   } catch {
     return undefined; // read-only install: use tsx
   }
-  return file;
 }
 
-const bundled = (await fresh()) ?? (await bundle());
-if (bundled) {
-  await import(pathToFileURL(bundled).href);
+const bundles = (await fresh()) ?? (await bundle());
+if (bundles) {
+  globalThis[Symbol.for('bkv.vaultWorker')] = bundles['vault-worker'];
+  await import(pathToFileURL(bundles.cli).href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -4,6 +4,7 @@
 
 import { BkvError, isBkvError } from '../../protocol/errors.js';
 import type { Session } from './session.js';
+import { recoverWithPassword } from './vault-recover.js';
 
 export const LOCKED_MESSAGE =
   'the vault destroyed the backup key of this account after too many wrong passwords; it cannot be recovered '
@@ -25,8 +26,7 @@ export interface RecoverOptions {
 
 /** Recovers K with the password (BKV_PASSWORD or asked for). */
 export async function recoverKey(session: Session, options: RecoverOptions = {}): Promise<Uint8Array> {
-  const vault = await session.vault();
-  const status = await vault.status();
+  const status = await session.vaultStatus();
   const account = await session.account();
   if (status.locked) throw lockedError();
   if (!status.registered) {
@@ -46,7 +46,7 @@ export async function recoverKey(session: Session, options: RecoverOptions = {})
     }
     const password = await session.password(options.question ?? `password for ${account}: `);
     try {
-      return await vault.recover(password);
+      return await recoverWithPassword(session, password);
     } catch (e) {
       if (isBkvError(e, 'locked')) throw lockedError();
       if (!isBkvError(e, 'wrong-password')) throw e;

@@ -6,7 +6,7 @@
 
 import type { Command } from 'commander';
 import { BkvError } from '../../protocol/errors.js';
-import { LocalTokenResponse } from '../../protocol/schemas.js';
+import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
 import { BackupsClient } from '../backups-client.js';
 import { httpTransport } from '../blob-transport.js';
 import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
@@ -118,6 +118,11 @@ export class Session {
   async vault(): Promise<VaultClient> {
     const { VaultClient } = await import('../vault-client.js');
     return new VaultClient({ server: await this.server(), token: () => this.token(), accountId: await this.account(), fetch: nodeFetch });
+  }
+
+  /** GET /v1/vault without loading the OPAQUE client. */
+  async vaultStatus(): Promise<VaultStatus> {
+    return (await this.api()).request('GET', '/v1/vault', undefined, VaultStatusResponse);
   }
 
   async backups(): Promise<BackupsClient> {

@@ -13,7 +13,7 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
   const [hasKey, config, server, account] = await Promise.all([
     session.device.hasKey(), session.config(), session.server(), session.account(),
   ]);
-  const vault = await (await session.vault()).status();
+  const vault = await session.vaultStatus();
   const backups = await (await session.backups()).list();
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({

@@ -1,0 +1,31 @@
+// Worker-thread entry for password recovery: runs VaultClient.recover (OPAQUE with Argon2id, m = 64 MiB) in its own
+// isolate and posts K back, so the Argon2 memory (WASM memory never shrinks) is freed with the worker before the
+// CLI downloads and unpacks a backup. See vault-recover.ts.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { BkvError } from '../../protocol/errors.js';
+import { nodeFetch } from '../node-fetch.js';
+import { VaultClient } from '../vault-client.js';
+
+export interface RecoverRequest {
+  server: string;
+  token: string;
+  accountId: string;
+  password: string;
+}
+
+export type RecoverReply =
+  | { ok: true; key: Uint8Array }
+  | { ok: false; code: BkvError['code']; message: string; details: Record<string, unknown> };
+
+const request = workerData as RecoverRequest;
+let reply: RecoverReply;
+try {
+  const key = await new VaultClient({ server: request.server, token: request.token, accountId: request.accountId, fetch: nodeFetch }).recover(request.password);
+  reply = { ok: true, key };
+} catch (e) {
+  reply = e instanceof BkvError
+    ? { ok: false, code: e.code, message: e.message, details: e.details }
+    : { ok: false, code: 'internal', message: e instanceof Error ? e.message : String(e), details: {} };
+}
+parentPort!.postMessage(reply);
