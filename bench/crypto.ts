@@ -183,8 +183,9 @@ start-up, age's include its own (~5 ms). Peak RSS is maxrss (GNU time for age).
 
 ${table}
 
-Reading: the goal was at least 1.5× the age CLI both ways with peak RSS under 100 MiB. Memory is met; speed is
-not, on this machine. Per core, node:crypto's ChaCha20-Poly1305 runs at about half of OpenSSL's raw figure
+Reading: the goal was at least 1.5× the age CLI both ways with peak RSS under 100 MiB. Memory is met here but
+with little margin: V8 frees consumed buffers in bursts (every ~64 MiB of them), and ad-hoc runs on this machine
+peaked between 88 and 124 MiB. Speed is not met, on this machine. Per core, node:crypto's ChaCha20-Poly1305 runs at about half of OpenSSL's raw figure
 above: every 64 KiB chunk needs its own cipher object (a new nonce), and \`update\` always returns a fresh output
 buffer (nothing can be sealed in place), while Go's age seals in place with stitched AVX2 assembly. Worker
 threads did not close the gap (rows above): copying into and out of shared memory plus the extra threads cost
