@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bkv, newDevice } from '../helpers/cli.js';
+import { bkv, newDevice, removeDevices } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
 let rt: TestRuntime;
@@ -20,6 +20,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt.stop();
   await rm(work, { recursive: true, force: true });
+  await removeDevices();
 });
 
 async function sampleTree(root: string): Promise<void> {

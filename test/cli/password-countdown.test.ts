@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bkv, newDevice } from '../helpers/cli.js';
+import { bkv, newDevice, removeDevices } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
 let rt: TestRuntime;
@@ -19,6 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt.stop();
   await rm(work, { recursive: true, force: true });
+  await removeDevices();
 });
 
 async function attemptsRemaining(account: string): Promise<{ attemptsRemaining: number; locked: boolean }> {

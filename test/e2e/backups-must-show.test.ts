@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bkv, newDevice, spawnBkv } from '../helpers/cli.js';
+import { bkv, newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
 let rt: TestRuntime;
@@ -22,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt.stop();
   await rm(work, { recursive: true, force: true });
+  await removeDevices();
 });
 
 const env = (account: string, home: string, extra: Record<string, string> = {}) => ({ BKV_SERVER: rt.url, BKV_HOME: home, BKV_ACCOUNT: account, ...extra });

@@ -2,7 +2,7 @@
 // leaking in from the outer shell), optional stdin, and a timeout; returns the exit code and both outputs.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -42,7 +42,15 @@ export function bkv(args: string[], env: Record<string, string | undefined>, inp
   });
 }
 
-/** A fresh $BKV_HOME: a new "device". */
-export function newDevice(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'bkv-home-'));
+const devices: string[] = [];
+
+/** A fresh $BKV_HOME: a new "device". Remove them all with `removeDevices` (they hold backup keys). */
+export async function newDevice(): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'bkv-home-'));
+  devices.push(home);
+  return home;
+}
+
+export async function removeDevices(): Promise<void> {
+  await Promise.all(devices.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
