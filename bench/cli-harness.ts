@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, lstat, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { freePort } from './report.js';
+import { freePort } from '../local/free-port.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BKV_BIN = join(ROOT, 'bin/bkv.js');

@@ -1,8 +1,7 @@
-// Shared benchmark plumbing: percentiles, a free port, and replacing one "## " section of docs/benchmarks.md
+// Shared benchmark plumbing: percentiles, a machine note, and replacing one "## " section of docs/benchmarks.md
 // (each benchmark owns its section; the rest of the file is left as it is).
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 
 export const BENCHMARKS_MD = new URL('../docs/benchmarks.md', import.meta.url);
@@ -14,17 +13,6 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export function machineNote(): string {
   return `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Replaces the section whose heading starts with `heading` (or appends it). */

@@ -10,7 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VaultClient } from '../client/vault-client.js';
-import { freePort, machineNote, percentile, writeSection } from './report.js';
+import { freePort } from '../local/free-port.js';
+import { machineNote, percentile, writeSection } from './report.js';
 
 const STRETCH = { 'argon2id-custom': { iterations: 1, memory: 1024, parallelism: 1 } } as const;
 const SEQUENTIAL = Number(process.env.BENCH_LOGINS ?? 400);

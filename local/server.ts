@@ -35,7 +35,7 @@ import { ensureDataDir, lockDataDir, sealerKey, tokenKeys, type DataDirLock, typ
 import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
-  /** Where data and keys persist; undefined keeps DynamoDB in memory (keys still go to `keyDir`). */
+  /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys). */
   dataDir: string;
   /** Keep DynamoDB in memory and S3 in a temporary directory instead of under dataDir (tests). */
   inMemory?: boolean;

@@ -11,7 +11,7 @@ export const CHEAP_STRETCHING = { 'argon2id-custom': { iterations: 1, memory: 10
 
 export interface TestRuntime extends LocalRuntime {
   dataDir: string;
-  vaultClient(accountId: string, password?: never): Promise<VaultClient>;
+  vaultClient(accountId: string): Promise<VaultClient>;
   stop(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../client/vault-client.js';
-import { freePort } from '../../bench/report.js';
+import { freePort } from '../../local/free-port.js';
 import { CHEAP_STRETCHING } from '../helpers/local.js';
 
 let dataDir: string;
