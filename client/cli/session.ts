@@ -4,7 +4,6 @@
 // calls go through node:http (client/node-fetch.ts, no undici) and the vault client (OPAQUE's WASM) is loaded
 // only by commands that use the vault.
 
-import type { Command } from 'commander';
 import { BkvError } from '../../protocol/errors.js';
 import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
 import { BackupsClient } from '../backups-client.js';
@@ -13,10 +12,10 @@ import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
 import { ApiClient, tokenSubject } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 import type { VaultClient } from '../vault-client.js';
+import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
 import { Prompter } from './prompt.js';
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:8787';
-export const DEFAULT_ACCOUNT = 'me';
+export { connectionOptions, DEFAULT_ACCOUNT, DEFAULT_SERVER, type ConnectionFlags } from './options.js';
 
 /**
  * Worker threads for age encryption in the CLI: BKV_WORKERS (0–4), default 0. Each worker costs ~50 MiB of RSS;
@@ -29,18 +28,6 @@ export function cryptoWorkers(env: NodeJS.ProcessEnv): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 4) throw new BkvError('bad-request', 'BKV_WORKERS must be an integer from 0 to 4');
   return n;
-}
-
-export interface ConnectionFlags {
-  server?: string;
-  account?: string;
-}
-
-/** Adds `--server` and `--account` to a command. */
-export function connectionOptions(cmd: Command): Command {
-  return cmd
-    .option('--server <url>', `server URL (env BKV_SERVER, default ${DEFAULT_SERVER})`)
-    .option('--account <id>', `account to ask the local runtime a token for (env BKV_ACCOUNT, default ${DEFAULT_ACCOUNT})`);
 }
 
 export class Session {

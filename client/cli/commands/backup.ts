@@ -2,12 +2,11 @@
 // uploads it in parallel parts; the new backup replaces nothing until it is complete and committed.
 
 import { pipeline } from 'node:stream';
-import type { Command } from 'commander';
 import { BkvError } from '../../../protocol/errors.js';
 import { packDirectory } from '../../archive.js';
 import { backupEncryptedSize, createBackupEncryptStream } from '../../backup-crypto.js';
 import { createProgress, formatBytes } from '../progress.js';
-import { connectionOptions, cryptoWorkers, Session, type ConnectionFlags } from '../session.js';
+import { cryptoWorkers, Session, type ConnectionFlags } from '../session.js';
 
 export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or bkv restore to fetch it from the vault';
 
@@ -33,12 +32,4 @@ export async function backup(dir: string, flags: ConnectionFlags, session = new 
   const seconds = (Date.now() - started) / 1000;
   session.say(`backup ${info.backupId} committed: ${formatBytes(info.size)} in ${seconds.toFixed(1)} s`);
   process.stdout.write(`${info.backupId}\n`);
-}
-
-export function register(program: Command): void {
-  connectionOptions(
-    program.command('backup')
-      .description('encrypt a directory with this device\'s backup key and upload it')
-      .argument('<dir>', 'directory to back up'),
-  ).action(async (dir: string, flags: ConnectionFlags) => backup(dir, flags));
 }

@@ -5,7 +5,6 @@
 
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Command } from 'commander';
 import { BkvError } from '../../../protocol/errors.js';
 import { isAgeError } from '../../age/index.js';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
@@ -14,7 +13,7 @@ import { EXIT, ExitError } from '../exit.js';
 import { stdinStream } from '../stdio.js';
 import { MAX_KEY_TEXT_BYTES } from './key.js';
 
-interface CryptFlags {
+export interface CryptFlags {
   keyFile: string;
 }
 
@@ -58,15 +57,4 @@ export async function decryptCommand(flags: CryptFlags): Promise<void> {
   await pipeline(stdinStream(), createBackupDecryptStream(key), process.stdout).catch((e: unknown) => {
     throw explain(e);
   });
-}
-
-export function register(program: Command): void {
-  program.command('encrypt')
-    .description('encrypt stdin to stdout as a backup file (age v1) under the 64-digit key in the key file')
-    .requiredOption('--key-file <file>', 'file holding the 64-digit key')
-    .action(async (flags: CryptFlags) => encryptCommand(flags));
-  program.command('decrypt')
-    .description('decrypt a backup file (age v1) from stdin to stdout with the 64-digit key in the key file')
-    .requiredOption('--key-file <file>', 'file holding the 64-digit key')
-    .action(async (flags: CryptFlags) => decryptCommand(flags));
 }

@@ -1,12 +1,11 @@
 // `bkv init [--password | --key]`: makes a new backup key K on this device (kept in $BKV_HOME, mode 0600) and
 // either registers it with the vault behind a password (the default) or prints it once as the 64-digit key.
 
-import type { Command } from 'commander';
 import { BkvError } from '../../../protocol/errors.js';
 import { formatBackupKey, newBackupKey } from '../../backup-key.js';
-import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
+import { Session, type ConnectionFlags } from '../session.js';
 
-interface InitFlags extends ConnectionFlags {
+export interface InitFlags extends ConnectionFlags {
   password?: boolean;
   key?: boolean;
   force?: boolean;
@@ -38,14 +37,4 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   await session.remember('password');
   session.say(`backup key created and kept in the vault behind your password (generation ${registered.generation}).`);
   session.say(`${registered.maxAttempts} wrong passwords in a row destroy it for good.`);
-}
-
-export function register(program: Command): void {
-  connectionOptions(
-    program.command('init')
-      .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
-      .option('--password', 'keep the key in the vault behind a password (default)')
-      .option('--key', 'print the key once as 64 digits to write down; the server keeps nothing')
-      .option('--force', 'replace an existing key on this device or in the vault'),
-  ).action(async (flags: InitFlags) => init(flags));
 }

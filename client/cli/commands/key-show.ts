@@ -1,7 +1,6 @@
 // `bkv key show`: prints this device's backup key as the 64-digit key, with a warning. Added to the `key`
 // command group (created here if the key tools are not registered).
 
-import type { Command } from 'commander';
 import { BkvError } from '../../../protocol/errors.js';
 import { DeviceState, defaultHome } from '../../device.js';
 import { formatBackupKey } from '../../backup-key.js';
@@ -12,12 +11,4 @@ export async function keyShow(device = new DeviceState(defaultHome())): Promise<
   if (!key) throw new BkvError('bad-request', NO_KEY_MESSAGE);
   process.stderr.write('this is your backup key: anyone who has it can read your backups. keep it offline.\n');
   process.stdout.write(`${formatBackupKey(key)}\n`);
-}
-
-export function register(program: Command): void {
-  const group = program.commands.find((c) => c.name() === 'key')
-    ?? program.command('key').description('backup key tools');
-  group.command('show')
-    .description('print this device\'s backup key as the 64-digit key')
-    .action(async () => keyShow());
 }

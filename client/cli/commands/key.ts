@@ -3,7 +3,6 @@
 // that decrypts every backup made under it with the standard `age` tool (`age -d -i`). Both print secrets on
 // purpose, to stdout only; nothing else ever prints K.
 
-import type { Command } from 'commander';
 import { BkvError } from '../../../protocol/errors.js';
 import { backupAgeIdentity } from '../../backup-crypto.js';
 import { formatBackupKey, newBackupKey, parseBackupKey } from '../../backup-key.js';
@@ -33,14 +32,4 @@ export async function keyAgeIdentity(input: NodeJS.ReadableStream & { isTTY?: bo
   if (input.isTTY) process.stderr.write('type or paste the 64-digit key, then press ctrl-d\n');
   const key = parseBackupKey(await readKeyText(input, 'stdin'));
   process.stdout.write(`${backupAgeIdentity(key)}\n`);
-}
-
-export function register(program: Command): void {
-  const group = program.commands.find((c) => c.name() === 'key') ?? program.command('key').description('backup key tools');
-  group.command('new')
-    .description('print a fresh 64-digit backup key')
-    .action(() => keyNew());
-  group.command('age-identity')
-    .description('read a 64-digit key on stdin and print its age identity (for age -d -i)')
-    .action(async () => keyAgeIdentity());
 }

@@ -3,13 +3,12 @@
 // keeps no key for the account, or destroyed it, a device that has K puts it back under a new password instead.
 // Non-interactive: BKV_PASSWORD holds the current password and BKV_NEW_PASSWORD the new one.
 
-import type { Command } from 'commander';
 import { timingSafeEqual } from 'node:crypto';
 import { BkvError } from '../../../protocol/errors.js';
 import { recoverKey } from '../recover.js';
-import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
+import { Session, type ConnectionFlags } from '../session.js';
 
-interface PasswdFlags extends ConnectionFlags {
+export interface PasswdFlags extends ConnectionFlags {
   yes?: boolean;
 }
 
@@ -37,12 +36,4 @@ export async function passwd(flags: PasswdFlags, session = new Session(flags)): 
   const registered = await vault.register(key, password);
   await session.remember('password');
   session.say(`password changed (generation ${registered.generation}); ${registered.maxAttempts} attempts left.`);
-}
-
-export function register(program: Command): void {
-  connectionOptions(
-    program.command('passwd')
-      .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
-      .option('--yes', 'use the last password attempt without asking'),
-  ).action(async (flags: PasswdFlags) => passwd(flags));
 }

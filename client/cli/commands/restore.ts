@@ -4,7 +4,6 @@
 // verified: unpacking goes to a temporary directory beside it, renamed into place at the very end.
 
 import { pipeline } from 'node:stream/promises';
-import type { Command } from 'commander';
 import { BkvError } from '../../../protocol/errors.js';
 import { LATEST } from '../../../protocol/backups-schemas.js';
 import { isAgeError } from '../../age/index.js';
@@ -14,9 +13,9 @@ import { createBackupDecryptStream } from '../../backup-crypto.js';
 import { parseBackupKey } from '../../backup-key.js';
 import { createProgress, formatBytes } from '../progress.js';
 import { recoverKey } from '../recover.js';
-import { connectionOptions, cryptoWorkers, Session, type ConnectionFlags } from '../session.js';
+import { cryptoWorkers, Session, type ConnectionFlags } from '../session.js';
 
-interface RestoreFlags extends ConnectionFlags {
+export interface RestoreFlags extends ConnectionFlags {
   backup?: string;
   key?: boolean;
   force?: boolean;
@@ -70,16 +69,4 @@ export async function restore(dir: string, flags: RestoreFlags, session = new Se
     session.say(`this device now keeps the backup key (${session.device.keyPath}).`);
   }
   session.say(`restored ${result.files} files (${formatBytes(result.bytes)}) into ${dir}`);
-}
-
-export function register(program: Command): void {
-  connectionOptions(
-    program.command('restore')
-      .description('download, decrypt and unpack a backup into a directory (missing or empty, or --force)')
-      .argument('<dir>', 'directory to restore into')
-      .option('--backup <id>', 'backup id (default: the latest)')
-      .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
-      .option('--force', 'replace a non-empty directory (only once the whole backup verified)')
-      .option('--yes', 'use the last password attempt without asking'),
-  ).action(async (dir: string, flags: RestoreFlags) => restore(dir, flags));
 }

@@ -1,11 +1,10 @@
 // `bkv status`: this device (key or not), the vault (registered, attempts remaining, locked) and the committed
 // backups. `--json` prints the same as one JSON object for scripts. Never prints the key or the token.
 
-import type { Command } from 'commander';
 import { formatBytes } from '../progress.js';
-import { connectionOptions, Session, type ConnectionFlags } from '../session.js';
+import { Session, type ConnectionFlags } from '../session.js';
 
-interface StatusFlags extends ConnectionFlags {
+export interface StatusFlags extends ConnectionFlags {
   json?: boolean;
 }
 
@@ -33,12 +32,4 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
     ...backups.map((b) => `  ${b.backupId}  ${b.createdAt}  ${formatBytes(b.size)}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-export function register(program: Command): void {
-  connectionOptions(
-    program.command('status')
-      .description('show this device, the vault (attempts left, locked) and the backups')
-      .option('--json', 'print one JSON object'),
-  ).action(async (flags: StatusFlags) => status(flags));
 }

@@ -1,0 +1,77 @@
+// The `bkv` commands as commander sees them: names, arguments, options and descriptions. Each action loads its
+// command's module only when that command runs, so a command pays only for what it uses (OPAQUE's WASM, zod,
+// tar and the HTTP clients cost `bkv encrypt` ~20 MiB of memory and start-up time it has no use for).
+
+import type { Command } from 'commander';
+import { type ConnectionFlags, connectionOptions } from '../options.js';
+import type { CryptFlags } from './crypt.js';
+import type { DeleteFlags } from './delete.js';
+import type { InitFlags } from './init.js';
+import type { PasswdFlags } from './passwd.js';
+import type { RestoreFlags } from './restore.js';
+import type { StatusFlags } from './status.js';
+
+export function registerCommands(program: Command): void {
+  connectionOptions(
+    program.command('init')
+      .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
+      .option('--password', 'keep the key in the vault behind a password (default)')
+      .option('--key', 'print the key once as 64 digits to write down; the server keeps nothing')
+      .option('--force', 'replace an existing key on this device or in the vault'),
+  ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags));
+
+  connectionOptions(
+    program.command('backup')
+      .description('encrypt a directory with this device\'s backup key and upload it')
+      .argument('<dir>', 'directory to back up'),
+  ).action(async (dir: string, flags: ConnectionFlags) => (await import('./backup.js')).backup(dir, flags));
+
+  connectionOptions(
+    program.command('restore')
+      .description('download, decrypt and unpack a backup into a directory (missing or empty, or --force)')
+      .argument('<dir>', 'directory to restore into')
+      .option('--backup <id>', 'backup id (default: the latest)')
+      .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
+      .option('--force', 'replace a non-empty directory (only once the whole backup verified)')
+      .option('--yes', 'use the last password attempt without asking'),
+  ).action(async (dir: string, flags: RestoreFlags) => (await import('./restore.js')).restore(dir, flags));
+
+  connectionOptions(
+    program.command('status')
+      .description('show this device, the vault (attempts left, locked) and the backups')
+      .option('--json', 'print one JSON object'),
+  ).action(async (flags: StatusFlags) => (await import('./status.js')).status(flags));
+
+  connectionOptions(
+    program.command('passwd')
+      .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
+      .option('--yes', 'use the last password attempt without asking'),
+  ).action(async (flags: PasswdFlags) => (await import('./passwd.js')).passwd(flags));
+
+  connectionOptions(
+    program.command('delete')
+      .description('delete the key kept in the vault for this account (and with --backups, every backup)')
+      .option('--backups', 'also delete every backup of the account')
+      .option('--yes', 'do not ask'),
+  ).action(async (flags: DeleteFlags) => (await import('./delete.js')).remove(flags));
+
+  const key = program.command('key').description('backup key tools');
+  key.command('new')
+    .description('print a fresh 64-digit backup key')
+    .action(async () => (await import('./key.js')).keyNew());
+  key.command('age-identity')
+    .description('read a 64-digit key on stdin and print its age identity (for age -d -i)')
+    .action(async () => (await import('./key.js')).keyAgeIdentity());
+  key.command('show')
+    .description('print this device\'s backup key as the 64-digit key')
+    .action(async () => (await import('./key-show.js')).keyShow());
+
+  program.command('encrypt')
+    .description('encrypt stdin to stdout as a backup file (age v1) under the 64-digit key in the key file')
+    .requiredOption('--key-file <file>', 'file holding the 64-digit key')
+    .action(async (flags: CryptFlags) => (await import('./crypt.js')).encryptCommand(flags));
+  program.command('decrypt')
+    .description('decrypt a backup file (age v1) from stdin to stdout with the 64-digit key in the key file')
+    .requiredOption('--key-file <file>', 'file holding the 64-digit key')
+    .action(async (flags: CryptFlags) => (await import('./crypt.js')).decryptCommand(flags));
+}
