@@ -2,66 +2,87 @@
 // batches of 16 STREAM chunks and seals or opens each one (stream-chunks.js), pushing the output strictly in
 // order. A batch is only dispatched once a byte after it has arrived, so the final chunk is always known.
 //
-// By default (and for short streams) everything runs on this thread: whole chunks are read straight from the
-// caller's buffers and node:crypto's output buffers are pushed as they are. With `workers` set, past
-// `inlineBytes` a stream gets a SharedArrayBuffer of 2 × workers + 1 slots: input is copied into a slot, a
-// worker of the chunk pool writes the output into the same slot's output area, and this thread copies it out
-// into one fresh buffer per chunk (the consumer owns what it is given). When no slot is free, input waits (the
-// writer's callback is held) until one is: this thread never does a worker's batch itself, and it yields to the
-// event loop, so results keep arriving even when the input is produced synchronously from memory.
+// Short streams (and `workers: 0`) run on this thread only: whole chunks are read straight from the caller's
+// buffers and node:crypto's output buffers are pushed as they are. Past `inlineBytes`, this thread shares the
+// work with the chunk pool's workers: while a worker has room (chunk-pool.ts), the next batch is assembled in
+// a slot of the stream's SharedArrayBuffer and handed to it; otherwise this thread does the batch itself.
+// Between batches it drains finished worker results synchronously (ChunkPool.poll), so a stream fed
+// synchronously from memory neither starves the workers nor waits for the event loop. A worker's output
+// buffers arrive transferred, not copied. On two cores this keeps both busy: the worker takes every batch it
+// has room for and this thread fills the gaps.
 //
-// Memory stays flat: one pending batch, at most 2 × workers in flight, and the Transform's own backpressure on
-// the output. On a failure, the authenticated plaintext already pushed is delivered first, then the stream is
-// destroyed with the error; it never ends cleanly after one.
+// Memory stays flat: one pending batch, tasksPerWorker × workers + 1 shared slots, at most `maxAhead` chunks
+// dispatched but not yet pushed, and the Transform's own backpressure on the output. On a failure, the
+// authenticated plaintext already pushed is delivered first, then the stream is destroyed with the error; it
+// never ends cleanly after one.
 
+import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { type ChunkPool, sharedChunkPool } from './chunk-pool.js';
+import { hintAllocatorOnce } from './allocator-hint.js';
+import { type ChunkPool, type ChunkResult, sharedChunkPool, tasksPerWorker } from './chunk-pool.js';
 import { AgeError } from './errors.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, openChunks, sealChunks } from './stream-chunks.js';
 
 export interface ParallelOptions {
-  /** Worker threads for long streams; 0 keeps all work on this thread. Default: defaultWorkers(). */
+  /** Worker threads sharing a long stream's work with this thread; 0 keeps it all here. Default: defaultWorkers(). */
   workers?: number;
-  /** Payload bytes handled on this thread before a stream moves to the workers. Default 4 MiB. */
+  /** Payload bytes handled on this thread alone before the workers join in. Default 4 MiB. */
   inlineBytes?: number;
 }
 
+/** Chunks per batch: a worker's task, or this thread's batch when it works alone. */
 const BATCH_CHUNKS = 16;
+/** Chunks per batch this thread does itself while workers help: short, so it hands them new work often. */
+const SHARED_LOCAL_CHUNKS = 4;
 const BATCH_BYTES = BATCH_CHUNKS * SEALED_CHUNK_SIZE;
 const DEFAULT_INLINE_BYTES = 4 * 1024 * 1024;
+/** Bound on the chunks dispatched but not yet pushed (64 KiB each). */
+const MAX_AHEAD_CHUNKS = 192;
+const MAX_DEFAULT_WORKERS = 3;
 
 /**
- * Worker threads a stream uses unless told: none. Measured on a 2-vCPU machine (docs/benchmarks.md), worker
- * threads never beat this thread alone (the copies in and out of shared memory and the extra threads cost as much
- * as the second core brings) and each costs 25–50 MiB; pass `workers` to try them on bigger machines.
+ * Worker threads a long stream uses unless told: one fewer than the cores, at most 3, none on one core. This
+ * thread always does a share of the batches itself (docs/benchmarks.md has the measurements).
  */
 export function defaultWorkers(): number {
-  return 0;
+  return Math.max(0, Math.min(MAX_DEFAULT_WORKERS, availableParallelism() - 1));
 }
 
-/** A finished batch: output buffers (this thread), or output bytes in a shared slot (a worker), or a fault. */
-type Done = { outs: Uint8Array[]; error: string | undefined } | { slot: number; length: number; error: string | undefined } | { slot?: number; fault: Error };
+/** A finished batch: its output buffers and the error that stopped it, or a fault of the worker. */
+type Done = ChunkResult;
 
 export abstract class BatchTransform extends Transform {
+  /** How many batches were sealed or opened on this thread and on the workers (tests and benchmarks read it). */
+  readonly batches = { here: 0, workers: 0 };
   private readonly op: 'seal' | 'open';
   /** Input bytes per chunk: a plaintext chunk to seal, a sealed chunk to open. */
   private readonly unit: number;
   private readonly workers: number;
   private readonly inlineBytes: number;
+  /** Chunks dispatched but not yet pushed, beyond which no more input is taken until results arrive. */
+  private readonly maxAhead: number;
   private key: Uint8Array | undefined;
-  /** The pending batch: a private buffer, or the input area of `pendingSlot` once the workers are in use. */
-  private batch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  /** Where a batch done on this thread is assembled. */
+  private readonly local: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  /** The pending batch: `local`, or the input area of shared slot `batchSlot` when a worker is to take it. */
+  private batch: Uint8Array = this.local;
+  private batchSlot = -1;
   private batchLen = 0;
+  /** Chunks the pending batch holds when full. */
+  private batchChunks = BATCH_CHUNKS;
   private pool: ChunkPool | undefined;
   private sab: SharedArrayBuffer | undefined;
   private readonly freeSlots: number[] = [];
-  private pendingSlot = -1;
   private counter = 0;
   private seqIn = 0;
   private seqOut = 0;
-  private inflight = 0;
   private bytesIn = 0;
+  /** Set once `inlineBytes` of payload went through. */
+  private long = false;
   private readonly results = new Map<number, Done>();
+  /** Chunks in each batch not yet pushed, by sequence number; and chunks pushed so far. */
+  private readonly sizes = new Map<number, number>();
+  private pushedChunks = 0;
   /** Input not yet taken, and the writer's callback held until it is. */
   private input: Uint8Array | undefined;
   private inputOff = 0;
@@ -69,6 +90,8 @@ export abstract class BatchTransform extends Transform {
   private flushing: TransformCallback | undefined;
   private finalSent = false;
   private failure: Error | undefined;
+  /** Set while pump() runs, so a result delivered from inside it does not start another. */
+  private pumping = false;
 
   protected constructor(op: 'seal' | 'open', options: ParallelOptions) {
     super();
@@ -78,6 +101,8 @@ export abstract class BatchTransform extends Transform {
     this.inlineBytes = options.inlineBytes ?? DEFAULT_INLINE_BYTES;
     if (!Number.isInteger(this.workers) || this.workers < 0) throw new RangeError('workers must be a non-negative integer');
     if (!Number.isSafeInteger(this.inlineBytes) || this.inlineBytes < 0) throw new RangeError('inlineBytes must be a non-negative integer');
+    // Room for the workers' queued batches and two batches' worth more done here behind them, at most 12 MiB.
+    this.maxAhead = Math.min(MAX_AHEAD_CHUNKS, (tasksPerWorker(this.workers) * this.workers + 2) * BATCH_CHUNKS);
   }
 
   /** Sets the 32-byte payload key; payload bytes may be fed from then on. */
@@ -86,23 +111,7 @@ export abstract class BatchTransform extends Transform {
     this.key = key;
   }
 
-  private slotInput(slot: number): Buffer {
-    return Buffer.from(this.sab!, slot * 2 * BATCH_BYTES, BATCH_BYTES);
-  }
-
-  /** Moves this stream to the workers: shared slots, the pending bytes copied into the first one. */
-  private usePool(): void {
-    this.pool = sharedChunkPool(this.workers);
-    const slots = 2 * this.workers + 1;
-    this.sab = new SharedArrayBuffer(slots * 2 * BATCH_BYTES);
-    for (let i = slots - 1; i > 0; i--) this.freeSlots.push(i);
-    this.pendingSlot = 0;
-    const input = this.slotInput(0);
-    this.batch.copy(input, 0, 0, this.batchLen);
-    this.batch = input;
-  }
-
-  /** Takes payload bytes; calls `cb` once they are all taken (at once, or when a shared slot frees up). */
+  /** Takes payload bytes; calls `cb` once they are all taken (at once, or after results made room). */
   protected feed(data: Uint8Array, cb: TransformCallback): void {
     this.input = data;
     this.inputOff = 0;
@@ -110,28 +119,31 @@ export abstract class BatchTransform extends Transform {
     this.pump();
   }
 
-  /** True when the pending batch can go now: on this thread always, to a worker when a slot is free. */
-  private canDispatch(): boolean {
-    return this.pool === undefined || (this.inflight < 2 * this.workers && this.freeSlots.length > 0);
+  /** Dispatches the final batch; calls `cb` once every result has been pushed. */
+  protected finish(cb: TransformCallback): void {
+    this.flushing = cb;
+    this.finishIfReady();
   }
 
-  /** Moves input into batches until it is all taken, or a batch must wait for a free slot. */
+  /** Moves input into batches until it is all taken, or too many batches wait for a worker's result. */
   private pump(): void {
-    const full = BATCH_CHUNKS * this.unit;
     const data = this.input;
+    this.pumping = true;
     while (data !== undefined && this.inputOff < data.length && this.failure === undefined) {
-      if (this.batchLen === full) {
-        if (!this.canDispatch()) return; // complete() pumps again
-        this.dispatch(this.batch, full, false); // a byte follows: not the final batch
-      }
-      if (this.pool === undefined && this.workers > 0 && this.bytesIn >= this.inlineBytes) this.usePool();
+      this.pool?.poll();
+      if (this.counter - this.pushedChunks >= this.maxAhead) break; // a result arriving calls pump() again
+      if (this.batchLen === this.batchChunks * this.unit) this.dispatch(false); // a byte follows: not the final batch
+      if (this.failure !== undefined) break;
+      if (!this.long && this.bytesIn >= this.inlineBytes) this.goLong();
+      if (this.batchLen === 0) this.chooseBatch();
       const off = this.inputOff;
-      // On this thread, with nothing pending, whole chunks are read straight from the input (no copy); the last
-      // one stays pending until a byte after it proves it is not the final chunk.
-      const direct = this.pool === undefined && this.batchLen === 0 ? Math.min(BATCH_CHUNKS, Math.floor((data.length - off - 1) / this.unit)) : 0;
+      const full = this.batchChunks * this.unit;
+      // A batch for this thread, with nothing pending, reads whole chunks straight from the input (no copy); the
+      // last one stays pending until a byte after it proves it is not the final chunk.
+      const direct = this.batchLen === 0 && this.batchSlot < 0 ? Math.min(this.batchChunks, Math.floor((data.length - off - 1) / this.unit)) : 0;
       const n = direct > 0 ? direct * this.unit : Math.min(full - this.batchLen, data.length - off);
       if (direct > 0) {
-        this.dispatch(data.subarray(off, off + n), n, false);
+        this.runHere(data.subarray(off, off + n), false);
       } else {
         this.batch.set(data.subarray(off, off + n), this.batchLen);
         this.batchLen += n;
@@ -139,25 +151,19 @@ export abstract class BatchTransform extends Transform {
       this.inputOff += n;
       this.bytesIn += n;
     }
-    if (this.failure !== undefined || this.waiting === undefined) return;
+    this.pumping = false;
+    if (this.failure !== undefined || this.waiting === undefined || data === undefined || this.inputOff < data.length) return;
     this.input = undefined;
     const cb = this.waiting;
     this.waiting = undefined;
     cb();
   }
 
-  /** Dispatches the final batch (once a slot is free); calls `cb` once every result has been pushed. */
-  protected finish(cb: TransformCallback): void {
-    this.flushing = cb;
-    this.finishIfReady();
-  }
-
   private finishIfReady(): void {
     if (this.flushing === undefined || this.failure !== undefined) return;
     if (!this.finalSent) {
-      if (!this.canDispatch()) return; // complete() tries again
       this.finalSent = true;
-      this.dispatch(this.batch, this.batchLen, true);
+      this.dispatch(true);
     }
     if (this.failure === undefined && this.flushing !== undefined && this.seqOut === this.seqIn) {
       const cb = this.flushing;
@@ -166,71 +172,95 @@ export abstract class BatchTransform extends Transform {
     }
   }
 
-  /** Seals or opens `length` bytes of `input` (the pending batch, or whole chunks of the caller's data). */
-  private dispatch(input: Uint8Array, length: number, final: boolean): void {
-    const key = this.key;
-    if (key === undefined) throw new Error('payload key not set');
+  /** Past `inlineBytes`: hints the allocator, and with workers, gives this stream its shared slots. */
+  private goLong(): void {
+    this.long = true;
+    hintAllocatorOnce();
+    if (this.workers > 0) this.usePool();
+  }
+
+  /** From now on a worker with room gets the next batch. */
+  private usePool(): void {
+    this.pool = sharedChunkPool(this.workers);
+    const slots = this.pool.tasksPerWorker * this.workers + 1;
+    this.sab = new SharedArrayBuffer(slots * BATCH_BYTES);
+    for (let i = slots - 1; i >= 0; i--) this.freeSlots.push(i);
+  }
+
+  /** Picks where the next batch is assembled: a free shared slot if a worker has room for it, else `local`. */
+  private chooseBatch(): void {
+    const slot = this.pool !== undefined && this.pool.hasRoom() ? this.freeSlots.pop() : undefined;
+    this.batchSlot = slot ?? -1;
+    this.batch = slot === undefined ? this.local : new Uint8Array(this.sab!, slot * BATCH_BYTES, BATCH_BYTES);
+    this.batchChunks = slot === undefined && this.pool !== undefined ? SHARED_LOCAL_CHUNKS : BATCH_CHUNKS;
+  }
+
+  /** Hands the pending batch to a worker if it was assembled for one and a worker still has room; else does it here. */
+  private dispatch(final: boolean): void {
+    const { batch, batchLen: length, batchSlot: slot } = this;
+    this.batch = this.local;
+    this.batchSlot = -1;
+    this.batchLen = 0;
+    if (slot >= 0 && !final) {
+      const seq = this.seqIn;
+      const task = { op: this.op, key: this.payloadKey(), counter: this.counter, sab: this.sab!, at: slot * BATCH_BYTES, length, final };
+      if (this.pool!.tryRun(task, (r) => this.deliver(seq, slot, r))) {
+        this.sizes.set(seq, length / this.unit);
+        this.seqIn++;
+        this.counter += length / this.unit;
+        this.batches.workers++;
+        return;
+      }
+    }
+    this.runHere(batch.subarray(0, length), final);
+    if (slot >= 0) this.freeSlots.push(slot);
+  }
+
+  private payloadKey(): Uint8Array {
+    if (this.key === undefined) throw new Error('payload key not set');
+    return this.key;
+  }
+
+  /** Seals or opens `input` on this thread (it is only read, and done with once this returns). */
+  private runHere(input: Uint8Array, final: boolean): void {
+    const key = this.payloadKey();
     const seq = this.seqIn++;
     const counter = this.counter;
-    if (!final) this.counter += length / this.unit;
-    if (input === this.batch) this.batchLen = 0;
-    // A slot stays taken until its output is pushed, which may be after later batches finished; callers check
-    // canDispatch() first.
-    if (this.pool !== undefined) {
-      const slot = this.pendingSlot;
-      const next = this.freeSlots.pop();
-      if (next === undefined) throw new Error('no free slot');
-      this.pendingSlot = next;
-      this.batch = this.slotInput(this.pendingSlot);
-      this.inflight++;
-      const inAt = slot * 2 * BATCH_BYTES;
-      this.pool.run({ op: this.op, key, counter, sab: this.sab!, inAt, outAt: inAt + BATCH_BYTES, outCapacity: BATCH_BYTES, length, final }).then(
-        (r) => this.complete(seq, { slot, ...r }, true),
-        (e: unknown) => this.complete(seq, { slot, fault: e instanceof Error ? e : new Error(String(e)) }, true),
-      );
-      return;
-    }
-    // On this thread the input is only read, and done with once the call returns.
+    if (!final) this.counter += input.length / this.unit;
+    this.sizes.set(seq, final ? 0 : input.length / this.unit);
+    this.batches.here++;
     const r = this.op === 'seal'
-      ? { outs: sealChunks(key, counter, input, length, final), error: undefined }
-      : openChunks(key, counter, input, length, final);
-    this.complete(seq, r, false);
-  }
-
-  /** Pushes a worker's output: one fresh buffer per chunk, copied out of the shared slot, which is then free. */
-  private pushSlot(slot: number, length: number): void {
-    const piece = this.op === 'seal' ? SEALED_CHUNK_SIZE : CHUNK_SIZE;
-    const outAt = slot * 2 * BATCH_BYTES + BATCH_BYTES;
-    const shared = new Uint8Array(this.sab!, outAt, length);
-    for (let o = 0; o < length; o += piece) {
-      const part = shared.subarray(o, Math.min(length, o + piece));
-      const out = Buffer.allocUnsafeSlow(part.length);
-      out.set(part);
-      this.push(out);
-    }
-  }
-
-  private complete(seq: number, r: Done, pooled: boolean): void {
-    if (pooled) this.inflight--;
+      ? { outs: sealChunks(key, counter, input, input.length, final), error: undefined }
+      : openChunks(key, counter, input, input.length, final);
     this.results.set(seq, r);
-    while (this.results.has(this.seqOut)) {
-      const next = this.results.get(this.seqOut)!;
-      this.results.delete(this.seqOut++);
-      if (this.failure === undefined && !this.destroyed) {
-        if ('fault' in next) this.fail(next.fault);
-        else {
-          if ('outs' in next) for (const out of next.outs) if (out.length > 0) this.push(Buffer.from(out.buffer, out.byteOffset, out.length));
-          if ('slot' in next) this.pushSlot(next.slot, next.length);
-          if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
-        }
-      }
-      if ('slot' in next && next.slot !== undefined) this.freeSlots.push(next.slot);
-    }
-    // A worker's result may free the slot that waiting input or the final batch needs. (Results from this thread
-    // arrive inside pump() and finishIfReady(), which carry on by themselves.)
-    if (!pooled || this.failure !== undefined || this.destroyed) return;
+    this.drain();
+  }
+
+  /** A worker's result: its slot is free again; push what is now in order, and carry on if input waited. */
+  private deliver(seq: number, slot: number, r: Done): void {
+    this.freeSlots.push(slot);
+    this.results.set(seq, r);
+    this.drain();
+    if (this.pumping || this.destroyed) return;
     if (this.waiting !== undefined) this.pump();
     this.finishIfReady();
+  }
+
+  /** Pushes finished batches in stream order; the first error stops the stream. */
+  private drain(): void {
+    while (this.results.has(this.seqOut)) {
+      const next = this.results.get(this.seqOut)!;
+      this.results.delete(this.seqOut);
+      this.pushedChunks += this.sizes.get(this.seqOut)!;
+      this.sizes.delete(this.seqOut++);
+      if (this.failure !== undefined || this.destroyed) continue;
+      if ('fault' in next) {
+        this.fail(next.fault);
+        continue;
+      }
+      for (const out of next.outs) if (out.length > 0) this.push(out);
+      if (next.error !== undefined) this.fail(new AgeError('payload', next.error));
+    }
   }
 
   /** Records the failure; the stream is destroyed with it once the plaintext already pushed has been read. */

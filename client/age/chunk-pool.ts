@@ -1,52 +1,46 @@
 // A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks, so one stream
-// can use more than one core. Input and output live in a SharedArrayBuffer the stream owns; messages are small
-// (transferring buffers, or allocating them on the way back, costs more than the copies it saves). Ordering is
-// the caller's job (batch-transform.ts). Tasks wait in a queue until a worker has started. Workers are
-// unref'd while idle, so an idle pool never keeps the process alive.
+// can use more than one core. The input of a task lives in a SharedArrayBuffer the stream owns; the output
+// buffers come back transferred (zero copy). Each worker has its own MessagePort: results are delivered by its
+// 'message' event, or earlier by poll(), which drains the ports synchronously so a stream busy on its own
+// thread picks them up between two batches without waiting for the event loop. A worker takes at most
+// tasksPerWorker(size) tasks at a time; tryRun() says no beyond that and the caller does the batch itself. Ordering
+// is the caller's job (batch-transform.ts). Idle workers and ports are unref'd, so an idle pool never keeps the
+// process alive.
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 
 export interface ChunkTask {
   op: 'seal' | 'open';
   key: Uint8Array;
   counter: number;
-  /** The stream's shared memory: `length` input bytes at `inAt`, room for the output at `outAt`. */
+  /** The stream's shared memory: `length` input bytes at `at`. Only read by the worker. */
   sab: SharedArrayBuffer;
-  inAt: number;
-  outAt: number;
-  outCapacity: number;
+  at: number;
   length: number;
   final: boolean;
 }
 
-export interface ChunkResult {
-  /** Output bytes written at `outAt` (sealing: ciphertext ‖ tag per chunk; opening: plaintexts). */
-  length: number;
-  error: string | undefined;
+/** The output buffers, in stream order (sealing: ciphertext, tag, …; opening: plaintexts), or a fault. */
+export type ChunkResult = { outs: Buffer[]; error: string | undefined } | { fault: Error };
+
+/**
+ * Tasks a worker of a pool of `size` holds at once, so it never idles while the stream's own thread is busy with
+ * a batch of its own: a lone worker gets a deeper queue; with several, each sees new work more often.
+ */
+export function tasksPerWorker(size: number): number {
+  return size === 1 ? 4 : 2;
 }
 
-interface Slot {
+interface Member {
   worker: Worker;
-  busy: number;
-  ready: boolean;
-}
-
-interface Pending {
-  slot: Slot;
-  resolve: (r: ChunkResult) => void;
-  reject: (e: Error) => void;
-}
-
-interface Queued {
-  task: ChunkTask;
-  resolve: (r: ChunkResult) => void;
-  reject: (e: Error) => void;
+  port: MessagePort;
+  tasks: number;
+  dead: boolean;
 }
 
 interface WorkerMessage {
-  ready?: true;
-  id?: number;
-  length?: number;
+  id: number;
+  outs?: ArrayBuffer[];
   error?: string;
   fault?: string;
 }
@@ -54,118 +48,117 @@ interface WorkerMessage {
 const WORKER_URL = new URL('./chunk-worker.js', import.meta.url);
 
 export class ChunkPool {
-  private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly queue: Queued[] = [];
+  private readonly members: Member[] = [];
+  private readonly pending = new Map<number, { member: Member; done: (r: ChunkResult) => void }>();
   private nextId = 1;
   private closed = false;
+  readonly tasksPerWorker: number;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('pool size must be a positive integer');
+    this.tasksPerWorker = tasksPerWorker(size);
     for (let i = 0; i < size; i++) this.spawn();
   }
 
   private spawn(): void {
-    // Small heaps: a worker only holds a batch's crypto objects; a small young generation collects them often.
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
-    const slot: Slot = { worker, busy: 0, ready: false };
-    worker.unref();
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.ready) {
-        slot.ready = true;
-        this.drainQueue();
-        return;
-      }
-      const p = this.pending.get(m.id!);
-      if (p === undefined) return;
-      this.pending.delete(m.id!);
-      this.release(slot);
-      if (m.fault !== undefined) p.reject(new Error(m.fault));
-      else p.resolve({ length: m.length!, error: m.error });
-      this.drainQueue();
+    const { port1, port2 } = new MessageChannel();
+    // Small heaps: a worker holds one batch's crypto objects; its output buffers leave with the results.
+    const worker = new Worker(WORKER_URL, {
+      workerData: { port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
     });
-    const die = (e: Error): void => {
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots.splice(i, 1);
-      for (const [id, p] of this.pending) {
-        if (p.slot !== slot) continue;
-        this.pending.delete(id);
-        p.reject(e);
-      }
-      if (this.slots.length === 0) for (const q of this.queue.splice(0)) q.reject(e);
-      this.updateRefs();
-    };
-    worker.on('error', die);
-    worker.on('exit', (code) => die(new Error(`chunk worker exited (${code})`)));
-    this.slots.push(slot);
+    const member: Member = { worker, port: port1, tasks: 0, dead: false };
+    port1.on('message', (m: WorkerMessage) => this.receive(member, m));
+    worker.on('error', (e) => this.die(member, e));
+    worker.on('exit', (code) => this.die(member, new Error(`chunk worker exited (${code})`)));
+    this.members.push(member);
+    this.updateRef(member);
   }
 
-  private release(slot: Slot): void {
-    slot.busy--;
-    this.updateRefs();
-  }
-
-  /** A worker keeps the process alive only while it has work or work is queued. */
-  private updateRefs(): void {
-    for (const s of this.slots) {
-      if (s.busy > 0 || this.queue.length > 0) s.worker.ref();
-      else s.worker.unref();
+  /** A worker keeps the process alive only while it has tasks. */
+  private updateRef(m: Member): void {
+    if (m.tasks > 0) {
+      m.worker.ref();
+      m.port.ref();
+    } else {
+      m.worker.unref();
+      m.port.unref();
     }
   }
 
-  private drainQueue(): void {
-    while (this.queue.length > 0) {
-      const slot = this.leastBusy();
-      if (slot === undefined) return;
-      const q = this.queue.shift()!;
-      this.post(slot, q.task, q.resolve, q.reject);
+  private receive(member: Member, m: WorkerMessage): void {
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    member.tasks--;
+    this.updateRef(member);
+    p.done(m.fault !== undefined ? { fault: new Error(m.fault) } : { outs: (m.outs ?? []).map((ab) => Buffer.from(ab)), error: m.error });
+  }
+
+  private die(member: Member, e: Error): void {
+    if (member.dead) return;
+    member.dead = true;
+    const i = this.members.indexOf(member);
+    if (i >= 0) this.members.splice(i, 1);
+    member.port.close();
+    for (const [id, p] of this.pending) {
+      if (p.member !== member) continue;
+      this.pending.delete(id);
+      p.done({ fault: e });
     }
-    this.updateRefs();
   }
 
-  private leastBusy(): Slot | undefined {
-    let best: Slot | undefined;
-    for (const s of this.slots) if (s.ready && (best === undefined || s.busy < best.busy)) best = s;
-    return best;
+  /** True when some worker would take a task now. */
+  hasRoom(): boolean {
+    return !this.closed && (this.members.length < this.size || this.members.some((m) => m.tasks < this.tasksPerWorker));
   }
 
-  private post(slot: Slot, task: ChunkTask, resolve: (r: ChunkResult) => void, reject: (e: Error) => void): void {
+  /**
+   * Gives `task` to the least busy worker if one has room (a starting worker queues it) and returns true;
+   * `done` is then called exactly once, from poll() or a 'message' event, never from inside tryRun. Returns
+   * false, and never calls `done`, when every worker is full.
+   */
+  tryRun(task: ChunkTask, done: (r: ChunkResult) => void): boolean {
+    if (this.closed) return false;
+    while (this.members.length < this.size) this.spawn(); // replaces a worker that died
+    let best: Member | undefined;
+    for (const m of this.members) if (m.tasks < this.tasksPerWorker && (best === undefined || m.tasks < best.tasks)) best = m;
+    if (best === undefined) return false;
     const id = this.nextId++;
-    this.pending.set(id, { slot, resolve, reject });
-    slot.busy++;
-    slot.worker.ref();
-    slot.worker.postMessage({ id, ...task });
+    this.pending.set(id, { member: best, done });
+    best.tasks++;
+    this.updateRef(best);
+    best.port.postMessage({ id, ...task });
+    return true;
   }
 
-  run(task: ChunkTask): Promise<ChunkResult> {
-    if (this.closed) return Promise.reject(new Error('chunk pool closed'));
-    if (this.slots.length < this.size) this.spawn(); // replaces a worker that died
-    return new Promise<ChunkResult>((resolve, reject) => {
-      const slot = this.queue.length === 0 ? this.leastBusy() : undefined;
-      if (slot === undefined) {
-        this.queue.push({ task, resolve, reject });
-        this.updateRefs();
-        return;
+  /** Delivers every result that has already arrived, synchronously. */
+  poll(): void {
+    for (const m of this.members.slice()) {
+      for (let r = receiveMessageOnPort(m.port); r !== undefined && !m.dead; r = receiveMessageOnPort(m.port)) {
+        this.receive(m, r.message as WorkerMessage);
       }
-      this.post(slot, task, resolve, reject);
-    });
+    }
   }
 
   /** Stops every worker (tests and benchmarks; the shared pool otherwise lives as long as the process). */
   async close(): Promise<void> {
     this.closed = true;
-    const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    const members = this.members.splice(0);
+    await Promise.all(members.map((m) => m.worker.terminate()));
   }
 }
 
-let shared: ChunkPool | undefined;
+const shared = new Map<number, ChunkPool>();
 
-/** The process-wide pool of `size` workers, started on first use. */
+/**
+ * The process-wide pool of `size` workers, started on first use. Pools of other sizes (a caller asking for a
+ * different count) live on beside it, unref'd while idle, so a stream never loses its workers to another.
+ */
 export function sharedChunkPool(size: number): ChunkPool {
-  if (shared === undefined || shared.size !== size) {
-    void shared?.close();
-    shared = new ChunkPool(size);
+  let pool = shared.get(size);
+  if (pool === undefined) {
+    pool = new ChunkPool(size);
+    shared.set(size, pool);
   }
-  return shared;
+  return pool;
 }
