@@ -9,7 +9,9 @@
 // Between batches it drains finished worker results synchronously (ChunkPool.poll), so a stream fed
 // synchronously from memory neither starves the workers nor waits for the event loop. A worker's output
 // buffers arrive transferred, not copied. On two cores this keeps both busy: the worker takes every batch it
-// has room for and this thread fills the gaps.
+// has room for and this thread fills the gaps with short batches of its own. If a worker dies with a batch, its
+// input is still in the slot and this thread does it instead. Every long stream first hints the allocator
+// (allocator-hint.ts).
 //
 // Memory stays flat: one pending batch, tasksPerWorker × workers + 1 shared slots, at most `maxAhead` chunks
 // dispatched but not yet pushed, and the Transform's own backpressure on the output. On a failure, the
@@ -19,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { hintAllocatorOnce } from './allocator-hint.js';
-import { type ChunkPool, type ChunkResult, sharedChunkPool, tasksPerWorker } from './chunk-pool.js';
+import { type ChunkPool, type ChunkResult, type ChunkTask, sharedChunkPool, tasksPerWorker } from './chunk-pool.js';
 import { AgeError } from './errors.js';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, openChunks, sealChunks } from './stream-chunks.js';
 
@@ -52,8 +54,11 @@ export function defaultWorkers(): number {
 type Done = ChunkResult;
 
 export abstract class BatchTransform extends Transform {
-  /** How many batches were sealed or opened on this thread and on the workers (tests and benchmarks read it). */
-  readonly batches = { here: 0, workers: 0 };
+  /**
+   * Batches sealed or opened on this thread and on the workers, and of those, batches a worker died with and
+   * this thread redid (tests and benchmarks read it).
+   */
+  readonly batches = { here: 0, workers: 0, redone: 0 };
   private readonly op: 'seal' | 'open';
   /** Input bytes per chunk: a plaintext chunk to seal, a sealed chunk to open. */
   private readonly unit: number;
@@ -203,8 +208,8 @@ export abstract class BatchTransform extends Transform {
     this.batchLen = 0;
     if (slot >= 0 && !final) {
       const seq = this.seqIn;
-      const task = { op: this.op, key: this.payloadKey(), counter: this.counter, sab: this.sab!, at: slot * BATCH_BYTES, length, final };
-      if (this.pool!.tryRun(task, (r) => this.deliver(seq, slot, r))) {
+      const task: ChunkTask = { op: this.op, key: this.payloadKey(), counter: this.counter, sab: this.sab!, at: slot * BATCH_BYTES, length, final };
+      if (this.pool!.tryRun(task, (r) => this.deliver(seq, slot, 'fault' in r ? this.redo(task, r.fault) : r))) {
         this.sizes.set(seq, length / this.unit);
         this.seqIn++;
         this.counter += length / this.unit;
@@ -223,17 +228,30 @@ export abstract class BatchTransform extends Transform {
 
   /** Seals or opens `input` on this thread (it is only read, and done with once this returns). */
   private runHere(input: Uint8Array, final: boolean): void {
-    const key = this.payloadKey();
     const seq = this.seqIn++;
     const counter = this.counter;
     if (!final) this.counter += input.length / this.unit;
     this.sizes.set(seq, final ? 0 : input.length / this.unit);
     this.batches.here++;
-    const r = this.op === 'seal'
+    this.results.set(seq, this.compute(counter, input, final));
+    this.drain();
+  }
+
+  private compute(counter: number, input: Uint8Array, final: boolean): Done {
+    const key = this.payloadKey();
+    return this.op === 'seal'
       ? { outs: sealChunks(key, counter, input, input.length, final), error: undefined }
       : openChunks(key, counter, input, input.length, final);
-    this.results.set(seq, r);
-    this.drain();
+  }
+
+  /** A worker died with the batch: its input is still in the slot, so it is done here instead. */
+  private redo(task: ChunkTask, fault: Error): Done {
+    try {
+      this.batches.redone++;
+      return this.compute(task.counter, new Uint8Array(task.sab, task.at, task.length), task.final);
+    } catch (e) {
+      return { fault: e instanceof Error ? e : fault };
+    }
   }
 
   /** A worker's result: its slot is free again; push what is now in order, and carry on if input waited. */

@@ -35,6 +35,8 @@ interface Member {
   worker: Worker;
   port: MessagePort;
   tasks: number;
+  /** Results it delivered: a worker that dies before its first one is not replaced (it would die again). */
+  done: number;
   dead: boolean;
 }
 
@@ -52,9 +54,12 @@ export class ChunkPool {
   private readonly pending = new Map<number, { member: Member; done: (r: ChunkResult) => void }>();
   private nextId = 1;
   private closed = false;
+  /** Set when a worker died before delivering anything: no more are started, the callers do the work. */
+  private broken = false;
   readonly tasksPerWorker: number;
 
-  constructor(readonly size: number) {
+  /** `workerUrl` is the worker script (tests give a broken one). */
+  constructor(readonly size: number, private readonly workerUrl: URL = WORKER_URL) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('pool size must be a positive integer');
     this.tasksPerWorker = tasksPerWorker(size);
     for (let i = 0; i < size; i++) this.spawn();
@@ -63,10 +68,10 @@ export class ChunkPool {
   private spawn(): void {
     const { port1, port2 } = new MessageChannel();
     // Small heaps: a worker holds one batch's crypto objects; its output buffers leave with the results.
-    const worker = new Worker(WORKER_URL, {
+    const worker = new Worker(this.workerUrl, {
       workerData: { port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
     });
-    const member: Member = { worker, port: port1, tasks: 0, dead: false };
+    const member: Member = { worker, port: port1, tasks: 0, done: 0, dead: false };
     port1.on('message', (m: WorkerMessage) => this.receive(member, m));
     worker.on('error', (e) => this.die(member, e));
     worker.on('exit', (code) => this.die(member, new Error(`chunk worker exited (${code})`)));
@@ -90,6 +95,7 @@ export class ChunkPool {
     if (p === undefined) return;
     this.pending.delete(m.id);
     member.tasks--;
+    member.done++;
     this.updateRef(member);
     p.done(m.fault !== undefined ? { fault: new Error(m.fault) } : { outs: (m.outs ?? []).map((ab) => Buffer.from(ab)), error: m.error });
   }
@@ -99,6 +105,7 @@ export class ChunkPool {
     member.dead = true;
     const i = this.members.indexOf(member);
     if (i >= 0) this.members.splice(i, 1);
+    if (member.done === 0) this.broken = true;
     member.port.close();
     for (const [id, p] of this.pending) {
       if (p.member !== member) continue;
@@ -109,7 +116,8 @@ export class ChunkPool {
 
   /** True when some worker would take a task now. */
   hasRoom(): boolean {
-    return !this.closed && (this.members.length < this.size || this.members.some((m) => m.tasks < this.tasksPerWorker));
+    if (this.closed) return false;
+    return (!this.broken && this.members.length < this.size) || this.members.some((m) => m.tasks < this.tasksPerWorker);
   }
 
   /**
@@ -119,7 +127,7 @@ export class ChunkPool {
    */
   tryRun(task: ChunkTask, done: (r: ChunkResult) => void): boolean {
     if (this.closed) return false;
-    while (this.members.length < this.size) this.spawn(); // replaces a worker that died
+    while (!this.broken && this.members.length < this.size) this.spawn(); // replaces a worker that died
     let best: Member | undefined;
     for (const m of this.members) if (m.tasks < this.tasksPerWorker && (best === undefined || m.tasks < best.tasks)) best = m;
     if (best === undefined) return false;
@@ -140,7 +148,14 @@ export class ChunkPool {
     }
   }
 
-  /** Stops every worker (tests and benchmarks; the shared pool otherwise lives as long as the process). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Stops every worker; their unfinished tasks end in a fault (tests and benchmarks; the shared pool otherwise
+   * lives as long as the process, and sharedChunkPool starts a new one after this).
+   */
   async close(): Promise<void> {
     this.closed = true;
     const members = this.members.splice(0);
@@ -156,7 +171,7 @@ const shared = new Map<number, ChunkPool>();
  */
 export function sharedChunkPool(size: number): ChunkPool {
   let pool = shared.get(size);
-  if (pool === undefined) {
+  if (pool === undefined || pool.isClosed) {
     pool = new ChunkPool(size);
     shared.set(size, pool);
   }

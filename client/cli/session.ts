@@ -17,19 +17,6 @@ import { Prompter } from './prompt.js';
 
 export { connectionOptions, DEFAULT_ACCOUNT, DEFAULT_SERVER, type ConnectionFlags } from './options.js';
 
-/**
- * Worker threads for age encryption in the CLI: BKV_WORKERS (0–4), default 0. Each worker costs ~50 MiB of RSS;
- * on the main thread age runs at several hundred MB/s, more than the storage path takes, so the CLI keeps its
- * peak RSS under 200 MiB by default. Raise it on a fast link with cores to spare.
- */
-export function cryptoWorkers(env: NodeJS.ProcessEnv): number {
-  const raw = env.BKV_WORKERS;
-  if (raw === undefined || raw === '') return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 4) throw new BkvError('bad-request', 'BKV_WORKERS must be an integer from 0 to 4');
-  return n;
-}
-
 export class Session {
   readonly device: DeviceState;
   readonly prompt: Prompter;

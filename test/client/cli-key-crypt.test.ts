@@ -22,9 +22,9 @@ interface Result {
   stderr: string;
 }
 
-function bkv(args: string[], input: Uint8Array | string = ''): Promise<Result> {
+function bkv(args: string[], input: Uint8Array | string = '', env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BKV_HOME: join(dir, 'home') } });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, BKV_HOME: join(dir, 'home'), ...env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -123,6 +123,25 @@ describe.concurrent('bkv encrypt / decrypt', () => {
     const r = await bkv(['decrypt', '--key-file', keyFile], 'hello, world\n');
     expect(r.code).toBe(5);
     expect(r.stderr).toBe('bkv: not a backup file, or its header is damaged (not an age file)\n');
+  });
+
+  it.for(['0', '2'])('BKV_WORKERS=%s: a stream long enough for the workers round-trips with the age CLI both ways', async (workers, { expect }) => {
+    const big = testBytes(9 * 1024 * 1024 + 17, 5);
+    const enc = await bkv(['encrypt', '--key-file', keyFile], big, { BKV_WORKERS: workers });
+    expect(enc.code).toBe(0);
+    expect(enc.stderr).toBe('');
+    expect(execFileSync('age', ['-d', '-i', identityFile], { input: enc.stdout, maxBuffer: 64 << 20 }).equals(big)).toBe(true);
+    const sealed = execFileSync('age', ['-r', backupAgeRecipient(K)], { input: big, maxBuffer: 64 << 20 });
+    const dec = await bkv(['decrypt', '--key-file', keyFile], sealed, { BKV_WORKERS: workers });
+    expect(dec.code).toBe(0);
+    expect(dec.stdout.equals(big)).toBe(true);
+  });
+
+  it.for(['5', '-1', '1.5', 'many'])('BKV_WORKERS=%s: exit 2, nothing written', async (workers, { expect }) => {
+    const r = await bkv(['encrypt', '--key-file', keyFile], plaintext, { BKV_WORKERS: workers });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('bkv: BKV_WORKERS must be an integer from 0 to 4\n');
+    expect(r.stdout.length).toBe(0);
   });
 
   it.for([

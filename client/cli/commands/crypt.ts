@@ -6,11 +6,13 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { BkvError } from '../../../protocol/errors.js';
+import { defaultWorkers } from '../../age/batch-transform.js';
 import { isAgeError } from '../../age/index.js';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
 import { parseBackupKey } from '../../backup-key.js';
 import { EXIT, ExitError } from '../exit.js';
 import { stdinStream } from '../stdio.js';
+import { cryptoWorkers, reportRedone } from '../workers.js';
 import { MAX_KEY_TEXT_BYTES } from './key.js';
 
 export interface CryptFlags {
@@ -49,12 +51,16 @@ function explain(e: unknown): unknown {
 export async function encryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
   if (process.stdout.isTTY) throw new BkvError('bad-request', 'refusing to write an encrypted file to a terminal: redirect stdout');
-  await pipeline(stdinStream(), createBackupEncryptStream(key), process.stdout);
+  const stream = createBackupEncryptStream(key, { workers: cryptoWorkers(process.env, defaultWorkers()) });
+  await pipeline(stdinStream(), stream, process.stdout);
+  reportRedone(stream);
 }
 
 export async function decryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
-  await pipeline(stdinStream(), createBackupDecryptStream(key), process.stdout).catch((e: unknown) => {
+  const stream = createBackupDecryptStream(key, { workers: cryptoWorkers(process.env, defaultWorkers()) });
+  await pipeline(stdinStream(), stream, process.stdout).catch((e: unknown) => {
     throw explain(e);
   });
+  reportRedone(stream);
 }
