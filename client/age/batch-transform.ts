@@ -18,6 +18,7 @@
 // authenticated plaintext already pushed is delivered first, then the stream is destroyed with the error; it
 // never ends cleanly after one.
 
+import { type KeyObject, createSecretKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { hintAllocatorOnce } from './allocator-hint.js';
@@ -67,6 +68,8 @@ export abstract class BatchTransform extends Transform {
   /** Chunks dispatched but not yet pushed, beyond which no more input is taken until results arrive. */
   private readonly maxAhead: number;
   private key: Uint8Array | undefined;
+  /** The same key as a KeyObject, for the batches done on this thread. */
+  private keyObject: KeyObject | undefined;
   /** Where a batch done on this thread is assembled. */
   private readonly local: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
   /** The pending batch: `local`, or the input area of shared slot `batchSlot` when a worker is to take it. */
@@ -114,6 +117,7 @@ export abstract class BatchTransform extends Transform {
   protected startPayload(key: Uint8Array): void {
     if (key.length !== 32) throw new RangeError('payload key must be 32 bytes');
     this.key = key;
+    this.keyObject = createSecretKey(key);
   }
 
   /** Takes payload bytes; calls `cb` once they are all taken (at once, or after results made room). */
@@ -137,16 +141,20 @@ export abstract class BatchTransform extends Transform {
     while (data !== undefined && this.inputOff < data.length && this.failure === undefined) {
       this.pool?.poll();
       if (this.counter - this.pushedChunks >= this.maxAhead) break; // a result arriving calls pump() again
-      if (this.batchLen === this.batchChunks * this.unit) this.dispatch(false); // a byte follows: not the final batch
+      // A byte follows, so the pending batch is not the final one. A full batch goes; so does a batch for this
+      // thread as soon as it holds whole chunks, so that the rest of this input is read in place.
+      const whole = this.batchLen > 0 && this.batchLen % this.unit === 0;
+      if (this.batchLen === this.batchChunks * this.unit || (whole && this.batchSlot < 0)) this.dispatch(false);
       if (this.failure !== undefined) break;
       if (!this.long && this.bytesIn >= this.inlineBytes) this.goLong();
       if (this.batchLen === 0) this.chooseBatch();
       const off = this.inputOff;
-      const full = this.batchChunks * this.unit;
       // A batch for this thread, with nothing pending, reads whole chunks straight from the input (no copy); the
-      // last one stays pending until a byte after it proves it is not the final chunk.
+      // last one stays pending until a byte after it proves it is not the final chunk. Otherwise input is copied
+      // into the pending batch: up to the end of its chunk on this thread, up to a full batch for a worker.
       const direct = this.batchLen === 0 && this.batchSlot < 0 ? Math.min(this.batchChunks, Math.floor((data.length - off - 1) / this.unit)) : 0;
-      const n = direct > 0 ? direct * this.unit : Math.min(full - this.batchLen, data.length - off);
+      const room = this.batchSlot < 0 ? this.unit - (this.batchLen % this.unit) : this.batchChunks * this.unit - this.batchLen;
+      const n = direct > 0 ? direct * this.unit : Math.min(room, data.length - off);
       if (direct > 0) {
         this.runHere(data.subarray(off, off + n), false);
       } else {
@@ -238,7 +246,8 @@ export abstract class BatchTransform extends Transform {
   }
 
   private compute(counter: number, input: Uint8Array, final: boolean): Done {
-    const key = this.payloadKey();
+    const key = this.keyObject;
+    if (key === undefined) throw new Error('payload key not set');
     return this.op === 'seal'
       ? { outs: sealChunks(key, counter, input, input.length, final), error: undefined }
       : openChunks(key, counter, input, input.length, final);

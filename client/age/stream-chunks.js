@@ -8,7 +8,7 @@
 // read, so the caller can reuse it; the output is the list of buffers node:crypto returned (no copies), in
 // stream order.
 
-import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import { KeyObject, createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 
 export const CHUNK_SIZE = 64 * 1024;
 export const TAG_SIZE = 16;
@@ -22,7 +22,9 @@ function nonceFor(nonce, counter, last) {
   return nonce;
 }
 
+/** The payload key as a KeyObject: 32 bytes, or a 32-byte secret KeyObject (made once by a stream). */
 function checkKey(key) {
+  if (key instanceof KeyObject && key.type === 'secret' && key.symmetricKeySize === 32) return key;
   if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError('payload key must be 32 bytes');
   return createSecretKey(key);
 }

@@ -1,13 +1,15 @@
-// Worker threads for age in the `bkv` CLI: BKV_WORKERS (0–4) when set, else the command's own default.
-// `encrypt` and `decrypt` are bound by the cipher and use the library default (one fewer than the cores, at
-// most 3: client/age/batch-transform.ts); `backup` and `restore` are bound by the storage path, which age on
-// one thread already outruns (docs/benchmarks.md), so they use none and save each worker's ~25 MiB.
+// Worker threads for age in the `bkv` CLI: BKV_WORKERS (0–4), default 0 in every command. The library's own
+// default (one fewer than the cores) is faster on two cores, 1.2–1.4× for `bkv encrypt|decrypt`, but a worker
+// thread costs the process ~30 MiB (an isolate of its own and a second malloc arena for V8's garbage), which
+// takes `bkv encrypt` from ~90 MiB to ~120 MiB peak RSS, over the 100 MiB budget of the backup-file layer;
+// `backup` and `restore` are bound by the storage path, which age on one thread already outruns
+// (docs/benchmarks.md). Set BKV_WORKERS=1 or more where the cores and the memory are there to spend.
 
 import { BkvError } from '../../protocol/errors.js';
 
-export function cryptoWorkers(env: NodeJS.ProcessEnv, fallback = 0): number {
+export function cryptoWorkers(env: NodeJS.ProcessEnv): number {
   const raw = env.BKV_WORKERS;
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return 0;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 4) throw new BkvError('bad-request', 'BKV_WORKERS must be an integer from 0 to 4');
   return n;

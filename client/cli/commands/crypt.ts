@@ -6,7 +6,6 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { BkvError } from '../../../protocol/errors.js';
-import { defaultWorkers } from '../../age/batch-transform.js';
 import { isAgeError } from '../../age/index.js';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
 import { parseBackupKey } from '../../backup-key.js';
@@ -51,14 +50,14 @@ function explain(e: unknown): unknown {
 export async function encryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
   if (process.stdout.isTTY) throw new BkvError('bad-request', 'refusing to write an encrypted file to a terminal: redirect stdout');
-  const stream = createBackupEncryptStream(key, { workers: cryptoWorkers(process.env, defaultWorkers()) });
+  const stream = createBackupEncryptStream(key, { workers: cryptoWorkers(process.env) });
   await pipeline(stdinStream(), stream, process.stdout);
   reportRedone(stream);
 }
 
 export async function decryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
-  const stream = createBackupDecryptStream(key, { workers: cryptoWorkers(process.env, defaultWorkers()) });
+  const stream = createBackupDecryptStream(key, { workers: cryptoWorkers(process.env) });
   await pipeline(stdinStream(), stream, process.stdout).catch((e: unknown) => {
     throw explain(e);
   });
