@@ -215,6 +215,11 @@ its first 4 MiB; the library's default here is ${W} (one fewer than the cores, a
 ${table}
 
 ${reading}
+
+How to read the rows: with workers, this thread and the workers share the batches (client/age/batch-transform.ts);
+the CPU column is what the sharing costs (copies into shared memory, results in order, a second isolate's
+garbage collection). The CLI rows add start-up and reading stdin (a kernel copy on libuv's threads, competing for
+the same two cores), which is why they sit below the in-process rows.
 `);
   } finally {
     rmSync(dir, { recursive: true, force: true });
