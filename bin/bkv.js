@@ -58,6 +58,11 @@ async function writeAtomic(path, text) {
   await rename(temp, path);
 }
 
+/** Content-named files never change: written only when missing. */
+async function writeOnce(path, contents) {
+  if (!(await stat(path).then(() => true, () => false))) await writeAtomic(path, contents);
+}
+
 async function bundle() {
   let esbuild;
   try {
@@ -80,17 +85,17 @@ async function bundle() {
     const bundles = {};
     const chunks = [];
     const ours = new Set(Object.values(entries));
-    const entryOf = new Set(Object.entries(result.metafile.outputs).filter(([, o]) => o.entryPoint !== undefined && ours.has(join(root, o.entryPoint))).map(([path]) => join(root, path)));
+    const entryOutputs = new Set(Object.entries(result.metafile.outputs).filter(([, o]) => o.entryPoint !== undefined && ours.has(join(root, o.entryPoint))).map(([path]) => join(root, path)));
     for (const out of result.outputFiles) {
       // Entries get a content-hashed name here; chunks already have one (the entries import them by it).
-      if (!entryOf.has(out.path)) {
-        if (!(await stat(out.path).then(() => true, () => false))) await writeAtomic(out.path, out.contents);
+      if (!entryOutputs.has(out.path)) {
+        await writeOnce(out.path, out.contents);
         chunks.push(out.path);
         continue;
       }
       const name = basename(out.path, '.mjs');
       const file = join(cacheDir, `${name}-${createHash('sha256').update(out.contents).digest('hex').slice(0, 16)}.mjs`);
-      if (!(await stat(file).then(() => true, () => false))) await writeAtomic(file, out.contents);
+      await writeOnce(file, out.contents);
       bundles[name] = file;
     }
     const inputs = {};

@@ -51,9 +51,6 @@ export function defaultWorkers(): number {
   return Math.max(0, Math.min(MAX_DEFAULT_WORKERS, availableParallelism() - 1));
 }
 
-/** A finished batch: its output buffers and the error that stopped it, or a fault of the worker. */
-type Done = ChunkResult;
-
 export abstract class BatchTransform extends Transform {
   /**
    * Batches sealed or opened on this thread and on the workers, and of those, batches a worker died with and
@@ -87,7 +84,7 @@ export abstract class BatchTransform extends Transform {
   private bytesIn = 0;
   /** Set once `inlineBytes` of payload went through. */
   private long = false;
-  private readonly results = new Map<number, Done>();
+  private readonly results = new Map<number, ChunkResult>();
   /** Chunks in each batch not yet pushed, by sequence number; and chunks pushed so far. */
   private readonly sizes = new Map<number, number>();
   private pushedChunks = 0;
@@ -195,7 +192,7 @@ export abstract class BatchTransform extends Transform {
   /** From now on a worker with room gets the next batch. */
   private usePool(): void {
     this.pool = sharedChunkPool(this.workers);
-    const slots = this.pool.tasksPerWorker * this.workers + 1;
+    const slots = tasksPerWorker(this.workers) * this.workers + 1;
     this.sab = new SharedArrayBuffer(slots * BATCH_BYTES);
     for (let i = slots - 1; i >= 0; i--) this.freeSlots.push(i);
   }
@@ -245,7 +242,7 @@ export abstract class BatchTransform extends Transform {
     this.drain();
   }
 
-  private compute(counter: number, input: Uint8Array, final: boolean): Done {
+  private compute(counter: number, input: Uint8Array, final: boolean): ChunkResult {
     const key = this.keyObject;
     if (key === undefined) throw new Error('payload key not set');
     return this.op === 'seal'
@@ -254,7 +251,7 @@ export abstract class BatchTransform extends Transform {
   }
 
   /** A worker died with the batch: its input is still in the slot, so it is done here instead. */
-  private redo(task: ChunkTask, fault: Error): Done {
+  private redo(task: ChunkTask, fault: Error): ChunkResult {
     try {
       this.batches.redone++;
       return this.compute(task.counter, new Uint8Array(task.sab, task.at, task.length), task.final);
@@ -264,7 +261,7 @@ export abstract class BatchTransform extends Transform {
   }
 
   /** A worker's result: its slot is free again; push what is now in order, and carry on if input waited. */
-  private deliver(seq: number, slot: number, r: Done): void {
+  private deliver(seq: number, slot: number, r: ChunkResult): void {
     this.freeSlots.push(slot);
     this.results.set(seq, r);
     this.drain();

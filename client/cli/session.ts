@@ -15,7 +15,6 @@ import type { VaultClient } from '../vault-client.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
 import { Prompter } from './prompt.js';
 
-export { connectionOptions, DEFAULT_ACCOUNT, DEFAULT_SERVER, type ConnectionFlags } from './options.js';
 
 export class Session {
   readonly device: DeviceState;

@@ -6,7 +6,8 @@ import { BkvError } from '../../../protocol/errors.js';
 import { packDirectory } from '../../archive.js';
 import { backupEncryptedSize, createBackupEncryptStream } from '../../backup-crypto.js';
 import { createProgress, formatBytes } from '../progress.js';
-import { Session, type ConnectionFlags } from '../session.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 import { cryptoWorkers } from '../workers.js';
 
 export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or bkv restore to fetch it from the vault';

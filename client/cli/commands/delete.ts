@@ -3,7 +3,8 @@
 // still be restored here or with the 64-digit key.
 
 import { BkvError } from '../../../protocol/errors.js';
-import { Session, type ConnectionFlags } from '../session.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 
 export interface DeleteFlags extends ConnectionFlags {
   backups?: boolean;

@@ -3,7 +3,8 @@
 
 import { BkvError } from '../../../protocol/errors.js';
 import { formatBackupKey, newBackupKey } from '../../backup-key.js';
-import { Session, type ConnectionFlags } from '../session.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 
 export interface InitFlags extends ConnectionFlags {
   password?: boolean;

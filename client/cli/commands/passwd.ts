@@ -6,7 +6,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { BkvError } from '../../../protocol/errors.js';
 import { recoverKey } from '../recover.js';
-import { Session, type ConnectionFlags } from '../session.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 
 export interface PasswdFlags extends ConnectionFlags {
   yes?: boolean;

@@ -13,7 +13,8 @@ import { createBackupDecryptStream } from '../../backup-crypto.js';
 import { parseBackupKey } from '../../backup-key.js';
 import { createProgress, formatBytes } from '../progress.js';
 import { recoverKey } from '../recover.js';
-import { Session, type ConnectionFlags } from '../session.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 import { cryptoWorkers } from '../workers.js';
 
 export interface RestoreFlags extends ConnectionFlags {

@@ -2,7 +2,8 @@
 // backups. `--json` prints the same as one JSON object for scripts. Never prints the key or the token.
 
 import { formatBytes } from '../progress.js';
-import { Session, type ConnectionFlags } from '../session.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 
 export interface StatusFlags extends ConnectionFlags {
   json?: boolean;
