@@ -52,12 +52,14 @@ export class VaultClient {
     await opaque.ready;
     const account = await this.account();
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
-    const { registrationResponse } = await this.api.request('POST', '/v1/vault/registration/start', { registrationRequest }, RegistrationStartResponse);
+    const { registrationId, registrationResponse } = await this.api.request(
+      'POST', '/v1/vault/registration/start', { registrationRequest }, RegistrationStartResponse,
+    );
     const { registrationRecord, exportKey } = opaque.client.finishRegistration({
       clientRegistrationState, registrationResponse, password, keyStretching: this.keyStretching,
     });
     const sealedKey = encodeBase64url(sealBackupKey(exportKey, account, backupKey));
-    return this.api.request('POST', '/v1/vault/registration/finish', { registrationRecord, sealedKey }, RegistrationFinishResponse);
+    return this.api.request('POST', '/v1/vault/registration/finish', { registrationId, registrationRecord, sealedKey }, RegistrationFinishResponse);
   }
 
   /**

@@ -32,22 +32,47 @@ export interface PendingLogin {
   expiresAt: number;
 }
 
+/** A registration start waiting for its finish: the credential identifier the server drew for it. */
+export interface PendingRegistration {
+  registrationId: string;
+  /** Fresh random OPAQUE credential identifier (never reused); the OPRF key of the record it will finish. */
+  credentialId: Uint8Array;
+  expiresAt: number;
+}
+
+/**
+ * The vault's state machine (docs/protocol.md "States of a vault"):
+ * - `empty`: never registered, or deleted (the item keeps only its generation, so generations are never reused);
+ * - `live`: a record and a sealed key, an attempt counter and at most one pending login;
+ * - `destroyed`: the count was spent; record and sealed key are gone (crypto-shredded).
+ * A registration finish moves any state to `live`; a spent count moves `live` to `destroyed`; DELETE moves any
+ * state to `empty`. A pending registration can exist in every state and is consumed by its finish.
+ */
+export type VaultState = 'empty' | 'live' | 'destroyed';
+
 /** The single DynamoDB item of an account's vault. */
 export interface VaultItem {
   account: string;
+  state: VaultState;
+  /** Registrations so far, across deletes (0 before the first); the guard of every conditional write. */
   generation: number;
   maxAttempts: number;
   attempts: number;
-  destroyed: boolean;
-  /** Sealed OPAQUE registration record; gone once destroyed. */
+  /** The live record's OPAQUE credential identifier. */
+  credentialId?: Uint8Array;
+  /** Sealed OPAQUE registration record; only when live. */
   record?: Uint8Array;
-  /** Sealed (KMS-wrapped) client-sealed backup key; gone once destroyed. */
+  /** Sealed (KMS-wrapped) client-sealed backup key; only when live. */
   sealedKey?: Uint8Array;
   pending?: PendingLogin;
+  registration?: PendingRegistration;
   updatedAt: number;
 }
 
 export interface Registration {
+  /** The pending registration this finishes; the write is conditional on it being unexpired and unchanged. */
+  registrationId: string;
+  credentialId: Uint8Array;
   record: Uint8Array;
   sealedKey: Uint8Array;
   maxAttempts: number;
@@ -70,12 +95,19 @@ export interface FinishLogin {
  * no TTL: the production table is a DynamoDB MRSC global table). Reads are strongly consistent.
  */
 export interface VaultStore {
+  /** The item, or undefined when the account never had one. */
   get(account: string): Promise<VaultItem | undefined>;
-  /** Replaces the whole record: generation + 1, attempts 0, pending login dropped. Returns the new generation. */
-  register(account: string, registration: Registration): Promise<number>;
+  /** Stores a pending registration, replacing any earlier one; the vault's state is otherwise unchanged. */
+  startRegistration(account: string, registration: PendingRegistration, now: number): Promise<void>;
+  /**
+   * Replaces the whole record with the pending registration `registrationId` (consuming it) if it is unexpired
+   * and has this credential identifier: generation + 1, attempts 0, pending login dropped. Returns the new
+   * generation, or undefined if refused.
+   */
+  register(account: string, registration: Registration): Promise<number | undefined>;
   /**
    * Counts a login attempt and stores its pending login, replacing any earlier one, only if the item has this
-   * generation, is not destroyed and `attempts < maxAttempts`. Returns the new count, or undefined if refused.
+   * generation, is live and `attempts < maxAttempts`. Returns the new count, or undefined if refused.
    */
   startLogin(account: string, generation: number, pending: PendingLogin, now: number): Promise<number | undefined>;
   /** Consumes the pending login `loginId` if it is unexpired and unchanged. Returns false if refused. */
@@ -85,7 +117,8 @@ export interface VaultStore {
    * Returns true if this call destroyed it.
    */
   destroyIfSpent(account: string, generation: number, now: number): Promise<boolean>;
-  delete(account: string): Promise<void>;
+  /** Empties the vault (record, key, pending login and registration gone), keeping the generation. Idempotent. */
+  delete(account: string, now: number): Promise<void>;
   /** Deployment-wide sealed OPAQUE server setup. */
   getServerSetup(): Promise<Uint8Array | undefined>;
   /** Stores it unless one exists; returns the one that is stored afterwards. */

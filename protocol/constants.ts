@@ -1,6 +1,6 @@
 // Protocol constants shared by client and server (see docs/protocol.md).
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest request body any route accepts. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -12,6 +12,9 @@ export const SEALED_KEY_MAX_BYTES = 1024;
 /** How long a login start stays redeemable. */
 export const LOGIN_TTL_MS = 60_000;
 
+/** How long a registration start stays redeemable (the client runs Argon2id in between). */
+export const REGISTRATION_TTL_MS = 300_000;
+
 export const DEFAULT_MAX_ATTEMPTS = 10;
 export const MIN_MAX_ATTEMPTS = 1;
 export const MAX_MAX_ATTEMPTS = 255;
@@ -19,7 +22,7 @@ export const MAX_MAX_ATTEMPTS = 255;
 /** Longest account id (JWT `sub`) the vault accepts. */
 export const MAX_ACCOUNT_ID_LENGTH = 128;
 
-/** HKDF-SHA256 `info` labels. Changing one is a protocol version change. */
+/** HKDF-SHA256 `info` labels (unchanged since protocol version 1). Changing one is a protocol version change. */
 export const HKDF_LABELS = {
   loginBox: 'bkv/v1/login-box',
   sealedKey: 'bkv/v1/sealed-key',
@@ -28,7 +31,7 @@ export const HKDF_LABELS = {
 } as const;
 
 /**
- * OPAQUE key-stretching function, fixed by protocol version 1: Argon2id with RFC 9106's second recommended
+ * OPAQUE key-stretching function, fixed since protocol version 1: Argon2id with RFC 9106's second recommended
  * option (t = 3 passes, m = 64 MiB, p = 4 lanes). A device recovering K must use exactly what registration used.
  */
 export const OPAQUE_KEY_STRETCHING = {

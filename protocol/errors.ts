@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   'not-found': 404,
   'method-not-allowed': 405,
   'conflict': 409,
+  'registration-expired': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'locked': 423,

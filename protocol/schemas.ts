@@ -26,13 +26,24 @@ export const OPAQUE_SIZES = {
   finishLoginRequest: 64,
 } as const;
 
-/** Login ids are 16 random bytes, base64url. */
+/** Login ids and registration ids are 16 random bytes, base64url. */
 export const LOGIN_ID_BYTES = 16;
+export const REGISTRATION_ID_BYTES = 16;
+
+/**
+ * The OPAQUE credential identifier (RFC 9807 §6.2): 32 random bytes the server draws at each registration start
+ * and never reuses, so no registration start evaluates the OPRF under a live record's key. Server-side only.
+ */
+export const CREDENTIAL_ID_BYTES = 32;
 
 export const RegistrationStartRequest = z.strictObject({ registrationRequest: b64url(OPAQUE_SIZES.registrationRequest) });
-export const RegistrationStartResponse = z.object({ registrationResponse: b64url(OPAQUE_SIZES.registrationResponse) });
+export const RegistrationStartResponse = z.object({
+  registrationId: b64url(REGISTRATION_ID_BYTES),
+  registrationResponse: b64url(OPAQUE_SIZES.registrationResponse),
+});
 
 export const RegistrationFinishRequest = z.strictObject({
+  registrationId: b64url(REGISTRATION_ID_BYTES),
   registrationRecord: b64url(OPAQUE_SIZES.registrationRecord),
   sealedKey: b64url(SEALED_KEY_MIN_BYTES, SEALED_KEY_MAX_BYTES),
 });

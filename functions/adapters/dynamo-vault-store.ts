@@ -1,16 +1,20 @@
 // VaultStore on DynamoDB (a TableV2 with multi-Region strong consistency in production, dynalite locally).
 // One item per account (pk = account, sk = "vault"); every state change is one conditional UpdateItem, so the
 // guess limit holds across concurrent calls and regions (docs/threat-model.md). No transactions, no TTL.
+// The item outlives DELETE (emptied, generation kept), so a generation is never reused for an account.
 
 import {
-  DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient,
+  GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { FinishLogin, PendingLogin, Registration, VaultItem, VaultStore } from '../ports.js';
+import type { FinishLogin, PendingLogin, PendingRegistration, Registration, VaultItem, VaultStore } from '../ports.js';
 import { errorName, translateAwsError } from './aws-errors.js';
 
 const VAULT_SK = 'vault';
 const CONFIG_KEY = { pk: '#config', sk: 'opaque-server-setup' } as const;
 const PENDING_ATTRS = 'pendingId, pendingState, pendingExp';
+const REGISTRATION_ATTRS = 'regId, regCred, regUntil';
+/** What a live record holds; removed when it is destroyed or deleted. */
+const SECRET_ATTRS = 'rec, sealedKey, cred';
 
 type Attrs = Record<string, unknown>;
 
@@ -19,21 +23,27 @@ function bytes(v: unknown): Uint8Array | undefined {
 }
 
 function toItem(a: Attrs): VaultItem {
-  const pendingState = bytes(a.pendingState);
+  const record = bytes(a.rec);
   const item: VaultItem = {
     account: String(a.pk),
-    generation: Number(a.gen),
-    maxAttempts: Number(a.maxAttempts),
-    attempts: Number(a.attempts),
-    destroyed: a.destroyed === true,
+    state: a.destroyed === true ? 'destroyed' : record ? 'live' : 'empty',
+    generation: Number(a.gen ?? 0),
+    maxAttempts: Number(a.maxAttempts ?? 0),
+    attempts: Number(a.attempts ?? 0),
     updatedAt: Number(a.updatedAt),
   };
-  const record = bytes(a.rec);
   const sealedKey = bytes(a.sealedKey);
+  const credentialId = bytes(a.cred);
   if (record) item.record = record;
   if (sealedKey) item.sealedKey = sealedKey;
+  if (credentialId) item.credentialId = credentialId;
+  const pendingState = bytes(a.pendingState);
   if (typeof a.pendingId === 'string' && pendingState) {
     item.pending = { loginId: a.pendingId, state: pendingState, expiresAt: Number(a.pendingExp) };
+  }
+  const regCred = bytes(a.regCred);
+  if (typeof a.regId === 'string' && regCred) {
+    item.registration = { registrationId: a.regId, credentialId: regCred, expiresAt: Number(a.regUntil) };
   }
   return item;
 }
@@ -65,26 +75,36 @@ export class DynamoVaultStore implements VaultStore {
     }
   }
 
-  async register(account: string, r: Registration): Promise<number> {
+  async startRegistration(account: string, r: PendingRegistration, now: number): Promise<void> {
+    const out = await this.conditional({
+      Key: this.key(account),
+      UpdateExpression: 'SET regId = :rid, regCred = :cred, regUntil = :exp, updatedAt = :now',
+      ExpressionAttributeValues: { ':rid': r.registrationId, ':cred': r.credentialId, ':exp': r.expiresAt, ':now': now },
+    });
+    if (out === false) throw translateAwsError(new Error('unconditional update refused'), 'vault store');
+  }
+
+  async register(account: string, r: Registration): Promise<number | undefined> {
     const out = await this.conditional({
       Key: this.key(account),
       UpdateExpression:
         'SET gen = if_not_exists(gen, :zero) + :one, maxAttempts = :max, attempts = :zero, destroyed = :false, ' +
-        `rec = :rec, sealedKey = :sk, updatedAt = :now REMOVE ${PENDING_ATTRS}, destroyedAt`,
+        `rec = :rec, sealedKey = :sk, cred = :cred, updatedAt = :now REMOVE ${PENDING_ATTRS}, ${REGISTRATION_ATTRS}, destroyedAt`,
+      ConditionExpression: 'regId = :rid AND regCred = :cred AND regUntil > :now',
       ExpressionAttributeValues: {
-        ':zero': 0, ':one': 1, ':max': r.maxAttempts, ':false': false, ':rec': r.record, ':sk': r.sealedKey, ':now': r.now,
+        ':zero': 0, ':one': 1, ':max': r.maxAttempts, ':false': false, ':rec': r.record, ':sk': r.sealedKey,
+        ':cred': r.credentialId, ':rid': r.registrationId, ':now': r.now,
       },
       ReturnValues: 'UPDATED_NEW',
     });
-    if (out === false) throw translateAwsError(new Error('unconditional update refused'), 'vault store');
-    return Number(out.gen);
+    return out === false ? undefined : Number(out.gen);
   }
 
   async startLogin(account: string, generation: number, p: PendingLogin, now: number): Promise<number | undefined> {
     const out = await this.conditional({
       Key: this.key(account),
       UpdateExpression: 'SET attempts = attempts + :one, pendingId = :id, pendingState = :st, pendingExp = :exp, updatedAt = :now',
-      ConditionExpression: 'gen = :gen AND destroyed = :false AND attempts < maxAttempts',
+      ConditionExpression: 'gen = :gen AND destroyed = :false AND attribute_exists(rec) AND attempts < maxAttempts',
       ExpressionAttributeValues: {
         ':one': 1, ':id': p.loginId, ':st': p.state, ':exp': p.expiresAt, ':now': now, ':gen': generation, ':false': false,
       },
@@ -100,7 +120,7 @@ export class DynamoVaultStore implements VaultStore {
       update = `SET attempts = :zero, updatedAt = :now REMOVE ${PENDING_ATTRS}`;
       values[':zero'] = 0;
     } else if (f.destroy) {
-      update = `SET destroyed = :true, destroyedAt = :now, updatedAt = :now REMOVE ${PENDING_ATTRS}, rec, sealedKey`;
+      update = `SET destroyed = :true, destroyedAt = :now, updatedAt = :now REMOVE ${PENDING_ATTRS}, ${SECRET_ATTRS}`;
       values[':true'] = true;
     } else {
       update = `SET updatedAt = :now REMOVE ${PENDING_ATTRS}`;
@@ -117,20 +137,23 @@ export class DynamoVaultStore implements VaultStore {
   async destroyIfSpent(account: string, generation: number, now: number): Promise<boolean> {
     const out = await this.conditional({
       Key: this.key(account),
-      UpdateExpression: `SET destroyed = :true, destroyedAt = :now, updatedAt = :now REMOVE ${PENDING_ATTRS}, rec, sealedKey`,
+      UpdateExpression: `SET destroyed = :true, destroyedAt = :now, updatedAt = :now REMOVE ${PENDING_ATTRS}, ${SECRET_ATTRS}`,
       ConditionExpression:
-        'gen = :gen AND destroyed = :false AND attempts >= maxAttempts AND (attribute_not_exists(pendingId) OR pendingExp <= :now)',
+        'gen = :gen AND destroyed = :false AND attribute_exists(rec) AND attempts >= maxAttempts ' +
+        'AND (attribute_not_exists(pendingId) OR pendingExp <= :now)',
       ExpressionAttributeValues: { ':gen': generation, ':now': now, ':true': true, ':false': false },
     });
     return out !== false;
   }
 
-  async delete(account: string): Promise<void> {
-    try {
-      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(account) }));
-    } catch (e) {
-      throw translateAwsError(e, 'vault store');
-    }
+  async delete(account: string, now: number): Promise<void> {
+    await this.conditional({
+      Key: this.key(account),
+      UpdateExpression:
+        `SET attempts = :zero, destroyed = :false, updatedAt = :now REMOVE ${SECRET_ATTRS}, ${PENDING_ATTRS}, ${REGISTRATION_ATTRS}, destroyedAt`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':zero': 0, ':false': false, ':now': now },
+    });
   }
 
   async getServerSetup(): Promise<Uint8Array | undefined> {

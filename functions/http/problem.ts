@@ -13,6 +13,7 @@ const TITLES: Record<ErrorCode, string> = {
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   'conflict': 'Conflict',
+  'registration-expired': 'Registration expired',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   'locked': 'Locked',

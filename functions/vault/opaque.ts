@@ -10,6 +10,8 @@ export const SERVER_SETUP_CONTEXT: SealContext = { purpose: 'server-setup', acco
 
 export const opaqueReady: Promise<void> = opaque.ready;
 export const opaqueServer = opaque.server;
+/** Only for the server's trial login start that checks an uploaded record (vault/service.ts). */
+export const opaqueClient = opaque.client;
 
 /** Creates and stores the sealed server setup unless one exists; returns the stored sealed blob. */
 export async function ensureServerSetup(store: VaultStore, sealer: Sealer): Promise<Uint8Array> {

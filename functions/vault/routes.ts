@@ -13,7 +13,7 @@ export type VaultRouteId =
   | 'vault.registrationStart' | 'vault.registrationFinish' | 'vault.loginStart' | 'vault.loginFinish'
   | 'vault.status' | 'vault.delete';
 
-/** Extra work `DELETE /v1/vault` may do (issue 4 adds the account's backups). */
+/** Extra work `DELETE /v1/vault` may do (`?backups=true`: the account's backups). */
 export type VaultDeleteHook = (account: string, event: Parameters<RouteImpl>[0]) => Promise<void>;
 
 export function vaultRoutes(vault: VaultService, onDelete?: VaultDeleteHook): Record<VaultRouteId, RouteImpl> {
@@ -28,7 +28,7 @@ export function vaultRoutes(vault: VaultService, onDelete?: VaultDeleteHook): Re
       const body = parseBody(event, RegistrationFinishRequest);
       const sealedKey = decodeBase64url(body.sealedKey);
       if (!sealedKey) throw new BkvError('bad-request', 'sealedKey: must be base64url');
-      return { status: 201, body: await vault.registrationFinish(account, body.registrationRecord, sealedKey) };
+      return { status: 201, body: await vault.registrationFinish(account, body.registrationId, body.registrationRecord, sealedKey) };
     },
     'vault.loginStart': async (event) => {
       const account = accountOf(event);

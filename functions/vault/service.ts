@@ -1,16 +1,18 @@
 // The vault service: password-protected backup keys with a hard guess limit (brief §2, docs/protocol.md).
 // Pure logic over the VaultStore, Sealer and Clock ports; OPAQUE runs through @serenity-kit/opaque.
-// Every login start is counted by one conditional write before its answer exists outside this process.
+// Every login start is counted by one conditional write before its answer exists outside this process, and no
+// other route evaluates the OPRF under a live record's key: each registration start draws a fresh credential
+// identifier, which only its own finish can install (docs/threat-model.md, invariant 2).
 
 import { timingSafeEqual } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
 import { defaultRandomBytes, type RandomBytes } from '../../protocol/aead.js';
-import { LOGIN_TTL_MS } from '../../protocol/constants.js';
+import { LOGIN_TTL_MS, REGISTRATION_TTL_MS } from '../../protocol/constants.js';
 import { BkvError } from '../../protocol/errors.js';
 import { sealLoginBox } from '../../protocol/login-box.js';
-import { LOGIN_ID_BYTES, type VaultStatus } from '../../protocol/schemas.js';
+import { CREDENTIAL_ID_BYTES, LOGIN_ID_BYTES, REGISTRATION_ID_BYTES, type VaultStatus } from '../../protocol/schemas.js';
 import type { Clock, SealContext, Sealer, VaultItem, VaultStore } from '../ports.js';
-import { opaqueServer } from './opaque.js';
+import { opaqueClient, opaqueServer } from './opaque.js';
 
 export interface VaultServiceDeps {
   store: VaultStore;
@@ -23,6 +25,11 @@ export interface VaultServiceDeps {
   random?: RandomBytes;
 }
 
+export interface RegistrationStarted {
+  registrationId: string;
+  registrationResponse: string;
+}
+
 export interface LoginStarted {
   loginId: string;
   loginResponse: string;
@@ -33,6 +40,16 @@ const ctx = (purpose: SealContext['purpose'], account: string): SealContext => (
 
 function lockedError(): BkvError {
   return new BkvError('locked', 'vault is locked: no attempts left', { details: { attemptsRemaining: 0 } });
+}
+
+/** The OPAQUE credential identifier as @serenity-kit/opaque takes it (its `userIdentifier`). */
+const credential = (id: Uint8Array): string => encodeBase64url(id);
+
+/** A live item: record, sealed key and credential identifier all present. */
+type LiveItem = VaultItem & { record: Uint8Array; sealedKey: Uint8Array; credentialId: Uint8Array };
+
+function registrationExpired(): BkvError {
+  return new BkvError('registration-expired', 'registration is unknown, used or expired; start again');
 }
 
 function sameId(a: string, b: string): boolean {
@@ -49,11 +66,11 @@ export class VaultService {
   }
 
   /** The live item, or the right error: 404 when there is none, 423 when destroyed. */
-  private async live(account: string): Promise<VaultItem & { record: Uint8Array; sealedKey: Uint8Array }> {
+  private async live(account: string): Promise<LiveItem> {
     const item = await this.deps.store.get(account);
-    if (!item) throw new BkvError('not-found', 'no vault for this account');
-    if (item.destroyed || !item.record || !item.sealedKey) throw lockedError();
-    return item as VaultItem & { record: Uint8Array; sealedKey: Uint8Array };
+    if (!item || item.state === 'empty') throw new BkvError('not-found', 'no vault for this account');
+    if (item.state === 'destroyed' || !item.record || !item.sealedKey || !item.credentialId) throw lockedError();
+    return item as LiveItem;
   }
 
   /** The count is spent: destroy now unless a login is still in flight; either way the answer is 423. */
@@ -62,26 +79,64 @@ export class VaultService {
     throw lockedError();
   }
 
-  async registrationStart(account: string, registrationRequest: string): Promise<{ registrationResponse: string }> {
+  /**
+   * Evaluates the OPRF under a fresh credential identifier (never a live record's), remembered as this account's
+   * one pending registration. Answers in every state: it reveals nothing about the live record.
+   */
+  async registrationStart(account: string, registrationRequest: string): Promise<RegistrationStarted> {
     const serverSetup = await this.deps.serverSetup();
+    const credentialId = this.random(CREDENTIAL_ID_BYTES);
+    let registrationResponse: string;
     try {
-      return opaqueServer.createRegistrationResponse({ serverSetup, userIdentifier: account, registrationRequest });
+      ({ registrationResponse } = opaqueServer.createRegistrationResponse({
+        serverSetup, userIdentifier: credential(credentialId), registrationRequest,
+      }));
     } catch (e) {
       throw new BkvError('bad-request', 'registration request is not a valid opaque message', { cause: e });
     }
+    const now = this.deps.clock.now();
+    const registrationId = encodeBase64url(this.random(REGISTRATION_ID_BYTES));
+    await this.deps.store.startRegistration(account, { registrationId, credentialId, expiresAt: now + REGISTRATION_TTL_MS }, now);
+    return { registrationId, registrationResponse };
   }
 
-  async registrationFinish(account: string, registrationRecord: string, sealedKey: Uint8Array): Promise<{ generation: number; maxAttempts: number }> {
+  /**
+   * Installs the record of the pending registration `registrationId` (single use, unexpired): a new generation,
+   * attempts 0. The record must be a valid OPAQUE registration record, or nothing changes.
+   */
+  async registrationFinish(
+    account: string, registrationId: string, registrationRecord: string, sealedKey: Uint8Array,
+  ): Promise<{ generation: number; maxAttempts: number }> {
+    const now = this.deps.clock.now();
+    const pending = (await this.deps.store.get(account))?.registration;
+    if (!pending || !sameId(pending.registrationId, registrationId) || pending.expiresAt <= now) throw registrationExpired();
     const record = decodeBase64url(registrationRecord);
     if (!record) throw new BkvError('bad-request', 'registration record is not base64url');
+    await this.checkRecord(pending.credentialId, registrationRecord);
     const [sealedRecord, wrappedKey] = await Promise.all([
       this.deps.sealer.seal(record, ctx('opaque-record', account)),
       this.deps.sealer.seal(sealedKey, ctx('sealed-key', account)),
     ]);
     const generation = await this.deps.store.register(account, {
-      record: sealedRecord, sealedKey: wrappedKey, maxAttempts: this.deps.maxAttempts, now: this.deps.clock.now(),
+      registrationId, credentialId: pending.credentialId, record: sealedRecord, sealedKey: wrappedKey,
+      maxAttempts: this.deps.maxAttempts, now,
     });
+    if (generation === undefined) throw registrationExpired();
     return { generation, maxAttempts: this.deps.maxAttempts };
+  }
+
+  /**
+   * A record is accepted only if a login could start against it: opaque-ke parses it (the client public key
+   * must be a valid ristretto255 point) in a trial login start whose answer is thrown away.
+   */
+  private async checkRecord(credentialId: Uint8Array, registrationRecord: string): Promise<void> {
+    const serverSetup = await this.deps.serverSetup();
+    const { startLoginRequest } = opaqueClient.startLogin({ password: encodeBase64url(this.random(16)) });
+    try {
+      opaqueServer.startLogin({ serverSetup, userIdentifier: credential(credentialId), registrationRecord, startLoginRequest });
+    } catch (e) {
+      throw new BkvError('bad-request', 'registration record is not a valid opaque record', { cause: e });
+    }
   }
 
   async loginStart(account: string, startLoginRequest: string): Promise<LoginStarted> {
@@ -96,7 +151,7 @@ export class VaultService {
     let started: { serverLoginState: string; loginResponse: string };
     try {
       started = opaqueServer.startLogin({
-        serverSetup, userIdentifier: account, registrationRecord: encodeBase64url(recordBytes), startLoginRequest,
+        serverSetup, userIdentifier: credential(item.credentialId), registrationRecord: encodeBase64url(recordBytes), startLoginRequest,
       });
     } catch (e) {
       throw new BkvError('bad-request', 'login request is not a valid opaque message', { cause: e });
@@ -148,20 +203,23 @@ export class VaultService {
 
   async status(account: string): Promise<VaultStatus> {
     const item = await this.deps.store.get(account);
-    if (!item) return { registered: false, generation: 0, attemptsRemaining: 0, maxAttempts: this.deps.maxAttempts, locked: false };
+    if (!item || item.state === 'empty') {
+      return { registered: false, generation: item?.generation ?? 0, attemptsRemaining: 0, maxAttempts: this.deps.maxAttempts, locked: false };
+    }
     const now = this.deps.clock.now();
     const inFlight = item.pending !== undefined && item.pending.expiresAt > now;
-    const locked = item.destroyed || (item.attempts >= item.maxAttempts && !inFlight);
+    const destroyed = item.state === 'destroyed';
+    const locked = destroyed || (item.attempts >= item.maxAttempts && !inFlight);
     return {
       registered: true,
       generation: item.generation,
-      attemptsRemaining: item.destroyed ? 0 : Math.max(0, item.maxAttempts - item.attempts),
+      attemptsRemaining: destroyed ? 0 : Math.max(0, item.maxAttempts - item.attempts),
       maxAttempts: item.maxAttempts,
       locked,
     };
   }
 
   async delete(account: string): Promise<void> {
-    await this.deps.store.delete(account);
+    await this.deps.store.delete(account, this.deps.clock.now());
   }
 }

@@ -20,7 +20,9 @@ backupStoreSuite('DynamoDB (dynalite)', () => store);
 
 it('a vault item of the same account is not a backup', async () => {
   const vault = new DynamoVaultStore(documentClient(dynamo.client), TABLE);
-  await vault.register('shared', { record: new Uint8Array(4), sealedKey: new Uint8Array(4), maxAttempts: 3, now: 1 });
+  const credentialId = new Uint8Array(32);
+  await vault.startRegistration('shared', { registrationId: 'r1', credentialId, expiresAt: 10 }, 1);
+  await vault.register('shared', { registrationId: 'r1', credentialId, record: new Uint8Array(4), sealedKey: new Uint8Array(4), maxAttempts: 3, now: 1 });
   await store.createPending({ account: 'shared', backupId: '01jd0000000000000000000001', state: 'pending', size: 1, partSize: 1, partCount: 1, createdAt: 1, expiresAt: 2 });
   expect((await store.list('shared')).map((r) => r.backupId)).toEqual(['01jd0000000000000000000001']);
   expect((await vault.get('shared'))?.generation).toBe(1);

@@ -289,6 +289,10 @@ describe('list, get, delete', () => {
 });
 
 describe('DELETE /v1/vault?backups=true', () => {
+  beforeEach(() => {
+    ddb.on(UpdateCommand, { Key: { pk: 'alice', sk: 'vault' } }).resolves({});
+  });
+
   it('deletes every backup and whatever else is under the prefix before the vault item', async () => {
     ddb.on(QueryCommand).resolvesOnce({ Items: [item(OLD[0]!, 'committed'), item(ID, 'pending', { uploadId: 'up-3' })] }).resolves({ Items: [] });
     s3.on(ListMultipartUploadsCommand).resolves({ Uploads: [{ Key: KEY('stray'), UploadId: 'up-stray' }] });
@@ -299,7 +303,8 @@ describe('DELETE /v1/vault?backups=true', () => {
     for (const key of [KEY(OLD[0]!), KEY(ID), 'accounts/YWxpY2U/other']) expect(s3).toHaveReceivedCommandWith(DeleteObjectCommand, { Key: key });
     expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: 'up-3' });
     expect(s3).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: 'up-stray' });
-    const vaultDelete = ddb.commandCalls(DeleteCommand).find((c) => c.args[0].input.Key?.sk === 'vault');
+    const vaultDelete = ddb.commandCalls(UpdateCommand).find((c) => c.args[0].input.Key?.sk === 'vault');
+    expect(vaultDelete?.args[0].input.UpdateExpression).toContain('REMOVE rec, sealedKey, cred');
     expect(vaultDelete).toBeDefined();
     for (const c of s3.commandCalls(DeleteObjectCommand)) expect(c.calledBefore(vaultDelete!)).toBe(true);
   });

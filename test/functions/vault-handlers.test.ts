@@ -10,7 +10,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KmsSealer } from '../../functions/adapters/kms-sealer.js';
 import { SERVER_SETUP_CONTEXT } from '../../functions/vault/opaque.js';
-import { decodeBase64url } from '../../protocol/base64url.js';
+import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
 import { apiEvent } from '../helpers/event.js';
 import { fakeKms } from '../helpers/fake-kms.js';
 import { loginStartFor, registrationFor } from '../helpers/opaque-client.js';
@@ -28,6 +28,9 @@ type Handlers = typeof import('../../functions/handlers/vault.js');
 let h: Handlers;
 let setupItem: Record<string, unknown>;
 let vaultItem: Record<string, unknown>;
+let validRecord: string;
+const CREDENTIAL_ID = new Uint8Array(32).fill(7);
+const REGISTRATION_ID = encodeBase64url(new Uint8Array(16).fill(8));
 
 const CONFIG_KEY = { pk: '#config', sk: 'opaque-server-setup' };
 const json = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null') as Record<string, unknown>;
@@ -36,10 +39,16 @@ beforeAll(async () => {
   await opaque.ready;
   const setup = opaque.server.createSetup();
   setupItem = { ...CONFIG_KEY, value: await sealer.seal(Buffer.from(setup), SERVER_SETUP_CONTEXT) };
-  const reg = await registrationFor('pw', async (registrationRequest) =>
-    opaque.server.createRegistrationResponse({ serverSetup: setup, userIdentifier: 'alice', registrationRequest }).registrationResponse);
+  const reg = await registrationFor('pw', async (registrationRequest) => ({
+    registrationId: REGISTRATION_ID,
+    registrationResponse: opaque.server.createRegistrationResponse({
+      serverSetup: setup, userIdentifier: encodeBase64url(CREDENTIAL_ID), registrationRequest,
+    }).registrationResponse,
+  }));
+  validRecord = reg.registrationRecord;
   vaultItem = {
-    pk: 'alice', sk: 'vault', gen: 3, maxAttempts: 5, attempts: 1, destroyed: false, updatedAt: 1,
+    pk: 'alice', sk: 'vault', gen: 3, maxAttempts: 5, attempts: 1, destroyed: false, updatedAt: 1, cred: CREDENTIAL_ID,
+    regId: REGISTRATION_ID, regCred: CREDENTIAL_ID, regUntil: Date.now() + 60_000,
     rec: await sealer.seal(decodeBase64url(reg.registrationRecord)!, { purpose: 'opaque-record', account: 'alice' }),
     sealedKey: await sealer.seal(new Uint8Array(61), { purpose: 'sealed-key', account: 'alice' }),
   };
@@ -97,13 +106,16 @@ describe('vault handlers over mocked AWS', () => {
 
   it('registration finish seals record and key under their purposes and replaces the item', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { gen: 4 } });
-    const body = { registrationRecord: Buffer.alloc(192, 1).toString('base64url'), sealedKey: Buffer.alloc(61, 2).toString('base64url') };
+    const body = { registrationId: REGISTRATION_ID, registrationRecord: validRecord, sealedKey: Buffer.alloc(61, 2).toString('base64url') };
     const r = await h.registrationFinish(apiEvent({ path: '/v1/vault/registration/finish', body }));
     expect(r.statusCode).toBe(201);
     expect(json(r)).toEqual({ generation: 4, maxAttempts: 5 });
     expect(kms.mock).toHaveReceivedCommandWith(EncryptCommand, { EncryptionContext: { purpose: 'opaque-record', account: 'alice' } });
     expect(kms.mock).toHaveReceivedCommandWith(EncryptCommand, { EncryptionContext: { purpose: 'sealed-key', account: 'alice' } });
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: expect.stringContaining('gen = if_not_exists(gen, :zero) + :one') });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: expect.stringContaining('gen = if_not_exists(gen, :zero) + :one'),
+      ConditionExpression: 'regId = :rid AND regCred = :cred AND regUntil > :now',
+    });
   });
 
   it('DynamoDB throttling is a 503 problem with retry-after, with no SDK text in it', async () => {

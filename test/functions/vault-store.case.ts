@@ -1,9 +1,10 @@
-// Shared suite of the VaultStore port: the conditional writes that carry the guess limit (brief §2, §3).
+// Shared suite of the VaultStore port: the conditional writes that carry the guess limit (docs/threat-model.md,
+// invariants 2-5) and the vault's states (functions/ports.ts VaultState).
 // Each case uses its own account, so one store serves the whole suite.
 
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PendingLogin, VaultStore } from '../../functions/ports.js';
+import type { PendingLogin, PendingRegistration, VaultStore } from '../../functions/ports.js';
 
 const T0 = 1_000_000;
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
@@ -12,8 +13,14 @@ const pending = (id: string, expiresAt = T0 + 60_000): PendingLogin => ({ loginI
 export function vaultStoreSuite(name: string, store: () => VaultStore): void {
   describe(`VaultStore: ${name}`, () => {
     const account = () => `acct-${randomUUID()}`;
-    const register = (s: VaultStore, a: string, maxAttempts = 3) =>
-      s.register(a, { record: bytes(4), sealedKey: bytes(4, 2), maxAttempts, now: T0 });
+    let n = 0;
+    const pendingRegistration = (expiresAt = T0 + 300_000): PendingRegistration =>
+      ({ registrationId: `r${++n}`, credentialId: bytes(32, n % 256), expiresAt });
+    const register = async (s: VaultStore, a: string, maxAttempts = 3) => {
+      const r = pendingRegistration();
+      await s.startRegistration(a, r, T0);
+      return s.register(a, { ...r, record: bytes(4), sealedKey: bytes(4, 2), maxAttempts, now: T0 });
+    };
 
     it('registers generation 1, then replaces the whole record with generation + 1', async () => {
       const s = store();
@@ -22,8 +29,9 @@ export function vaultStoreSuite(name: string, store: () => VaultStore): void {
       expect(await s.startLogin(a, 1, pending('p1'), T0)).toBe(1);
       expect(await register(s, a, 5)).toBe(2);
       const item = await s.get(a);
-      expect(item).toMatchObject({ generation: 2, attempts: 0, maxAttempts: 5, destroyed: false });
+      expect(item).toMatchObject({ state: 'live', generation: 2, attempts: 0, maxAttempts: 5 });
       expect(item?.pending).toBeUndefined();
+      expect(item?.registration).toBeUndefined();
       expect(Buffer.from(item!.sealedKey!).equals(Buffer.from(bytes(4, 2)))).toBe(true);
     });
 
@@ -87,7 +95,8 @@ export function vaultStoreSuite(name: string, store: () => VaultStore): void {
       await s.startLogin(a, 1, pending('p1'), T0);
       expect(await s.finishLogin(a, { generation: 1, loginId: 'p1', attempts: 1, now: T0 + 1, outcome: 'failure', destroy: true })).toBe(true);
       const item = await s.get(a);
-      expect(item).toMatchObject({ destroyed: true, attempts: 1 });
+      expect(item).toMatchObject({ state: 'destroyed', attempts: 1 });
+      expect(item?.credentialId).toBeUndefined();
       expect(item?.record).toBeUndefined();
       expect(item?.sealedKey).toBeUndefined();
       expect(await s.startLogin(a, 1, pending('p2'), T0 + 2)).toBeUndefined();
@@ -104,16 +113,62 @@ export function vaultStoreSuite(name: string, store: () => VaultStore): void {
       expect((await s.get(a))?.sealedKey).toBeDefined();
       expect(await s.destroyIfSpent(a, 1, T0 + 100)).toBe(true);
       expect(await s.destroyIfSpent(a, 1, T0 + 100)).toBe(false);
-      expect(await s.get(a)).toMatchObject({ destroyed: true });
+      expect(await s.get(a)).toMatchObject({ state: 'destroyed' });
       expect((await s.get(a))?.record).toBeUndefined();
     });
 
-    it('delete removes the item; the server setup is stored once', async () => {
+    it('a registration finishes once, only while unexpired, only with its own credential id', async () => {
+      const s = store();
+      const a = account();
+      const r = pendingRegistration(T0 + 100);
+      await s.startRegistration(a, r, T0);
+      expect(await s.get(a)).toMatchObject({ state: 'empty', generation: 0, registration: { registrationId: r.registrationId } });
+      const finish = { ...r, record: bytes(4), sealedKey: bytes(4, 2), maxAttempts: 3, now: T0 + 1 };
+      expect(await s.register(a, { ...finish, registrationId: 'other' })).toBeUndefined();
+      expect(await s.register(a, { ...finish, credentialId: bytes(32, 0xee) })).toBeUndefined();
+      expect(await s.register(a, { ...finish, now: T0 + 100 })).toBeUndefined();
+      expect((await s.get(a))?.state).toBe('empty');
+      expect(await s.register(a, finish)).toBe(1);
+      expect(await s.get(a)).toMatchObject({ state: 'live', generation: 1 });
+      expect(Buffer.from((await s.get(a))!.credentialId!).equals(Buffer.from(r.credentialId))).toBe(true);
+      expect(await s.register(a, finish)).toBeUndefined(); // consumed: a replay changes nothing
+      expect((await s.get(a))?.generation).toBe(1);
+    });
+
+    it('a newer registration start replaces the older one; neither disturbs the live record or its count', async () => {
       const s = store();
       const a = account();
       await register(s, a);
-      await s.delete(a);
-      expect(await s.get(a)).toBeUndefined();
+      await s.startLogin(a, 1, pending('p1'), T0);
+      const older = pendingRegistration();
+      const newer = pendingRegistration();
+      await s.startRegistration(a, older, T0);
+      await s.startRegistration(a, newer, T0);
+      expect(await s.get(a)).toMatchObject({ state: 'live', generation: 1, attempts: 1, pending: { loginId: 'p1' } });
+      expect(await s.register(a, { ...older, record: bytes(4), sealedKey: bytes(4), maxAttempts: 3, now: T0 })).toBeUndefined();
+      expect(await s.register(a, { ...newer, record: bytes(4), sealedKey: bytes(4), maxAttempts: 3, now: T0 })).toBe(2);
+    });
+
+    it('delete empties the vault but keeps its generation: the next registration is never a reused generation', async () => {
+      const s = store();
+      const a = account();
+      expect(await register(s, a)).toBe(1);
+      await s.startLogin(a, 1, pending('p1'), T0);
+      await s.startRegistration(a, pendingRegistration(), T0);
+      await s.delete(a, T0 + 1);
+      const item = await s.get(a);
+      expect(item).toMatchObject({ state: 'empty', generation: 1, attempts: 0 });
+      expect([item?.record, item?.sealedKey, item?.credentialId, item?.pending, item?.registration]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+      // A login start that read generation 1 before the delete cannot land on the emptied item or a new one.
+      expect(await s.startLogin(a, 1, pending('p2'), T0 + 2)).toBeUndefined();
+      expect(await register(s, a)).toBe(2);
+      expect(await s.startLogin(a, 1, pending('p3'), T0 + 2)).toBeUndefined();
+      expect((await s.get(a))?.attempts).toBe(0);
+      await s.delete(account(), T0); // idempotent on an account that never had a vault
+    });
+
+    it('the server setup is stored once', async () => {
+      const s = store();
       const first = await s.putServerSetupIfAbsent(bytes(5, 5));
       const second = await s.putServerSetupIfAbsent(bytes(5, 6));
       expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);

@@ -3,11 +3,18 @@
 import * as opaque from '@serenity-kit/opaque';
 import { CHEAP_STRETCHING } from './local.js';
 
-export async function registrationFor(password: string, start: (registrationRequest: string) => Promise<string>) {
+export interface StartedRegistration {
+  registrationId: string;
+  registrationResponse: string;
+}
+
+/** Registration with the cheap stretching: `start` answers registration/start; the result adds its registrationId. */
+export async function registrationFor(password: string, start: (registrationRequest: string) => Promise<StartedRegistration>) {
   await opaque.ready;
   const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
-  const registrationResponse = await start(registrationRequest);
-  return opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password, keyStretching: CHEAP_STRETCHING });
+  const { registrationId, registrationResponse } = await start(registrationRequest);
+  const finished = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse, password, keyStretching: CHEAP_STRETCHING });
+  return { ...finished, registrationId, registrationResponse };
 }
 
 export async function loginStartFor(password: string) {

@@ -65,8 +65,8 @@ describe('sealed blobs are bound to their account', () => {
   afterAll(async () => dynamo.close());
 
   async function register(account: string, password: string): Promise<void> {
-    const reg = await registrationFor(password, async (r) => (await vault.registrationStart(account, r)).registrationResponse);
-    await vault.registrationFinish(account, reg.registrationRecord, sealBackupKey(reg.exportKey, account, new Uint8Array(randomBytes(32))));
+    const reg = await registrationFor(password, (r) => vault.registrationStart(account, r));
+    await vault.registrationFinish(account, reg.registrationId, reg.registrationRecord, sealBackupKey(reg.exportKey, account, new Uint8Array(randomBytes(32))));
   }
 
   async function login(account: string, password: string) {

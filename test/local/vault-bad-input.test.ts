@@ -26,7 +26,7 @@ afterAll(async () => rt.stop());
 const b64 = (n: number, fill = 1) => encodeBase64url(new Uint8Array(n).fill(fill));
 const VALID: Record<string, Record<string, string>> = {
   '/v1/vault/registration/start': { registrationRequest: b64(32) },
-  '/v1/vault/registration/finish': { registrationRecord: b64(192), sealedKey: b64(61) },
+  '/v1/vault/registration/finish': { registrationId: b64(16), registrationRecord: b64(192), sealedKey: b64(61) },
   '/v1/vault/login/start': { startLoginRequest: b64(96) },
   '/v1/vault/login/finish': { loginId: b64(16), finishLoginRequest: b64(64) },
 };
@@ -87,6 +87,7 @@ describe('well-formed but invalid OPAQUE messages', () => {
     ['/v1/vault/registration/start', { registrationRequest: b64(32, 0xff) }, 400, 'bad-request'],
     ['/v1/vault/login/start', { startLoginRequest: b64(96, 0xff) }, 400, 'bad-request'],
     ['/v1/vault/login/finish', { loginId: b64(16), finishLoginRequest: b64(64) }, 401, 'login-expired'],
+    ['/v1/vault/registration/finish', { registrationId: b64(16), registrationRecord: b64(192), sealedKey: b64(61) }, 409, 'registration-expired'],
   ] as const)('%s → %i, no state change', async ([path, body, status, code]) => {
     const before = await snapshot();
     expectProblem(await send('POST', path, JSON.stringify(body), { authorization: `Bearer ${token}`, 'content-type': 'application/json' }), status, code);
