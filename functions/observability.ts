@@ -3,6 +3,7 @@
 // outcome. Never a body, header, token, key or account id: the observer only sees an Outcome.
 // Metrics (CloudWatch EMF, namespace "bkv", dimension service=bkv; lib/constructs/alarms.ts alarms on them):
 //   LoginStarts       a login start answered 2xx (an attempt was counted)
+//   RegistrationStarts a registration start answered 2xx (a spike: someone probing, or re-registering vaults)
 //   LoginFailures     a login finish refused for a wrong password
 //   Locked            any 423 answer (no attempts left, or the key was destroyed)
 //   BackupsCommitted  a backup completed 2xx
@@ -18,7 +19,7 @@ export const METRICS_NAMESPACE = 'bkv';
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
-export type MetricName = 'LoginStarts' | 'LoginFailures' | 'Locked' | 'BackupsCommitted';
+export type MetricName = 'LoginStarts' | 'RegistrationStarts' | 'LoginFailures' | 'Locked' | 'BackupsCommitted';
 
 const ok = (o: Outcome) => o.status >= 200 && o.status < 300;
 
@@ -26,6 +27,7 @@ const ok = (o: Outcome) => o.status >= 200 && o.status < 300;
 export function metricsFor(o: Outcome): MetricName[] {
   const names: MetricName[] = [];
   if (o.route === 'vault.loginStart' && ok(o)) names.push('LoginStarts');
+  if (o.route === 'vault.registrationStart' && ok(o)) names.push('RegistrationStarts');
   if (o.code === 'wrong-password') names.push('LoginFailures');
   if (o.status === 423) names.push('Locked');
   if (o.route === 'backups.complete' && ok(o)) names.push('BackupsCommitted');

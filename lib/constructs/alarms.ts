@@ -1,5 +1,6 @@
-// A serving region's alarms: server errors on the API, and a spike in "locked" answers (423), which means many
-// vaults are being guessed at or destroyed at once. The Locked metric comes from the handlers' Powertools Metrics
+// A serving region's alarms: server errors on the API, a spike in "locked" answers (423), which means many
+// vaults are being guessed at or destroyed at once, and a spike in registration starts (each is uncounted by
+// the guess limit; a flood of them means someone is probing the registration route or replacing vaults). The metrics come from the handlers' Powertools Metrics
 // (functions/observability.ts: namespace "bkv", dimension service=bkv). With bkv:alarmEmail set, alarms notify an
 // SNS topic (TLS-only publishing) with that e-mail subscribed; otherwise they show in the console only.
 
@@ -15,11 +16,13 @@ import type { VaultApi } from './vault-api.js';
 export const METRICS_NAMESPACE = 'bkv';
 export const SERVER_ERROR_THRESHOLD = 5;
 export const LOCKED_SPIKE_THRESHOLD = 20;
+export const REGISTRATION_SPIKE_THRESHOLD = 100;
 const PERIOD = Duration.minutes(5);
 
 export class Alarms extends Construct {
   readonly serverErrors: cloudwatch.Alarm;
   readonly lockedSpike: cloudwatch.Alarm;
+  readonly registrationSpike: cloudwatch.Alarm;
   readonly topic?: sns.Topic;
 
   constructor(scope: Construct, id: string, props: { config: BkvConfig; api: VaultApi }) {
@@ -32,24 +35,24 @@ export class Alarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.lockedSpike = new cloudwatch.Alarm(this, 'LockedSpike', {
-      alarmDescription: `${props.config.name}: ${LOCKED_SPIKE_THRESHOLD}+ locked (423) answers in 5 minutes: vaults being guessed at or destroyed`,
-      metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: 'Locked',
-        dimensionsMap: { service: 'bkv' },
-        statistic: 'Sum',
-        period: PERIOD,
-      }),
-      threshold: LOCKED_SPIKE_THRESHOLD,
+    const businessMetric = (metricName: string) => new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'bkv' }, statistic: 'Sum', period: PERIOD,
+    });
+    const spike = (id: string, metricName: string, threshold: number, what: string) => new cloudwatch.Alarm(this, id, {
+      alarmDescription: `${props.config.name}: ${threshold}+ ${what} in 5 minutes`,
+      metric: businessMetric(metricName),
+      threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.lockedSpike = spike('LockedSpike', 'Locked', LOCKED_SPIKE_THRESHOLD, 'locked (423) answers: vaults being guessed at or destroyed');
+    this.registrationSpike = spike('RegistrationSpike', 'RegistrationStarts', REGISTRATION_SPIKE_THRESHOLD,
+      'registration starts: the registration route probed, or vaults replaced');
     if (props.config.alarmEmail) {
       this.topic = new sns.Topic(this, 'Topic', { enforceSSL: true, displayName: `${props.config.name} alarms` });
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.config.alarmEmail));
-      for (const alarm of [this.serverErrors, this.lockedSpike]) alarm.addAlarmAction(new SnsAction(this.topic));
+      for (const alarm of [this.serverErrors, this.lockedSpike, this.registrationSpike]) alarm.addAlarmAction(new SnsAction(this.topic));
     }
   }
 }

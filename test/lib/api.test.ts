@@ -89,13 +89,17 @@ describe.each(['primary', 'replica'] as const)('the %s region API', (which) => {
     expect(props(resourcesOf(t(), 'AWS::ApiGatewayV2::Api')[0]![1]).CorsConfiguration).toBeUndefined();
   });
 
-  it('alarms on 5xx answers and on a spike of locked answers', () => {
+  it('alarms on 5xx answers and on spikes of locked answers and of registration starts', () => {
     t().hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: '5xx', Namespace: 'AWS/ApiGateway', Statistic: 'Sum', ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
     t().hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Locked', Namespace: 'bkv', Dimensions: [{ Name: 'service', Value: 'bkv' }], Statistic: 'Sum',
       Period: 300, Threshold: Match.anyValue(),
+    });
+    t().hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RegistrationStarts', Namespace: 'bkv', Dimensions: [{ Name: 'service', Value: 'bkv' }], Statistic: 'Sum',
+      Period: 300, Threshold: 100, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
   });
 

@@ -16,6 +16,8 @@ describe('business metrics', () => {
     [{ route: 'vault.loginStart', status: 299 }, ['LoginStarts']],
     [{ route: 'vault.loginStart', status: 300 }, []],
     [{ route: 'vault.loginStart', status: 199 }, []],
+    [{ route: 'vault.registrationStart', status: 200 }, ['RegistrationStarts']],
+    [{ route: 'vault.registrationStart', status: 400, code: 'bad-request' }, []],
     [{ route: 'vault.loginStart', status: 423, code: 'locked' }, ['Locked']],
     [{ route: 'vault.loginFinish', status: 401, code: 'wrong-password' }, ['LoginFailures']],
     [{ route: 'vault.loginFinish', status: 401, code: 'login-expired' }, []],
