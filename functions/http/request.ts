@@ -12,9 +12,15 @@ export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** Account ids (JWT `sub`): printable ASCII without '#' (reserved for config items) or '/'. */
 export const ACCOUNT_ID = new RegExp(`^[A-Za-z0-9._@:|+=-]{1,${MAX_ACCOUNT_ID_LENGTH}}$`);
 
+/**
+ * The account of a verified token. The authorizer checked signature, issuer, audience and expiry; a token without
+ * `exp` (valid forever once stolen) is refused here too, whatever the identity provider issues.
+ */
 export function accountOf(event: ApiEvent): string {
-  const sub = event.requestContext?.authorizer?.jwt?.claims?.sub;
+  const claims = event.requestContext?.authorizer?.jwt?.claims;
+  const sub = claims?.sub;
   if (typeof sub !== 'string' || !ACCOUNT_ID.test(sub)) throw new BkvError('invalid-token', 'token has no usable subject');
+  if (claims?.exp === undefined || !Number.isFinite(Number(claims.exp))) throw new BkvError('invalid-token', 'token has no expiry');
   return sub;
 }
 

@@ -1,7 +1,7 @@
 // A serving region's alarms: server errors on the API, a spike in "locked" answers (423), which means many
-// vaults are being guessed at or destroyed at once, and a spike in registration starts (each is uncounted by
-// the guess limit; a flood of them means someone is probing the registration route or replacing vaults). The metrics come from the handlers' Powertools Metrics
-// (functions/observability.ts: namespace "bkv", dimension service=bkv). With bkv:alarmEmail set, alarms notify an
+// vaults are being guessed at or destroyed at once, and a spike in registration starts (uncounted by the guess
+// limit: a flood means someone probes the registration route or replaces vaults). The metrics come from the
+// handlers' Powertools Metrics (functions/observability.ts: namespace "bkv", dimension service=bkv). With bkv:alarmEmail set, alarms notify an
 // SNS topic (TLS-only publishing) with that e-mail subscribed; otherwise they show in the console only.
 
 import { Duration } from 'aws-cdk-lib';

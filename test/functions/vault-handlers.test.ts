@@ -149,4 +149,14 @@ describe('vault handlers over mocked AWS', () => {
     expect(r.statusCode).toBe(401);
     expect(ddb).not.toHaveReceivedCommand(GetCommand);
   });
+
+  it('a token without exp is refused before any AWS call, on every vault route', async () => {
+    for (const [handler, path] of [[h.status, '/v1/vault'], [h.loginStart, '/v1/vault/login/start'], [h.registrationStart, '/v1/vault/registration/start']] as const) {
+      const r = await handler(apiEvent({ method: 'POST', path, exp: null, body: {} }));
+      expect(r.statusCode).toBe(401);
+      expect(json(r)).toMatchObject({ type: 'urn:bkv:problem:invalid-token', detail: 'token has no expiry' });
+    }
+    expect(ddb).not.toHaveReceivedCommand(GetCommand);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+  });
 });

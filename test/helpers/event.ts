@@ -1,10 +1,10 @@
 // API Gateway HTTP API payload 2.0 events for handler tests, as the JWT authorizer would pass them.
 import type { ApiEvent } from '../../functions/http/request.js';
 
-export function apiEvent(opts: { method?: string; path?: string; body?: unknown; sub?: string | null; contentType?: string; query?: Record<string, string> }): ApiEvent {
+export function apiEvent(opts: { method?: string; path?: string; body?: unknown; sub?: string | null; exp?: number | null; contentType?: string; query?: Record<string, string> }): ApiEvent {
   const method = opts.method ?? 'POST';
   const path = opts.path ?? '/';
-  const claims = opts.sub === null ? {} : { sub: opts.sub ?? 'alice' };
+  const claims = opts.sub === null ? {} : { sub: opts.sub ?? 'alice', ...(opts.exp === null ? {} : { exp: String(opts.exp ?? 4_000_000_000) }) };
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
