@@ -2,6 +2,7 @@
 // back into BkvError with the server's stable code and safe details (e.g. attemptsRemaining).
 
 import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX, type ErrorCode } from '../protocol/errors.js';
+import { wireDetails } from '../protocol/problems.js';
 import { Problem } from '../protocol/schemas.js';
 import type { z } from 'zod';
 
@@ -59,8 +60,9 @@ export class ApiClient {
   }
 }
 
-function toError(status: number, text: string): BkvError {
-  let problem: z.infer<typeof Problem> | undefined;
+/** A problem answer as a BkvError: its code, and the details the wire table declares for that code (typed). */
+export function toError(status: number, text: string): BkvError {
+  let problem: (z.infer<typeof Problem> & Record<string, unknown>) | undefined;
   try {
     const parsed = Problem.safeParse(JSON.parse(text));
     if (parsed.success) problem = parsed.data;
@@ -69,8 +71,7 @@ function toError(status: number, text: string): BkvError {
   }
   const code = (problem && problemCode(problem.type))
     ?? (status === 401 ? 'invalid-token' : status === 404 ? 'not-found' : status >= 500 ? 'unavailable' : 'bad-request');
-  const details: Record<string, unknown> = {};
-  if (problem?.attemptsRemaining !== undefined) details.attemptsRemaining = problem.attemptsRemaining;
+  const details = problem ? wireDetails(code, problem) ?? {} : {};
   return new BkvError(code, problem?.detail ?? `server answered ${status}`, { details });
 }
 

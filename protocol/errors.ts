@@ -2,23 +2,12 @@
 // secret, and an optional `cause`. Servers map it to RFC 9457 problem+json (functions/http/problem.ts); the
 // client SDK rebuilds it from a problem document so callers can branch on `code`.
 
-export const ERROR_CODES = {
-  'bad-request': 400,
-  'invalid-token': 401,
-  'wrong-password': 401,
-  'login-expired': 401,
-  'forbidden': 403,
-  'not-found': 404,
-  'method-not-allowed': 405,
-  'conflict': 409,
-  'registration-expired': 409,
-  'payload-too-large': 413,
-  'unsupported-media-type': 415,
-  'locked': 423,
-  'too-many-requests': 429,
-  'internal': 500,
-  'unavailable': 503,
-} as const;
+import { PROBLEMS, type ProblemCode, type ProblemDetails } from './problems.js';
+
+/** Code → HTTP status, from the wire error table (protocol/problems.ts). */
+export const ERROR_CODES: { readonly [C in ProblemCode]: (typeof PROBLEMS)[C]['status'] } = Object.fromEntries(
+  Object.entries(PROBLEMS).map(([code, p]) => [code, p.status]),
+) as { readonly [C in ProblemCode]: (typeof PROBLEMS)[C]['status'] };
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -44,6 +33,13 @@ export class BkvError extends Error {
 
   get status(): number {
     return ERROR_CODES[this.code];
+  }
+
+  /** The wire details of this error when it has `code` and they fit the table, e.g. `attemptsRemaining`. */
+  wireDetails<C extends ErrorCode>(code: C): ProblemDetails<C> | undefined {
+    if (this.code !== code) return undefined;
+    const parsed = PROBLEMS[code].details.safeParse(this.details);
+    return parsed.success ? (parsed.data as ProblemDetails<C>) : undefined;
   }
 }
 

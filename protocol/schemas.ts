@@ -76,12 +76,12 @@ export const VaultStatusResponse = z.object({
 export const LocalTokenRequest = z.strictObject({ accountId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@:-]+$/) });
 export const LocalTokenResponse = z.object({ token: z.string() });
 
-export const Problem = z.object({
+/** An RFC 9457 problem document; its extra members are typed per code by protocol/problems.ts. */
+export const Problem = z.looseObject({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
   detail: z.string().optional(),
-  attemptsRemaining: z.number().int().optional(),
 });
 
 export type VaultStatus = z.infer<typeof VaultStatusResponse>;

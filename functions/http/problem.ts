@@ -2,36 +2,20 @@
 // a BkvError carries its stable code (type = "urn:bkv:problem:<code>"), its short message and safe details.
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX, type ErrorCode } from '../../protocol/errors.js';
-
-const TITLES: Record<ErrorCode, string> = {
-  'bad-request': 'Bad request',
-  'invalid-token': 'Missing or invalid token',
-  'wrong-password': 'Wrong password',
-  'login-expired': 'Login expired',
-  'forbidden': 'Forbidden',
-  'not-found': 'Not found',
-  'method-not-allowed': 'Method not allowed',
-  'conflict': 'Conflict',
-  'registration-expired': 'Registration expired',
-  'payload-too-large': 'Payload too large',
-  'unsupported-media-type': 'Unsupported media type',
-  'locked': 'Locked',
-  'too-many-requests': 'Too many requests',
-  'internal': 'Internal error',
-  'unavailable': 'Service unavailable',
-};
+import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX } from '../../protocol/errors.js';
+import { PROBLEMS, wireDetails } from '../../protocol/problems.js';
 
 export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
 } as const;
 
+/** The problem document of `error`: only the extra members the wire table declares for its code. */
 export function problemBody(error: BkvError): Record<string, unknown> {
   return {
-    ...error.details,
+    ...wireDetails(error.code, error.details),
     type: PROBLEM_TYPE_PREFIX + error.code,
-    title: TITLES[error.code],
+    title: PROBLEMS[error.code].title,
     status: ERROR_CODES[error.code],
     detail: error.message,
   };
