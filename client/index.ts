@@ -1,0 +1,15 @@
+// The bkv SDK: what programs use (`import { VaultClient } from 'bkv/client'`). Everything else under client/ is
+// internal and may change without notice; client/age/ in particular is reached only through the backup streams.
+
+export { VaultClient, type VaultClientOptions, type Registered } from './vault-client.js';
+export { BackupsClient, type BackupsClientOptions, type Progress, type ProgressListener } from './backups-client.js';
+export type { ApiOptions, TokenSource } from './http.js';
+export {
+  createBackupEncryptStream, createBackupDecryptStream, encryptBackup, decryptBackup, backupAgeIdentity,
+  backupAgeRecipient, backupEncryptedSize, type BackupStreamOptions,
+} from './backup-crypto.js';
+export { packDirectory, extractArchive, type PackedDirectory, type ExtractOptions, type ExtractResult } from './archive.js';
+export { newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
+export { BkvError, isBkvError, type ErrorCode } from '../protocol/errors.js';
+export { PROBLEMS, type ProblemCode, type ProblemDetails } from '../protocol/problems.js';
+export { isAgeError, type AgeErrorKind } from './age/errors.js';
