@@ -1,0 +1,139 @@
+// Content-defined chunking keyed by the backup key K (docs/repository.md "Chunking"): FastCDC's normalized
+// chunking (Xia et al., USENIX ATC 2016) over a Gear rolling hash whose 256-entry table is derived from K, so
+// the cut points, and with them every chunk length, depend on K: whoever sees only ciphertext sizes cannot test
+// whether a known file is in the repository by its chunk lengths. Chunking is not a cryptographic primitive; the
+// keying (HKDF-SHA256 from node:crypto) is what makes the boundaries secret.
+//
+// A cut is made after the byte at which the hash's top bits under a mask are all zero: a harder mask (more bits)
+// before the average size, an easier one after it, which narrows the size distribution around the average;
+// nothing is hashed before the minimum size (cut-point skipping), and a chunk never exceeds the maximum.
+
+import { hkdfSync } from 'node:crypto';
+
+export interface ChunkerParams {
+  minSize: number;
+  avgSize: number;
+  maxSize: number;
+}
+
+/** Repository version 1 parameters (restic uses the same bounds): 512 KiB ≤ chunk ≤ 8 MiB, about 1 MiB on average. */
+export const CHUNKER_PARAMS: ChunkerParams = { minSize: 512 * 1024, avgSize: 1024 * 1024, maxSize: 8 * 1024 * 1024 };
+
+/** HKDF-SHA256 `info` of the gear table; changing it is a repository version change. */
+export const GEAR_LABEL = 'bkv/v1/chunker-gear';
+
+/** The 256 32-bit gear values of K: HKDF-SHA256(ikm = K, salt = empty, info = GEAR_LABEL, L = 1024), little-endian. */
+export function gearTable(key: Uint8Array): Uint32Array {
+  if (key.length !== 32) throw new RangeError('backup key must be 32 bytes');
+  const bytes = new Uint8Array(hkdfSync('sha256', key, new Uint8Array(0), Buffer.from(GEAR_LABEL, 'utf8'), 1024));
+  const table = new Uint32Array(256);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < 256; i++) table[i] = view.getUint32(i * 4, true);
+  return table;
+}
+
+/** A mask of `bits` ones in the top bits of a 32-bit word (the Gear hash's top bits see the last 32 bytes). */
+function topMask(bits: number): number {
+  return bits >= 32 ? 0xffffffff : ((2 ** bits - 1) * 2 ** (32 - bits)) >>> 0;
+}
+
+function checkParams(p: ChunkerParams): void {
+  const pow2 = (n: number) => Number.isInteger(Math.log2(n));
+  if (!(p.minSize >= 64 && p.minSize < p.avgSize && p.avgSize < p.maxSize && pow2(p.avgSize) && p.maxSize <= 2 ** 30)) {
+    throw new RangeError('chunker sizes must satisfy 64 <= min < avg < max <= 1 GiB with avg a power of two');
+  }
+}
+
+/**
+ * Splits a stream into chunks. `push` takes input pieces of any size and returns the lengths of the chunks that
+ * ended inside what was pushed so far (in order); `end` returns the length of the last chunk (0 when empty). The
+ * caller keeps the bytes; the chunker only finds boundaries, so no input is copied.
+ */
+export class Chunker {
+  private readonly gear: Uint32Array;
+  private readonly maskHard: number;
+  private readonly maskEasy: number;
+  private hash = 0;
+  /** Bytes of the current chunk seen so far. */
+  private length = 0;
+
+  constructor(key: Uint8Array, private readonly params: ChunkerParams = CHUNKER_PARAMS) {
+    checkParams(params);
+    this.gear = gearTable(key);
+    const bits = Math.log2(params.avgSize);
+    this.maskHard = topMask(bits + 2);
+    this.maskEasy = topMask(bits - 2);
+  }
+
+  /** Boundaries found in `data`: the lengths of the chunks that ended in it. */
+  push(data: Uint8Array): number[] {
+    const cuts: number[] = [];
+    const { minSize, avgSize, maxSize } = this.params;
+    const gear = this.gear;
+    const hard = this.maskHard;
+    const easy = this.maskEasy;
+    let hash = this.hash;
+    let length = this.length;
+    let i = 0;
+    const n = data.length;
+    while (i < n) {
+      // Skip what cannot be a cut point: the first minSize - 32 bytes of a chunk are not hashed at all (the hash
+      // at minSize only depends on its last 32 bytes).
+      if (length < minSize - 32) {
+        const skip = Math.min(n - i, minSize - 32 - length);
+        i += skip;
+        length += skip;
+        hash = 0;
+        continue;
+      }
+      const hardEnd = Math.min(n, i + Math.max(0, avgSize - length));
+      let cut = false;
+      for (; i < hardEnd; i++) {
+        hash = ((hash << 1) + gear[data[i]!]!) >>> 0;
+        length++;
+        if (length >= minSize && (hash & hard) === 0) {
+          i++;
+          cut = true;
+          break;
+        }
+      }
+      if (!cut && length >= avgSize) {
+        const easyEnd = Math.min(n, i + (maxSize - length));
+        for (; i < easyEnd; i++) {
+          hash = ((hash << 1) + gear[data[i]!]!) >>> 0;
+          length++;
+          if ((hash & easy) === 0) {
+            i++;
+            cut = true;
+            break;
+          }
+        }
+        if (!cut && length >= maxSize) cut = true;
+      }
+      if (cut) {
+        cuts.push(length);
+        length = 0;
+        hash = 0;
+      }
+    }
+    this.hash = hash;
+    this.length = length;
+    return cuts;
+  }
+
+  /** The length of the final chunk (what is left), and the chunker is ready for a new stream. */
+  end(): number {
+    const last = this.length;
+    this.length = 0;
+    this.hash = 0;
+    return last;
+  }
+}
+
+/** Chunk lengths of a whole buffer (tests, small files). */
+export function chunkLengths(key: Uint8Array, data: Uint8Array, params: ChunkerParams = CHUNKER_PARAMS): number[] {
+  const c = new Chunker(key, params);
+  const cuts = c.push(data);
+  const last = c.end();
+  return last > 0 ? [...cuts, last] : cuts;
+}
