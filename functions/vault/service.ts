@@ -6,7 +6,7 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
-import { defaultRandomBytes, type RandomBytes } from '../../protocol/aead.js';
+import { defaultRandomBytes, type RandomBytes } from '../../protocol/random.js';
 import { LOGIN_TTL_MS, REGISTRATION_TTL_MS } from '../../protocol/constants.js';
 import { BkvError } from '../../protocol/errors.js';
 import { sealLoginBox } from '../../protocol/login-box.js';
