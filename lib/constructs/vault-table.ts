@@ -11,11 +11,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { CONFIG_PARTITION } from '../../functions/ports.js';
 import type { BkvConfig } from '../config.js';
 import { tableArn, tableName } from '../names.js';
-
-/** The item holding the sealed OPAQUE server setup (functions/adapters/dynamo-vault-store.ts). */
-export const CONFIG_PARTITION = '#config';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 const WRITE_ACTIONS = [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];

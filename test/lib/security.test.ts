@@ -4,7 +4,7 @@
 
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENT_ACCOUNT, SEAL_PURPOSES, type SealPurpose } from '../../functions/ports.js';
+import { CONFIG_PARTITION, DEPLOYMENT_ACCOUNT, SEAL_PURPOSES, type SealPurpose } from '../../functions/ports.js';
 import { ROUTES } from '../../functions/routes.js';
 import { KEY_ADMIN_ACTIONS } from '../../lib/constructs/key-policies.js';
 import { SERVER_SETUP_FUNCTION_ID } from '../../lib/names.js';
@@ -188,7 +188,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
         : ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       for (const x of ddb) expect(flatten(x.Resource)).toBe(`arn:\${AWS::Partition}:dynamodb:${region()}:\${AWS::AccountId}:table/bkv-vault`);
       const deny = st.find((x) => x.Effect === 'Deny');
-      if (r.permissions.table === 'write') expect(cond(deny!, 'ForAnyValue:StringEquals', 'dynamodb:LeadingKeys')).toEqual(['#config']);
+      if (r.permissions.table === 'write') expect(cond(deny!, 'ForAnyValue:StringEquals', 'dynamodb:LeadingKeys')).toEqual([CONFIG_PARTITION]);
       expect(props(fns().get(r.id)!.fn).Environment).toMatchObject({ Variables: { VAULT_TABLE: 'bkv-vault' } });
     }
   });
@@ -252,7 +252,7 @@ describe('server-setup function permissions', () => {
     const ddb = statements.filter((x) => actionsOf(x).some((a) => a.startsWith('dynamodb:')));
     expect(ddb).toHaveLength(1);
     expect(actionsOf(ddb[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(cond(ddb[0]!, 'ForAllValues:StringEquals', 'dynamodb:LeadingKeys')).toEqual(['#config']);
+    expect(cond(ddb[0]!, 'ForAllValues:StringEquals', 'dynamodb:LeadingKeys')).toEqual([CONFIG_PARTITION]);
     const direct = statements.filter((x) => actionsOf(x).some((a) => a.startsWith('kms:')) && !cond(x, 'StringEquals', 'kms:ViaService'));
     expect(direct).toHaveLength(1);
     expect(actionsOf(direct[0]!)).toEqual(['kms:Encrypt']);
