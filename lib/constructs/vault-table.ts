@@ -1,9 +1,9 @@
 // The vault table: a DynamoDB TableV2 global table with multi-Region strong consistency (two replicas and a
-// witness), so one conditional UpdateItem counts a login attempt against every region at once (brief §3; with
-// eventual consistency each region would check its own count: regions × maxAttempts guesses). Point-in-time
-// recovery, deletion protection, retained on stack deletion, encrypted with the vault key in each replica region.
-// Key schema pk (S) + sk (S) as functions/adapters/dynamo-vault-store.ts expects; no TTL, no local indexes (MRSC
-// supports neither TTL nor transactions, and the store needs neither).
+// witness), so one conditional UpdateItem counts a login attempt against every region at once (docs/threat-model.md
+// invariant 2 and "Operational notes": with eventual consistency each region would check its own count, regions ×
+// maxAttempts guesses). Point-in-time recovery, deletion protection, retained on stack deletion, encrypted with the
+// vault key in each replica region. Key schema pk (S) + sk (S) as functions/adapters/dynamo-vault-store.ts expects;
+// no TTL, no local indexes (MRSC supports neither TTL nor transactions, and the store needs neither).
 
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
