@@ -7,22 +7,13 @@
 //   BACKUP_FALLBACK_BUCKET, BACKUP_FALLBACK_REGION  optional: where downloads go while replication catches up
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DEFAULT_BACKUP_RETENTION, DEFAULT_MAX_BACKUP_BYTES, DEFAULT_URL_TTL_SECONDS, MAX_CONFIGURABLE_BACKUP_BYTES,
-} from '../../protocol/backups-schemas.js';
+import { BACKUP_RETENTION, MAX_BACKUP_BYTES, URL_TTL_SECONDS } from '../../protocol/settings.js';
 import { DynamoBackupStore } from '../adapters/dynamo-backup-store.js';
 import { S3BlobStore, backupS3Client } from '../adapters/s3-blob-store.js';
-import { requireEnv } from '../config.js';
+import { requireEnv, serverSetting } from '../config.js';
 import { systemClock } from '../ports.js';
 import { documentClient } from '../adapters/document-client.js';
 import { BackupsService, type BackupsConfig } from './service.js';
-
-function intSetting(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-}
 
 export interface BackupsSettings {
   maxBytes?: string | number;
@@ -32,9 +23,9 @@ export interface BackupsSettings {
 
 export function parseBackupsConfig(s: BackupsSettings = {}): BackupsConfig {
   return {
-    maxBytes: intSetting('max backup bytes', s.maxBytes, DEFAULT_MAX_BACKUP_BYTES, 1, MAX_CONFIGURABLE_BACKUP_BYTES),
-    retention: intSetting('backup retention', s.retention, DEFAULT_BACKUP_RETENTION, 1, 100),
-    urlTtlSeconds: intSetting('backup url lifetime', s.urlTtlSeconds, DEFAULT_URL_TTL_SECONDS, 60, 604_800),
+    maxBytes: serverSetting('max backup bytes', s.maxBytes, MAX_BACKUP_BYTES),
+    retention: serverSetting('backup retention', s.retention, BACKUP_RETENTION),
+    urlTtlSeconds: serverSetting('backup url lifetime', s.urlTtlSeconds, URL_TTL_SECONDS),
   };
 }
 
