@@ -6,7 +6,9 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_PARTITION, DEPLOYMENT_ACCOUNT, SEAL_PURPOSES, type SealPurpose } from '../../functions/ports.js';
 import { ROUTES } from '../../functions/routes.js';
+import { BASE_ENVIRONMENT } from '../../lib/bundling.js';
 import { KEY_ADMIN_ACTIONS } from '../../lib/constructs/key-policies.js';
+import { SETTING_ENV } from '../../lib/constructs/vault-api.js';
 import { SERVER_SETUP_FUNCTION_ID } from '../../lib/names.js';
 import type { ApiStack } from '../../lib/stacks/api-stack.js';
 import { asArray, flatten, functionsByRoute, iamStatements, props, resourcesOf, synthesize, type Synthesized, SYNTH_TIMEOUT_MS } from './fixture.js';
@@ -230,17 +232,27 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
         expect(onOther, r.id).toEqual([]);
         expect(env.BACKUP_FALLBACK_BUCKET).toBeUndefined();
       }
-      expect(env).toMatchObject({ BACKUP_RETENTION: '3', MAX_BACKUP_BYTES: String(50 * 1024 ** 3) });
     }
   });
 
-  it('the vault module\'s functions get KMS_KEY_ID and MAX_ATTEMPTS; the others do not', () => {
+  it('each function\'s environment is exactly what its route\'s permissions and settings name', () => {
     for (const r of ROUTES) {
       const env = (props(fns().get(r.id)!.fn).Environment as Json).Variables as Json;
-      const vaultModule = ROUTES.some((x) => x.entry === r.entry && (x.permissions.seal?.length || x.permissions.unseal?.length));
-      if (vaultModule) expect(env, r.id).toMatchObject({ KMS_KEY_ID: expect.anything(), MAX_ATTEMPTS: '10' });
-      else expect(env.KMS_KEY_ID ?? env.MAX_ATTEMPTS, r.id).toBeUndefined();
+      const p = r.permissions;
+      const readable = (p.bucket ?? []).some((a) => a === 'read' || a === 'list');
+      const expected = [
+        ...Object.keys(BASE_ENVIRONMENT),
+        ...(p.table ? ['VAULT_TABLE'] : []),
+        ...(p.seal?.length || p.unseal?.length ? ['KMS_KEY_ID'] : []),
+        ...(p.bucket?.length ? ['BACKUP_BUCKET'] : []),
+        ...(readable ? ['BACKUP_FALLBACK_BUCKET', 'BACKUP_FALLBACK_REGION'] : []),
+        ...(r.settings ?? []).map((s) => SETTING_ENV[s][0]),
+      ];
+      expect(Object.keys(env).sort(), r.id).toEqual(expected.sort());
       expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'bkv', POWERTOOLS_METRICS_NAMESPACE: 'bkv' });
+      if (r.settings?.includes('maxAttempts')) expect(env.MAX_ATTEMPTS).toBe('10');
+      if (r.settings?.includes('backupRetention')) expect(env.BACKUP_RETENTION).toBe('3');
+      if (r.settings?.includes('maxBackupBytes')) expect(env.MAX_BACKUP_BYTES).toBe(String(50 * 1024 ** 3));
     }
   });
 });
