@@ -1,5 +1,8 @@
 // The route table: the single source of truth for every HTTP route's method, path, Lambda entry and the
-// permissions its function gets. The CDK app (lib/), the local runtime (local/) and docs/protocol.md follow it.
+// permissions and settings its function gets. The CDK app (lib/), the local runtime (local/) and docs/protocol.md
+// follow it. Declared `as const`, so route ids are a type (RouteId): each entry's implementation map must have
+// exactly its routes (functions/vault/routes.ts, functions/backups/routes.ts), and lib/route-entries.ts makes the
+// compiler check that each named handler is exported by its entry module.
 
 import type { SealPurpose } from './ports.js';
 
