@@ -10,7 +10,7 @@ import {
   encodeIdentity, encodeRecipient, encrypt, x25519PublicKey,
 } from './age/index.js';
 import { BACKUP_KEY_BYTES } from './backup-key.js';
-import type { RandomBytes } from './age/x25519.js';
+import type { RandomBytes } from '../protocol/random.js';
 
 const CHUNK = 64 * 1024;
 const TAG = 16;

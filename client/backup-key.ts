@@ -5,19 +5,17 @@
 // the text as given). A mistyped but well-formed key is not detected here: it decrypts nothing, and age reports
 // 'no-match' ("wrong key"), never damaged data. Errors never echo the key.
 
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { BkvError } from '../protocol/errors.js';
+import { defaultRandomBytes, type RandomBytes } from '../protocol/random.js';
 
 export const BACKUP_KEY_BYTES = 32;
 export const BACKUP_KEY_DIGITS = 64;
 const GROUP = 4;
 const SEPARATOR = '-';
 
-export type RandomBytes = (n: number) => Uint8Array;
-const defaultRandom: RandomBytes = (n) => new Uint8Array(nodeRandomBytes(n));
 
 /** A fresh backup key K from `random` (node:crypto by default). */
-export function newBackupKey(random: RandomBytes = defaultRandom): Uint8Array {
+export function newBackupKey(random: RandomBytes = defaultRandomBytes): Uint8Array {
   const k = random(BACKUP_KEY_BYTES);
   if (!(k instanceof Uint8Array) || k.length !== BACKUP_KEY_BYTES) throw new RangeError('random source returned the wrong length');
   return new Uint8Array(k);

@@ -1,7 +1,9 @@
-// Deployment settings read from the Lambda environment (set by lib/ constructs' grant methods), validated once
-// per cold start with clear errors.
+// Deployment settings read from the Lambda environment (set by lib/ constructs' grant methods), validated on a
+// function's first call with clear errors. A bad setting is the deployment's fault, not the caller's: it is thrown
+// as a plain Error, so the caller gets a bare 500 and the operator's log gets the message.
 
-import { DEFAULT_MAX_ATTEMPTS, MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from '../protocol/constants.js';
+import { isBkvError } from '../protocol/errors.js';
+import { intSetting, MAX_ATTEMPTS, type IntBounds } from '../protocol/settings.js';
 
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
@@ -9,11 +11,16 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
   return value;
 }
 
-export function parseMaxAttempts(value: string | number | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_MAX_ATTEMPTS;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < MIN_MAX_ATTEMPTS || n > MAX_MAX_ATTEMPTS) {
-    throw new Error(`maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`);
+/** protocol/settings.ts's parser for a server-side setting: its refusal becomes a plain Error (a 500). */
+export function serverSetting(name: string, raw: unknown, bounds: IntBounds): number {
+  try {
+    return intSetting(name, raw, bounds);
+  } catch (e) {
+    if (isBkvError(e)) throw new Error(e.message, { cause: e });
+    throw e;
   }
-  return n;
+}
+
+export function parseMaxAttempts(value: string | number | undefined): number {
+  return serverSetting('maxAttempts', value, MAX_ATTEMPTS);
 }

@@ -13,6 +13,14 @@ export interface SealContext {
 /** Account value in the context of deployment-wide secrets (no JWT `sub` can take it: see http/request.ts). */
 export const DEPLOYMENT_ACCOUNT = '#deployment';
 
+/**
+ * Partition key of the deployment's config item (the sealed OPAQUE server setup) in the vault table. No JWT `sub`
+ * can take it either; the table grants (lib/constructs/vault-table.ts) deny route functions any write to it.
+ */
+export const CONFIG_PARTITION = '#config';
+/** Sort key of the sealed OPAQUE server setup under CONFIG_PARTITION. */
+export const SERVER_SETUP_SK = 'opaque-server-setup';
+
 /** Authenticated encryption bound to a context: KMS in AWS, AES-256-GCM under a key file locally. */
 export interface Sealer {
   seal(plaintext: Uint8Array, context: SealContext): Promise<Uint8Array>;

@@ -1,5 +1,8 @@
 // The route table: the single source of truth for every HTTP route's method, path, Lambda entry and the
-// permissions its function gets. The CDK app (lib/), the local runtime (local/) and docs/protocol.md follow it.
+// permissions and settings its function gets. The CDK app (lib/), the local runtime (local/) and docs/protocol.md
+// follow it. Declared `as const`, so route ids are a type (RouteId): each entry's implementation map must have
+// exactly its routes (functions/vault/routes.ts, functions/backups/routes.ts), and lib/route-entries.ts makes the
+// compiler check that each named handler is exported by its entry module.
 
 import type { SealPurpose } from './ports.js';
 
@@ -19,28 +22,36 @@ export interface RoutePermissions {
   bucket?: readonly ('read' | 'write' | 'delete' | 'list')[];
 }
 
-export interface RouteSpec {
-  id: string;
+/** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
+export type RouteSetting = 'maxAttempts' | 'backupRetention' | 'maxBackupBytes';
+
+export const VAULT_ENTRY = 'functions/handlers/vault.ts';
+export const BACKUPS_ENTRY = 'functions/handlers/backups.ts';
+/** The Lambda entry files of the routes (repo-relative); lib/route-entries.ts checks their exports at compile time. */
+export type HandlerEntry = typeof VAULT_ENTRY | typeof BACKUPS_ENTRY;
+
+export interface RouteSpec<Id extends string = string> {
+  id: Id;
   method: HttpMethod;
   /** API Gateway path syntax: `/v1/backups/{backupId}`. */
   path: string;
-  /** Lambda entry file (repo-relative) and the name of its exported handler. */
-  entry: string;
+  /** Lambda entry file and the name of its exported handler. */
+  entry: HandlerEntry;
   handler: string;
   permissions: RoutePermissions;
+  /** Settings the function reads; a setting not named here is not set, and the function must not need it. */
+  settings?: readonly RouteSetting[];
 }
 
-const VAULT_ENTRY = 'functions/handlers/vault.ts';
-const BACKUPS_ENTRY = 'functions/handlers/backups.ts';
-
-export const ROUTES: readonly RouteSpec[] = [
+const TABLE = [
   {
     id: 'vault.registrationStart', method: 'POST', path: '/v1/vault/registration/start', entry: VAULT_ENTRY, handler: 'registrationStart',
     permissions: { table: 'read', unseal: ['server-setup'] },
   },
   {
     id: 'vault.registrationFinish', method: 'POST', path: '/v1/vault/registration/finish', entry: VAULT_ENTRY, handler: 'registrationFinish',
-    permissions: { table: 'write', seal: ['opaque-record', 'sealed-key'] },
+    // The guess limit is recorded in the vault at registration.
+    permissions: { table: 'write', seal: ['opaque-record', 'sealed-key'] }, settings: ['maxAttempts'],
   },
   {
     id: 'vault.loginStart', method: 'POST', path: '/v1/vault/login/start', entry: VAULT_ENTRY, handler: 'loginStart',
@@ -52,7 +63,8 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     id: 'vault.status', method: 'GET', path: '/v1/vault', entry: VAULT_ENTRY, handler: 'status',
-    permissions: { table: 'read' },
+    // An account without a vault is told the deployment's guess limit.
+    permissions: { table: 'read' }, settings: ['maxAttempts'],
   },
   {
     id: 'vault.delete', method: 'DELETE', path: '/v1/vault', entry: VAULT_ENTRY, handler: 'remove',
@@ -62,12 +74,12 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     id: 'backups.create', method: 'POST', path: '/v1/backups', entry: BACKUPS_ENTRY, handler: 'create',
     // Also aborts the account's stale uploads.
-    permissions: { table: 'write', bucket: ['write', 'list', 'delete'] },
+    permissions: { table: 'write', bucket: ['write', 'list', 'delete'] }, settings: ['maxBackupBytes'],
   },
   {
     id: 'backups.complete', method: 'POST', path: '/v1/backups/{backupId}/complete', entry: BACKUPS_ENTRY, handler: 'complete',
     // Checks the object's size, deletes a mismatch and the backups beyond retention.
-    permissions: { table: 'write', bucket: ['read', 'write', 'delete'] },
+    permissions: { table: 'write', bucket: ['read', 'write', 'delete'] }, settings: ['backupRetention'],
   },
   {
     id: 'backups.list', method: 'GET', path: '/v1/backups', entry: BACKUPS_ENTRY, handler: 'list',
@@ -81,13 +93,15 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'backups.delete', method: 'DELETE', path: '/v1/backups/{backupId}', entry: BACKUPS_ENTRY, handler: 'remove',
     permissions: { table: 'write', bucket: ['delete'] },
   },
-];
+] as const satisfies readonly RouteSpec[];
 
-export function routeById(id: string): RouteSpec {
-  const route = ROUTES.find((r) => r.id === id);
-  if (!route) throw new Error(`unknown route ${id}`);
-  return route;
-}
+/** One route of the table, with its literal id, entry and handler. */
+export type Route = (typeof TABLE)[number];
+export type RouteId = Route['id'];
+/** The ids of the routes one entry file serves: the keys its implementation map must have, no more, no fewer. */
+export type RouteIdOf<E extends HandlerEntry> = Extract<Route, { entry: E }>['id'];
+
+export const ROUTES: readonly RouteSpec<RouteId>[] = TABLE;
 
 /** Matches a concrete path against a route path; returns the path parameters or undefined. */
 export function matchPath(pattern: string, path: string): Record<string, string> | undefined {

@@ -4,7 +4,6 @@
 
 import type { App } from 'aws-cdk-lib';
 import { ROUTES, type RouteSpec } from '../functions/routes.js';
-import { REPO_ROOT } from './bundling.js';
 import { parseConfig, type BkvConfig } from './config.js';
 import { stackName } from './names.js';
 import { checkRoutes } from './route-entries.js';
@@ -32,7 +31,7 @@ export interface BuildOptions {
 export function buildApp(app: App, options: BuildOptions = {}): BkvStacks {
   const config = parseConfig((key) => app.node.tryGetContext(key));
   const routes = options.routes ?? ROUTES;
-  checkRoutes(routes, REPO_ROOT);
+  checkRoutes(routes);
   const { primary, replica } = config.regions;
   const account = options.account ?? process.env.CDK_DEFAULT_ACCOUNT;
   const env = (region: string) => ({ region, ...(account ? { account } : {}) });

@@ -2,10 +2,8 @@
 // Pure: takes a context getter, returns a frozen BkvConfig or throws ConfigError. Region sets follow DynamoDB
 // multi-Region strong consistency (MRSC): two serving regions plus a witness, all in one region set.
 
-import {
-  DEFAULT_BACKUP_RETENTION, DEFAULT_MAX_BACKUP_BYTES, MAX_CONFIGURABLE_BACKUP_BYTES,
-} from '../protocol/backups-schemas.js';
-import { DEFAULT_MAX_ATTEMPTS, MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from '../protocol/constants.js';
+import { isBkvError } from '../protocol/errors.js';
+import { BACKUP_RETENTION, intSetting, MAX_ATTEMPTS, MAX_BACKUP_BYTES, type IntBounds } from '../protocol/settings.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -44,10 +42,10 @@ export interface BkvConfig {
   alarmEmail?: string;
 }
 
-/** The largest backup the storage API can take (S3 part count × part size; protocol/backups-schemas.ts). */
-export const MAX_BACKUP_BYTES_LIMIT = MAX_CONFIGURABLE_BACKUP_BYTES;
-/** Backups kept per account: the storage API accepts 1–100. */
-export const MAX_BACKUP_RETENTION = 100;
+/** The largest backup the storage API can take (S3 part count × part size; protocol/settings.ts). */
+export const MAX_BACKUP_BYTES_LIMIT = MAX_BACKUP_BYTES.max;
+/** Backups kept per account: the storage API accepts 1–100 (protocol/settings.ts). */
+export const MAX_BACKUP_RETENTION = BACKUP_RETENTION.max;
 
 export const CONTEXT_KEYS = {
   name: 'bkv:name',
@@ -63,9 +61,9 @@ export const CONTEXT_KEYS = {
 export const DEFAULTS = {
   name: 'bkv',
   regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  backupRetention: DEFAULT_BACKUP_RETENTION,
-  maxBackupBytes: DEFAULT_MAX_BACKUP_BYTES,
+  maxAttempts: MAX_ATTEMPTS.default,
+  backupRetention: BACKUP_RETENTION.default,
+  maxBackupBytes: MAX_BACKUP_BYTES.default,
 } as const satisfies Omit<BkvConfig, 'jwt'>;
 
 export type ContextGetter = (key: string) => unknown;
@@ -73,13 +71,14 @@ export type ContextGetter = (key: string) => unknown;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
-function integer(key: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+/** protocol/settings.ts's parser, its refusal as a ConfigError naming the value. */
+function integer(key: string, value: unknown, bounds: IntBounds): number {
+  try {
+    return intSetting(key, value, bounds);
+  } catch (e) {
+    if (isBkvError(e)) throw new ConfigError(`${e.message}, got ${JSON.stringify(value)}`);
+    throw e;
   }
-  return n;
 }
 
 function optionalString(key: string, value: unknown): string | undefined {
@@ -180,9 +179,9 @@ export function parseConfig(get: ContextGetter): BkvConfig {
   const config: BkvConfig = {
     name,
     regions: parseRegions(get(CONTEXT_KEYS.regions)),
-    maxAttempts: integer(CONTEXT_KEYS.maxAttempts, get(CONTEXT_KEYS.maxAttempts), DEFAULTS.maxAttempts, MIN_MAX_ATTEMPTS, MAX_MAX_ATTEMPTS),
-    backupRetention: integer(CONTEXT_KEYS.backupRetention, get(CONTEXT_KEYS.backupRetention), DEFAULTS.backupRetention, 1, MAX_BACKUP_RETENTION),
-    maxBackupBytes: integer(CONTEXT_KEYS.maxBackupBytes, get(CONTEXT_KEYS.maxBackupBytes), DEFAULTS.maxBackupBytes, 1, MAX_BACKUP_BYTES_LIMIT),
+    maxAttempts: integer(CONTEXT_KEYS.maxAttempts, get(CONTEXT_KEYS.maxAttempts), MAX_ATTEMPTS),
+    backupRetention: integer(CONTEXT_KEYS.backupRetention, get(CONTEXT_KEYS.backupRetention), BACKUP_RETENTION),
+    maxBackupBytes: integer(CONTEXT_KEYS.maxBackupBytes, get(CONTEXT_KEYS.maxBackupBytes), MAX_BACKUP_BYTES),
     ...(jwt ? { jwt } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
   };

@@ -1,14 +1,12 @@
 // AES-256-GCM and HKDF-SHA256 from node:crypto, with the length checks every caller needs.
 // Layout of a sealed message: 12-byte nonce ‖ ciphertext ‖ 16-byte tag.
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { defaultRandomBytes, type RandomBytes } from './random.js';
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const KEY_BYTES = 32;
-
-export type RandomBytes = (n: number) => Uint8Array;
-export const defaultRandomBytes: RandomBytes = (n) => new Uint8Array(nodeRandomBytes(n));
 
 export function hkdf32(ikm: Uint8Array, info: string, salt: Uint8Array = new Uint8Array(0)): Uint8Array {
   if (ikm.length < 32) throw new RangeError('hkdf input key too short');

@@ -6,7 +6,8 @@
 import { decodeBase64url } from './base64url.js';
 import { BkvError } from './errors.js';
 import { HKDF_LABELS } from './constants.js';
-import { gcmOpen, gcmSeal, hkdf32, type RandomBytes } from './aead.js';
+import { gcmOpen, gcmSeal, hkdf32 } from './aead.js';
+import type { RandomBytes } from './random.js';
 
 export const SEALED_KEY_VERSION = 1;
 export const BACKUP_KEY_BYTES = 32;

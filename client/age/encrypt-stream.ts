@@ -1,11 +1,12 @@
 // Encrypting age v1 stream (c2sp.org/age): writes the header for the X25519 recipients and the 16-byte payload
 // nonce, then the payload STREAM. Node Transform: plaintext in, age file out.
 
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import type { TransformCallback } from 'node:stream';
 import { BatchTransform, type ParallelOptions } from './batch-transform.js';
 import { encodeHeader } from './header.js';
-import { FILE_KEY_BYTES, type RandomBytes, parseRecipient, wrapFileKey } from './x25519.js';
+import { defaultRandomBytes, type RandomBytes } from '../../protocol/random.js';
+import { FILE_KEY_BYTES, parseRecipient, wrapFileKey } from './x25519.js';
 
 export interface EncryptOptions extends ParallelOptions {
   /** X25519 recipients, as `age1…` strings or 32-byte public keys. */
@@ -16,7 +17,6 @@ export interface EncryptOptions extends ParallelOptions {
 
 export const NONCE_BYTES = 16;
 const PAYLOAD_LABEL = Buffer.from('payload', 'utf8');
-const defaultRandom: RandomBytes = (n) => new Uint8Array(randomBytes(n));
 
 /** HKDF-SHA256(ikm = file key, salt = nonce, info = "payload"), the STREAM key. */
 export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array {
@@ -27,7 +27,7 @@ export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array {
 export class AgeEncryptStream extends BatchTransform {
   constructor(options: EncryptOptions) {
     super('seal', options);
-    const random = options.random ?? defaultRandom;
+    const random = options.random ?? defaultRandomBytes;
     if (options.recipients.length === 0) throw new RangeError('at least one recipient is required');
     const recipients = options.recipients.map((r) => (typeof r === 'string' ? parseRecipient(r) : r));
     const fileKey = random(FILE_KEY_BYTES);

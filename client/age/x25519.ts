@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
 import { decodeBase64NoPad, encodeBase64NoPad } from './base64.js';
 import { bech32Decode, bech32Encode } from './bech32.js';
+import type { RandomBytes } from '../../protocol/random.js';
 import { AgeError } from './errors.js';
 import type { Stanza } from './header.js';
 
@@ -16,8 +17,6 @@ const WRAPPED_BYTES = FILE_KEY_BYTES + 16;
 const ZERO_NONCE = Buffer.alloc(12);
 // DER prefix of an X25519 PKCS#8 private key (RFC 8410), followed by the 32 raw bytes: the fallback import.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-export type RandomBytes = (n: number) => Uint8Array;
 
 function checkLength(bytes: Uint8Array, n: number, what: string): void {
   if (!(bytes instanceof Uint8Array) || bytes.length !== n) throw new RangeError(`${what} must be ${n} bytes`);

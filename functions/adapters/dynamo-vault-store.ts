@@ -6,11 +6,14 @@
 import {
   GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { FinishLogin, PendingLogin, PendingRegistration, Registration, VaultItem, VaultStore } from '../ports.js';
+import {
+  CONFIG_PARTITION, SERVER_SETUP_SK, type FinishLogin, type PendingLogin, type PendingRegistration, type Registration, type VaultItem,
+  type VaultStore,
+} from '../ports.js';
 import { errorName, translateAwsError } from './aws-errors.js';
 
 const VAULT_SK = 'vault';
-const CONFIG_KEY = { pk: '#config', sk: 'opaque-server-setup' } as const;
+const CONFIG_KEY = { pk: CONFIG_PARTITION, sk: SERVER_SETUP_SK } as const;
 const PENDING_ATTRS = 'pendingId, pendingState, pendingExp';
 const REGISTRATION_ATTRS = 'regId, regCred, regUntil';
 /** What a live record holds; removed when it is destroyed or deleted. */

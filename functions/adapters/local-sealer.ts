@@ -3,7 +3,8 @@
 // Layout: 0x01 ‖ nonce(12) ‖ ciphertext ‖ tag(16).
 
 import { BkvError } from '../../protocol/errors.js';
-import { gcmOpen, gcmSeal, KEY_BYTES, type RandomBytes } from '../../protocol/aead.js';
+import { gcmOpen, gcmSeal, KEY_BYTES } from '../../protocol/aead.js';
+import type { RandomBytes } from '../../protocol/random.js';
 import type { SealContext, Sealer } from '../ports.js';
 
 const VERSION = 1;

@@ -1,28 +1,22 @@
 // Builds a BackupsService from the Lambda environment (set by the lib/ constructs' grant methods) and parses
-// its settings, once per cold start, with clear errors.
-//   BACKUP_BUCKET, VAULT_TABLE                  where blobs and metadata live (required)
+// its settings, on a function's first call (once per cold start), with clear errors.
+//   VAULT_TABLE                                 where metadata lives (required)
+//   BACKUP_BUCKET                               where blobs live; read on the first blob operation (routes
+//                                               without bucket permissions have none)
 //   MAX_BACKUP_BYTES                            largest backup, default 50 GiB (at most 4000 GiB: 800 parts of 5 GiB)
 //   BACKUP_RETENTION                            committed backups kept per account, 1–100, default 3
 //   BACKUP_URL_TTL_SECONDS                      presigned URL lifetime, 60–604800 (S3's week), default 3600
 //   BACKUP_FALLBACK_BUCKET, BACKUP_FALLBACK_REGION  optional: where downloads go while replication catches up
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DEFAULT_BACKUP_RETENTION, DEFAULT_MAX_BACKUP_BYTES, DEFAULT_URL_TTL_SECONDS, MAX_CONFIGURABLE_BACKUP_BYTES,
-} from '../../protocol/backups-schemas.js';
+import { BACKUP_RETENTION, MAX_BACKUP_BYTES, URL_TTL_SECONDS } from '../../protocol/settings.js';
 import { DynamoBackupStore } from '../adapters/dynamo-backup-store.js';
 import { S3BlobStore, backupS3Client } from '../adapters/s3-blob-store.js';
-import { requireEnv } from '../config.js';
-import { systemClock } from '../ports.js';
+import { requireEnv, serverSetting } from '../config.js';
+import { onFirstUse } from '../lazy.js';
+import { systemClock, type BlobStore } from '../ports.js';
 import { documentClient } from '../adapters/document-client.js';
 import { BackupsService, type BackupsConfig } from './service.js';
-
-function intSetting(name: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
-  return n;
-}
 
 export interface BackupsSettings {
   maxBytes?: string | number;
@@ -32,9 +26,9 @@ export interface BackupsSettings {
 
 export function parseBackupsConfig(s: BackupsSettings = {}): BackupsConfig {
   return {
-    maxBytes: intSetting('max backup bytes', s.maxBytes, DEFAULT_MAX_BACKUP_BYTES, 1, MAX_CONFIGURABLE_BACKUP_BYTES),
-    retention: intSetting('backup retention', s.retention, DEFAULT_BACKUP_RETENTION, 1, 100),
-    urlTtlSeconds: intSetting('backup url lifetime', s.urlTtlSeconds, DEFAULT_URL_TTL_SECONDS, 60, 604_800),
+    maxBytes: serverSetting('max backup bytes', s.maxBytes, MAX_BACKUP_BYTES),
+    retention: serverSetting('backup retention', s.retention, BACKUP_RETENTION),
+    urlTtlSeconds: serverSetting('backup url lifetime', s.urlTtlSeconds, URL_TTL_SECONDS),
   };
 }
 
@@ -44,10 +38,10 @@ export function backupsServiceFromEnv(env: NodeJS.ProcessEnv = process.env, onBa
   if ((fallbackBucket === undefined || fallbackBucket === '') !== (fallbackRegion === undefined || fallbackRegion === '')) {
     throw new Error('set both BACKUP_FALLBACK_BUCKET and BACKUP_FALLBACK_REGION, or neither');
   }
-  const blobs = new S3BlobStore(
+  const blobs = onFirstUse<BlobStore>(() => new S3BlobStore(
     { client: backupS3Client(), bucket: requireEnv('BACKUP_BUCKET', env) },
     fallbackBucket && fallbackRegion ? { client: backupS3Client({ region: fallbackRegion }), bucket: fallbackBucket } : undefined,
-  );
+  ));
   return new BackupsService({
     store: new DynamoBackupStore(documentClient(new DynamoDBClient({})), requireEnv('VAULT_TABLE', env)),
     blobs,

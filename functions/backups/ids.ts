@@ -3,9 +3,9 @@
 // account: accounts/<base64url(utf8 account)>/backups/<backupId>.age (base64url has no '/', so no account's
 // prefix is a prefix of another's).
 
-import { randomBytes } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
 import { BACKUP_ID_PATTERN } from '../../protocol/backups-schemas.js';
+import { defaultRandomBytes, type RandomBytes } from '../../protocol/random.js';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 const TIME_CHARS = 10;
@@ -21,10 +21,8 @@ function encode(value: bigint, chars: number): string {
   return out;
 }
 
-export type RandomBytes = (n: number) => Uint8Array;
-
 /** A generator of ids: time-sortable, strictly increasing for calls from one generator. */
-export function backupIdGenerator(random: RandomBytes = (n) => new Uint8Array(randomBytes(n))): (now: number) => string {
+export function backupIdGenerator(random: RandomBytes = defaultRandomBytes): (now: number) => string {
   let lastTime = -1;
   let lastRandom = 0n;
   return (now) => {

@@ -5,10 +5,12 @@ import { BackupId, BackupRef, CompleteBackupRequest, CreateBackupRequest } from 
 import { BkvError } from '../../protocol/errors.js';
 import { accountOf, parseBody, queryFlag, type ApiEvent } from '../http/request.js';
 import type { RouteImpl } from '../http/route.js';
+import type { BACKUPS_ENTRY, RouteIdOf } from '../routes.js';
 import type { VaultDeleteHook } from '../vault/routes.js';
 import type { BackupsService } from './service.js';
 
-export type BackupsRouteId = 'backups.create' | 'backups.complete' | 'backups.list' | 'backups.get' | 'backups.delete';
+/** The routes functions/handlers/backups.ts serves, from the route table: a missing or extra one does not compile. */
+export type BackupsRouteId = RouteIdOf<typeof BACKUPS_ENTRY>;
 
 function pathId<S extends typeof BackupId | typeof BackupRef>(event: ApiEvent, schema: S): string {
   const parsed = schema.safeParse(event.pathParameters?.backupId);

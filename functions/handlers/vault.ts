@@ -1,22 +1,24 @@
 // Lambda entry of the vault routes (one NodejsFunction per route, each naming its export; see functions/routes.ts).
-// Adapters are built once per cold start; the OPAQUE server setup is unsealed on first use.
+// Importing this module builds nothing: the service and its adapters are built on the first call, once per cold
+// start, from the environment the route's permissions gave the function; the OPAQUE server setup is unsealed on
+// first use.
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiEvent } from '../http/request.js';
 import { respond } from '../http/route.js';
+import { once } from '../lazy.js';
 import { logOutcome } from '../observability.js';
 import { vaultServiceFromEnv } from '../vault/deps.js';
 import { vaultRoutes, type VaultRouteId } from '../vault/routes.js';
 import { backupsServiceFromEnv } from '../backups/deps.js';
 import { deleteBackupsHook } from '../backups/routes.js';
-import type { BackupsService } from '../backups/service.js';
 
 // `DELETE /v1/vault?backups=true` also deletes the account's backups; only that function has the backup settings.
-let backups: BackupsService | undefined;
-const routes = vaultRoutes(vaultServiceFromEnv(), deleteBackupsHook(() => (backups ??= backupsServiceFromEnv())));
+const backups = once(() => backupsServiceFromEnv());
+const routes = once(() => vaultRoutes(vaultServiceFromEnv(), deleteBackupsHook(backups)));
 
 const entry = (id: VaultRouteId) => (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> =>
-  respond(id, routes[id], event, logOutcome);
+  respond(id, (e) => routes()[id](e), event, logOutcome);
 
 export const registrationStart = entry('vault.registrationStart');
 export const registrationFinish = entry('vault.registrationFinish');

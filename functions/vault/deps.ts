@@ -7,6 +7,7 @@ import { documentClient } from '../adapters/document-client.js';
 import { DynamoVaultStore } from '../adapters/dynamo-vault-store.js';
 import { KmsSealer } from '../adapters/kms-sealer.js';
 import { parseMaxAttempts, requireEnv } from '../config.js';
+import { onFirstUse } from '../lazy.js';
 import { systemClock, type Clock, type Sealer, type VaultStore } from '../ports.js';
 import { serverSetupLoader } from './opaque.js';
 import { VaultService } from './service.js';
@@ -30,12 +31,15 @@ export function buildVaultService(w: VaultWiring): VaultService {
   });
 }
 
-/** Env: VAULT_TABLE, KMS_KEY_ID, MAX_ATTEMPTS (1–255, default 10). */
+/**
+ * Env: VAULT_TABLE; KMS_KEY_ID, read when the function first seals or unseals (routes without a purpose have
+ * none); MAX_ATTEMPTS (1–255, default 10), set where the route table names the setting.
+ */
 export function vaultServiceFromEnv(env: NodeJS.ProcessEnv = process.env): VaultService {
   const doc = documentClient(new DynamoDBClient({}));
   return buildVaultService({
     store: new DynamoVaultStore(doc, requireEnv('VAULT_TABLE', env)),
-    sealer: new KmsSealer(new KMSClient({}), requireEnv('KMS_KEY_ID', env)),
+    sealer: onFirstUse(() => new KmsSealer(new KMSClient({}), requireEnv('KMS_KEY_ID', env))),
     maxAttempts: parseMaxAttempts(env.MAX_ATTEMPTS),
   });
 }

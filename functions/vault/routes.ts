@@ -7,11 +7,11 @@ import {
 } from '../../protocol/schemas.js';
 import { accountOf, parseBody } from '../http/request.js';
 import type { RouteImpl } from '../http/route.js';
+import type { RouteIdOf, VAULT_ENTRY } from '../routes.js';
 import type { VaultService } from './service.js';
 
-export type VaultRouteId =
-  | 'vault.registrationStart' | 'vault.registrationFinish' | 'vault.loginStart' | 'vault.loginFinish'
-  | 'vault.status' | 'vault.delete';
+/** The routes functions/handlers/vault.ts serves, from the route table: a missing or extra one does not compile. */
+export type VaultRouteId = RouteIdOf<typeof VAULT_ENTRY>;
 
 /** Extra work `DELETE /v1/vault` may do (`?backups=true`: the account's backups). */
 export type VaultDeleteHook = (account: string, event: Parameters<RouteImpl>[0]) => Promise<void>;

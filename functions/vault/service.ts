@@ -1,12 +1,12 @@
-// The vault service: password-protected backup keys with a hard guess limit (brief §2, docs/protocol.md).
-// Pure logic over the VaultStore, Sealer and Clock ports; OPAQUE runs through @serenity-kit/opaque.
-// Every login start is counted by one conditional write before its answer exists outside this process, and no
-// other route evaluates the OPRF under a live record's key: each registration start draws a fresh credential
-// identifier, which only its own finish can install (docs/threat-model.md, invariant 2).
+// The vault service: password-protected backup keys with a hard guess limit (docs/protocol.md "Vault API",
+// docs/threat-model.md invariants 1-5). Pure logic over the VaultStore, Sealer and Clock ports; OPAQUE runs through
+// @serenity-kit/opaque. Every login start is counted by one conditional write before its answer exists outside this
+// process, and no other route evaluates the OPRF under a live record's key: each registration start draws a fresh
+// credential identifier, which only its own finish can install (docs/threat-model.md, invariant 2).
 
 import { timingSafeEqual } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
-import { defaultRandomBytes, type RandomBytes } from '../../protocol/aead.js';
+import { defaultRandomBytes, type RandomBytes } from '../../protocol/random.js';
 import { LOGIN_TTL_MS, REGISTRATION_TTL_MS } from '../../protocol/constants.js';
 import { BkvError } from '../../protocol/errors.js';
 import { sealLoginBox } from '../../protocol/login-box.js';

@@ -1,7 +1,9 @@
 // A serving region's HTTP API: one route and one function per entry of the route table (read generically, so
 // routes added to functions/routes.ts flow in), every route behind the JWT authorizer, per-route throttling on the
 // $default stage, and access logs that hold request metadata only (no body, no header, no token, no claim, no
-// path parameter). Each function gets exactly what its route's permissions name, through the constructs' grants.
+// path parameter). Each function gets exactly what its route's permissions and settings name, IAM and environment
+// together, through the constructs' grants: handler modules build their adapters on first use, so a function
+// needs nothing for the routes its module serves besides its own.
 
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -10,7 +12,7 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { RouteSpec } from '../../functions/routes.js';
+import type { RouteSetting, RouteSpec } from '../../functions/routes.js';
 import type { BkvConfig } from '../config.js';
 import type { BackupBucketAccess } from './backup-bucket.js';
 import { RouteFunction } from './route-function.js';
@@ -36,11 +38,12 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   authorizerError: '$context.authorizer.error',
 };
 
-const sealsOrUnseals = (r: RouteSpec) => (r.permissions.seal?.length ?? 0) + (r.permissions.unseal?.length ?? 0) > 0;
-
-/** True if some route served by this entry file uses the vault key. */
-export const isVaultModule = (entry: string, routes: readonly RouteSpec[]): boolean =>
-  routes.some((r) => r.entry === entry && sealsOrUnseals(r));
+/** The environment variable of each route setting, and its value in this deployment. */
+export const SETTING_ENV: { readonly [S in RouteSetting]: readonly [string, (config: BkvConfig) => number] } = {
+  maxAttempts: ['MAX_ATTEMPTS', (c) => c.maxAttempts],
+  backupRetention: ['BACKUP_RETENTION', (c) => c.backupRetention],
+  maxBackupBytes: ['MAX_BACKUP_BYTES', (c) => c.maxBackupBytes],
+};
 
 export interface VaultApiProps {
   config: BkvConfig;
@@ -107,17 +110,14 @@ export class VaultApi extends Construct {
     });
     const f = fn.function;
     if (p.table) props.table.grantVault(f, p.table);
-    // A module that seals for one route builds its vault service (sealer, maxAttempts) at import for all of its
-    // routes, so each of its functions gets KMS_KEY_ID and MAX_ATTEMPTS, and KMS permissions only for its purposes.
-    if (isVaultModule(route.entry, props.routes)) {
-      props.vaultKey.grantSeal(f, { seal: p.seal ?? [], unseal: p.unseal ?? [] });
-      f.addEnvironment('MAX_ATTEMPTS', String(config.maxAttempts));
-    }
+    if (p.seal?.length || p.unseal?.length) props.vaultKey.grantSeal(f, { seal: p.seal ?? [], unseal: p.unseal ?? [] });
     if (p.bucket?.length) {
       props.bucket.grantBackups(f, p.bucket);
       props.fallbackBucket.grantFallback(f, p.bucket);
-      f.addEnvironment('BACKUP_RETENTION', String(config.backupRetention));
-      f.addEnvironment('MAX_BACKUP_BYTES', String(config.maxBackupBytes));
+    }
+    for (const setting of route.settings ?? []) {
+      const [name, value] = SETTING_ENV[setting];
+      f.addEnvironment(name, String(value(config)));
     }
     return fn;
   }

@@ -15,10 +15,7 @@ export interface SealGrant {
 export class VaultKey {
   constructor(readonly keyArn: string) {}
 
-  /**
-   * Lets `fn` seal and unseal exactly these purposes. KMS_KEY_ID is set even with no purpose: the vault handler
-   * module builds its sealer at import, and without any statement KMS refuses every call from that function.
-   */
+  /** Sets KMS_KEY_ID and lets `fn` seal and unseal exactly these purposes. */
   grantSeal(fn: lambda.Function, grant: SealGrant): void {
     fn.addEnvironment('KMS_KEY_ID', this.keyArn);
     for (const [action, purposes] of [['kms:Encrypt', grant.seal ?? []], ['kms:Decrypt', grant.unseal ?? []]] as const) {

@@ -1,9 +1,9 @@
 // The vault table: a DynamoDB TableV2 global table with multi-Region strong consistency (two replicas and a
-// witness), so one conditional UpdateItem counts a login attempt against every region at once (brief §3; with
-// eventual consistency each region would check its own count: regions × maxAttempts guesses). Point-in-time
-// recovery, deletion protection, retained on stack deletion, encrypted with the vault key in each replica region.
-// Key schema pk (S) + sk (S) as functions/adapters/dynamo-vault-store.ts expects; no TTL, no local indexes (MRSC
-// supports neither TTL nor transactions, and the store needs neither).
+// witness), so one conditional UpdateItem counts a login attempt against every region at once (docs/threat-model.md
+// invariant 2 and "Operational notes": with eventual consistency each region would check its own count, regions ×
+// maxAttempts guesses). Point-in-time recovery, deletion protection, retained on stack deletion, encrypted with the
+// vault key in each replica region. Key schema pk (S) + sk (S) as functions/adapters/dynamo-vault-store.ts expects;
+// no TTL, no local indexes (MRSC supports neither TTL nor transactions, and the store needs neither).
 
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,11 +11,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { CONFIG_PARTITION } from '../../functions/ports.js';
 import type { BkvConfig } from '../config.js';
 import { tableArn, tableName } from '../names.js';
-
-/** The item holding the sealed OPAQUE server setup (functions/adapters/dynamo-vault-store.ts). */
-export const CONFIG_PARTITION = '#config';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 const WRITE_ACTIONS = [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];

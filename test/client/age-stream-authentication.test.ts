@@ -1,7 +1,7 @@
-// Proves invariant 9 for backup files (DESIGN.md §2): every flipped bit, truncation, chunk reordering and
-// appended byte is detected with the right AgeError kind; a decrypting stream releases only whole authenticated
-// chunks, in order, and a damaged or truncated file ends in an error, never in a clean end of stream. Also
-// fast-check round trips at random sizes, chunkings and worker counts.
+// Proves that backup files are authenticated end to end (docs/protocol.md "Backup files (age v1)"): every flipped
+// bit, truncation, chunk reordering and appended byte is detected with the right AgeError kind; a decrypting stream
+// releases only whole authenticated chunks, in order, and a damaged or truncated file ends in an error, never in a
+// clean end of stream. Also fast-check round trips at random sizes, chunkings and worker counts.
 
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';

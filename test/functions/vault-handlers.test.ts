@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KmsSealer } from '../../functions/adapters/kms-sealer.js';
+import { CONFIG_PARTITION, SERVER_SETUP_SK } from '../../functions/ports.js';
 import { SERVER_SETUP_CONTEXT } from '../../functions/vault/opaque.js';
 import { decodeBase64url, encodeBase64url } from '../../protocol/base64url.js';
 import { apiEvent } from '../helpers/event.js';
@@ -32,7 +33,7 @@ let validRecord: string;
 const CREDENTIAL_ID = new Uint8Array(32).fill(7);
 const REGISTRATION_ID = encodeBase64url(new Uint8Array(16).fill(8));
 
-const CONFIG_KEY = { pk: '#config', sk: 'opaque-server-setup' };
+const CONFIG_KEY = { pk: CONFIG_PARTITION, sk: SERVER_SETUP_SK };
 const json = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null') as Record<string, unknown>;
 
 beforeAll(async () => {

@@ -4,9 +4,11 @@
 
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENT_ACCOUNT, SEAL_PURPOSES, type SealPurpose } from '../../functions/ports.js';
+import { CONFIG_PARTITION, DEPLOYMENT_ACCOUNT, SEAL_PURPOSES, type SealPurpose } from '../../functions/ports.js';
 import { ROUTES } from '../../functions/routes.js';
+import { BASE_ENVIRONMENT } from '../../lib/bundling.js';
 import { KEY_ADMIN_ACTIONS } from '../../lib/constructs/key-policies.js';
+import { SETTING_ENV } from '../../lib/constructs/vault-api.js';
 import { SERVER_SETUP_FUNCTION_ID } from '../../lib/names.js';
 import type { ApiStack } from '../../lib/stacks/api-stack.js';
 import { asArray, flatten, functionsByRoute, iamStatements, props, resourcesOf, synthesize, type Synthesized, SYNTH_TIMEOUT_MS } from './fixture.js';
@@ -188,7 +190,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
         : ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       for (const x of ddb) expect(flatten(x.Resource)).toBe(`arn:\${AWS::Partition}:dynamodb:${region()}:\${AWS::AccountId}:table/bkv-vault`);
       const deny = st.find((x) => x.Effect === 'Deny');
-      if (r.permissions.table === 'write') expect(cond(deny!, 'ForAnyValue:StringEquals', 'dynamodb:LeadingKeys')).toEqual(['#config']);
+      if (r.permissions.table === 'write') expect(cond(deny!, 'ForAnyValue:StringEquals', 'dynamodb:LeadingKeys')).toEqual([CONFIG_PARTITION]);
       expect(props(fns().get(r.id)!.fn).Environment).toMatchObject({ Variables: { VAULT_TABLE: 'bkv-vault' } });
     }
   });
@@ -230,17 +232,27 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
         expect(onOther, r.id).toEqual([]);
         expect(env.BACKUP_FALLBACK_BUCKET).toBeUndefined();
       }
-      expect(env).toMatchObject({ BACKUP_RETENTION: '3', MAX_BACKUP_BYTES: String(50 * 1024 ** 3) });
     }
   });
 
-  it('the vault module\'s functions get KMS_KEY_ID and MAX_ATTEMPTS; the others do not', () => {
+  it('each function\'s environment is exactly what its route\'s permissions and settings name', () => {
     for (const r of ROUTES) {
       const env = (props(fns().get(r.id)!.fn).Environment as Json).Variables as Json;
-      const vaultModule = ROUTES.some((x) => x.entry === r.entry && (x.permissions.seal?.length || x.permissions.unseal?.length));
-      if (vaultModule) expect(env, r.id).toMatchObject({ KMS_KEY_ID: expect.anything(), MAX_ATTEMPTS: '10' });
-      else expect(env.KMS_KEY_ID ?? env.MAX_ATTEMPTS, r.id).toBeUndefined();
+      const p = r.permissions;
+      const readable = (p.bucket ?? []).some((a) => a === 'read' || a === 'list');
+      const expected = [
+        ...Object.keys(BASE_ENVIRONMENT),
+        ...(p.table ? ['VAULT_TABLE'] : []),
+        ...(p.seal?.length || p.unseal?.length ? ['KMS_KEY_ID'] : []),
+        ...(p.bucket?.length ? ['BACKUP_BUCKET'] : []),
+        ...(readable ? ['BACKUP_FALLBACK_BUCKET', 'BACKUP_FALLBACK_REGION'] : []),
+        ...(r.settings ?? []).map((s) => SETTING_ENV[s][0]),
+      ];
+      expect(Object.keys(env).sort(), r.id).toEqual(expected.sort());
       expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'bkv', POWERTOOLS_METRICS_NAMESPACE: 'bkv' });
+      if (r.settings?.includes('maxAttempts')) expect(env.MAX_ATTEMPTS).toBe('10');
+      if (r.settings?.includes('backupRetention')) expect(env.BACKUP_RETENTION).toBe('3');
+      if (r.settings?.includes('maxBackupBytes')) expect(env.MAX_BACKUP_BYTES).toBe(String(50 * 1024 ** 3));
     }
   });
 });
@@ -252,7 +264,7 @@ describe('server-setup function permissions', () => {
     const ddb = statements.filter((x) => actionsOf(x).some((a) => a.startsWith('dynamodb:')));
     expect(ddb).toHaveLength(1);
     expect(actionsOf(ddb[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(cond(ddb[0]!, 'ForAllValues:StringEquals', 'dynamodb:LeadingKeys')).toEqual(['#config']);
+    expect(cond(ddb[0]!, 'ForAllValues:StringEquals', 'dynamodb:LeadingKeys')).toEqual([CONFIG_PARTITION]);
     const direct = statements.filter((x) => actionsOf(x).some((a) => a.startsWith('kms:')) && !cond(x, 'StringEquals', 'kms:ViaService'));
     expect(direct).toHaveLength(1);
     expect(actionsOf(direct[0]!)).toEqual(['kms:Encrypt']);

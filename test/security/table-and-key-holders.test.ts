@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoVaultStore } from '../../functions/adapters/dynamo-vault-store.js';
 import { documentClient } from '../../functions/adapters/document-client.js';
 import { LocalSealer } from '../../functions/adapters/local-sealer.js';
+import { CONFIG_PARTITION, SERVER_SETUP_SK } from '../../functions/ports.js';
 import { buildVaultService } from '../../functions/vault/deps.js';
 import { SERVER_SETUP_CONTEXT } from '../../functions/vault/opaque.js';
 import type { VaultService } from '../../functions/vault/service.js';
@@ -67,7 +68,7 @@ describe('reader of a table copy, without the sealer key', () => {
     const { key, record } = await register('reader');
     await countedKe2('reader', 'a guess'); // a pending login's state is in the item too
     const item = await tableItem('reader');
-    const setup = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: '#config', sk: 'opaque-server-setup' } }))).Item!;
+    const setup = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: CONFIG_PARTITION, sk: SERVER_SETUP_SK } }))).Item!;
     const secrets = [record, record.subarray(32, 96), key];
     let testable = 0;
     for (const blob of [...binaries(item), ...binaries(setup)]) {
@@ -124,7 +125,7 @@ describe('holder of the sealer key and the table (KMS decrypt in AWS, the data d
   it('tests guesses offline without limit, one key stretching each, and needs the password for K', async () => {
     const { key } = await register('operator');
     const item = await tableItem('operator');
-    const setup = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: '#config', sk: 'opaque-server-setup' } }))).Item!;
+    const setup = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: CONFIG_PARTITION, sk: SERVER_SETUP_SK } }))).Item!;
     const serverSetup = Buffer.from(await sealer.unseal(setup.value as Uint8Array, SERVER_SETUP_CONTEXT)).toString('utf8');
     const record = await sealer.unseal(item.rec as Uint8Array, { purpose: 'opaque-record', account: 'operator' });
     const sealedKey = await sealer.unseal(item.sealedKey as Uint8Array, { purpose: 'sealed-key', account: 'operator' });

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { backupAgeIdentity, backupAgeRecipient } from '../../client/backup-crypto.js';
 import { formatBackupKey, parseBackupKey } from '../../client/backup-key.js';
-import { testBytes } from './age/helpers.js';
+import { testBytes } from '../client/age/helpers.js';
 
 const BIN = resolve('bin/bkv.js');
 const dir = mkdtempSync(join(tmpdir(), 'bkv-cli-crypt-'));
