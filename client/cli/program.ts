@@ -3,15 +3,24 @@
 // 3 wrong password or key, 4 locked (key destroyed), 5 backup damaged or tampered with.
 // The commands are declared in commands/index.ts, which loads each command's module only when it runs.
 
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { registerCommands } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit.js';
 
 export { EXIT };
 
+/** `bkv --version`: the package's version and the protocol version it speaks. */
+function versionLine(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `bkv ${pkg.version} (protocol ${PROTOCOL_VERSION})`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('bkv')
     .description('end-to-end encrypted backups with a password-recoverable key vault')
+    .version(versionLine(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
