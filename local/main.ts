@@ -4,6 +4,10 @@
 
 import { startLocal } from './server.js';
 
+// Everything the runtime creates from now on (database files, objects, keys) is readable by this user only; what
+// exists already is tightened by startLocal.
+process.umask(0o077);
+
 // Node 20 is supported here (Lambda runs nodejs22.x); the SDK's notice about future versions is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -18,6 +22,7 @@ try {
     maxBackupBytes: process.env.BKV_MAX_BACKUP_BYTES,
     backupRetention: process.env.BKV_BACKUP_RETENTION,
     urlTtlSeconds: process.env.BKV_URL_TTL_SECONDS,
+    onListening: (url) => void process.stdout.write(`bkv local vault starting on ${url}\n`),
     ...(process.env.BKV_LOG === '1'
       ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }
       : {}),

@@ -31,7 +31,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { issueToken, verifyBearer } from './auth.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
-import { ensureDataDir, lockDataDir, sealerKey, tokenKeys, type DataDirLock, type TokenKeys } from './keys.js';
+import { ensureDataDir, lockDataDir, sealerKey, tightenDataDir, tokenKeys, type DataDirLock, type TokenKeys } from './keys.js';
 import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
@@ -48,6 +48,11 @@ export interface LocalOptions {
   urlTtlSeconds?: number | string;
   clock?: Clock;
   observe?: Observer;
+  /**
+   * Called (and awaited) once the port is taken, before storage starts: every request from then on is answered,
+   * 503 `unavailable` with `retry-after` until the runtime is ready.
+   */
+  onListening?: (url: string) => void | Promise<void>;
 }
 
 export interface LocalRuntime {
@@ -92,6 +97,16 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, ex
   res.end(result.body ?? '');
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The answer to every request until the runtime is ready. */
+function starting(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  send(res, problemResponse(new BkvError('unavailable', 'starting; try again shortly')));
+}
+
+const baseUrl = (options: LocalOptions, server: Server) => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+
 export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
   await ensureDataDir(options.dataDir);
   const lock = await lockDataDir(options.dataDir);
@@ -100,12 +115,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
   let s3: LocalS3 | undefined;
   let s3Dir: string | undefined;
   try {
-    // Take the port first, so a second copy fails fast and clearly before touching the data.
-    server = createServer();
+    await tightenDataDir(options.dataDir);
+    // Take the port first, so a second copy fails fast and clearly before touching the data. The request listener
+    // is there from the moment the port is: a request that arrives while storage starts gets a 503, not silence.
+    let handler: Handler = starting;
+    server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
+    await options.onListening?.(baseUrl(options, server));
     s3Dir = options.inMemory ? await mkdtemp(join(tmpdir(), 'bkv-s3-')) : join(options.dataDir, 's3');
     const [d, blobs, key, keys] = await Promise.all([
       startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE).then((x) => (dynamo = x)),
@@ -113,7 +132,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
       sealerKey(options.dataDir),
       tokenKeys(options.dataDir),
     ]);
-    return await serve(options, server, d, key, keys, lock, blobs);
+    const served = await serve(options, server, d, key, keys, lock, blobs);
+    handler = served.handle;
+    return served.runtime;
   } catch (e) {
     if (server?.listening) await new Promise((r) => server!.close(r));
     await dynamo?.close();
@@ -126,7 +147,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
 
 async function serve(
   options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, keys: TokenKeys, lock: DataDirLock, s3: LocalS3,
-): Promise<LocalRuntime> {
+): Promise<{ runtime: LocalRuntime; handle: Handler }> {
   const store = new DynamoVaultStore(documentClient(dynamo.client), LOCAL_TABLE);
   const sealer = new LocalSealer(key);
   await ensureServerSetup(store, sealer);
@@ -203,16 +224,16 @@ async function serve(
     send(res, await respond(hit.route.id, impl, event, options.observe));
   }
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const handleSafely: Handler = (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, problemResponse(e));
       else res.destroy();
     });
-  });
+  };
   server.keepAliveTimeout = 5000;
   const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+  const runtime: LocalRuntime = {
+    url: baseUrl(options, server),
     port,
     token: (accountId) => issueToken(keys, accountId),
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory },
@@ -227,4 +248,5 @@ async function serve(
       await lock.release();
     },
   };
+  return { runtime, handle: handleSafely };
 }
