@@ -104,6 +104,27 @@ export async function tokenKeys(dir: string): Promise<TokenKeys> {
   };
 }
 
+export interface StorageCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Fresh random credentials for the storage stand-ins (in-memory runtimes: one pair per process start). */
+export function randomStorageCredentials(): StorageCredentials {
+  return { accessKeyId: `BKVLOCAL${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') };
+}
+
+/** The storage stand-ins' credentials, random per data dir (`storage-credentials.json`, 0600). */
+export async function storageCredentials(dir: string): Promise<StorageCredentials> {
+  const path = join(dir, 'storage-credentials.json');
+  const raw = await readOrCreate(path, async () => Buffer.from(JSON.stringify(randomStorageCredentials()), 'utf8'));
+  const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as Partial<StorageCredentials>;
+  if (typeof parsed.accessKeyId !== 'string' || typeof parsed.secretAccessKey !== 'string' || parsed.secretAccessKey.length < 32) {
+    throw new Error(`${path} does not hold storage credentials`);
+  }
+  return { accessKeyId: parsed.accessKeyId, secretAccessKey: parsed.secretAccessKey };
+}
+
 export interface DataDirLock {
   release(): Promise<void>;
 }

@@ -28,10 +28,14 @@ import { buildVaultService } from '../functions/vault/deps.js';
 import { ensureServerSetup } from '../functions/vault/opaque.js';
 import { vaultRoutes } from '../functions/vault/routes.js';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { issueToken, verifyBearer } from './auth.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
-import { ensureDataDir, lockDataDir, sealerKey, tightenDataDir, tokenKeys, type DataDirLock, type TokenKeys } from './keys.js';
+import {
+  ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, storageCredentials, tightenDataDir, tokenKeys, type DataDirLock, type TokenKeys,
+} from './keys.js';
 import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
@@ -60,10 +64,16 @@ export interface LocalRuntime {
   port: number;
   /** Issues a local token, as `POST /local/v1/token` does. */
   token(accountId: string): Promise<string>;
-  /** The local S3: objects are files under `directory` (s3rver's layout). */
-  s3: { endpoint: string; bucket: string; directory: string };
-  /** The local DynamoDB (dynalite) and the table that holds vault and backup items. */
-  dynamo: { endpoint: string; table: string };
+  /**
+   * The local S3: objects are files under `directory` (s3rver's layout); `endpoint` takes only requests signed with
+   * the runtime's credentials, as `client` signs them.
+   */
+  s3: { endpoint: string; bucket: string; directory: string; client: S3Client };
+  /**
+   * The local DynamoDB (dynalite) on a Unix socket in the data dir, the table that holds vault and backup items,
+   * and a client signed with the runtime's credentials (tests in the role of a table reader or writer).
+   */
+  dynamo: { socketPath: string; table: string; client: DynamoDBClient };
   close(): Promise<void>;
 }
 
@@ -126,9 +136,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
     });
     await options.onListening?.(baseUrl(options, server));
     s3Dir = options.inMemory ? await mkdtemp(join(tmpdir(), 'bkv-s3-')) : join(options.dataDir, 's3');
+    const credentials = options.inMemory ? randomStorageCredentials() : await storageCredentials(options.dataDir);
     const [d, blobs, key, keys] = await Promise.all([
-      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE).then((x) => (dynamo = x)),
-      startS3(s3Dir).then((x) => (s3 = x)),
+      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
+      startS3(s3Dir, credentials).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
       tokenKeys(options.dataDir),
     ]);
@@ -236,8 +247,8 @@ async function serve(
     url: baseUrl(options, server),
     port,
     token: (accountId) => issueToken(keys, accountId),
-    s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory },
-    dynamo: { endpoint: dynamo.endpoint, table: LOCAL_TABLE },
+    s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory, client: s3.client },
+    dynamo: { socketPath: dynamo.socketPath, table: LOCAL_TABLE, client: dynamo.client },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
