@@ -2,6 +2,7 @@
 // BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
 // Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600).
 
+import { STORAGE_FAULTS } from './s3.js';
 import { startLocal } from './server.js';
 
 // Everything the runtime creates from now on (database files, objects, keys) is readable by this user only; what
@@ -41,7 +42,9 @@ try {
 } catch (e) {
   const code = (e as NodeJS.ErrnoException).code;
   const message = code === 'EADDRINUSE' ? `port ${port} is in use (set BKV_PORT)`
-    : (e as Error).message;
+    : STORAGE_FAULTS.has(code ?? '') || /storage is full/.test(String((e as Error).message))
+      ? `the disk under ${dataDir} is full (or failing); free some space and start again (nothing was lost)`
+      : (e as Error).message;
   process.stderr.write(`bkv: cannot start: ${message}\n`);
   process.exit(1);
 }

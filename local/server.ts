@@ -230,6 +230,12 @@ async function serve(
       send(res, problemResponse(e));
       return;
     }
+    // While the database cannot write (a full disk), every route answers 503 at once instead of after retries.
+    const fault = dynamo.fault();
+    if (fault) {
+      send(res, problemResponse(new BkvError('unavailable', fault)));
+      return;
+    }
     const routeKey = `${hit.route.method} ${hit.route.path}`;
     const event = buildEvent({ req, url, routeKey, pathParameters: hit.params, claims, body });
     send(res, await respond(hit.route.id, impl, event, options.observe));
