@@ -6,7 +6,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,9 +38,9 @@ afterAll(async () => {
   await rm(mountPoint, { recursive: true, force: true });
 });
 
-function startNpm() {
+function startNpm(dir = dataDir) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: { ...process.env, BKV_PORT: String(port), BKV_DATA_DIR: dataDir },
+    env: { ...process.env, BKV_PORT: String(port), BKV_DATA_DIR: dir },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -151,6 +151,29 @@ describe('a full disk under the data dir', () => {
     } finally {
       npm.child.kill('SIGINT');
       expect(await npm.exit).toBe(0);
+    }
+  });
+
+  it('a first start on a full disk exits 1 saying so, leaves no half-written key behind, and starts once space is back', async () => {
+    const fresh = join(mountPoint, 'fresh');
+    await fillDisk();
+    const npm = startNpm(fresh);
+    npm.ready.catch(() => undefined);
+    try {
+      expect(await npm.exit).toBe(1);
+      expect(npm.output()).toMatch(/^bkv: cannot start: the disk under .* is full/m);
+      const left = await readdir(fresh).catch(() => [] as string[]);
+      for (const name of left) expect((await stat(join(fresh, name))).size, name).toBeGreaterThan(0);
+    } finally {
+      await rm(filler);
+    }
+    const again = startNpm(fresh);
+    try {
+      const url = await again.ready;
+      expect((await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}' })).status).toBe(200);
+    } finally {
+      again.child.kill('SIGINT');
+      expect(await again.exit).toBe(0);
     }
   });
 });
