@@ -188,6 +188,7 @@ export async function startDynamo(path: string | undefined, tableName = LOCAL_TA
       return;
     }
     lastTry = Date.now();
+    watched.delete(current.store.db); // closed from here on: its "not open" errors are no news
     await current.store.db.close().catch(() => undefined);
     const next = createDynalite(path, onFault);
     try {
