@@ -1,6 +1,8 @@
 // The local runtime: the same route implementations the Lambdas run, behind node:http on one machine, fed the
-// events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB,
-// s3rver as S3 (presigned URLs work against it) and an AES-256-GCM sealer whose key lives in the data dir.
+// events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB (on a
+// Unix socket in the data dir), s3rver as S3 (on loopback, verifying SigV4 and presigned URLs), both taking only
+// the runtime's own credentials, and an AES-256-GCM sealer whose key lives in the data dir. Every request gets an
+// answer: 503 while it starts, 503 while the disk is full (DESIGN.md §2, invariant 11).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -39,7 +41,7 @@ import {
 import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
-  /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys). */
+  /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys, storage credentials). */
   dataDir: string;
   /** Keep DynamoDB in memory and S3 in a temporary directory instead of under dataDir (tests). */
   inMemory?: boolean;
