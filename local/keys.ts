@@ -1,29 +1,83 @@
-// Key files of the local runtime, created on first start in the data dir with mode 0600:
-// the local sealer's AES-256 key and the Ed25519 key that signs local tokens.
+// The data dir of the local runtime and the key files in it, created on first start: the local sealer's AES-256
+// key, the Ed25519 key that signs local tokens and the storage credentials. Whoever can read the data dir is the
+// operator, so the dir is 0700 and everything in it 0600 (files) or 0700 (dirs), tightened at every start.
+// A key file appears whole or not at all (written aside, then linked into place): a full disk must not leave an
+// empty key behind that would stop every later start.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
-async function readOrCreate(path: string, create: () => Promise<Uint8Array>): Promise<Uint8Array> {
+/** Suffix of files written aside before they are moved into place; leftovers are removed at start. */
+export const TEMP_SUFFIX = '.bkv-tmp';
+const isTemp = (name: string) => name.includes(`${TEMP_SUFFIX}-`);
+export const tempPath = (path: string) => `${path}${TEMP_SUFFIX}-${randomBytes(6).toString('hex')}`;
+
+/** Writes `bytes` to a new file `path` (mode 0600), fsynced; EEXIST if it exists. Never leaves a partial file. */
+export async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = tempPath(path);
   try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    const bytes = await create();
+    const handle = await open(tmp, 'wx', 0o600);
     try {
-      await writeFile(path, bytes, { mode: 0o600, flag: 'wx' });
-      return bytes;
-    } catch (e2) {
-      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return new Uint8Array(await readFile(path));
-      throw e2;
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
+    await link(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
   }
 }
 
+async function readOrCreate(path: string, create: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  const existing = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  // An empty key file is what an older runtime left when the disk was full: nothing was ever sealed under it.
+  if (existing && existing.length > 0) return new Uint8Array(existing);
+  if (existing) await rm(path, { force: true });
+  const bytes = await create();
+  try {
+    await writeNewFile(path, bytes);
+    return bytes;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return new Uint8Array(await readFile(path));
+    throw e;
+  }
+}
+
+/** Creates the data dir if needed, mode 0700 (also an existing one). */
 export async function ensureDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+/**
+ * Tightens the data dir (call it holding the lock): 0700 itself and every subdir, 0600 every file, symlinks
+ * untouched, files a previous run left half written removed.
+ */
+export async function tightenDataDir(dir: string): Promise<void> {
+  await tighten(dir);
+}
+
+async function tighten(dir: string): Promise<void> {
+  const info = await lstat(dir);
+  if (!info.isDirectory()) throw new Error(`data dir ${dir} is not a directory`);
+  if ((info.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue; // chmod would follow it out of the data dir
+    if (entry.isDirectory()) {
+      await tighten(path);
+    } else if (isTemp(entry.name)) {
+      await rm(path, { force: true });
+    } else if (entry.isFile() || entry.isSocket()) {
+      if (((await lstat(path)).mode & 0o777) !== 0o600) await chmod(path, 0o600);
+    }
+  }
 }
 
 export async function sealerKey(dir: string): Promise<Uint8Array> {
@@ -50,6 +104,27 @@ export async function tokenKeys(dir: string): Promise<TokenKeys> {
   };
 }
 
+export interface StorageCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Fresh random credentials for the storage stand-ins (in-memory runtimes: one pair per process start). */
+export function randomStorageCredentials(): StorageCredentials {
+  return { accessKeyId: `BKVLOCAL${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') };
+}
+
+/** The storage stand-ins' credentials, random per data dir (`storage-credentials.json`, 0600). */
+export async function storageCredentials(dir: string): Promise<StorageCredentials> {
+  const path = join(dir, 'storage-credentials.json');
+  const raw = await readOrCreate(path, async () => Buffer.from(JSON.stringify(randomStorageCredentials()), 'utf8'));
+  const parsed = JSON.parse(Buffer.from(raw).toString('utf8')) as Partial<StorageCredentials>;
+  if (typeof parsed.accessKeyId !== 'string' || typeof parsed.secretAccessKey !== 'string' || parsed.secretAccessKey.length < 32) {
+    throw new Error(`${path} does not hold storage credentials`);
+  }
+  return { accessKeyId: parsed.accessKeyId, secretAccessKey: parsed.secretAccessKey };
+}
+
 export interface DataDirLock {
   release(): Promise<void>;
 }
@@ -68,7 +143,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
   const path = join(dir, 'lock');
   for (let tries = 0; tries < 2; tries++) {
     try {
-      await writeFile(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+      await writeNewFile(path, Buffer.from(String(process.pid)));
       return { release: () => rm(path, { force: true }) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

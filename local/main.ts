@@ -2,7 +2,12 @@
 // BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
 // Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600).
 
+import { STORAGE_FAULTS } from './s3.js';
 import { startLocal } from './server.js';
+
+// Everything the runtime creates from now on (database files, objects, keys) is readable by this user only; what
+// exists already is tightened by startLocal.
+process.umask(0o077);
 
 // Node 20 is supported here (Lambda runs nodejs22.x); the SDK's notice about future versions is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -18,6 +23,7 @@ try {
     maxBackupBytes: process.env.BKV_MAX_BACKUP_BYTES,
     backupRetention: process.env.BKV_BACKUP_RETENTION,
     urlTtlSeconds: process.env.BKV_URL_TTL_SECONDS,
+    onListening: (url) => void process.stdout.write(`bkv local vault starting on ${url}\n`),
     ...(process.env.BKV_LOG === '1'
       ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }
       : {}),
@@ -36,7 +42,9 @@ try {
 } catch (e) {
   const code = (e as NodeJS.ErrnoException).code;
   const message = code === 'EADDRINUSE' ? `port ${port} is in use (set BKV_PORT)`
-    : (e as Error).message;
+    : STORAGE_FAULTS.has(code ?? '') || /storage is full/.test(String((e as Error).message))
+      ? `the disk under ${dataDir} is full (or failing); free some space and start again (nothing was lost)`
+      : (e as Error).message;
   process.stderr.write(`bkv: cannot start: ${message}\n`);
   process.exit(1);
 }

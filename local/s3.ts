@@ -1,22 +1,38 @@
 // In-process S3 for the local runtime and tests: s3rver (files under a directory; presigned URLs and multipart
-// work; it does not verify signatures, but it does refuse expired URLs), silenced, with one bucket created at
-// start. A small shim in front of it adds what the storage API needs and s3rver 3.7 lacks, answering like S3:
-// AbortMultipartUpload, ListMultipartUploads, NoSuchUpload for parts of an unknown upload, and the checks of
-// CompleteMultipartUpload (NoSuchUpload, InvalidPartOrder, InvalidPart, EntityTooSmall).
+// work), silenced, with one bucket created at start. It listens on loopback TCP (clients PUT and GET presigned
+// URLs directly), so anyone on the machine can reach it; s3rver checks no V4 signature, so the first thing in
+// front of it does (sigv4.ts): every request must be signed with the runtime's own credentials, in its
+// Authorization header (the runtime's SDK calls) or as a presigned URL (method, key, expiry all signed); anything
+// else is a 403 S3 error and changes nothing.
+// A small shim adds what the storage API needs and s3rver 3.7 lacks, answering like S3: AbortMultipartUpload,
+// ListMultipartUploads, NoSuchUpload for parts of an unknown upload, and the checks of CompleteMultipartUpload
+// (NoSuchUpload, InvalidPartOrder, InvalidPart, EntityTooSmall).
+// Storage faults: s3rver writes objects and parts in place with no 'error' listener on its write streams, so a
+// full disk crashed the process and could truncate an object. Objects and parts are written aside and renamed into
+// place once whole, and a full disk (or another I/O fault) answers 503 SlowDown.
 
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { backupS3Client } from '../functions/adapters/s3-blob-store.js';
-import { LOCAL_CREDENTIALS } from './dynamo.js';
+import { tempPath, type StorageCredentials } from './keys.js';
+import { SignatureError, verifySignature } from './sigv4.js';
 
 const require = createRequire(import.meta.url);
 
 export const LOCAL_BUCKET = 'bkv-backups';
+export const LOCAL_S3_REGION = 'us-east-1';
+/** Largest body of a request signed in its header (the runtime's own calls: CompleteMultipartUpload and such). */
+const MAX_SIGNED_BODY = 16 * 1024 * 1024;
+/** errno codes that mean "the storage under the data dir cannot take this now". */
+export const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
 const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
@@ -24,6 +40,8 @@ const UPLOAD_ID = /^[0-9a-f]{32}$/;
 interface KoaContext {
   method: string;
   path: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
   query: Record<string, string | string[] | undefined>;
   req: NodeJS.ReadableStream;
   status: number;
@@ -32,9 +50,21 @@ interface KoaContext {
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 
+interface S3ObjectLike {
+  bucket: string;
+  key: string;
+  content: Buffer | Readable;
+  metadata: Record<string, string>;
+}
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  putObject(object: S3ObjectLike): Promise<{ size: number; md5: string }>;
+  putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ size: number; md5: string }>;
+}
+
 interface S3rverApp {
   middleware: Middleware[];
-  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+  store: S3rverStore;
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   httpServer?: Server;
@@ -48,16 +78,28 @@ export interface LocalS3 {
   bucket: string;
   /** Where s3rver keeps the bucket's files. */
   directory: string;
+  /** When the last storage fault (full disk) was seen, for the runtime's own 503s; 0 if none. */
+  lastFault(): number;
   close(): Promise<void>;
 }
 
 const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const unquote = (s: string) => s.replaceAll('&quot;', '').replaceAll('&#34;', '').replaceAll('"', '').trim();
 
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+function readAll(stream: NodeJS.ReadableStream, limit = Infinity): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        stream.removeAllListeners('data');
+        stream.resume();
+        reject(new Error('body too large'));
+        return;
+      }
+      chunks.push(c);
+    });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
@@ -137,27 +179,153 @@ function shim(app: S3rverApp, S3Error: S3ErrorCtor): Middleware {
   };
 }
 
-/** Starts s3rver on a free port over `directory`, creating `bucket`; the client is set up for presigning. */
-export async function startS3(directory: string, bucket = LOCAL_BUCKET): Promise<LocalS3> {
+const ACCESS_ERRORS: Record<SignatureError['kind'], [string, string]> = {
+  'missing': ['AccessDenied', 'Access Denied'],
+  'malformed': ['AccessDenied', 'Access Denied'],
+  'access-key': ['InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'],
+  'expired': ['AccessDenied', 'Request has expired'],
+  'mismatch': ['SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'],
+};
+
+/** First in the chain: refuses (403) every request not signed with `credentials`; maps storage faults to 503. */
+function authenticate(credentials: StorageCredentials, S3Error: S3ErrorCtor, onFault: () => void): Middleware {
+  return async (ctx, next) => {
+    const contentSha = ctx.headers['x-amz-content-sha256'];
+    let body: Buffer | undefined;
+    if (ctx.headers.authorization !== undefined && typeof contentSha === 'string' && /^[0-9a-f]{64}$/.test(contentSha)) {
+      body = await readAll(ctx.req, MAX_SIGNED_BODY).catch(() => {
+        throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+      });
+    }
+    try {
+      await verifySignature({ method: ctx.method, url: ctx.url, headers: ctx.headers, ...(body ? { body } : {}) }, {
+        credentials, region: LOCAL_S3_REGION, service: 's3', uriEscapePath: false,
+      });
+    } catch (e) {
+      if (!(e instanceof SignatureError)) throw e;
+      const [code, message] = ACCESS_ERRORS[e.kind];
+      if (!body) ctx.req.resume();
+      throw new S3Error(code, message);
+    }
+    if (body) ctx.req = Readable.from([body]); // read once here; s3rver reads it again
+    try {
+      await next();
+    } catch (e) {
+      if (!STORAGE_FAULTS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      onFault();
+      ctx.req.resume();
+      throw new S3Error('SlowDown', 'storage is full; try again later');
+    }
+  };
+}
+
+/** Streams `content` into a file beside `path` (mode 0600) and returns its size and MD5; the caller renames it. */
+async function writeAside(path: string, content: Buffer | Readable): Promise<{ tmp: string; size: number; md5: string }> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = tempPath(path);
+  const md5 = createHash('md5');
+  let size = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      md5.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+  try {
+    // The source is piped, not pipelined: a failed write must not destroy the request, which still gets a 503.
+    source.pipe(count);
+    source.once('error', (e) => count.destroy(e));
+    await pipeline(count, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    return { tmp, size, md5: md5.digest('hex') };
+  } catch (e) {
+    source.unpipe(count);
+    source.resume();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+async function writeFileAside(path: string, data: string): Promise<string> {
+  const tmp = tempPath(path);
+  try {
+    await writeFile(tmp, data, { flag: 'wx', mode: 0o600 });
+    return tmp;
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** s3rver's putObject and putPart, but whole-or-nothing and with every write error reported to the caller. */
+function safeWrites(store: S3rverStore, allowedMetadata: readonly string[]): void {
+  store.putObject = async (object) => {
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    const written = await writeAside(objectPath, object.content);
+    const pending = [written.tmp];
+    try {
+      const meta: Record<string, string> = {};
+      for (const [k, v] of Object.entries(object.metadata)) if (allowedMetadata.includes(k) || k.startsWith('x-amz-meta-')) meta[k] = v;
+      const md5Path = store.getResourcePath(object.bucket, object.key, 'object.md5');
+      const metaPath = store.getResourcePath(object.bucket, object.key, 'metadata.json');
+      const md5Tmp = await writeFileAside(md5Path, written.md5);
+      pending.push(md5Tmp);
+      const metaTmp = await writeFileAside(metaPath, JSON.stringify(meta, null, 2));
+      pending.push(metaTmp);
+      await rename(md5Tmp, md5Path);
+      await rename(metaTmp, metaPath);
+      await rename(written.tmp, objectPath); // the object appears last, whole
+      return { size: written.size, md5: written.md5 };
+    } finally {
+      await Promise.all(pending.map((p) => rm(p, { force: true })));
+    }
+  };
+  store.putPart = async (bucket, uploadId, partNumber, content) => {
+    const partPath = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
+    const written = await writeAside(partPath, content);
+    const pending = [written.tmp];
+    try {
+      const md5Tmp = await writeFileAside(`${partPath}.md5`, written.md5);
+      pending.push(md5Tmp);
+      await rename(written.tmp, partPath);
+      await rename(md5Tmp, `${partPath}.md5`);
+      return { size: written.size, md5: written.md5 };
+    } finally {
+      await Promise.all(pending.map((p) => rm(p, { force: true })));
+    }
+  };
+}
+
+/**
+ * Starts s3rver on a free loopback port over `directory`, creating `bucket`, accepting only requests signed with
+ * `credentials`; the client (signing with them) is set up for presigning.
+ */
+export async function startS3(directory: string, credentials: StorageCredentials, bucket = LOCAL_BUCKET): Promise<LocalS3> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const S3rver = require('s3rver') as S3rverCtor;
   const S3Error = require('s3rver/lib/models/error.js') as S3ErrorCtor;
+  const { ALLOWED_METADATA } = require('s3rver/lib/models/object.js') as { ALLOWED_METADATA: string[] };
+  // s3rver's own check only looks the access key up (it verifies no V4 signature): ours is the one it knows.
   const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
-  DUMMY_ACCOUNT.createKeyPair(LOCAL_CREDENTIALS.accessKeyId, LOCAL_CREDENTIALS.secretAccessKey);
+  DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
 
   const app = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
-  // Before s3rver's own middleware (logger, router), so the shim's answers go out as S3 would send them.
-  app.middleware.splice(1, 0, shim(app, S3Error));
+  safeWrites(app.store, ALLOWED_METADATA);
+  let lastFault = 0;
+  // Before s3rver's own middleware (logger, router), so these answers go out as S3 would send them.
+  app.middleware.splice(1, 0, authenticate(credentials, S3Error, () => (lastFault = Date.now())), shim(app, S3Error));
   const address = await app.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = backupS3Client({
-    endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_CREDENTIALS, maxAttempts: 3,
+    endpoint, region: LOCAL_S3_REGION, forcePathStyle: true, credentials, maxAttempts: 3,
   });
   return {
     client,
     endpoint,
     bucket,
     directory,
+    lastFault: () => lastFault,
     close: async () => {
       client.destroy();
       app.httpServer?.closeAllConnections();

@@ -1,6 +1,8 @@
 // The local runtime: the same route implementations the Lambdas run, behind node:http on one machine, fed the
-// events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB,
-// s3rver as S3 (presigned URLs work against it) and an AES-256-GCM sealer whose key lives in the data dir.
+// events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB (on a
+// Unix socket in the data dir), s3rver as S3 (on loopback, verifying SigV4 and presigned URLs), both taking only
+// the runtime's own credentials, and an AES-256-GCM sealer whose key lives in the data dir. Every request gets an
+// answer: 503 while it starts, 503 while the disk is full (DESIGN.md §2, invariant 11).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,14 +30,18 @@ import { buildVaultService } from '../functions/vault/deps.js';
 import { ensureServerSetup } from '../functions/vault/opaque.js';
 import { vaultRoutes } from '../functions/vault/routes.js';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { issueToken, verifyBearer } from './auth.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
-import { ensureDataDir, lockDataDir, sealerKey, tokenKeys, type DataDirLock, type TokenKeys } from './keys.js';
+import {
+  ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, storageCredentials, tightenDataDir, tokenKeys, type DataDirLock, type TokenKeys,
+} from './keys.js';
 import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
-  /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys). */
+  /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys, storage credentials). */
   dataDir: string;
   /** Keep DynamoDB in memory and S3 in a temporary directory instead of under dataDir (tests). */
   inMemory?: boolean;
@@ -48,6 +54,11 @@ export interface LocalOptions {
   urlTtlSeconds?: number | string;
   clock?: Clock;
   observe?: Observer;
+  /**
+   * Called (and awaited) once the port is taken, before storage starts: every request from then on is answered,
+   * 503 `unavailable` with `retry-after` until the runtime is ready.
+   */
+  onListening?: (url: string) => void | Promise<void>;
 }
 
 export interface LocalRuntime {
@@ -55,10 +66,16 @@ export interface LocalRuntime {
   port: number;
   /** Issues a local token, as `POST /local/v1/token` does. */
   token(accountId: string): Promise<string>;
-  /** The local S3: objects are files under `directory` (s3rver's layout). */
-  s3: { endpoint: string; bucket: string; directory: string };
-  /** The local DynamoDB (dynalite) and the table that holds vault and backup items. */
-  dynamo: { endpoint: string; table: string };
+  /**
+   * The local S3: objects are files under `directory` (s3rver's layout); `endpoint` takes only requests signed with
+   * the runtime's credentials, as `client` signs them.
+   */
+  s3: { endpoint: string; bucket: string; directory: string; client: S3Client };
+  /**
+   * The local DynamoDB (dynalite) on a Unix socket in the data dir, the table that holds vault and backup items,
+   * and a client signed with the runtime's credentials (tests in the role of a table reader or writer).
+   */
+  dynamo: { socketPath: string; table: string; client: DynamoDBClient };
   close(): Promise<void>;
 }
 
@@ -92,6 +109,16 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, ex
   res.end(result.body ?? '');
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The answer to every request until the runtime is ready. */
+function starting(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  send(res, problemResponse(new BkvError('unavailable', 'starting; try again shortly')));
+}
+
+const baseUrl = (options: LocalOptions, server: Server) => `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+
 export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
   await ensureDataDir(options.dataDir);
   const lock = await lockDataDir(options.dataDir);
@@ -100,20 +127,27 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
   let s3: LocalS3 | undefined;
   let s3Dir: string | undefined;
   try {
-    // Take the port first, so a second copy fails fast and clearly before touching the data.
-    server = createServer();
+    await tightenDataDir(options.dataDir);
+    // Take the port first, so a second copy fails fast and clearly before touching the data. The request listener
+    // is there from the moment the port is: a request that arrives while storage starts gets a 503, not silence.
+    let handler: Handler = starting;
+    server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
+    await options.onListening?.(baseUrl(options, server));
     s3Dir = options.inMemory ? await mkdtemp(join(tmpdir(), 'bkv-s3-')) : join(options.dataDir, 's3');
+    const credentials = options.inMemory ? randomStorageCredentials() : await storageCredentials(options.dataDir);
     const [d, blobs, key, keys] = await Promise.all([
-      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE).then((x) => (dynamo = x)),
-      startS3(s3Dir).then((x) => (s3 = x)),
+      startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
+      startS3(s3Dir, credentials).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
       tokenKeys(options.dataDir),
     ]);
-    return await serve(options, server, d, key, keys, lock, blobs);
+    const served = await serve(options, server, d, key, keys, lock, blobs);
+    handler = served.handle;
+    return served.runtime;
   } catch (e) {
     if (server?.listening) await new Promise((r) => server!.close(r));
     await dynamo?.close();
@@ -126,7 +160,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
 
 async function serve(
   options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, keys: TokenKeys, lock: DataDirLock, s3: LocalS3,
-): Promise<LocalRuntime> {
+): Promise<{ runtime: LocalRuntime; handle: Handler }> {
   const store = new DynamoVaultStore(documentClient(dynamo.client), LOCAL_TABLE);
   const sealer = new LocalSealer(key);
   await ensureServerSetup(store, sealer);
@@ -198,25 +232,31 @@ async function serve(
       send(res, problemResponse(e));
       return;
     }
+    // While the database cannot write (a full disk), every route answers 503 at once instead of after retries.
+    const fault = dynamo.fault();
+    if (fault) {
+      send(res, problemResponse(new BkvError('unavailable', fault)));
+      return;
+    }
     const routeKey = `${hit.route.method} ${hit.route.path}`;
     const event = buildEvent({ req, url, routeKey, pathParameters: hit.params, claims, body });
     send(res, await respond(hit.route.id, impl, event, options.observe));
   }
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const handleSafely: Handler = (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, problemResponse(e));
       else res.destroy();
     });
-  });
+  };
   server.keepAliveTimeout = 5000;
   const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+  const runtime: LocalRuntime = {
+    url: baseUrl(options, server),
     port,
     token: (accountId) => issueToken(keys, accountId),
-    s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory },
-    dynamo: { endpoint: dynamo.endpoint, table: LOCAL_TABLE },
+    s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory, client: s3.client },
+    dynamo: { socketPath: dynamo.socketPath, table: LOCAL_TABLE, client: dynamo.client },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -227,4 +267,5 @@ async function serve(
       await lock.release();
     },
   };
+  return { runtime, handle: handleSafely };
 }

@@ -3,9 +3,7 @@
 
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_CREDENTIALS } from '../../local/dynamo.js';
 import type { CreateBackupResult } from '../../protocol/backups-schemas.js';
 import type { LocalRuntime } from '../../local/server.js';
 
@@ -90,14 +88,9 @@ export async function openUploads(rt: LocalRuntime, prefix = ''): Promise<string
 
 /** Every table item of the account (vault and backups), read straight from the local DynamoDB. */
 export async function tableItems(rt: LocalRuntime, account: string): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({ endpoint: rt.dynamo.endpoint, region: 'local', credentials: LOCAL_CREDENTIALS });
-  try {
-    const doc = DynamoDBDocumentClient.from(client);
-    const out = await doc.send(new QueryCommand({
-      TableName: rt.dynamo.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': account }, ConsistentRead: true,
-    }));
-    return out.Items ?? [];
-  } finally {
-    client.destroy();
-  }
+  const doc = DynamoDBDocumentClient.from(rt.dynamo.client);
+  const out = await doc.send(new QueryCommand({
+    TableName: rt.dynamo.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': account }, ConsistentRead: true,
+  }));
+  return out.Items ?? [];
 }

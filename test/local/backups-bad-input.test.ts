@@ -153,7 +153,7 @@ describe('backup ids in the path', () => {
 });
 
 describe('tokens and methods', () => {
-  const forgers = forgedTokens(ACCOUNT, () => token);
+  const forgers = forgedTokens(ACCOUNT, () => token, () => rt.dataDir);
   const routes = ROUTES.filter((r) => r.id.startsWith('backups.'));
 
   it('all five storage routes are in the route table', () => {

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupS3Client } from '../../functions/adapters/s3-blob-store.js';
 import { MAX_PENDING_UPLOADS, STRAY_UPLOAD_AGE_MS } from '../../functions/backups/service.js';
-import { LOCAL_CREDENTIALS } from '../../local/dynamo.js';
 import { COMPLETE_GRACE_MS, DEFAULT_URL_TTL_SECONDS, MIN_PART_SIZE } from '../../protocol/backups-schemas.js';
 import { asCreated, backup, call, openUploads, storedKeys, uploadParts } from '../helpers/backups.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -28,7 +26,7 @@ afterAll(async () => rt.stop());
 
 describe('clean-up on the next create', () => {
   it('multipart uploads and objects that no record owns go; younger strays and other accounts\' stay', async () => {
-    const s3 = backupS3Client({ endpoint: rt.s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    const s3 = rt.s3.client; // the runtime's own, signed with its credentials
     const Bucket = rt.s3.bucket;
     const mine = `${prefixOf('tidy')}backups/01aaaaaaaaaaaaaaaaaaaaaaaa.age`;
     const theirs = `${prefixOf('tidy2')}backups/01aaaaaaaaaaaaaaaaaaaaaaaa.age`;
@@ -50,7 +48,6 @@ describe('clean-up on the next create', () => {
     expect(await openUploads(rt)).not.toContain(UploadId);
     expect((await openUploads(rt)).length).toBe(uploads.length - 1);
     expect(await storedKeys(rt)).toContain(theirs);
-    s3.destroy();
   });
 
   it('expired pending backups are aborted and their objects deleted; the committed one stays', async () => {
@@ -71,7 +68,7 @@ describe('clean-up on the next create', () => {
     expect((await storedKeys(rt)).filter((k) => k.startsWith(prefixOf('stale')))).toEqual([`${prefixOf('stale')}backups/${kept}.age`]);
     const late = await call(rt, token, 'POST', `/v1/backups/${single.backupId}/complete`, { parts: [{ partNumber: 1, etag: 'x' }] });
     expect(late.status).toBe(404);
-    expect((await fetch(multi.parts[0]!.url, { method: 'PUT', body: new Uint8Array(1) })).status).toBe(404); // NoSuchUpload
+    expect((await fetch(multi.parts[0]!.url, { method: 'PUT', body: new Uint8Array(multi.partSize) })).status).toBe(404); // NoSuchUpload
     expect((await call(rt, token, 'GET', '/v1/backups')).json).toMatchObject({ backups: [{ backupId: kept }] });
   });
 
@@ -93,7 +90,7 @@ describe('clean-up on the next create', () => {
     const [oldest, ...rest] = made;
     const gone = await call(rt, token, 'POST', `/v1/backups/${oldest!.backupId}/complete`, { parts: [{ partNumber: 1, etag: 'x' }, { partNumber: 2, etag: 'y' }] });
     expect(gone.status).toBe(404);
-    const put = await fetch(oldest!.parts[0]!.url, { method: 'PUT', body: new Uint8Array(1) });
+    const put = await fetch(oldest!.parts[0]!.url, { method: 'PUT', body: new Uint8Array(oldest!.partSize) }); // the signed length
     expect(put.status).toBe(404);
     const newest = rest.at(-1)!;
     const data = new Uint8Array(MIN_PART_SIZE + 1);

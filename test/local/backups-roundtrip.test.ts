@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import {
   BACKUP_ID_PATTERN, CompleteBackupResponse, CreateBackupResponse, GetBackupResponse, ListBackupsResponse, MIN_PART_SIZE,
 } from '../../protocol/backups-schemas.js';
@@ -79,7 +80,14 @@ describe('storage api round trips', () => {
     const token = await rt.token('liar');
     const previous = await backup(rt, token, new Uint8Array(10).fill(1));
     const c = asCreated(await call(rt, token, 'POST', '/v1/backups', { size: 1000 }));
-    const parts = await uploadParts(c, new Uint8Array(999)); // s3rver does not check the signed content-length
+    // The presigned URL signs content-length: the local S3, like S3, refuses another length and stores nothing.
+    const short = await fetch(c.parts[0]!.url, { method: 'PUT', body: new Uint8Array(999) });
+    expect(short.status).toBe(403);
+    expect(await short.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    expect(await storedKeys(rt)).not.toContain(keyOf('liar', c.backupId));
+    // A store that did not check (or a writer with the storage credentials) could leave 999 bytes: complete checks.
+    const put = await rt.s3.client.send(new PutObjectCommand({ Bucket: rt.s3.bucket, Key: keyOf('liar', c.backupId), Body: new Uint8Array(999) }));
+    const parts = [{ partNumber: 1, etag: put.ETag ?? '' }];
     expect(await storedKeys(rt)).toContain(keyOf('liar', c.backupId));
 
     const refused = await call(rt, token, 'POST', `/v1/backups/${c.backupId}/complete`, { parts });
@@ -98,8 +106,13 @@ describe('storage api round trips', () => {
     const c = asCreated(await call(rt, token, 'POST', '/v1/backups', { size }));
     const data = new Uint8Array(size);
     const first = await uploadParts(c, data, [1]);
-    const res = await fetch(c.parts[1]!.url, { method: 'PUT', body: data.subarray(MIN_PART_SIZE, size - 1) });
-    const parts = [...first, { partNumber: 2, etag: res.headers.get('etag') ?? '' }];
+    const refusedPart = await fetch(c.parts[1]!.url, { method: 'PUT', body: data.subarray(MIN_PART_SIZE, size - 1) });
+    expect(refusedPart.status).toBe(403); // content-length is signed
+    const uploadId = new URL(c.parts[1]!.url).searchParams.get('uploadId')!;
+    const res = await rt.s3.client.send(new UploadPartCommand({
+      Bucket: rt.s3.bucket, Key: keyOf('short-part', c.backupId), UploadId: uploadId, PartNumber: 2, Body: data.subarray(MIN_PART_SIZE, size - 1),
+    }));
+    const parts = [...first, { partNumber: 2, etag: res.ETag ?? '' }];
     const refused = await call(rt, token, 'POST', `/v1/backups/${c.backupId}/complete`, { parts });
     expect(refused).toMatchObject({ status: 400, json: { uploadedSize: size - 1 } });
     expect(await list(token)).toEqual([]);
@@ -180,7 +193,7 @@ describe('retention, order, latest, delete', () => {
     expect((await openUploads(rt)).length).toBe(before.length + 1);
     expect((await call(rt, token, 'DELETE', `/v1/backups/${c.backupId}`)).status).toBe(204);
     expect(await openUploads(rt)).toEqual(before);
-    const put = await fetch(c.parts[0]!.url, { method: 'PUT', body: new Uint8Array(1) });
+    const put = await fetch(c.parts[0]!.url, { method: 'PUT', body: new Uint8Array(c.partSize) }); // the signed length
     expect(put.status).toBe(404); // NoSuchUpload
   });
 

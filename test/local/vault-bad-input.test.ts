@@ -97,7 +97,7 @@ describe('well-formed but invalid OPAQUE messages', () => {
 
 describe('tokens', () => {
   const forgers = [
-    ...forgedTokens(ACCOUNT, () => token),
+    ...forgedTokens(ACCOUNT, () => token, () => rt.dataDir),
     ['basic auth scheme', async () => `Basic ${Buffer.from('a:b').toString('base64')}`],
   ] as const;
 

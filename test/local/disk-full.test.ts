@@ -1,0 +1,179 @@
+// `npm start` on a disk that fills up (a real 8 MiB tmpfs, so ENOSPC comes from the kernel, not a mock): requests
+// answer 503 problem+json with retry-after, presigned uploads a 503 S3 error, the process stays up, what was
+// committed (a registered vault, a backup) survives, and once space is back the runtime serves again without a
+// restart and restarts cleanly. Needs root for `mount`, as CI (`bash .ci/run`, as root) has; without it the test
+// fails and says so rather than pass without testing anything.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaultClient } from '../../client/vault-client.js';
+import { freePort } from '../../local/free-port.js';
+import type { CreateBackupResult } from '../../protocol/backups-schemas.js';
+import { asCreated, backup, call, download, type Answer } from '../helpers/backups.js';
+import { CHEAP_STRETCHING } from '../helpers/local.js';
+
+let mountPoint: string;
+let mounted = false;
+let dataDir: string;
+let filler: string;
+let port: number;
+
+beforeAll(async () => {
+  mountPoint = await mkdtemp(join(tmpdir(), 'bkv-full-'));
+  if (process.getuid?.() !== 0) throw new Error('disk-full.test.ts mounts a small tmpfs and needs root (CI runs `bash .ci/run` as root)');
+  const out = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`cannot mount a tmpfs as root: ${out.stderr || out.error?.message}`);
+  mounted = true;
+  dataDir = join(mountPoint, 'data');
+  filler = join(mountPoint, 'filler');
+  port = await freePort();
+});
+
+afterAll(async () => {
+  if (mounted) spawnSync('umount', ['-l', mountPoint]);
+  await rm(mountPoint, { recursive: true, force: true });
+});
+
+function startNpm(dir = dataDir) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    env: { ...process.env, BKV_PORT: String(port), BKV_DATA_DIR: dir },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    void exit.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  return { child, ready, exit, output: () => out };
+}
+
+async function fillDisk(): Promise<void> {
+  const e = await writeFile(filler, Buffer.alloc(16 * 1024 * 1024, 1)).then(() => undefined, (err: NodeJS.ErrnoException) => err);
+  expect(e?.code).toBe('ENOSPC');
+}
+
+async function tokenFor(url: string, accountId: string): Promise<string> {
+  const res = await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }) });
+  return ((await res.json()) as { token: string }).token;
+}
+
+const expectFull = (a: Answer) => expect(a).toMatchObject({
+  status: 503, type: 'application/problem+json', json: { type: 'urn:bkv:problem:unavailable', status: 503 },
+});
+
+describe('a full disk under the data dir', () => {
+  it('answers 503, stays up, loses nothing committed, serves again once space is back, and restarts cleanly', async () => {
+    let npm = startNpm();
+    const url = await npm.ready;
+    const rt = { url } as never;
+    const token = await tokenFor(url, 'me');
+    const key = new Uint8Array(randomBytes(32));
+    const vault = new VaultClient({ server: url, token, keyStretching: CHEAP_STRETCHING });
+    await vault.register(key, 'pw');
+    const data = randomBytes(200_000);
+    const committed = await backup(rt, token, data);
+    const pending: CreateBackupResult = asCreated(await call(rt, token, 'POST', '/v1/backups', { size: 300_000 }));
+    const pendingData = randomBytes(300_000);
+
+    await fillDisk();
+
+    // A presigned upload has nowhere to go: a 503 S3 error (not a crash, not a truncated object).
+    const put = await fetch(pending.parts[0]!.url, { method: 'PUT', body: pendingData });
+    expect(put.status).toBe(503);
+    expect(await put.text()).toContain('<Code>SlowDown</Code>');
+
+    // API writes until the database cannot take more: each is a 201 or a 503 problem, never a 500 or silence.
+    const seen: number[] = [];
+    for (let i = 0; i < 300 && !seen.includes(503); i++) {
+      const a = await call(rt, token, 'POST', '/v1/backups', { size: 10 + i });
+      seen.push(a.status);
+      if (a.status !== 201) expectFull(a);
+    }
+    expect(seen).toContain(503);
+    expect(seen.every((s) => s === 201 || s === 503)).toBe(true);
+
+    // While full: every route answers 503 problem+json with retry-after, quickly; the token route still works.
+    for (const [method, path] of [['GET', '/v1/vault'], ['GET', '/v1/backups'], ['POST', '/v1/backups']] as const) {
+      const res = await fetch(`${url}${path}`, {
+        method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: '{"size":1}' } : {}), signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status, path).toBe(503);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toMatchObject({ type: 'urn:bkv:problem:unavailable', detail: 'storage is full; try again later' });
+    }
+    expect(npm.child.exitCode).toBeNull();
+    expect(npm.output()).not.toMatch(/ENOSPC|Database is closed|\n\s+at /);
+
+    // Space is back: served again without a restart, with everything committed before.
+    await rm(filler);
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await call(rt, token, 'GET', '/v1/vault')).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect(Buffer.from(await vault.recover('pw')).equals(Buffer.from(key))).toBe(true);
+    const got = await call(rt, token, 'GET', `/v1/backups/${committed}`);
+    expect((await download(String(got.json?.downloadUrl))).equals(data)).toBe(true);
+    const putAgain = await fetch(pending.parts[0]!.url, { method: 'PUT', body: pendingData });
+    expect(putAgain.status).toBe(200);
+    const done = await call(rt, token, 'POST', `/v1/backups/${pending.backupId}/complete`, {
+      parts: [{ partNumber: 1, etag: putAgain.headers.get('etag') ?? '' }],
+    });
+    expect(done.status).toBe(200);
+    expect(npm.child.exitCode).toBeNull();
+
+    npm.child.kill('SIGINT');
+    expect(await npm.exit).toBe(0);
+
+    // A clean restart: the vault, the counter and both backups are there.
+    npm = startNpm();
+    try {
+      const url2 = await npm.ready;
+      const token2 = await tokenFor(url2, 'me');
+      const again = new VaultClient({ server: url2, token: token2, keyStretching: CHEAP_STRETCHING });
+      expect(Buffer.from(await again.recover('pw')).equals(Buffer.from(key))).toBe(true);
+      const listed = await call({ url: url2 } as never, token2, 'GET', '/v1/backups');
+      expect((listed.json?.backups as { backupId: string }[]).map((b) => b.backupId)).toEqual(expect.arrayContaining([committed, pending.backupId]));
+      const got2 = await call({ url: url2 } as never, token2, 'GET', `/v1/backups/${pending.backupId}`);
+      expect((await download(String(got2.json?.downloadUrl))).equals(pendingData)).toBe(true);
+    } finally {
+      npm.child.kill('SIGINT');
+      expect(await npm.exit).toBe(0);
+    }
+  });
+
+  it('a first start on a full disk exits 1 saying so, leaves no half-written key behind, and starts once space is back', async () => {
+    const fresh = join(mountPoint, 'fresh');
+    await fillDisk();
+    const npm = startNpm(fresh);
+    npm.ready.catch(() => undefined);
+    try {
+      expect(await npm.exit).toBe(1);
+      expect(npm.output()).toMatch(/^bkv: cannot start: the disk under .* is full/m);
+      const left = await readdir(fresh).catch(() => [] as string[]);
+      for (const name of left) expect((await stat(join(fresh, name))).size, name).toBeGreaterThan(0);
+    } finally {
+      await rm(filler);
+    }
+    const again = startNpm(fresh);
+    try {
+      const url = await again.ready;
+      expect((await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}' })).status).toBe(200);
+    } finally {
+      again.child.kill('SIGINT');
+      expect(await again.exit).toBe(0);
+    }
+  });
+});
