@@ -235,7 +235,7 @@ async function serve(
     // While the database cannot write (a full disk), every route answers 503 at once instead of after retries.
     const fault = dynamo.fault();
     if (fault) {
-      send(res, problemResponse(new BkvError('unavailable', fault)));
+      send(res, problemResponse(new BkvError(/storage is full/.test(fault) ? 'insufficient-storage' : 'unavailable', fault)));
       return;
     }
     const routeKey = `${hit.route.method} ${hit.route.path}`;

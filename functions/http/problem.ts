@@ -28,7 +28,7 @@ export function toBkvError(e: unknown): BkvError {
 export function problemResponse(e: unknown): APIGatewayProxyStructuredResultV2 {
   const error = toBkvError(e);
   const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/problem+json' };
-  if (error.code === 'unavailable' || error.code === 'too-many-requests') headers['retry-after'] = '1';
+  if (error.code === 'unavailable' || error.code === 'too-many-requests' || error.code === 'insufficient-storage') headers['retry-after'] = '1';
   if (error.code === 'invalid-token') headers['www-authenticate'] = 'Bearer';
   return { statusCode: error.status, headers, body: JSON.stringify(problemBody(error)) };
 }

@@ -1,5 +1,6 @@
 // `npm start` on a disk that fills up (a real 8 MiB tmpfs, so ENOSPC comes from the kernel, not a mock): requests
-// answer 503 problem+json with retry-after, presigned uploads a 503 S3 error, the process stays up, what was
+// answer 507 insufficient-storage problem+json with retry-after (503 for the write that found it full), presigned
+// uploads a 503 S3 error, the process stays up, what was
 // committed (a registered vault, a backup) survives, and once space is back the runtime serves again without a
 // restart and restarts cleanly. Needs root for `mount`, as CI (`bash .ci/run`, as root) has; without it the test
 // fails and says so rather than pass without testing anything.
@@ -66,12 +67,16 @@ async function tokenFor(url: string, accountId: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-const expectFull = (a: Answer) => expect(a).toMatchObject({
-  status: 503, type: 'application/problem+json', json: { type: 'urn:bkv:problem:unavailable', status: 503 },
-});
+const expectFull = (a: Answer) => {
+  expect([503, 507]).toContain(a.status);
+  expect(a).toMatchObject({
+    type: 'application/problem+json',
+    json: { type: a.status === 507 ? 'urn:bkv:problem:insufficient-storage' : 'urn:bkv:problem:unavailable', status: a.status },
+  });
+};
 
 describe('a full disk under the data dir', () => {
-  it('answers 503, stays up, loses nothing committed, serves again once space is back, and restarts cleanly', async () => {
+  it('answers 507, stays up, loses nothing committed, serves again once space is back, and restarts cleanly', async () => {
     let npm = startNpm();
     const url = await npm.ready;
     const rt = { url } as never;
@@ -91,26 +96,26 @@ describe('a full disk under the data dir', () => {
     expect(put.status).toBe(503);
     expect(await put.text()).toContain('<Code>SlowDown</Code>');
 
-    // API writes until the database cannot take more: each is a 201 or a 503 problem, never a 500 or silence.
+    // API writes until the database cannot take more: each is a 201 or a 503/507 problem, never a 500 or silence.
     const seen: number[] = [];
-    for (let i = 0; i < 300 && !seen.includes(503); i++) {
+    for (let i = 0; i < 300 && !seen.some((s) => s >= 500); i++) {
       const a = await call(rt, token, 'POST', '/v1/backups', { size: 10 + i });
       seen.push(a.status);
       if (a.status !== 201) expectFull(a);
     }
-    expect(seen).toContain(503);
-    expect(seen.every((s) => s === 201 || s === 503)).toBe(true);
+    expect(seen.some((s) => s === 503 || s === 507)).toBe(true);
+    expect(seen.every((s) => s === 201 || s === 503 || s === 507)).toBe(true);
 
-    // While full: every route answers 503 problem+json with retry-after, quickly; the token route still works.
+    // While full: every route answers 507 problem+json with retry-after, quickly; the token route still works.
     for (const [method, path] of [['GET', '/v1/vault'], ['GET', '/v1/backups'], ['POST', '/v1/backups']] as const) {
       const res = await fetch(`${url}${path}`, {
         method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         ...(method === 'POST' ? { body: '{"size":1}' } : {}), signal: AbortSignal.timeout(10_000),
       });
-      expect(res.status, path).toBe(503);
+      expect(res.status, path).toBe(507);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(res.headers.get('retry-after')).toBe('1');
-      expect(await res.json()).toMatchObject({ type: 'urn:bkv:problem:unavailable', detail: 'storage is full; try again later' });
+      expect(await res.json()).toMatchObject({ type: 'urn:bkv:problem:insufficient-storage', detail: 'storage is full; try again later' });
     }
     expect(npm.child.exitCode).toBeNull();
     expect(npm.output()).not.toMatch(/ENOSPC|Database is closed|\n\s+at /);
