@@ -5,7 +5,7 @@
 // restart and restarts cleanly. Needs root for `mount`, as CI (`bash .ci/run`, as root) has; without it the test
 // fails and says so rather than pass without testing anything.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { freePort } from '../../local/free-port.js';
 import type { CreateBackupResult } from '../../protocol/backups-schemas.js';
 import { asCreated, backup, call, download, type Answer } from '../helpers/backups.js';
 import { CHEAP_STRETCHING } from '../helpers/local.js';
+import { startNpmStart } from '../helpers/npm-start.js';
 
 let mountPoint: string;
 let mounted = false;
@@ -39,23 +40,7 @@ afterAll(async () => {
   await rm(mountPoint, { recursive: true, force: true });
 });
 
-function startNpm(dir = dataDir) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: { ...process.env, BKV_PORT: String(port), BKV_DATA_DIR: dir },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exit.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, ready, exit, output: () => out };
-}
+const startNpm = (dir = dataDir) => startNpmStart(port, dir);
 
 async function fillDisk(): Promise<void> {
   const e = await writeFile(filler, Buffer.alloc(16 * 1024 * 1024, 1)).then(() => undefined, (err: NodeJS.ErrnoException) => err);

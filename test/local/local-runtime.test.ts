@@ -1,7 +1,6 @@
 // `npm start` as a user runs it: a child process that prints where it listens, stops cleanly on Ctrl-C
 // (SIGINT, exit 0), keeps its data across a restart, and refuses a second copy on the same data dir clearly.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../client/vault-client.js';
 import { freePort } from '../../local/free-port.js';
 import { CHEAP_STRETCHING } from '../helpers/local.js';
+import { startNpmStart } from '../helpers/npm-start.js';
 
 let dataDir: string;
 let port: number;
@@ -19,23 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
-function start(): { child: ChildProcessWithoutNullStreams; ready: Promise<string>; exit: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: { ...process.env, BKV_PORT: String(port), BKV_DATA_DIR: dataDir },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exit.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, ready, exit, output: () => out };
-}
+const start = () => startNpmStart(port, dataDir);
 
 async function tokenFor(url: string, accountId: string): Promise<string> {
   const res = await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }) });

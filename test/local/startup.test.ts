@@ -3,7 +3,6 @@
 // the dir and every subdir 0700, every file 0600, also when the dir existed before with loose modes, and also for
 // the files the runtime writes while it runs (npm start sets umask 077).
 
-import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { freePort } from '../../local/free-port.js';
 import { startLocal } from '../../local/server.js';
 import { backup } from '../helpers/backups.js';
 import { CHEAP_STRETCHING } from '../helpers/local.js';
+import { startNpmStart } from '../helpers/npm-start.js';
 
 let scratch: string;
 beforeAll(async () => {
@@ -32,23 +32,7 @@ const STARTING = {
   body: expect.objectContaining({ type: 'urn:bkv:problem:unavailable', status: 503 }),
 };
 
-function startNpm(dataDir: string, port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: { ...process.env, BKV_PORT: String(port), BKV_DATA_DIR: dataDir },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exit.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, ready, exit, output: () => out };
-}
+const startNpm = (dataDir: string, port: number) => startNpmStart(port, dataDir);
 
 describe('requests during start-up', () => {
   it('a request that arrives once the port is taken but before storage is up gets 503 problem+json with retry-after', async () => {
