@@ -5,14 +5,12 @@
 // `backup` and `restore` are bound by the storage path, which age on one thread already outruns
 // (docs/benchmarks.md). Set BKV_WORKERS=1 or more where the cores and the memory are there to spend.
 
-import { BkvError } from '../../protocol/errors.js';
+import { intSetting, type IntBounds } from '../../protocol/settings.js';
+
+export const BKV_WORKERS: IntBounds = { min: 0, max: 4, default: 0 };
 
 export function cryptoWorkers(env: NodeJS.ProcessEnv): number {
-  const raw = env.BKV_WORKERS;
-  if (raw === undefined || raw === '') return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 4) throw new BkvError('bad-request', 'BKV_WORKERS must be an integer from 0 to 4');
-  return n;
+  return intSetting('BKV_WORKERS', env.BKV_WORKERS, BKV_WORKERS);
 }
 
 /** Says on stderr when a worker thread died and its batches were redone on the main thread (the output is exact). */
