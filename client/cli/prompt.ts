@@ -61,7 +61,6 @@ export class Prompter {
       if (line === undefined || line === '') throw new BkvError('bad-request', `no ${what} given (stdin is not a terminal and has no line for it)`);
       return line;
     }
-    await this.discardTypeAhead();
     const value = await this.readLine(question, 'hidden');
     if (value === '') throw new BkvError('bad-request', `empty ${what}`);
     return value;
@@ -87,7 +86,6 @@ export class Prompter {
     if (!this.interactive) return parseBackupKey(await this.secret(question, '64-digit key'));
     this.say('type the 64-digit key; it shows as you type, in groups of four (it is on your paper anyway).');
     for (let attempt = 1; ; attempt++) {
-      await this.discardTypeAhead();
       const text = await this.readLine(question, 'key');
       if (text === '') throw new BkvError('bad-request', 'empty 64-digit key');
       try {
@@ -107,7 +105,14 @@ export class Prompter {
   /** Yes/no on a terminal (default no); false when not interactive. */
   async confirm(question: string): Promise<boolean> {
     if (!this.interactive) return false;
-    await this.discardTypeAhead(); // a "y" typed ahead must not confirm the last password attempt
+    // a "y" typed ahead must not confirm the last password attempt
+    const wasRaw = this.io.stdin.isRaw;
+    this.io.stdin.setRawMode(true);
+    try {
+      await this.discardTypeAhead();
+    } finally {
+      this.io.stdin.setRawMode(wasRaw);
+    }
     const rl = createInterface({ input: this.io.stdin, output: this.io.stderr, terminal: true });
     try {
       const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
@@ -118,36 +123,43 @@ export class Prompter {
   }
 
   /**
-   * Drops whatever the terminal already holds. In raw mode every pending byte, a half-typed line included,
-   * becomes readable at once; reading it for a moment and throwing it away is tcflush(TCIFLUSH) without a native
-   * call. A Ctrl-C among it still cancels.
+   * Drops whatever the terminal already holds (the caller has put it in raw mode). In raw mode every pending
+   * byte, a half-typed line included, becomes readable at once; reading it for a moment and throwing it away is
+   * tcflush(TCIFLUSH) without a native call. A Ctrl-C among it still cancels.
    */
   private async discardTypeAhead(): Promise<void> {
     const { stdin } = this.io;
-    const wasRaw = stdin.isRaw;
     let interrupted = false;
     const onData = (data: Buffer | string) => {
       if (String(data).includes('\u0003')) interrupted = true;
     };
-    stdin.setRawMode(true);
     stdin.on('data', onData);
     stdin.resume();
     await sleep(TYPE_AHEAD_MS);
     stdin.removeListener('data', onData);
     stdin.pause();
     while (stdin.read() !== null) { /* drop what the stream itself buffered */ }
-    stdin.setRawMode(wasRaw);
     if (interrupted) throw cancelled();
   }
 
-  /** One line in raw mode: `hidden` echoes nothing; `key` echoes in dash-separated groups of four. */
-  private readLine(question: string, mode: 'hidden' | 'key'): Promise<string> {
+  /**
+   * One line in raw mode: `hidden` echoes nothing; `key` echoes in dash-separated groups of four. Raw mode goes
+   * on before the type-ahead is dropped and stays on until the answer is in: in cooked mode between the two, the
+   * terminal itself would echo what is typed as soon as the prompt shows.
+   */
+  private async readLine(question: string, mode: 'hidden' | 'key'): Promise<string> {
     const { stdin, stderr } = this.io;
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode(true);
+    try {
+      await this.discardTypeAhead();
+    } catch (e) {
+      stdin.setRawMode(wasRaw);
+      throw e;
+    }
     stderr.write(question);
     return new Promise((resolve, reject) => {
       let value = '';
-      const wasRaw = stdin.isRaw;
-      stdin.setRawMode(true);
       stdin.setEncoding('utf8');
       const finish = (err?: Error) => {
         stdin.setRawMode(wasRaw);
