@@ -172,7 +172,8 @@ export function estimatePasswordStrength(password: string, options: StrengthOpti
   const verdict = verdictFor(guessesLog10);
   const warning = result.feedback.warning;
   if (verdict !== 'ok') {
-    if (warning) reasons.unshift(lower(warning.replace(/\.$/, '')));
+    // the account name first when it is what brought the estimate down
+    if (warning) reasons.splice(verdictFor(result.guessesLog10) === verdict ? 0 : reasons.length, 0, lower(warning.replace(/\.$/, '')));
     if (reasons.length === 0) reasons.push(verdict === 'refused' ? 'it is among the first guesses of any password cracker' : 'it is too short or too predictable for an offline attacker');
   }
   return {
