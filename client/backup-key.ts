@@ -2,8 +2,9 @@
 // joined by dashes (`1f3a-09bc-…`), one token that survives copy, paste and shell quoting. Reading accepts any
 // case and any spaces, tabs, dashes and line breaks between digits, so a key written on paper in a grid or typed
 // in groups reads back; anything else is refused with an error naming the count or the position (1-based, in
-// the text as given). A mistyped but well-formed key is not detected here: it decrypts nothing, and age reports
-// 'no-match' ("wrong key"), never damaged data. Errors never echo the key.
+// the text as given; also as `details.digits` or `details.position`). A mistyped but well-formed key is not
+// detected here: it decrypts nothing, and age reports 'no-match' ("wrong key"), never damaged data. Errors never
+// echo the key.
 
 import { BkvError } from '../protocol/errors.js';
 import { defaultRandomBytes, type RandomBytes } from '../protocol/random.js';
@@ -43,12 +44,12 @@ export function parseBackupKey(text: string): Uint8Array {
     position++;
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === SEPARATOR) continue;
     if (!/^[0-9a-fA-F]$/.test(ch)) {
-      throw new BkvError('bad-request', `64-digit key: bad character ${describe(ch)} at position ${position}`);
+      throw new BkvError('bad-request', `64-digit key: bad character ${describe(ch)} at position ${position}`, { details: { position } });
     }
     digits += ch;
   }
   if (digits.length !== BACKUP_KEY_DIGITS) {
-    throw new BkvError('bad-request', `64-digit key: found ${digits.length} hex digits, expected ${BACKUP_KEY_DIGITS}`);
+    throw new BkvError('bad-request', `64-digit key: found ${digits.length} hex digits, expected ${BACKUP_KEY_DIGITS}`, { details: { digits: digits.length } });
   }
   return new Uint8Array(Buffer.from(digits, 'hex'));
 }

@@ -9,6 +9,9 @@ export {
   backupAgeRecipient, backupEncryptedSize, type BackupStreamOptions,
 } from './backup-crypto.js';
 export { packDirectory, extractArchive, type PackedDirectory, type ExtractOptions, type ExtractResult } from './archive.js';
+export {
+  estimatePasswordStrength, generatePassphrase, type PasswordStrength, type PasswordVerdict, type StrengthOptions,
+} from './password-strength.js';
 export { newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
 export { BkvError, isBkvError, type ErrorCode } from '../protocol/errors.js';
 export { PROBLEMS, type ProblemCode, type ProblemDetails } from '../protocol/problems.js';

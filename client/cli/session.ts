@@ -114,13 +114,6 @@ export class Session {
     return this.prompt.secret(question);
   }
 
-  /** A new password from `envName`, or asked for (twice on a terminal). */
-  async newPassword(question = 'new password: ', envName = 'BKV_PASSWORD'): Promise<string> {
-    const fromEnv = this.env[envName];
-    if (fromEnv) return fromEnv;
-    return this.prompt.newSecret(question);
-  }
-
   /** Writes a line for humans on stderr (results go to stdout). */
   say(line: string): void {
     process.stderr.write(`${line}\n`);

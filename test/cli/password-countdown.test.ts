@@ -27,6 +27,12 @@ async function attemptsRemaining(account: string): Promise<{ attemptsRemaining: 
   return { attemptsRemaining: status.attemptsRemaining, locked: status.locked };
 }
 
+// strong enough for bkv init and passwd (client/password-strength.ts); the wrong ones are never checked
+const RIGHT = 'amber-falcon-quiet-harbor';
+const FRESH = 'a fresh start with tulips and lanterns';
+const OLD = 'velvet-compass-drizzle-ozone';
+const NEW = 'marble-tundra-gossip-lantern';
+
 type Env = (home: string, extra?: Record<string, string>) => Record<string, string>;
 
 async function setUp(account: string, password: string): Promise<Env & { home: string }> {
@@ -42,7 +48,7 @@ async function setUp(account: string, password: string): Promise<Env & { home: s
 
 describe('wrong-password countdown', { timeout: 300_000 }, () => {
   it('counts down, guards the last attempt, then explains the destroyed key', async () => {
-    const env = await setUp('carol', 'right');
+    const env = await setUp('carol', RIGHT);
     const target = join(work, 'carol-out');
 
     const first = await bkv(['restore', target], env(await newDevice(), { BKV_PASSWORD: 'wrong' }));
@@ -57,7 +63,7 @@ describe('wrong-password countdown', { timeout: 300_000 }, () => {
     expect(status.stdout).toMatch(/1 of 3 password attempts left \(the next wrong password destroys it\)/);
 
     // a script does not spend the last attempt by accident
-    const guarded = await bkv(['restore', target], env(await newDevice(), { BKV_PASSWORD: 'right' }));
+    const guarded = await bkv(['restore', target], env(await newDevice(), { BKV_PASSWORD: RIGHT }));
     expect(guarded.code).toBe(2);
     expect(guarded.stderr).toMatch(/warning: this is the last attempt\. a wrong password destroys the backup key in the vault for good\./);
     expect(guarded.stderr).toMatch(/bkv: one attempt left: not using it without --yes/);
@@ -69,7 +75,7 @@ describe('wrong-password countdown', { timeout: 300_000 }, () => {
     expect(last.stderr).toMatch(/restored with the 64-digit key \(bkv restore --key\)/);
     expect(await attemptsRemaining('carol')).toEqual({ attemptsRemaining: 0, locked: true });
 
-    const tooLate = await bkv(['restore', '--yes', target], env(await newDevice(), { BKV_PASSWORD: 'right' }));
+    const tooLate = await bkv(['restore', '--yes', target], env(await newDevice(), { BKV_PASSWORD: RIGHT }));
     expect(tooLate.code).toBe(4);
     expect(tooLate.stderr).toMatch(/destroyed the backup key/);
     expect((await bkv(['status'], env(await newDevice()))).stdout).toMatch(/vault: {4}locked: the key was destroyed/);
@@ -79,34 +85,34 @@ describe('wrong-password countdown', { timeout: 300_000 }, () => {
     const nokey = await bkv(['passwd'], env(await newDevice(), { BKV_NEW_PASSWORD: 'x' }));
     expect(nokey.code).toBe(4);
     expect(nokey.stderr).toMatch(/this device has no copy: restore with the 64-digit key/);
-    const passwd = await bkv(['passwd'], env(env.home), 'a fresh start\n');
+    const passwd = await bkv(['passwd'], env(env.home), `${FRESH}\n`);
     expect(passwd.code, passwd.stderr).toBe(0);
     expect(passwd.stderr).toMatch(/the vault destroyed its copy of the key; this device has it/);
     expect(await attemptsRemaining('carol')).toEqual({ attemptsRemaining: 3, locked: false });
-    const back = await bkv(['restore', target], env(await newDevice(), { BKV_PASSWORD: 'a fresh start' }));
+    const back = await bkv(['restore', target], env(await newDevice(), { BKV_PASSWORD: FRESH }));
     expect(back.code, back.stderr).toBe(0);
   });
 
   it('a right password resets the count', async () => {
-    const env = await setUp('dave', 'right');
+    const env = await setUp('dave', RIGHT);
     expect((await bkv(['restore', join(work, 'dave-1')], env(await newDevice(), { BKV_PASSWORD: 'wrong' }))).code).toBe(3);
     expect((await attemptsRemaining('dave')).attemptsRemaining).toBe(2);
-    const ok = await bkv(['restore', join(work, 'dave-2')], env(await newDevice(), { BKV_PASSWORD: 'right' }));
+    const ok = await bkv(['restore', join(work, 'dave-2')], env(await newDevice(), { BKV_PASSWORD: RIGHT }));
     expect(ok.code, ok.stderr).toBe(0);
     expect((await attemptsRemaining('dave')).attemptsRemaining).toBe(3);
   });
 
   it('passwd needs the current password, then only the new one works', async () => {
-    const env = await setUp('erin', 'old password');
+    const env = await setUp('erin', OLD);
     const home = await newDevice();
-    const bad = await bkv(['passwd'], env(home, { BKV_PASSWORD: 'not it', BKV_NEW_PASSWORD: 'new password' }));
+    const bad = await bkv(['passwd'], env(home, { BKV_PASSWORD: 'not it', BKV_NEW_PASSWORD: NEW }));
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/wrong password: 2 attempts left/);
-    const changed = await bkv(['passwd'], env(home), 'old password\nnew password\n');
+    const changed = await bkv(['passwd'], env(home), `${OLD}\n${NEW}\n`);
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr).toMatch(/password changed \(generation 2\); 3 attempts left/);
-    expect((await bkv(['restore', join(work, 'erin-1')], env(await newDevice(), { BKV_PASSWORD: 'old password' }))).code).toBe(3);
-    const ok = await bkv(['restore', join(work, 'erin-2')], env(await newDevice(), { BKV_PASSWORD: 'new password' }));
+    expect((await bkv(['restore', join(work, 'erin-1')], env(await newDevice(), { BKV_PASSWORD: OLD }))).code).toBe(3);
+    const ok = await bkv(['restore', join(work, 'erin-2')], env(await newDevice(), { BKV_PASSWORD: NEW }));
     expect(ok.code, ok.stderr).toBe(0);
   });
 

@@ -9,7 +9,7 @@ describe('bkv/client', () => {
     expect(Object.keys(sdk).sort()).toEqual([
       'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'BackupsClient', 'BkvError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
       'backupAgeRecipient', 'backupEncryptedSize', 'createBackupDecryptStream', 'createBackupEncryptStream', 'decryptBackup',
-      'encryptBackup', 'extractArchive', 'formatBackupKey', 'isAgeError', 'isBkvError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
+      'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isAgeError', 'isBkvError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
     ].sort());
   });
 

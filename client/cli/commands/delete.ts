@@ -1,8 +1,10 @@
 // `bkv delete [--backups]`: deletes this account's key from the vault (and with --backups, every backup). Asks
 // on a terminal; scripts pass --yes. The key on this device stays (bkv key show), so backups not deleted can
-// still be restored here or with the 64-digit key.
+// still be restored here or with the 64-digit key. What is asked and reported is what the account actually
+// has: whether the vault keeps a key (or a destroyed one's record), and how many backups.
 
 import { BkvError } from '../../../protocol/errors.js';
+import type { VaultStatus } from '../../../protocol/schemas.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
 
@@ -11,14 +13,34 @@ export interface DeleteFlags extends ConnectionFlags {
   yes?: boolean;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** What a delete removes, in words: `the vault key and 3 backups`, or undefined for nothing. */
+export function describeDeletion(status: VaultStatus, backups: number | undefined): string | undefined {
+  const parts: string[] = [];
+  if (status.registered) parts.push(status.locked ? 'the vault\'s record of the destroyed key' : 'the vault key');
+  if (backups !== undefined && backups > 0) parts.push(plural(backups, 'backup'));
+  return parts.length ? parts.join(' and ') : undefined;
+}
+
 export async function remove(flags: DeleteFlags, session = new Session(flags)): Promise<void> {
   const account = await session.account();
-  const what = flags.backups ? 'the vault key and every backup' : 'the vault key';
+  const status = await session.vaultStatus();
+  const backups = flags.backups ? (await (await session.backups()).list()).length : undefined;
+  const what = describeDeletion(status, backups);
+  if (!what) {
+    session.say(`nothing to delete: account ${account} keeps no key in the vault${flags.backups ? ' and has no backups' : ''}.`);
+    return;
+  }
   if (!flags.yes) {
-    if (!session.prompt.interactive) throw new BkvError('bad-request', `not deleting ${what} of ${account} without --yes`);
-    if (!(await session.prompt.confirm(`delete ${what} of account ${account} for good?`))) throw new BkvError('bad-request', 'cancelled');
+    if (!session.prompt.interactive) throw new BkvError('bad-request', `not deleting ${what} of account ${account} without --yes`);
+    if (!(await session.prompt.confirm(`delete ${what} of account ${account} for good?`))) throw new BkvError('bad-request', 'cancelled; nothing was deleted');
   }
   await (await session.vault()).delete({ backups: Boolean(flags.backups) });
   session.say(`deleted ${what} of account ${account}.`);
+  if (!status.registered) session.say('the vault kept no key for this account.');
+  else if (!flags.backups) session.say('the backups stay (bkv delete --backups deletes them too).');
   if (await session.device.hasKey()) session.say(`this device still has the backup key (${session.device.keyPath}).`);
 }

@@ -17,7 +17,9 @@ export function registerCommands(program: Command): void {
       .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
       .option('--password', 'keep the key in the vault behind a password (default)')
       .option('--key', 'print the key once as 64 digits to write down; the server keeps nothing')
-      .option('--force', 'replace an existing key on this device or in the vault'),
+      .option('--force', 'replace an existing key on this device or in the vault')
+      .option('--generate-password', 'make a strong password (six random words) and show it once, instead of asking')
+      .option('--yes', 'accept a weak password without asking (an obviously weak one is still refused)'),
   ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags));
 
   connectionOptions(
@@ -45,7 +47,8 @@ export function registerCommands(program: Command): void {
   connectionOptions(
     program.command('passwd')
       .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
-      .option('--yes', 'use the last password attempt without asking'),
+      .option('--generate-password', 'make a strong new password (six random words) and show it once, instead of asking')
+      .option('--yes', 'do not ask: use the last password attempt, accept a weak (not an obviously weak) new password'),
   ).action(async (flags: PasswdFlags) => (await import('./passwd.js')).passwd(flags));
 
   connectionOptions(

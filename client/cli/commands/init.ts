@@ -1,8 +1,11 @@
 // `bkv init [--password | --key]`: makes a new backup key K on this device (kept in $BKV_HOME, mode 0600) and
 // either registers it with the vault behind a password (the default) or prints it once as the 64-digit key.
+// The new password is checked first (client/cli/new-password.ts): refused ones are asked again or exit 2, weak
+// ones need a confirmation or --yes; --generate-password makes six diceware words and shows them once.
 
 import { BkvError } from '../../../protocol/errors.js';
 import { formatBackupKey, newBackupKey } from '../../backup-key.js';
+import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
 
@@ -10,10 +13,13 @@ export interface InitFlags extends ConnectionFlags {
   password?: boolean;
   key?: boolean;
   force?: boolean;
+  yes?: boolean;
+  generatePassword?: boolean;
 }
 
 export async function init(flags: InitFlags, session = new Session(flags)): Promise<void> {
   if (flags.password && flags.key) throw new BkvError('bad-request', 'choose one of --password and --key');
+  if (flags.key && flags.generatePassword) throw new BkvError('bad-request', '--generate-password makes a password: it does not go with --key');
   if ((await session.device.hasKey()) && !flags.force) {
     throw new BkvError('bad-request', `this device already has a backup key (${session.device.keyPath}); --force makes a new one, and backups made with the old one then need the old key`);
   }
@@ -32,8 +38,12 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   if (status.registered && !status.locked && !flags.force) {
     throw new BkvError('bad-request', `account ${account} already keeps a backup key in the vault: use bkv restore on this device to fetch it, or --force to replace it (backups made with the old key then need the old key)`);
   }
-  const password = await session.newPassword(`new password for ${account}: `);
+  const { password, generated } = await chooseNewPassword(session, {
+    account, question: `new password for ${account}: `, envName: 'BKV_PASSWORD', yes: flags.yes, generate: flags.generatePassword,
+    maxAttempts: status.maxAttempts || undefined,
+  });
   const registered = await vault.register(key, password);
+  if (generated) showGenerated(session, generated);
   await session.device.writeKey(key);
   await session.remember('password');
   session.say(`backup key created and kept in the vault behind your password (generation ${registered.generation}).`);

@@ -1,16 +1,19 @@
 // `bkv passwd`: changes the vault password. Proves the current one first (it counts as an attempt, with the same
 // countdown and last-attempt warning as restore), then re-registers the same K under the new one. When the vault
 // keeps no key for the account, or destroyed it, a device that has K puts it back under a new password instead.
-// Non-interactive: BKV_PASSWORD holds the current password and BKV_NEW_PASSWORD the new one.
+// Non-interactive: BKV_PASSWORD holds the current password and BKV_NEW_PASSWORD the new one. The new password
+// is checked like init's (client/cli/new-password.ts); --yes also accepts a weak one, --generate-password makes one.
 
 import { timingSafeEqual } from 'node:crypto';
 import { BkvError } from '../../../protocol/errors.js';
+import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { recoverKey } from '../recover.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
 
 export interface PasswdFlags extends ConnectionFlags {
   yes?: boolean;
+  generatePassword?: boolean;
 }
 
 export async function passwd(flags: PasswdFlags, session = new Session(flags)): Promise<void> {
@@ -33,8 +36,12 @@ export async function passwd(flags: PasswdFlags, session = new Session(flags)): 
       session.say('warning: the vault keeps a different backup key than this device; the vault\'s key gets the new password.');
     }
   }
-  const password = await session.newPassword('new password: ', 'BKV_NEW_PASSWORD');
+  const { password, generated } = await chooseNewPassword(session, {
+    account, question: 'new password: ', envName: 'BKV_NEW_PASSWORD', yes: flags.yes, generate: flags.generatePassword,
+    maxAttempts: status.maxAttempts || undefined,
+  });
   const registered = await vault.register(key, password);
+  if (generated) showGenerated(session, generated);
   await session.remember('password');
   session.say(`password changed (generation ${registered.generation}); ${registered.maxAttempts} attempts left.`);
 }

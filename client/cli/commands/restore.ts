@@ -26,8 +26,8 @@ export interface RestoreFlags extends ConnectionFlags {
 
 async function obtainKey(flags: RestoreFlags, session: Session): Promise<{ key: Uint8Array; source: 'device' | 'password' | 'key' }> {
   if (flags.key) {
-    const text = session.env.BKV_KEY || (await session.prompt.secret('64-digit backup key: ', 'key'));
-    return { key: parseBackupKey(text), source: 'key' };
+    const key = session.env.BKV_KEY ? parseBackupKey(session.env.BKV_KEY) : await session.prompt.backupKey();
+    return { key, source: 'key' };
   }
   const onDevice = await session.device.readKey();
   if (onDevice) return { key: onDevice, source: 'device' };
