@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { randomStorageCredentials, type StorageCredentials } from './keys.js';
+import { BodyTooLarge, readBody } from './read-body.js';
 import { SignatureError, verifySignature } from './sigv4.js';
 
 const require = createRequire(import.meta.url);
@@ -125,24 +126,6 @@ const AUTH_ERRORS: Record<SignatureError['kind'], string> = {
   'mismatch': 'com.amazon.coral.service#InvalidSignatureException',
 };
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_REQUEST_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 async function socketPathFor(dir: string | undefined): Promise<{ path: string; privateDir?: string }> {
   if (dir && join(dir, 'dynamodb.sock').length <= MAX_SOCKET_PATH) return { path: join(dir, 'dynamodb.sock') };
@@ -208,8 +191,13 @@ export async function startDynamo(path: string | undefined, tableName = LOCAL_TA
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    if (body === undefined) return send(res, 413, 'com.amazon.coral.service#SerializationException', 'request too large');
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_REQUEST_BYTES);
+    } catch (e) {
+      if (!(e instanceof BodyTooLarge)) throw e;
+      return send(res, 413, 'com.amazon.coral.service#SerializationException', 'request too large');
+    }
     try {
       await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, {
         credentials, region: LOCAL_DYNAMO_REGION, service: 'dynamodb', uriEscapePath: true,

@@ -23,6 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { backupS3Client } from '../functions/adapters/s3-blob-store.js';
 import { tempPath, type StorageCredentials } from './keys.js';
+import { BodyTooLarge, readBody } from './read-body.js';
 import { SignatureError, verifySignature } from './sigv4.js';
 
 const require = createRequire(import.meta.url);
@@ -86,24 +87,6 @@ export interface LocalS3 {
 const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const unquote = (s: string) => s.replaceAll('&quot;', '').replaceAll('&#34;', '').replaceAll('"', '').trim();
 
-function readAll(stream: NodeJS.ReadableStream, limit = Infinity): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        stream.removeAllListeners('data');
-        stream.resume();
-        reject(new Error('body too large'));
-        return;
-      }
-      chunks.push(c);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
 
 function shim(app: S3rverApp, S3Error: S3ErrorCtor): Middleware {
   const uploadsDir = (bucket: string) => app.store.getResourcePath(bucket, undefined, 'uploads');
@@ -137,7 +120,7 @@ function shim(app: S3rverApp, S3Error: S3ErrorCtor): Middleware {
   }
 
   async function checkComplete(ctx: KoaContext, dir: string): Promise<void> {
-    const body = await readAll(ctx.req);
+    const body = await readBody(ctx.req);
     const parts = [...body.toString('utf8').matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
       number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1] ?? '')?.[1]),
       etag: unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(m[1] ?? '')?.[1] ?? ''),
@@ -193,8 +176,8 @@ function authenticate(credentials: StorageCredentials, S3Error: S3ErrorCtor, onF
     const contentSha = ctx.headers['x-amz-content-sha256'];
     let body: Buffer | undefined;
     if (ctx.headers.authorization !== undefined && typeof contentSha === 'string' && /^[0-9a-f]{64}$/.test(contentSha)) {
-      body = await readAll(ctx.req, MAX_SIGNED_BODY).catch(() => {
-        throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+      body = await readBody(ctx.req, MAX_SIGNED_BODY).catch((e: unknown) => {
+        throw e instanceof BodyTooLarge ? new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size') : e;
       });
     }
     try {

@@ -38,6 +38,7 @@ import { buildEvent } from './event.js';
 import {
   ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, storageCredentials, tightenDataDir, tokenKeys, type DataDirLock, type TokenKeys,
 } from './keys.js';
+import { BodyTooLarge, readBody } from './read-body.js';
 import { startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
@@ -81,26 +82,6 @@ export interface LocalRuntime {
 
 const TOKEN_PATH = '/local/v1/token';
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, extraHeaders: Record<string, string> = {}): void {
   const headers: Record<string, string> = { ...extraHeaders };

@@ -2,7 +2,7 @@
 // secret, and an optional `cause`. Servers map it to RFC 9457 problem+json (functions/http/problem.ts); the
 // client SDK rebuilds it from a problem document so callers can branch on `code`.
 
-import { PROBLEMS, type ProblemCode, type ProblemDetails } from './problems.js';
+import { PROBLEMS, wireDetails, type ProblemCode, type ProblemDetails } from './problems.js';
 
 /** Code → HTTP status, from the wire error table (protocol/problems.ts). */
 export const ERROR_CODES: { readonly [C in ProblemCode]: (typeof PROBLEMS)[C]['status'] } = Object.fromEntries(
@@ -37,9 +37,7 @@ export class BkvError extends Error {
 
   /** The wire details of this error when it has `code` and they fit the table, e.g. `attemptsRemaining`. */
   wireDetails<C extends ErrorCode>(code: C): ProblemDetails<C> | undefined {
-    if (this.code !== code) return undefined;
-    const parsed = PROBLEMS[code].details.safeParse(this.details);
-    return parsed.success ? (parsed.data as ProblemDetails<C>) : undefined;
+    return this.code === code ? wireDetails(code, this.details) : undefined;
   }
 }
 

@@ -36,3 +36,9 @@ export async function post(runtime: LocalRuntime, path: string, token: string | 
   if (token) headers.authorization = `Bearer ${token}`;
   return fetch(runtime.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
+
+/** `GET /v1/vault` with `token`, as a plain object (tests compare it before and after). */
+export async function vaultStatus(runtime: LocalRuntime, token: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${runtime.url}/v1/vault`, { headers: { authorization: `Bearer ${token}` } });
+  return (await res.json()) as Record<string, unknown>;
+}

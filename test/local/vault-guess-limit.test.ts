@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64url } from '../../protocol/base64url.js';
 import { ManualClock } from '../helpers/clock.js';
-import { post, startTestRuntime, type TestRuntime } from '../helpers/local.js';
+import { post, startTestRuntime, vaultStatus, type TestRuntime } from '../helpers/local.js';
 import { loginFinishFor, loginStartFor } from '../helpers/opaque-client.js';
 
 const MAX = 10;
@@ -23,10 +23,7 @@ async function setUp(account: string, password: string) {
   return { client, key, token: await rt.token(account) };
 }
 
-async function status(token: string) {
-  const res = await fetch(`${rt.url}/v1/vault`, { headers: { authorization: `Bearer ${token}` } });
-  return res.json() as Promise<Record<string, unknown>>;
-}
+const status = (token: string) => vaultStatus(rt, token);
 
 describe('guess limit', () => {
   it('200 concurrent wrong-password starts: exactly maxAttempts answered, the rest 423, then the key is gone', async () => {

@@ -8,7 +8,7 @@ import { encodeBase64url } from '../../protocol/base64url.js';
 import { REGISTRATION_TTL_MS } from '../../protocol/constants.js';
 import { sealBackupKey } from '../../protocol/key-seal.js';
 import { ManualClock } from '../helpers/clock.js';
-import { post, startTestRuntime, type TestRuntime } from '../helpers/local.js';
+import { post, startTestRuntime, vaultStatus, type TestRuntime } from '../helpers/local.js';
 import { loginStartFor, registrationFor } from '../helpers/opaque-client.js';
 
 const clock = new ManualClock(Date.now());
@@ -27,9 +27,7 @@ async function setUp(account: string) {
   return { client, key, token: await rt.token(account) };
 }
 
-async function status(token: string) {
-  return json(await fetch(`${rt.url}/v1/vault`, { headers: { authorization: `Bearer ${token}` } }));
-}
+const status = (token: string) => vaultStatus(rt, token);
 
 async function startRegistration(token: string, account: string, password: string) {
   return registrationFor(password, async (registrationRequest) => {

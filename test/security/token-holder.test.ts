@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64url } from '../../protocol/base64url.js';
 import { VaultClient } from '../../client/vault-client.js';
-import { CHEAP_STRETCHING, post, startTestRuntime, type TestRuntime } from '../helpers/local.js';
+import { CHEAP_STRETCHING, post, startTestRuntime, vaultStatus, type TestRuntime } from '../helpers/local.js';
 import { loginStartFor } from '../helpers/opaque-client.js';
 import { ke2ConfirmsOwnGuess, probeWithRegistrationStart } from './attacker.js';
 
@@ -29,10 +29,7 @@ async function victim(account: string) {
 
 const json = async (res: Response) => (await res.json()) as Record<string, unknown>;
 
-async function attemptsRemaining(token: string): Promise<number> {
-  const res = await fetch(`${rt.url}/v1/vault`, { headers: { authorization: `Bearer ${token}` } });
-  return Number((await json(res)).attemptsRemaining);
-}
+const attemptsRemaining = async (token: string) => Number((await vaultStatus(rt, token)).attemptsRemaining);
 
 function registrationStarter(token: string) {
   return async (registrationRequest: string): Promise<string> => {
