@@ -20,6 +20,13 @@ export const PROBLEMS = {
   'method-not-allowed': { status: 405, title: 'Method not allowed', details: z.object({}) },
   'conflict': { status: 409, title: 'Conflict', details: z.object({}) },
   'registration-expired': { status: 409, title: 'Registration expired', details: z.object({}) },
+  'repository-exists': { status: 409, title: 'Repository exists', details: z.object({ repositoryId: z.string() }) },
+  'repository-locked': {
+    status: 409, title: 'Repository locked',
+    details: z.object({ exclusive: z.boolean(), expiresAt: z.string(), description: z.string().optional() }),
+  },
+  'lock-lost': { status: 409, title: 'Lock lost', details: z.object({}) },
+  'quota-exceeded': { status: 413, title: 'Quota exceeded', details: z.object({ quotaBytes: count, usedBytes: count }) },
   'payload-too-large': { status: 413, title: 'Payload too large', details: z.object({ maxSize: count.optional() }) },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', details: z.object({}) },
   'locked': { status: 423, title: 'Locked', details: z.object({ attemptsRemaining: z.literal(0) }) },

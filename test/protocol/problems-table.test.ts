@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { problemBody, problemResponse } from '../../functions/http/problem.js';
 import { toError } from '../../client/http.js';
 import { BkvError, ERROR_CODES } from '../../protocol/errors.js';
@@ -28,7 +29,8 @@ function docsTable(): Map<string, { status: number; members: string[] }> {
 
 /** A value for every declared member, as a server would send it. */
 function sampleDetails(code: ProblemCode): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(PROBLEMS[code].details.shape).map((k) => [k, 0]));
+  const shape: Record<string, z.ZodType> = PROBLEMS[code].details.shape;
+  return Object.fromEntries(Object.entries(shape).map(([k, schema]) => [k, [0, 'x', true].find((v) => schema.safeParse(v).success)]));
 }
 
 describe('wire error table', () => {
