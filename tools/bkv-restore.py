@@ -56,6 +56,7 @@ DEC_RE = re.compile(r'^-?(0|[1-9][0-9]*)$')
 UDEC_RE = re.compile(r'^(0|[1-9][0-9]*)$')
 TYPES = ('config', 'snapshots', 'index', 'data')
 MAX_PACK = 64 * 1024 * 1024
+TREE_CACHE = 256 * 1024 * 1024
 MAX_DEPTH = 2048  # PATH_MAX allows no deeper tree of one-character names
 
 
@@ -461,7 +462,7 @@ def parse_node(n, what):
     else:
         node.target = get_str(n, 'target', nw)
         try:
-            tb = node.target.encode('utf-8', 'surrogateescape')
+            tb = node.target.encode('utf-8')
         except UnicodeEncodeError:
             raise damaged('%s: target is not valid UTF-8' % nw)
         if tb == b'' or b'\0' in tb:
@@ -477,9 +478,11 @@ class Snapshot:
         self.snap = snap
         self.root = []
         trees = {}  # tree blob id -> parsed nodes (a subtree may occur more than once)
-        # Fetch every tree, level by level, each tree pack once per level at most.
+        # Fetch every tree, level by level. Tree packs stay in memory until the walk ends (up to TREE_CACHE
+        # bytes; beyond that the oldest is dropped and fetched again if needed), so each is fetched once.
         pending = {snap['tree']}
         seen = set()
+        cache = {}
         while pending:
             bypack = {}
             for tid in pending:
@@ -487,7 +490,11 @@ class Snapshot:
                 bypack.setdefault(loc[0], []).append(loc)
             nxt = set()
             for pid in sorted(bypack):
-                pk = repo.pack(pid)
+                pk = cache.get(pid)
+                if pk is None:
+                    pk = cache[pid] = repo.pack(pid)
+                    while sum(len(c[0]) for c in cache.values()) > TREE_CACHE and len(cache) > 1:
+                        del cache[next(iter(cache))]
                 for loc in bypack[pid]:
                     tid = loc[6]
                     data = repo.blob_from(pk, loc, tid)
@@ -498,6 +505,7 @@ class Snapshot:
                             nxt.add(n.content)
                 del pk
             pending = nxt - seen
+        cache.clear()
         self.root = self.build(trees, snap['tree'])
 
     @staticmethod
@@ -735,7 +743,7 @@ class Restorer:
             if n.type == 'symlink':
                 fd = self.dir_fd(n.rel[:-1])
                 try:
-                    os.symlink(n.target.encode('utf-8', 'surrogateescape'), n.name.encode('utf-8'), dir_fd=fd)
+                    os.symlink(n.target.encode('utf-8'), n.name.encode('utf-8'), dir_fd=fd)
                     if self.am_root:
                         os.chown(n.name, n.uid, n.gid, dir_fd=fd, follow_symlinks=False)
                     os.utime(n.name, ns=(n.mtime, n.mtime), dir_fd=fd, follow_symlinks=False)

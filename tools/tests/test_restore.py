@@ -191,6 +191,23 @@ class RoundTrip(Base):
             st = os.lstat(os.path.join(top, 'owned'))
             self.assertEqual((st.st_uid, st.st_gid), (1234, 2345))
 
+    def test_each_pack_fetched_once(self):
+        snap, _, _ = self.build()
+        fetched = []
+        real = MODULE.Repo.pack
+
+        def pack(repo, pid):
+            fetched.append(pid)
+            return real(repo, pid)
+        MODULE.Repo.pack = pack
+        self.subprocess_ = False
+        try:
+            self.assertOk(self.restore(snap))
+        finally:
+            MODULE.Repo.pack = real
+        self.assertEqual(len(fetched), 4)  # two tree packs, two data packs
+        self.assertEqual(sorted(fetched), sorted(set(fetched)))
+
     def test_ls_snapshots_prefix_and_include(self):
         snap, _, _ = self.build()
         older = self.w.snapshot([self.w.file('x', [b'x'])], time='2024-01-01T00:00:00.000Z', incomplete=True)
