@@ -1,47 +1,65 @@
-// `npm run bench:e2e`: backup and restore throughput of 1 GiB (BENCH_BYTES) through the `bkv` CLI against the local
-// runtime, next to `tar | age` and `age -d | tar -x` on the same tree in the same run. Everything lives in
-// /dev/shm (source, the runtime's data dir with s3rver's objects, restored trees, the .age file), so the figures
-// are about CPU and the software stack, not the disk. Ours and the baseline alternate, BENCH_RUNS times (default
-// 2); best and median are reported. Peak RSS: GNU time's maxrss of the CLI process; for the shell pipelines, of
-// their largest process. Writes its section of docs/benchmarks.md.
+// `npm run bench:e2e`: snapshots through the `bkv` CLI against `npm start`'s runtime, next to restic (Debian's
+// `restic`, a local repository) on the same tree in the same run, both as whole processes under GNU time.
+// Everything lives in /dev/shm (the source tree, the runtime's data dir, restic's repository and cache, the
+// restored trees), so the figures are about CPU and the software stack, not the disk. Per run, each tool in turn:
+// a first backup into an empty repository, the same tree again (unchanged), a restore of the latest snapshot
+// (checked byte-identical on the first run), and 1% of a large file changed in place then backed up again (the
+// bytes each repository grew by). Then peak RSS as the number of files grows (BENCH_MANY_FILES small files).
+// Writes its section of docs/benchmarks.md; BENCH_BYTES (default 1 GiB) and BENCH_RUNS (default 3) scale it.
 
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { extractArchive, packDirectory } from '../client/archive.js';
-import { createBackupDecryptStream, createBackupEncryptStream } from '../client/backup-crypto.js';
-import { parseBackupKey } from '../client/backup-key.js';
+import { randomFillSync } from 'node:crypto';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { bkv, digestTree, fmt, makeTree, mbps, sameDigest, startRuntime, timed, type Runtime, type Timed } from './cli-harness.js';
+import { bkv, digestTree, fmt, makeTree, sameDigest, startRuntime, timed, type Runtime, type Timed } from './cli-harness.js';
 import { machineNote, writeSection } from './report.js';
 
 const GiB = 2 ** 30;
+const MiB = 2 ** 20;
 const BYTES = Number(process.env.BENCH_BYTES ?? GiB);
-const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const MANY_FILES = (process.env.BENCH_MANY_FILES ?? '10000,100000').split(',').map(Number).filter((n) => n > 0);
 
 function check(r: Timed, what: string): Timed {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   return r;
 }
 
-const best = (xs: number[]) => Math.max(...xs);
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** The client's own work without the server: tar + age into a file, then age + untar from it, in this process. */
-async function clientOnly(src: string, out: string, file: string, key: Uint8Array): Promise<{ pack: number; unpack: number }> {
-  let t = performance.now();
-  const packed = await packDirectory(src);
-  await pipeline(packed.stream(), createBackupEncryptStream(key), createWriteStream(file));
-  const pack = (performance.now() - t) / 1000;
-  t = performance.now();
-  await extractArchive(out, (sink) => pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createBackupDecryptStream(key), sink));
-  return { pack, unpack: (performance.now() - t) / 1000 };
+/** Bytes under `dir` (GNU du, apparent sizes). */
+function duBytes(dir: string): number {
+  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+/** Overwrites `fraction` of the file at `path` in place, in the middle, with fresh random bytes. */
+async function changeInPlace(path: string, size: number, fraction: number): Promise<number> {
+  const n = Math.floor(size * fraction);
+  const buf = randomFillSync(Buffer.allocUnsafe(n));
+  const fh = await open(path, 'r+');
+  try {
+    await fh.write(buf, 0, n, Math.floor(size / 2));
+  } finally {
+    await fh.close();
+  }
+  return n;
+}
+
+interface Tool {
+  name: string;
+  /** Makes an empty repository (not timed). */
+  init(run: number): Promise<void>;
+  backup(run: number): Promise<Timed>;
+  restore(run: number, out: string): Promise<Timed>;
+  /** Where the restored copy of the source tree is under `out`. */
+  restored(out: string): string;
+  /** Bytes the repository holds now. */
+  stored(run: number): number;
 }
 
 async function main(): Promise<void> {
@@ -53,70 +71,110 @@ async function main(): Promise<void> {
     process.stdout.write(`making ${fmt(BYTES / GiB, 2)} GiB of test data…\n`);
     const tree = await makeTree(src, { bytes: BYTES, smallBytes: Math.floor(BYTES / 8), largeFiles: 4 });
     const digest = await digestTree(src);
-    runtime = await startRuntime(join(shm, 'server-data'));
-    const env = { BKV_SERVER: runtime.url, BKV_ACCOUNT: 'bench', BKV_HOME: join(shm, 'home') };
-    const key = check(await bkv(['init', '--key'], env), 'init').stdout.trim();
-    const identity = check(await bkv(['key', 'age-identity'], env, `${key}\n`), 'age-identity').stdout.trim();
-    const idFile = join(shm, 'identity.txt');
-    await writeFile(idFile, `${identity}\n`, { mode: 0o600 });
-    const recipient = execFileSync('age-keygen', ['-y', idFile], { encoding: 'utf8' }).trim();
-    const ageVersion = execFileSync('age', ['--version'], { encoding: 'utf8' }).trim();
-    const file = join(shm, 'baseline.age');
-    const sh = (script: string) => timed('/bin/sh', ['-c', script], process.env);
+    const serverData = join(shm, 'server-data');
+    runtime = await startRuntime(serverData);
+    const home = (run: number) => join(shm, `home-${run}`);
+    const env = (run: number) => ({ BKV_SERVER: runtime!.url, BKV_ACCOUNT: `bench-${run}`, BKV_HOME: home(run) });
+    const resticEnv = (run: number) => ({ ...process.env, RESTIC_REPOSITORY: join(shm, `restic-${run}`), RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(shm, 'restic-cache') });
+    const restic = (run: number, args: string[]) => timed('restic', ['--quiet', ...args], resticEnv(run));
+    const resticVersion = execFileSync('restic', ['version'], { encoding: 'utf8' }).trim();
 
-    const r = { ourUp: [] as Timed[], ourDown: [] as Timed[], ageUp: [] as Timed[], ageDown: [] as Timed[] };
-    const local = { pack: [] as number[], unpack: [] as number[] };
-    for (let i = 0; i < RUNS; i++) {
-      process.stdout.write(`run ${i + 1}/${RUNS}\n`);
-      r.ourUp.push(check(await bkv(['backup', src], env), 'bkv backup'));
-      const out = join(shm, 'out');
-      await rm(out, { recursive: true, force: true });
-      r.ourDown.push(check(await bkv(['restore', out], env), 'bkv restore'));
-      if (i === 0 && !sameDigest(digest, await digestTree(out))) throw new Error('bkv restore is not byte-identical');
-      await rm(out, { recursive: true, force: true });
-
-      r.ageUp.push(check(await sh(`tar -cf - -C '${src}' . | age -r '${recipient}' > '${file}'`), 'tar | age'));
-      const out2 = join(shm, 'out2');
-      await rm(out2, { recursive: true, force: true });
-      await mkdir(out2);
-      r.ageDown.push(check(await sh(`age -d -i '${idFile}' < '${file}' | tar -xf - -C '${out2}'`), 'age -d | tar -x'));
-      if (i === 0 && !sameDigest(digest, await digestTree(out2))) throw new Error('age -d | tar -x is not byte-identical');
-      await rm(out2, { recursive: true, force: true });
-      await rm(file, { force: true });
-      const only = await clientOnly(src, join(shm, 'out3'), file, parseBackupKey(key));
-      local.pack.push(mbps(tree.bytes, only.pack));
-      local.unpack.push(mbps(tree.bytes, only.unpack));
-      await rm(join(shm, 'out3'), { recursive: true, force: true });
-      await rm(file, { force: true });
-      process.stdout.write(`  bkv ${fmt(r.ourUp[i]!.seconds)} s / ${fmt(r.ourDown[i]!.seconds)} s, tar|age ${fmt(r.ageUp[i]!.seconds)} s / ${fmt(r.ageDown[i]!.seconds)} s, client only ${fmt(only.pack)} s / ${fmt(only.unpack)} s\n`);
+    const tools: Tool[] = [
+      {
+        name: 'bkv',
+        init: async (run) => void check(await bkv(['init', '--key'], env(run)), 'bkv init'),
+        backup: async (run) => check(await bkv(['backup', '--quiet', src], env(run)), 'bkv backup'),
+        restore: async (run, out) => check(await bkv(['restore', '--quiet', 'latest', out], env(run)), 'bkv restore'),
+        restored: (out) => join(out, 'src'),
+        stored: () => duBytes(serverData),
+      },
+      {
+        name: 'restic',
+        init: async (run) => void check(await restic(run, ['init']), 'restic init'),
+        backup: async (run) => check(await restic(run, ['backup', src]), 'restic backup'),
+        restore: async (run, out) => check(await restic(run, ['restore', 'latest', '--target', out]), 'restic restore'),
+        restored: (out) => join(out, src),
+        stored: (run) => duBytes(join(shm, `restic-${run}`)),
+      },
+    ];
+    type Figures = { first: Timed[]; again: Timed[]; restore: Timed[]; changed: number[] };
+    const figures = new Map<string, Figures>(tools.map((t) => [t.name, { first: [], again: [], restore: [], changed: [] }]));
+    const large = join(src, 'large', 'big0.bin');
+    const largeSize = Math.floor((BYTES - Math.floor(BYTES / 8)) / 4);
+    let changedBytes = 0;
+    for (let run = 0; run < RUNS; run++) {
+      process.stdout.write(`run ${run + 1}/${RUNS}\n`);
+      for (const tool of tools) {
+        const f = figures.get(tool.name)!;
+        await tool.init(run);
+        f.first.push(await tool.backup(run));
+        f.again.push(await tool.backup(run));
+        const out = join(shm, 'out');
+        await rm(out, { recursive: true, force: true });
+        await mkdir(out);
+        f.restore.push(await tool.restore(run, out));
+        if (run === 0 && !sameDigest(digest, await digestTree(tool.restored(out)))) throw new Error(`${tool.name} restore is not byte-identical`);
+        await rm(out, { recursive: true, force: true });
+        process.stdout.write(`  ${tool.name}: first ${fmt(f.first.at(-1)!.seconds, 2)} s, unchanged ${fmt(f.again.at(-1)!.seconds, 2)} s, restore ${fmt(f.restore.at(-1)!.seconds, 2)} s\n`);
+      }
+      // the same edit for both tools: change, back up with each, measure what each repository grew by
+      changedBytes = await changeInPlace(large, largeSize, 0.01);
+      for (const tool of tools) {
+        const before = tool.stored(run);
+        await tool.backup(run);
+        figures.get(tool.name)!.changed.push(tool.stored(run) - before);
+      }
     }
-    const speed = (xs: Timed[]) => xs.map((x) => mbps(tree.bytes, x.seconds));
-    const rss = (xs: Timed[]) => fmt(Math.max(...xs.map((x) => x.rssMiB)));
-    const row = (xs: Timed[]) => `${fmt(best(speed(xs)))} (${fmt(median(speed(xs)))})`;
+
+    // memory as the number of files grows: many small files, one backup each
+    const many: { files: number; bkv: Timed; restic: Timed }[] = [];
+    for (const [i, files] of MANY_FILES.entries()) {
+      const dir = join(shm, `many-${files}`);
+      for (let d = 0; d * 1000 < files; d++) {
+        await mkdir(join(dir, `d${d}`), { recursive: true });
+        await Promise.all(Array.from({ length: Math.min(1000, files - d * 1000) }, (_, j) => writeFile(join(dir, `d${d}`, `f${j}`), `file ${d}/${j}\n`)));
+      }
+      const run = 100 + i;
+      await tools[0]!.init(run);
+      await tools[1]!.init(run);
+      const ours = check(await bkv(['backup', '--quiet', dir], env(run)), 'bkv backup (many files)');
+      const theirs = check(await restic(run, ['backup', dir]), 'restic backup (many files)');
+      many.push({ files, bkv: ours, restic: theirs });
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    const med = (xs: Timed[]) => median(xs.map((x) => x.seconds));
+    const rss = (xs: Timed[]) => Math.max(...xs.map((x) => x.rssMiB));
+    const mbs = (xs: Timed[]) => tree.bytes / 1e6 / med(xs);
+    const ours = figures.get('bkv')!;
+    const theirs = figures.get('restic')!;
+    const ratio = (a: Timed[], b: Timed[]) => med(b) / med(a);
+    const row = (name: string, f: Figures) =>
+      `| ${name} | ${fmt(med(f.first), 2)} s (${fmt(mbs(f.first), 0)} MB/s) | ${fmt(med(f.again), 2)} s | ${fmt(med(f.restore), 2)} s (${fmt(mbs(f.restore), 0)} MB/s) | ${fmt(median(f.changed) / MiB, 2)} MiB | ${fmt(rss(f.first), 0)} / ${fmt(rss(f.restore), 0)} MiB |`;
     const body = `
-Command: \`npm run bench:e2e\` (BENCH_BYTES=${BYTES}, BENCH_RUNS=${RUNS}): ${tree.files} files of random data (${fmt(BYTES / 8 / GiB, 3)} GiB in
-files of 1 B–64 KiB, the rest in 4 large files). MB/s = 10^6 bytes of file content per second of wall time, best of
-${RUNS} with the median in parentheses; ours and the baseline alternate on the same tree.
-Machine: ${machineNote()}; 1-minute load average at start ${fmt(load, 2)}. Everything in /dev/shm, including the
-runtime's data dir (s3rver's objects). Ours = the whole \`bkv\` process: start-up, tar, age (main thread,
-BKV_WORKERS=0), HTTP to the local runtime (presigned PUTs in 8 MiB parts, 3 in flight; s3rver assembles the parts
-on complete) or back. The restore uses the key on the device (no Argon2). Baseline = \`${ageVersion}\` with GNU tar,
-to and from a file in /dev/shm, no network.
+Command: \`npm run bench:e2e\` (BENCH_BYTES=${BYTES}, BENCH_RUNS=${RUNS}): ${tree.files} files of random data
+(${fmt(BYTES / 8 / GiB, 3)} GiB in files of 1 B–64 KiB, the rest in 4 large files of ${fmt(largeSize / MiB, 0)} MiB).
+Machine: ${machineNote()}; 1-minute load average at start ${fmt(load, 2)}. Everything in /dev/shm: the tree, the
+runtime's data dir, restic's repository and cache, the restores. bkv = the whole \`bkv\` process against \`npm start\`'s
+runtime (its HTTP API, presigned URLs and object store, on the same two cores); restic = \`${resticVersion}\`,
+defaults, a local repository. Each run starts both from an empty repository; the tools alternate. Times are
+medians of ${RUNS} runs (wall clock of the whole process); MB/s = 10^6 bytes of file content per second.
+"1% changed" = ${fmt(changedBytes / MiB, 2)} MiB overwritten in place in the middle of one large file, then a
+backup: what the repository grew by (\`du -sb\`).
 
-| | backup MB/s | restore MB/s | peak RSS (backup / restore) |
-| --- | --- | --- | --- |
-| \`bkv backup\` / \`bkv restore\` (local runtime) | ${row(r.ourUp)} | ${row(r.ourDown)} | ${rss(r.ourUp)} / ${rss(r.ourDown)} MiB |
-| \`tar -c \\| age -r\` / \`age -d \\| tar -x\` | ${row(r.ageUp)} | ${row(r.ageDown)} | ${rss(r.ageUp)} / ${rss(r.ageDown)} MiB |
-| client only: \`packDirectory\` → age → file / file → age → \`extractArchive\` | ${fmt(best(local.pack))} (${fmt(median(local.pack))}) | ${fmt(best(local.unpack))} (${fmt(median(local.unpack))}) | (in the bench process) |
-| **bkv ÷ tar\\|age** (best) | **${fmt(best(speed(r.ourUp)) / best(speed(r.ageUp)), 2)}×** | **${fmt(best(speed(r.ourDown)) / best(speed(r.ageDown)), 2)}×** | |
+| | first backup | unchanged, again | restore latest | 1% changed: stored | peak RSS (backup / restore) |
+| --- | --- | --- | --- | --- | --- |
+${row('bkv', ours)}
+${row('restic', theirs)}
+| **bkv speed ÷ restic** | **${fmt(ratio(ours.first, theirs.first), 2)}×** | **${fmt(ratio(ours.again, theirs.again), 2)}×** | **${fmt(ratio(ours.restore, theirs.restore), 2)}×** | | |
 
-Both restores were checked byte-identical (SHA-256 of every file).
+Both restores were checked byte-identical (SHA-256 of every file, symlinks by target).
 
-Reading: most of the gap to \`tar | age\` is the storage path, not the client. The client alone (archive + age,
-one thread) runs at the "client only" row; the rest goes to HTTP on loopback and to s3rver, the local S3 stand-in
-(JavaScript, on the same two cores, writing each part to a file and concatenating the parts on complete). Against
-real S3 the parts go up 3 at a time over the network instead. Part of the client's own gap is age on node:crypto
-(see "Backup encryption") and JavaScript tar with one file-system call at a time.
+Memory as files grow (one backup of N small files into an empty repository; peak RSS of the whole process):
+
+| files | bkv time | bkv peak RSS | restic time | restic peak RSS |
+| --- | --- | --- | --- | --- |
+${many.map((m) => `| ${m.files} | ${fmt(m.bkv.seconds, 2)} s | ${fmt(m.bkv.rssMiB, 0)} MiB | ${fmt(m.restic.seconds, 2)} s | ${fmt(m.restic.rssMiB, 0)} MiB |`).join('\n')}
 `;
     await writeSection('## End to end (`npm run bench:e2e`)', body);
     process.stdout.write(body);
