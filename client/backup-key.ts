@@ -6,7 +6,7 @@
 // detected here: it decrypts nothing, and age reports 'no-match' ("wrong key"), never damaged data. Errors never
 // echo the key.
 
-import { BkvError } from '../protocol/errors.js';
+import { ClientError } from './errors.js';
 import { defaultRandomBytes, type RandomBytes } from '../protocol/random.js';
 
 export const BACKUP_KEY_BYTES = 32;
@@ -36,7 +36,7 @@ function describe(ch: string): string {
   return c > 0x20 && c < 0x7f && ch !== "'" ? `'${ch}'` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** Reads a 64-digit key; throws BkvError('bad-request') naming the digit count or the first bad character. */
+/** Reads a 64-digit key; throws ClientError('usage') naming the digit count or the first bad character. */
 export function parseBackupKey(text: string): Uint8Array {
   let digits = '';
   let position = 0;
@@ -44,12 +44,12 @@ export function parseBackupKey(text: string): Uint8Array {
     position++;
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === SEPARATOR) continue;
     if (!/^[0-9a-fA-F]$/.test(ch)) {
-      throw new BkvError('bad-request', `64-digit key: bad character ${describe(ch)} at position ${position}`, { details: { position } });
+      throw new ClientError('usage', `64-digit key: bad character ${describe(ch)} at position ${position}`, { position });
     }
     digits += ch;
   }
   if (digits.length !== BACKUP_KEY_DIGITS) {
-    throw new BkvError('bad-request', `64-digit key: found ${digits.length} hex digits, expected ${BACKUP_KEY_DIGITS}`, { details: { digits: digits.length } });
+    throw new ClientError('usage', `64-digit key: found ${digits.length} hex digits, expected ${BACKUP_KEY_DIGITS}`, { digits: digits.length });
   }
   return new Uint8Array(Buffer.from(digits, 'hex'));
 }

@@ -5,6 +5,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../errors.js';
 import type { RecoverReply, RecoverRequest } from './vault-worker.js';
 import type { Session } from './session.js';
 
@@ -28,9 +29,11 @@ export async function recoverWithPassword(session: Session, password: string): P
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (!answered) reject(new BkvError('internal', `password recovery stopped (${code})`));
+      if (!answered) reject(new Error(`password recovery stopped (${code})`));
     });
   });
   if (reply.ok) return new Uint8Array(reply.key);
-  throw new BkvError(reply.code, reply.message, { details: reply.details });
+  if ('kind' in reply) throw new ClientError(reply.kind, reply.message, reply.details);
+  if ('code' in reply) throw new BkvError(reply.code, reply.message, { details: reply.details });
+  throw new Error(reply.message);
 }

@@ -6,7 +6,7 @@ import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../../client/errors.js';
 import { DeviceState } from '../../client/device.js';
 
 let base: string;
@@ -33,8 +33,9 @@ describe('device state', () => {
     await device.writeKey(new Uint8Array(32));
     await chmod(device.keyPath, 0o644);
     const e = await device.readKey().then(() => undefined, (err: unknown) => err);
-    expect(e).toBeInstanceOf(BkvError);
-    expect((e as BkvError).message).toBe(`${device.keyPath} is readable by others; run: chmod 600 ${device.keyPath}`);
+    expect(e).toBeInstanceOf(ClientError);
+    expect((e as ClientError).kind).toBe('usage');
+    expect((e as ClientError).message).toBe(`${device.keyPath} is readable by others; run: chmod 600 ${device.keyPath}`);
   });
 
   it('refuses a damaged key file and a damaged config', async () => {

@@ -3,7 +3,7 @@
 // that decrypts every backup made under it with the standard `age` tool (`age -d -i`). Both print secrets on
 // purpose, to stdout only; nothing else ever prints K.
 
-import { BkvError } from '../../../protocol/errors.js';
+import { ClientError } from '../../errors.js';
 import { backupAgeIdentity } from '../../backup-crypto.js';
 import { formatBackupKey, newBackupKey, parseBackupKey } from '../../backup-key.js';
 
@@ -17,7 +17,7 @@ export async function readKeyText(input: NodeJS.ReadableStream, what: string): P
   for await (const chunk of input) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     length += b.length;
-    if (length > MAX_KEY_TEXT_BYTES) throw new BkvError('bad-request', `${what} is too long for a 64-digit key`);
+    if (length > MAX_KEY_TEXT_BYTES) throw new ClientError('usage', `${what} is too long for a 64-digit key`);
     parts.push(b);
   }
   return Buffer.concat(parts).toString('utf8');
