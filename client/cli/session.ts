@@ -23,7 +23,11 @@ export class Session {
   private tokenPromise: Promise<string> | undefined;
   private configCache: DeviceConfig | undefined;
 
-  constructor(private readonly flags: ConnectionFlags, readonly env: NodeJS.ProcessEnv = process.env) {
+  /** Where password recovery runs (client/cli/vault-recover.ts): this worker script, or this thread. */
+  readonly vaultWorker: URL | undefined;
+
+  constructor(private readonly flags: ConnectionFlags, readonly env: NodeJS.ProcessEnv = process.env, options: { vaultWorker?: URL } = {}) {
+    this.vaultWorker = options.vaultWorker;
     this.device = new DeviceState(defaultHome(env));
     this.prompt = new Prompter();
   }
