@@ -7,6 +7,7 @@ import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { BackupKey } from './backup-key.js';
 import { ClientError } from './errors.js';
 
 export const KEY_FILE = 'backup-key';
@@ -71,7 +72,7 @@ export class DeviceState {
   }
 
   /** K, or undefined when this device has none. */
-  async readKey(): Promise<Uint8Array | undefined> {
+  async readKey(): Promise<BackupKey | undefined> {
     let text: string;
     try {
       const st = await stat(this.keyPath);
@@ -85,12 +86,11 @@ export class DeviceState {
     }
     const hex = text.trim();
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new ClientError('usage', `${this.keyPath} is damaged (expected 64 hex digits)`, { path: this.keyPath });
-    return new Uint8Array(Buffer.from(hex, 'hex'));
+    return BackupKey.fromBytes(Buffer.from(hex, 'hex'));
   }
 
-  async writeKey(key: Uint8Array): Promise<void> {
-    if (key.length !== 32) throw new RangeError('backup key must be 32 bytes');
-    await this.writeAtomic(KEY_FILE, `${Buffer.from(key).toString('hex')}\n`, 0o600);
+  async writeKey(key: BackupKey): Promise<void> {
+    await this.writeAtomic(KEY_FILE, `${Buffer.from(key.exposeBytes()).toString('hex')}\n`, 0o600);
   }
 
   async removeKey(): Promise<void> {

@@ -14,7 +14,7 @@ export { packDirectory, extractArchive, type PackedDirectory, type ExtractOption
 export {
   estimatePasswordStrength, generatePassphrase, type PasswordStrength, type PasswordVerdict, type StrengthOptions,
 } from './password-strength.js';
-export { newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
+export { BackupKey, newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
 export { BkvError, isBkvError, type ErrorCode } from '../protocol/errors.js';
 export { PROBLEMS, type ProblemCode, type ProblemDetails } from '../protocol/problems.js';
 export { ClientError, isClientError, type ClientErrorKind, type ClientErrorDetails } from './errors.js';

@@ -12,6 +12,7 @@ import {
   LoginFinishResponse, LoginStartResponse, OPAQUE_SIZES, RegistrationFinishResponse, RegistrationStartResponse,
   VaultStatusResponse, type VaultStatus,
 } from '../protocol/schemas.js';
+import { backupKeyBytes, type BackupKey } from './backup-key.js';
 import { ClientError } from './errors.js';
 import { ApiClient, tokenSubject, type ApiOptions } from './http.js';
 
@@ -46,7 +47,8 @@ export class VaultClient {
   }
 
   /** Registers K behind `password`, replacing any earlier registration (new generation, counter reset). */
-  async register(backupKey: Uint8Array, password: string): Promise<Registered> {
+  async register(key: BackupKey | Uint8Array, password: string): Promise<Registered> {
+    const backupKey = backupKeyBytes(key);
     if (backupKey.length !== 32) throw new ClientError('usage', 'backup key must be 32 bytes');
     if (password.length === 0) throw new ClientError('usage', 'password is empty');
     await opaque.ready;

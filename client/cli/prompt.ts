@@ -10,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientError, isClientError } from '../errors.js';
-import { parseBackupKey } from '../backup-key.js';
+import { BackupKey } from '../backup-key.js';
 
 export interface PromptIO {
   stdin: NodeJS.ReadStream;
@@ -82,14 +82,14 @@ export class Prompter {
    * Reads a 64-digit key: on a terminal echoed in groups of four and asked again (naming the position) while
    * malformed; otherwise the next stdin line. Returns K.
    */
-  async backupKey(question = '64-digit backup key: '): Promise<Uint8Array> {
-    if (!this.interactive) return parseBackupKey(await this.secret(question, '64-digit key'));
+  async backupKey(question = '64-digit backup key: '): Promise<BackupKey> {
+    if (!this.interactive) return BackupKey.parse(await this.secret(question, '64-digit key'));
     this.say('type the 64-digit key; it shows as you type, in groups of four (it is on your paper anyway).');
     for (let attempt = 1; ; attempt++) {
       const text = await this.readLine(question, 'key');
       if (text === '') throw new ClientError('usage', 'empty 64-digit key');
       try {
-        return parseBackupKey(text);
+        return BackupKey.parse(text);
       } catch (e) {
         if (!isClientError(e, 'usage')) throw e;
         const position = e.details.position;

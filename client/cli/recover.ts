@@ -3,6 +3,7 @@
 // wrong password say how many attempts remain (a terminal may try again). A destroyed key is explained plainly.
 
 import { BkvError, isBkvError } from '../../protocol/errors.js';
+import { BackupKey } from '../backup-key.js';
 import { ClientError } from '../errors.js';
 import type { Session } from './session.js';
 import { recoverWithPassword } from './vault-recover.js';
@@ -26,7 +27,7 @@ export interface RecoverOptions {
 }
 
 /** Recovers K with the password (BKV_PASSWORD or asked for). */
-export async function recoverKey(session: Session, options: RecoverOptions = {}): Promise<Uint8Array> {
+export async function recoverKey(session: Session, options: RecoverOptions = {}): Promise<BackupKey> {
   const status = await session.vaultStatus();
   const account = await session.account();
   if (status.locked) throw lockedError();
@@ -47,7 +48,7 @@ export async function recoverKey(session: Session, options: RecoverOptions = {})
     }
     const password = await session.password(options.question ?? `password for ${account}: `);
     try {
-      return await recoverWithPassword(session, password);
+      return BackupKey.fromBytes(await recoverWithPassword(session, password));
     } catch (e) {
       if (isBkvError(e, 'locked')) throw lockedError();
       if (!isBkvError(e, 'wrong-password')) throw e;

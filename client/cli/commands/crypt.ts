@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
-import { parseBackupKey } from '../../backup-key.js';
+import { BackupKey } from '../../backup-key.js';
 import { ClientError, fileSystemError, isClientError } from '../../errors.js';
 import { stdinStream } from '../stdio.js';
 import { cryptoWorkers, reportRedone } from '../workers.js';
@@ -17,7 +17,7 @@ export interface CryptFlags {
 }
 
 /** Reads and parses the 64-digit key in `path`; never echoes its content. */
-export async function readKeyFile(path: string): Promise<Uint8Array> {
+export async function readKeyFile(path: string): Promise<BackupKey> {
   const file = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'EISDIR') {
       throw new ClientError('usage', `cannot read key file: ${e.code.toLowerCase()}`, { path, errno: e.code }, { cause: e });
@@ -34,7 +34,7 @@ export async function readKeyFile(path: string): Promise<Uint8Array> {
       length += bytesRead;
       if (length > MAX_KEY_TEXT_BYTES) throw new ClientError('usage', 'key file is too long for a 64-digit key', { path });
     }
-    return parseBackupKey(buf.subarray(0, length).toString('utf8'));
+    return BackupKey.parse(buf.subarray(0, length).toString('utf8'));
   } finally {
     await file.close();
   }

@@ -4,7 +4,7 @@
 // ones need a confirmation or --yes; --generate-password makes six diceware words and shows them once.
 
 import { ClientError } from '../../errors.js';
-import { formatBackupKey, newBackupKey } from '../../backup-key.js';
+import { BackupKey } from '../../backup-key.js';
 import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
@@ -23,13 +23,13 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   if ((await session.device.hasKey()) && !flags.force) {
     throw new ClientError('usage', `this device already has a backup key (${session.device.keyPath}); --force makes a new one, and backups made with the old one then need the old key`);
   }
-  const key = newBackupKey();
+  const key = BackupKey.generate();
   if (flags.key) {
     await session.device.writeKey(key);
     await session.remember('key');
     session.say('your 64-digit backup key is below. write it down and keep it somewhere safe: it is the only way to restore');
     session.say('your backups on another device, and the server does not keep it. anyone who has it can read your backups.');
-    process.stdout.write(`${formatBackupKey(key)}\n`);
+    process.stdout.write(`${key.format()}\n`);
     return;
   }
   const vault = await session.vault();

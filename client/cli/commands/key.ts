@@ -5,7 +5,7 @@
 
 import { ClientError } from '../../errors.js';
 import { backupAgeIdentity } from '../../backup-crypto.js';
-import { formatBackupKey, newBackupKey, parseBackupKey } from '../../backup-key.js';
+import { BackupKey } from '../../backup-key.js';
 
 /** Longest 64-digit-key text read (64 digits with generous separators and line breaks). */
 export const MAX_KEY_TEXT_BYTES = 1024;
@@ -25,11 +25,11 @@ export async function readKeyText(input: NodeJS.ReadableStream, what: string): P
 
 export function keyNew(out: NodeJS.WritableStream = process.stdout): void {
   if (process.stdout.isTTY) process.stderr.write('a new 64-digit key. anyone who has it can read backups made with it: keep it offline.\n');
-  out.write(`${formatBackupKey(newBackupKey())}\n`);
+  out.write(`${BackupKey.generate().format()}\n`);
 }
 
 export async function keyAgeIdentity(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<void> {
   if (input.isTTY) process.stderr.write('type or paste the 64-digit key, then press ctrl-d\n');
-  const key = parseBackupKey(await readKeyText(input, 'stdin'));
+  const key = BackupKey.parse(await readKeyText(input, 'stdin'));
   process.stdout.write(`${backupAgeIdentity(key)}\n`);
 }

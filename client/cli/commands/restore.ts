@@ -8,7 +8,7 @@ import { BkvError } from '../../../protocol/errors.js';
 import { LATEST } from '../../../protocol/backups-schemas.js';
 import { checkTarget, extractArchive } from '../../archive.js';
 import { createBackupDecryptStream } from '../../backup-crypto.js';
-import { parseBackupKey } from '../../backup-key.js';
+import { BackupKey } from '../../backup-key.js';
 import { createProgress, formatBytes } from '../progress.js';
 import { recoverKey } from '../recover.js';
 import { type ConnectionFlags } from '../options.js';
@@ -23,9 +23,9 @@ export interface RestoreFlags extends ConnectionFlags {
   yes?: boolean;
 }
 
-async function obtainKey(flags: RestoreFlags, session: Session): Promise<{ key: Uint8Array; source: 'device' | 'password' | 'key' }> {
+async function obtainKey(flags: RestoreFlags, session: Session): Promise<{ key: BackupKey; source: 'device' | 'password' | 'key' }> {
   if (flags.key) {
-    const key = session.env.BKV_KEY ? parseBackupKey(session.env.BKV_KEY) : await session.prompt.backupKey();
+    const key = session.env.BKV_KEY ? BackupKey.parse(session.env.BKV_KEY) : await session.prompt.backupKey();
     return { key, source: 'key' };
   }
   const onDevice = await session.device.readKey();
