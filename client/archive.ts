@@ -19,6 +19,7 @@ import { chmod, lstat, mkdir, mkdtemp, open, readdir, readlink, rename, rm, stat
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Header, Parser, Pax, type ReadEntry } from 'tar';
+import { ClientError, fileSystemError, isClientError } from './errors.js';
 import { BkvError } from '../protocol/errors.js';
 
 type EntryType = 'File' | 'Directory' | 'SymbolicLink';
@@ -65,7 +66,7 @@ function headerBytes(e: Entry): Buffer {
   const data = { path: e.path, mode: e.mode, size: e.type === 'File' ? e.size : 0, mtime: e.mtime, type: e.type, linkpath: e.linkpath };
   const header = new Header(data);
   const needPax = header.encode();
-  if (!header.block) throw new BkvError('internal', 'tar header did not encode');
+  if (!header.block) throw new Error('tar header did not encode');
   if (!needPax) return header.block;
   const pax = new Pax({ path: e.path, linkpath: e.linkpath, size: data.size, mtime: e.mtime }).encode();
   return Buffer.concat([pax, header.block]);
@@ -95,9 +96,9 @@ export async function packDirectory(dir: string, warn: Warn = () => {}): Promise
   try {
     rootStat = await stat(root);
   } catch (e) {
-    throw new BkvError('bad-request', code(e) === 'ENOENT' ? `no such directory: ${dir}` : `cannot read ${dir}: ${code(e) ?? 'error'}`);
+    throw new ClientError('usage', code(e) === 'ENOENT' ? `no such directory: ${dir}` : `cannot read ${dir}: ${code(e) ?? 'error'}`, { path: dir, errno: code(e) ?? 'error' }, { cause: e });
   }
-  if (!rootStat.isDirectory()) throw new BkvError('bad-request', `not a directory: ${dir}`);
+  if (!rootStat.isDirectory()) throw new ClientError('usage', `not a directory: ${dir}`, { path: dir });
 
   const entries: Entry[] = [];
   const stats: PackStats = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
@@ -109,7 +110,7 @@ export async function packDirectory(dir: string, warn: Warn = () => {}): Promise
     try {
       names = await readdir(join(root, rel));
     } catch (e) {
-      throw new BkvError('bad-request', `cannot read directory ${rel || '.'}: ${code(e) ?? 'error'}`);
+      throw new ClientError('usage', `cannot read directory ${rel || '.'}: ${code(e) ?? 'error'}`, { path: join(dir, rel), errno: code(e) ?? 'error' }, { cause: e });
     }
     names.sort();
     for (const name of names) {
@@ -120,7 +121,7 @@ export async function packDirectory(dir: string, warn: Warn = () => {}): Promise
         st = await lstat(full);
       } catch (e) {
         if (code(e) === 'ENOENT') continue; // vanished since readdir
-        throw new BkvError('bad-request', `cannot read ${path}: ${code(e) ?? 'error'}`);
+        throw new ClientError('usage', `cannot read ${path}: ${code(e) ?? 'error'}`, { path: join(dir, path), errno: code(e) ?? 'error' }, { cause: e });
       }
       let entry: Entry;
       if (st.isDirectory()) {
@@ -194,7 +195,7 @@ async function* tarChunks(root: string, entries: readonly Entry[], warn: Warn): 
     try {
       fh = await open(join(root, entry.path), fsc.O_RDONLY | fsc.O_NOFOLLOW);
     } catch (e) {
-      if (code(e) !== 'ENOENT') throw new BkvError('bad-request', `cannot read ${entry.path}: ${code(e) ?? 'error'}`);
+      if (code(e) !== 'ENOENT') throw new ClientError('usage', `cannot read ${entry.path}: ${code(e) ?? 'error'}`, { path: join(root, entry.path), errno: code(e) ?? 'error' }, { cause: e });
       warn(`${entry.path} vanished during the backup; stored as zeros`);
     }
     let done = 0;
@@ -316,11 +317,11 @@ export async function checkTarget(target: string, options: ExtractOptions = {}):
     st = await lstat(target);
   } catch (e) {
     if (code(e) === 'ENOENT') return 'missing';
-    throw new BkvError('bad-request', `cannot use ${target}: ${code(e) ?? 'error'}`);
+    throw new ClientError('usage', `cannot use ${target}: ${code(e) ?? 'error'}`, { path: target, errno: code(e) ?? 'error' }, { cause: e });
   }
-  if (!st.isDirectory()) throw new BkvError('bad-request', `${target} exists and is not a directory`);
+  if (!st.isDirectory()) throw new ClientError('usage', `${target} exists and is not a directory`, { path: target });
   const empty = (await readdir(target)).length === 0;
-  if (!empty && !options.force) throw new BkvError('bad-request', `${target} is not empty (use --force to replace it)`);
+  if (!empty && !options.force) throw new ClientError('usage', `${target} is not empty (use --force to replace it)`, { path: target });
   return empty ? 'empty' : 'full';
 }
 
@@ -333,7 +334,7 @@ export async function checkTarget(target: string, options: ExtractOptions = {}):
  * Parser in strict mode; entries are written sequentially with backpressure, so memory stays flat whatever the
  * number of files (tar's Unpack kept ~50 MiB more heap alive on trees of many small files).
  */
-function unpackSink(root: string, result: ExtractResult): Writable {
+function unpackSink(root: string, shown: string, result: ExtractResult): Writable {
   let failure: Error | undefined;
   const dirs = new Set<string>(['']); // relative paths confirmed to be real directories we made
   const written = new Set<string>();
@@ -342,7 +343,8 @@ function unpackSink(root: string, result: ExtractResult): Writable {
   let onFailure: (() => void)[] = [];
   const fail = (e: unknown) => {
     if (failure) return;
-    failure = e instanceof BkvError ? e : new BkvError('bad-request', `unsafe or damaged archive: ${(e as Error).message}`, { cause: e });
+    failure = e instanceof BkvError || isClientError(e) ? e
+      : new ClientError('unsafe-archive', `unsafe or damaged archive: ${(e as Error).message}`, {}, { cause: e });
     parser.abort(failure);
     const waiting = onFailure;
     onFailure = [];
@@ -366,23 +368,23 @@ function unpackSink(root: string, result: ExtractResult): Writable {
       if (code(e) !== 'EEXIST') throw e;
     }
     const st = await lstat(full);
-    if (!st.isDirectory()) throw new BkvError('bad-request', `unsafe archive: ${JSON.stringify(rel)} is used as a directory but is not one`);
+    if (!st.isDirectory()) throw new ClientError('unsafe-archive', `unsafe archive: ${JSON.stringify(rel)} is used as a directory but is not one`, { entry: rel });
     dirs.add(rel);
   }
 
   async function handle(entry: ReadEntry): Promise<void> {
     const reason = checkEntry(entry.path, entry.type, entry.linkpath);
-    if (reason !== undefined) throw new BkvError('bad-request', `unsafe archive: ${reason}`);
+    if (reason !== undefined) throw new ClientError('unsafe-archive', `unsafe archive: ${reason}`, { entry: entry.path });
     const rel = posix.normalize(entry.path).replace(/\/+$/, '').replace(/^\.$/, '');
     const parent = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
     if (entry.type === 'Directory') {
       entry.resume();
-      if (rel !== '' && !dirs.has(rel) && written.has(rel)) throw new BkvError('bad-request', `unsafe archive: ${JSON.stringify(rel)} appears twice`);
+      if (rel !== '' && !dirs.has(rel) && written.has(rel)) throw new ClientError('unsafe-archive', `unsafe archive: ${JSON.stringify(rel)} appears twice`, { entry: rel });
       await ensureDir(rel);
       dirMeta.push({ path: rel, mode: (entry.mode ?? 0o755) & 0o777, mtime: entry.mtime });
       return;
     }
-    if (written.has(rel) || dirs.has(rel)) throw new BkvError('bad-request', `unsafe archive: ${JSON.stringify(rel)} appears twice`);
+    if (written.has(rel) || dirs.has(rel)) throw new ClientError('unsafe-archive', `unsafe archive: ${JSON.stringify(rel)} appears twice`, { entry: rel });
     written.add(rel);
     await ensureDir(parent);
     const full = join(root, rel);
@@ -411,7 +413,7 @@ function unpackSink(root: string, result: ExtractResult): Writable {
     onReadEntry: (entry: ReadEntry) => {
       chain = chain.then(async () => {
         if (failure) entry.resume();
-        else await handle(entry);
+        else await handle(entry).catch((e: unknown) => { throw fileSystemError(e, 'write', join(shown, entry.path)); });
       }).catch(fail);
     },
   });
@@ -424,12 +426,16 @@ function unpackSink(root: string, result: ExtractResult): Writable {
     await closed;
     await chain;
     if (failure) throw failure;
-    if (!sawEof) throw new BkvError('bad-request', 'unsafe or damaged archive: it ends before its end blocks');
+    if (!sawEof) throw new ClientError('unsafe-archive', 'unsafe or damaged archive: it ends before its end blocks');
     // directory modes and times last, deepest first, so writing into them was never blocked
     for (const d of dirMeta.sort((a, b) => b.path.length - a.path.length)) {
       if (d.path === '') continue;
-      await chmod(join(root, d.path), d.mode | 0o700);
-      if (d.mtime) await utimes(join(root, d.path), d.mtime, d.mtime);
+      try {
+        await chmod(join(root, d.path), d.mode | 0o700);
+        if (d.mtime) await utimes(join(root, d.path), d.mtime, d.mtime);
+      } catch (e) {
+        throw fileSystemError(e, 'write', join(shown, d.path));
+      }
     }
   }
 
@@ -461,14 +467,15 @@ export async function extractArchive(target: string, feed: (sink: Writable) => P
   const dest = resolve(target);
   const state = await checkTarget(dest, options);
   const parent = dirname(dest);
-  await mkdir(parent, { recursive: true });
-  const temp = await mkdtemp(join(parent, `.${basename(dest)}.bkv-restore-`));
+  const temp = await mkdir(parent, { recursive: true })
+    .then(() => mkdtemp(join(parent, `.${basename(dest)}.bkv-restore-`)))
+    .catch((e: unknown) => { throw fileSystemError(e, 'write in', parent); });
   const result: ExtractResult = { files: 0, bytes: 0 };
   let old: string | undefined;
   try {
-    await feed(unpackSink(temp, result));
+    await feed(unpackSink(temp, dest, result));
     for await (const link of walkSymlinks(temp)) {
-      if (await symlinkEscapes(temp, link)) throw new BkvError('bad-request', `unsafe archive: symlink ${JSON.stringify(link)} points outside the target`);
+      if (await symlinkEscapes(temp, link)) throw new ClientError('unsafe-archive', `unsafe archive: symlink ${JSON.stringify(link)} points outside the target`, { entry: link });
     }
     const umask = process.umask();
     await chmod(temp, 0o777 & ~umask);
@@ -485,7 +492,7 @@ export async function extractArchive(target: string, feed: (sink: Writable) => P
     } catch (e) {
       if (old) await rename(old, dest);
       old = undefined;
-      throw new BkvError('internal', `cannot move the restore into place: ${code(e) ?? 'error'}`, { cause: e });
+      throw fileSystemError(e, 'move the restore into place at', dest);
     }
   } catch (e) {
     await rm(temp, { recursive: true, force: true });

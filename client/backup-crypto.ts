@@ -9,7 +9,7 @@ import {
   type AgeDecryptStream, type AgeEncryptStream, type ParallelOptions, createDecryptStream, createEncryptStream, decrypt,
   encodeIdentity, encodeRecipient, encrypt, x25519PublicKey,
 } from './age/index.js';
-import { BACKUP_KEY_BYTES } from './backup-key.js';
+import { BACKUP_KEY_BYTES, backupKeyBytes, type BackupKey } from './backup-key.js';
 import type { RandomBytes } from '../protocol/random.js';
 
 const CHUNK = 64 * 1024;
@@ -18,23 +18,20 @@ const NONCE = 16;
 /** Header bytes of a file with one X25519 stanza: version line, stanza line, 32-byte body, MAC line. */
 const HEADER_BYTES = 'age-encryption.org/v1\n'.length + '-> X25519 \n'.length + 43 + 43 + 1 + '--- \n'.length + 43;
 
-function checkKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length !== BACKUP_KEY_BYTES) throw new RangeError('backup key must be 32 bytes');
-}
-
 /** The 32-byte X25519 secret scalar of K. */
-export function backupIdentityScalar(key: Uint8Array): Uint8Array {
-  checkKey(key);
+export function backupIdentityScalar(input: BackupKey | Uint8Array): Uint8Array {
+  const key = backupKeyBytes(input);
+  if (!(key instanceof Uint8Array) || key.length !== BACKUP_KEY_BYTES) throw new RangeError('backup key must be 32 bytes');
   return hkdf32(key, HKDF_LABELS.ageIdentity);
 }
 
 /** `AGE-SECRET-KEY-1…`: the age identity that decrypts every backup made under K. */
-export function backupAgeIdentity(key: Uint8Array): string {
+export function backupAgeIdentity(key: BackupKey | Uint8Array): string {
   return encodeIdentity(backupIdentityScalar(key));
 }
 
 /** `age1…`: the age recipient backups under K are encrypted to. */
-export function backupAgeRecipient(key: Uint8Array): string {
+export function backupAgeRecipient(key: BackupKey | Uint8Array): string {
   return encodeRecipient(x25519PublicKey(backupIdentityScalar(key)));
 }
 
@@ -50,19 +47,19 @@ export interface BackupStreamOptions extends ParallelOptions {
 }
 
 /** Transform: plaintext in, age file for K out. */
-export function createBackupEncryptStream(key: Uint8Array, options: BackupStreamOptions = {}): AgeEncryptStream {
+export function createBackupEncryptStream(key: BackupKey | Uint8Array, options: BackupStreamOptions = {}): AgeEncryptStream {
   return createEncryptStream({ ...options, recipients: [x25519PublicKey(backupIdentityScalar(key))] });
 }
 
 /** Transform: age file in, plaintext out; a file for another key fails with AgeError 'no-match' ("wrong key"). */
-export function createBackupDecryptStream(key: Uint8Array, options: ParallelOptions = {}): AgeDecryptStream {
+export function createBackupDecryptStream(key: BackupKey | Uint8Array, options: ParallelOptions = {}): AgeDecryptStream {
   return createDecryptStream({ ...options, identities: [backupIdentityScalar(key)] });
 }
 
-export function encryptBackup(plaintext: Uint8Array, key: Uint8Array, options: BackupStreamOptions = {}): Promise<Uint8Array> {
+export function encryptBackup(plaintext: Uint8Array, key: BackupKey | Uint8Array, options: BackupStreamOptions = {}): Promise<Uint8Array> {
   return encrypt(plaintext, { ...options, recipients: [x25519PublicKey(backupIdentityScalar(key))] });
 }
 
-export function decryptBackup(file: Uint8Array, key: Uint8Array, options: ParallelOptions = {}): Promise<Uint8Array> {
+export function decryptBackup(file: Uint8Array, key: BackupKey | Uint8Array, options: ParallelOptions = {}): Promise<Uint8Array> {
   return decrypt(file, { ...options, identities: [backupIdentityScalar(key)] });
 }

@@ -6,7 +6,7 @@
 
 import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { BkvError } from '../protocol/errors.js';
+import { ClientError, hostOf } from './errors.js';
 import {
   CompleteBackupResponse, CreateBackupResponse, GetBackupResponse, LATEST, ListBackupsResponse, partCountFor,
   type BackupInfo, type GetBackupResult,
@@ -63,8 +63,8 @@ function retryableStatus(status: number): boolean {
 
 class RetryableError extends Error {}
 
-function abortError(signal: AbortSignal | undefined): BkvError {
-  return new BkvError('internal', 'upload cancelled', { cause: signal?.reason });
+function abortError(signal: AbortSignal | undefined): ClientError {
+  return new ClientError('cancelled', 'upload cancelled', {}, { cause: signal?.reason });
 }
 
 export class BackupsClient {
@@ -127,15 +127,15 @@ export class BackupsClient {
         }
         if (res.status >= 200 && res.status < 300) {
           const etag = res.etag;
-          if (!etag) throw new BkvError('internal', `part ${partNumber}: storage answered without an etag`);
+          if (!etag) throw new ClientError('bad-answer', `part ${partNumber}: storage answered without an etag`, { from: 'storage', status: res.status });
           return etag;
         }
         if (retryableStatus(res.status)) throw new RetryableError(`part ${partNumber}: storage answered ${res.status}`);
-        throw new BkvError(res.status === 403 ? 'forbidden' : 'internal', `part ${partNumber}: storage refused the upload (${res.status})`);
+        throw new ClientError('bad-answer', `part ${partNumber}: storage refused the upload (${res.status})`, { from: 'storage', status: res.status });
       } catch (e) {
         if (signal.aborted) throw abortError(signal);
         if (!(e instanceof RetryableError)) throw e;
-        if (attempt >= this.retries) throw new BkvError('unavailable', `${e.message}, gave up after ${attempt + 1} tries`, { cause: e.cause });
+        if (attempt >= this.retries) throw new ClientError('unreachable', `${e.message}, gave up after ${attempt + 1} tries`, { host: hostOf(url), attempts: attempt + 1 }, { cause: e.cause });
         await this.sleep(this.backoff(attempt));
         if (signal.aborted) throw abortError(signal);
       }
@@ -154,7 +154,7 @@ export class BackupsClient {
     const count = partCountFor(size, partSize);
     const urls = new Map(created.parts.map((p) => [p.partNumber, p.url]));
     if (created.parts.length !== count || urls.size !== count || [...urls.keys()].some((n) => n < 1 || n > count)) {
-      throw new BkvError('internal', 'server answer does not match the protocol (parts)');
+      throw new ClientError('bad-answer', 'server answer does not match the protocol (parts)', { from: 'server' });
     }
     const partLength = (n: number) => (n < count ? partSize : size - (count - 1) * partSize);
 
@@ -202,7 +202,7 @@ export class BackupsClient {
         if (options.signal?.aborted) throw abortError(options.signal);
         let off = 0;
         total += chunk.length;
-        if (total > size) throw new BkvError('internal', `backup stream is longer than its declared ${size} bytes`);
+        if (total > size) throw new ClientError('usage', `backup stream is longer than its declared ${size} bytes`);
         while (off < chunk.length) {
           const want = partLength(partNumber) - filled;
           const n = Math.min(want, chunk.length - off);
@@ -220,7 +220,7 @@ export class BackupsClient {
         }
       }
       if (failure === undefined) {
-        if (total !== size) throw new BkvError('internal', `backup stream ended after ${total} of ${size} bytes`);
+        if (total !== size) throw new ClientError('usage', `backup stream ended after ${total} of ${size} bytes`);
         start(partNumber, buf, filled);
       }
       while (inflight.size > 0) await Promise.race(inflight);
@@ -265,28 +265,28 @@ export class BackupsClient {
         if (res.status < 200 || res.status >= 300) {
           res.discard();
           if (retryableStatus(res.status)) throw new RetryableError(`download: storage answered ${res.status}`);
-          throw new BkvError(res.status === 404 ? 'not-found' : 'internal', `download refused by storage (${res.status})`);
+          throw new ClientError('bad-answer', `download refused by storage (${res.status})`, { from: 'storage', status: res.status });
         }
         if (received > 0 && res.status !== 206) {
           res.discard();
-          throw new BkvError('internal', 'storage cannot resume the download');
+          throw new ClientError('bad-answer', 'storage cannot resume the download', { from: 'storage', status: res.status });
         }
         try {
           for await (const chunk of res.body) {
             received += chunk.length;
-            if (received > size) throw new BkvError('bad-request', 'backup is longer than listed');
+            if (received > size) throw new ClientError('damaged', 'backup is longer than listed', { check: 'length' });
             options.onProgress?.({ done: received, total: size });
             yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           }
         } catch (e) {
-          if (e instanceof BkvError || options.signal?.aborted) throw e;
+          if (e instanceof ClientError || options.signal?.aborted) throw e;
           throw new RetryableError('download: connection dropped', { cause: e });
         }
         if (received !== size) throw new RetryableError(`download: got ${received} of ${size} bytes`);
         return;
       } catch (e) {
         if (!(e instanceof RetryableError)) throw e;
-        if (attempt >= this.retries) throw new BkvError('unavailable', `${e.message}, gave up after ${attempt + 1} tries`, { cause: e.cause });
+        if (attempt >= this.retries) throw new ClientError('unreachable', `${e.message}, gave up after ${attempt + 1} tries`, { host: hostOf(url), attempts: attempt + 1 }, { cause: e.cause });
         await this.sleep(this.backoff(attempt++));
       }
     }

@@ -7,7 +7,8 @@ import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { BkvError } from '../protocol/errors.js';
+import { BackupKey } from './backup-key.js';
+import { ClientError } from './errors.js';
 
 export const KEY_FILE = 'backup-key';
 export const CONFIG_FILE = 'config.json';
@@ -71,12 +72,12 @@ export class DeviceState {
   }
 
   /** K, or undefined when this device has none. */
-  async readKey(): Promise<Uint8Array | undefined> {
+  async readKey(): Promise<BackupKey | undefined> {
     let text: string;
     try {
       const st = await stat(this.keyPath);
       if ((st.mode & 0o077) !== 0) {
-        throw new BkvError('bad-request', `${this.keyPath} is readable by others; run: chmod 600 ${this.keyPath}`);
+        throw new ClientError('usage', `${this.keyPath} is readable by others; run: chmod 600 ${this.keyPath}`, { path: this.keyPath });
       }
       text = await readFile(this.keyPath, 'utf8');
     } catch (e) {
@@ -84,13 +85,12 @@ export class DeviceState {
       throw e;
     }
     const hex = text.trim();
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new BkvError('bad-request', `${this.keyPath} is damaged (expected 64 hex digits)`);
-    return new Uint8Array(Buffer.from(hex, 'hex'));
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new ClientError('usage', `${this.keyPath} is damaged (expected 64 hex digits)`, { path: this.keyPath });
+    return BackupKey.fromBytes(Buffer.from(hex, 'hex'));
   }
 
-  async writeKey(key: Uint8Array): Promise<void> {
-    if (key.length !== 32) throw new RangeError('backup key must be 32 bytes');
-    await this.writeAtomic(KEY_FILE, `${Buffer.from(key).toString('hex')}\n`, 0o600);
+  async writeKey(key: BackupKey): Promise<void> {
+    await this.writeAtomic(KEY_FILE, `${Buffer.from(key.exposeBytes()).toString('hex')}\n`, 0o600);
   }
 
   async removeKey(): Promise<void> {
@@ -111,7 +111,7 @@ export class DeviceState {
     } catch {
       // fall through
     }
-    throw new BkvError('bad-request', `${join(this.home, CONFIG_FILE)} is damaged`);
+    throw new ClientError('usage', `${join(this.home, CONFIG_FILE)} is damaged`, { path: join(this.home, CONFIG_FILE) });
   }
 
   async writeConfig(config: DeviceConfig): Promise<void> {

@@ -1,6 +1,7 @@
 // Minimal JSON-over-HTTPS client for the bkv API: bearer token, JSON bodies, and problem+json answers turned
 // back into BkvError with the server's stable code and safe details (e.g. attemptsRemaining).
 
+import { ClientError, hostOf } from './errors.js';
 import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX, type ErrorCode } from '../protocol/errors.js';
 import { wireDetails } from '../protocol/problems.js';
 import { Problem } from '../protocol/schemas.js';
@@ -43,7 +44,8 @@ export class ApiClient {
         method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (e) {
-      throw new BkvError('unavailable', `cannot reach ${new URL(this.options.server).host}`, { cause: e });
+      const host = hostOf(this.options.server);
+      throw new ClientError('unreachable', `cannot reach ${host}`, { host }, { cause: e });
     }
     const text = await res.text();
     if (!res.ok) throw toError(res.status, text);
@@ -52,10 +54,10 @@ export class ApiClient {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new BkvError('internal', 'server answered with invalid json');
+      throw new ClientError('bad-answer', 'server answered with invalid json', { from: 'server', status: res.status });
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new BkvError('internal', 'server answer does not match the protocol');
+    if (!parsed.success) throw new ClientError('bad-answer', 'server answer does not match the protocol', { from: 'server', status: res.status });
     return parsed.data;
   }
 }
@@ -84,5 +86,5 @@ export function tokenSubject(token: string): string {
   } catch {
     // fall through
   }
-  throw new BkvError('bad-request', 'token has no subject; pass accountId');
+  throw new ClientError('usage', 'token has no subject; pass accountId');
 }

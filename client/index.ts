@@ -1,5 +1,7 @@
 // The bkv SDK: what programs use (`import { VaultClient } from 'bkv/client'`). Everything else under client/ is
 // internal and may change without notice; client/age/ in particular is reached only through the backup streams.
+// Errors: a server's answer is a `BkvError` (its `code` from protocol/problems.ts, typed details through
+// `wireDetails(code)`); what fails on this device is a `ClientError` whose `kind` says what (client/errors.ts).
 
 export { VaultClient, type VaultClientOptions, type Registered } from './vault-client.js';
 export { BackupsClient, type BackupsClientOptions, type Progress, type ProgressListener } from './backups-client.js';
@@ -12,7 +14,7 @@ export { packDirectory, extractArchive, type PackedDirectory, type ExtractOption
 export {
   estimatePasswordStrength, generatePassphrase, type PasswordStrength, type PasswordVerdict, type StrengthOptions,
 } from './password-strength.js';
-export { newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
+export { BackupKey, newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
 export { BkvError, isBkvError, type ErrorCode } from '../protocol/errors.js';
 export { PROBLEMS, type ProblemCode, type ProblemDetails } from '../protocol/problems.js';
-export { isAgeError, type AgeErrorKind } from './age/errors.js';
+export { ClientError, isClientError, type ClientErrorKind, type ClientErrorDetails } from './errors.js';

@@ -6,13 +6,14 @@ import * as opaque from '@serenity-kit/opaque';
 import { randomBytes } from 'node:crypto';
 import { encodeBase64url, decodeBase64url } from '../protocol/base64url.js';
 import { OPAQUE_KEY_STRETCHING } from '../protocol/constants.js';
-import { BkvError } from '../protocol/errors.js';
 import { openBackupKey, sealBackupKey } from '../protocol/key-seal.js';
 import { openLoginBox } from '../protocol/login-box.js';
 import {
   LoginFinishResponse, LoginStartResponse, OPAQUE_SIZES, RegistrationFinishResponse, RegistrationStartResponse,
   VaultStatusResponse, type VaultStatus,
 } from '../protocol/schemas.js';
+import { backupKeyBytes, type BackupKey } from './backup-key.js';
+import { ClientError } from './errors.js';
 import { ApiClient, tokenSubject, type ApiOptions } from './http.js';
 
 type KeyStretching = Parameters<typeof opaque.client.finishLogin>[0]['keyStretching'];
@@ -46,9 +47,10 @@ export class VaultClient {
   }
 
   /** Registers K behind `password`, replacing any earlier registration (new generation, counter reset). */
-  async register(backupKey: Uint8Array, password: string): Promise<Registered> {
-    if (backupKey.length !== 32) throw new BkvError('bad-request', 'backup key must be 32 bytes');
-    if (password.length === 0) throw new BkvError('bad-request', 'password is empty');
+  async register(key: BackupKey | Uint8Array, password: string): Promise<Registered> {
+    const backupKey = backupKeyBytes(key);
+    if (backupKey.length !== 32) throw new ClientError('usage', 'backup key must be 32 bytes');
+    if (password.length === 0) throw new ClientError('usage', 'password is empty');
     await opaque.ready;
     const account = await this.account();
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
@@ -78,13 +80,13 @@ export class VaultClient {
     if (!finished) {
       const abort = encodeBase64url(randomBytes(OPAQUE_SIZES.finishLoginRequest));
       await this.api.request('POST', '/v1/vault/login/finish', { loginId: started.loginId, finishLoginRequest: abort });
-      throw new BkvError('internal', 'vault accepted a login that failed on this device');
+      throw new ClientError('bad-answer', 'vault accepted a login that failed on this device', { from: 'server' });
     }
     const { sealedKeyBox } = await this.api.request('POST', '/v1/vault/login/finish', {
       loginId: started.loginId, finishLoginRequest: finished.finishLoginRequest,
     }, LoginFinishResponse);
     const box = decodeBase64url(sealedKeyBox);
-    if (!box) throw new BkvError('internal', 'server answer does not match the protocol');
+    if (!box) throw new ClientError('bad-answer', 'server answer does not match the protocol', { from: 'server' });
     const sealed = openLoginBox(finished.sessionKey, started.loginId, box);
     return openBackupKey(finished.exportKey, account, sealed);
   }

@@ -4,12 +4,13 @@
 
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AgeDecryptStream, type DecryptOptions } from './decrypt-stream.js';
-import { AgeEncryptStream, type EncryptOptions } from './encrypt-stream.js';
+import { type AgeDecryptStream, createDecryptStream, type DecryptOptions } from './decrypt-stream.js';
+import { type AgeEncryptStream, createEncryptStream, type EncryptOptions } from './encrypt-stream.js';
 
 export { AgeError, isAgeError, type AgeErrorKind } from './errors.js';
-export { AgeDecryptStream, createDecryptStream, type DecryptOptions } from './decrypt-stream.js';
-export { AgeEncryptStream, createEncryptStream, type EncryptOptions } from './encrypt-stream.js';
+// One way to make each stream: the factory; the classes are exported as types only.
+export { type AgeDecryptStream, createDecryptStream, type DecryptOptions } from './decrypt-stream.js';
+export { type AgeEncryptStream, createEncryptStream, type EncryptOptions } from './encrypt-stream.js';
 export { type ParallelOptions } from './batch-transform.js';
 export { MAX_HEADER_BYTES, MAX_STANZAS } from './header.js';
 export { CHUNK_SIZE } from './stream-chunks.js';
@@ -29,10 +30,10 @@ async function collect(input: Uint8Array, transform: AgeEncryptStream | AgeDecry
 
 /** Encrypts `plaintext` held in memory into a complete age file. */
 export function encrypt(plaintext: Uint8Array, options: EncryptOptions): Promise<Uint8Array> {
-  return collect(plaintext, new AgeEncryptStream(options));
+  return collect(plaintext, createEncryptStream(options));
 }
 
 /** Decrypts a complete age file held in memory; rejects with an AgeError. */
 export function decrypt(file: Uint8Array, options: DecryptOptions): Promise<Uint8Array> {
-  return collect(file, new AgeDecryptStream(options));
+  return collect(file, createDecryptStream(options));
 }

@@ -1,25 +1,51 @@
-// Exit codes of the `bkv` CLI (README "CLI exit codes") and the error → code mapping `run` applies.
+// Exit codes of the `bkv` CLI (README "Exit codes"): the one map from an error to the code `run` exits with.
 //   0 ok · 1 failure (server, network, files) · 2 usage or bad input · 3 wrong password or wrong key
 //   4 locked: the vault destroyed the key · 5 the backup is damaged or was tampered with
+// A client-local error (client/errors.ts) maps by its kind, a server's answer (BkvError) by its problem code;
+// anything else (a bug, an unexpected system error) is a failure. test/cli/exit-codes.test.ts holds the README's
+// table to these two maps.
 
-import { BkvError, type BkvErrorOptions, type ErrorCode } from '../../protocol/errors.js';
+import { BkvError } from '../../protocol/errors.js';
+import type { ProblemCode } from '../../protocol/problems.js';
+import { isClientError, type ClientErrorKind } from '../errors.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, wrongSecret: 3, locked: 4, damaged: 5 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** A BkvError that names its own exit code (used where the error code alone does not say it). */
-export class ExitError extends BkvError {
-  constructor(code: ErrorCode, message: string, readonly exitCode: ExitCode, options: BkvErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+/** Client-local kind → exit code. */
+export const EXIT_FOR_KIND: { readonly [K in ClientErrorKind]: ExitCode } = {
+  'usage': EXIT.usage,
+  'cancelled': EXIT.usage,
+  'unsafe-archive': EXIT.usage,
+  'wrong-key': EXIT.wrongSecret,
+  'damaged': EXIT.damaged,
+  'file-system': EXIT.failure,
+  'unreachable': EXIT.failure,
+  'bad-answer': EXIT.failure,
+};
+
+/** Problem code of a server's answer → exit code. */
+export const EXIT_FOR_CODE: { readonly [C in ProblemCode]: ExitCode } = {
+  'bad-request': EXIT.usage,
+  'payload-too-large': EXIT.usage,
+  'wrong-password': EXIT.wrongSecret,
+  'locked': EXIT.locked,
+  'invalid-token': EXIT.failure,
+  'login-expired': EXIT.failure,
+  'forbidden': EXIT.failure,
+  'not-found': EXIT.failure,
+  'method-not-allowed': EXIT.failure,
+  'conflict': EXIT.failure,
+  'registration-expired': EXIT.failure,
+  'unsupported-media-type': EXIT.failure,
+  'too-many-requests': EXIT.failure,
+  'internal': EXIT.failure,
+  'unavailable': EXIT.failure,
+  'insufficient-storage': EXIT.failure,
+};
 
 export function exitCodeFor(e: unknown): ExitCode {
-  if (e instanceof ExitError) return e.exitCode;
-  if (e instanceof BkvError) {
-    if (e.code === 'bad-request' || e.code === 'payload-too-large') return EXIT.usage;
-    if (e.code === 'wrong-password') return EXIT.wrongSecret;
-    if (e.code === 'locked') return EXIT.locked;
-  }
+  if (isClientError(e)) return EXIT_FOR_KIND[e.kind];
+  if (e instanceof BkvError) return EXIT_FOR_CODE[e.code];
   return EXIT.failure;
 }

@@ -4,7 +4,7 @@
 // then a terminal asks to confirm and a script must pass --yes. `--generate-password` draws six diceware words
 // instead; the caller shows them once, after the vault accepted them. Messages never contain the password.
 
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../errors.js';
 import type { GeneratedPassphrase, PasswordStrength } from '../password-strength.js';
 import type { Session } from './session.js';
 
@@ -37,7 +37,7 @@ export async function chooseNewPassword(session: Session, options: NewPasswordOp
   const { estimatePasswordStrength, generatePassphrase } = await import('../password-strength.js');
   const fromEnv = session.env[options.envName];
   if (options.generate) {
-    if (fromEnv) throw new BkvError('bad-request', `--generate-password and ${options.envName} both give the new password: choose one`);
+    if (fromEnv) throw new ClientError('usage', `--generate-password and ${options.envName} both give the new password: choose one`);
     const generated = generatePassphrase();
     return { password: generated.passphrase, generated };
   }
@@ -47,7 +47,7 @@ export async function chooseNewPassword(session: Session, options: NewPasswordOp
     const s = estimatePasswordStrength(password, { userInputs: [options.account], maxAttempts: options.maxAttempts });
     if (s.verdict === 'refused') {
       const why = `password refused: ${reason(s)}; ${s.offline.statement}`;
-      if (!ask || attempt >= REFUSED_TRIES) throw new BkvError('bad-request', `${why}. choose a longer one, or let bkv make one with --generate-password`);
+      if (!ask || attempt >= REFUSED_TRIES) throw new ClientError('usage', `${why}. choose a longer one, or let bkv make one with --generate-password`);
       session.say(`${why}.`);
       session.say('choose a longer one (several unrelated words work well), or press ctrl-c and use --generate-password.');
       continue;
@@ -56,9 +56,9 @@ export async function chooseNewPassword(session: Session, options: NewPasswordOp
       session.say(`warning: weak password: ${reason(s)}.`);
       session.say(`${s.offline.statement}; ${s.online.statement}.`);
       if (options.yes) return { password };
-      if (!session.prompt.interactive) throw new BkvError('bad-request', 'weak password: not using it without --yes (or choose a stronger one, or --generate-password)');
+      if (!session.prompt.interactive) throw new ClientError('usage', 'weak password: not using it without --yes (or choose a stronger one, or --generate-password)');
       if (await session.prompt.confirm('use this weak password anyway?')) return { password };
-      if (!ask) throw new BkvError('bad-request', `cancelled; ${options.envName} holds the weak password`);
+      if (!ask) throw new ClientError('cancelled', `cancelled; ${options.envName} holds the weak password`);
       continue;
     }
     session.say(`password strength ok: ${s.offline.statement}.`);

@@ -2,14 +2,15 @@
 // Exit codes (README "CLI exit codes", client/cli/exit.ts): 0 ok, 1 failure, 2 usage or bad input,
 // 3 wrong password or key, 4 locked (key destroyed), 5 backup damaged or tampered with.
 // The commands are declared in commands/index.ts, which loads each command's module only when it runs.
+// bin/bkv.js calls `run` (from the bundle in dist/cli/, or under tsx) and says where the vault worker is.
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PROTOCOL_VERSION } from '../../protocol/constants.js';
-import { registerCommands } from './commands/index.js';
+import { registerCommands, type CliContext } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit.js';
 
-export { EXIT };
+export { EXIT, type CliContext };
 
 /** `bkv --version`: the package's version and the protocol version it speaks. */
 function versionLine(): string {
@@ -17,18 +18,18 @@ function versionLine(): string {
   return `bkv ${pkg.version} (protocol ${PROTOCOL_VERSION})`;
 }
 
-export function buildProgram(): Command {
+export function buildProgram(context: CliContext = {}): Command {
   const program = new Command('bkv')
     .description('end-to-end encrypted backups with a password-recoverable key vault')
     .version(versionLine(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program);
+  registerCommands(program, context);
   return program;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function run(argv: string[], context: CliContext = {}): Promise<number> {
+  const program = buildProgram(context);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;

@@ -9,8 +9,8 @@
 
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BkvError } from '../../protocol/errors.js';
-import { parseBackupKey } from '../backup-key.js';
+import { ClientError, isClientError } from '../errors.js';
+import { BackupKey } from '../backup-key.js';
 
 export interface PromptIO {
   stdin: NodeJS.ReadStream;
@@ -29,8 +29,8 @@ const TYPE_AHEAD_MS = 50;
 
 const GROUP = 4;
 
-function cancelled(): BkvError {
-  return new BkvError('bad-request', 'cancelled');
+function cancelled(): ClientError {
+  return new ClientError('cancelled', 'cancelled');
 }
 
 export class Prompter {
@@ -58,11 +58,11 @@ export class Prompter {
   async secret(question: string, what = 'password'): Promise<string> {
     if (!this.interactive) {
       const line = await this.nextLine();
-      if (line === undefined || line === '') throw new BkvError('bad-request', `no ${what} given (stdin is not a terminal and has no line for it)`);
+      if (line === undefined || line === '') throw new ClientError('usage', `no ${what} given (stdin is not a terminal and has no line for it)`);
       return line;
     }
     const value = await this.readLine(question, 'hidden');
-    if (value === '') throw new BkvError('bad-request', `empty ${what}`);
+    if (value === '') throw new ClientError('usage', `empty ${what}`);
     return value;
   }
 
@@ -73,7 +73,7 @@ export class Prompter {
       const first = await this.secret(question, what);
       const again = await this.secret(`repeat ${what}: `, what);
       if (again === first) return first;
-      if (attempt >= NEW_SECRET_TRIES) throw new BkvError('bad-request', `the two ${what}s differed ${NEW_SECRET_TRIES} times; nothing was changed`);
+      if (attempt >= NEW_SECRET_TRIES) throw new ClientError('usage', `the two ${what}s differed ${NEW_SECRET_TRIES} times; nothing was changed`);
       this.say(`the two ${what}s differ; try again (${NEW_SECRET_TRIES - attempt} more ${NEW_SECRET_TRIES - attempt === 1 ? 'try' : 'tries'}).`);
     }
   }
@@ -82,21 +82,21 @@ export class Prompter {
    * Reads a 64-digit key: on a terminal echoed in groups of four and asked again (naming the position) while
    * malformed; otherwise the next stdin line. Returns K.
    */
-  async backupKey(question = '64-digit backup key: '): Promise<Uint8Array> {
-    if (!this.interactive) return parseBackupKey(await this.secret(question, '64-digit key'));
+  async backupKey(question = '64-digit backup key: '): Promise<BackupKey> {
+    if (!this.interactive) return BackupKey.parse(await this.secret(question, '64-digit key'));
     this.say('type the 64-digit key; it shows as you type, in groups of four (it is on your paper anyway).');
     for (let attempt = 1; ; attempt++) {
       const text = await this.readLine(question, 'key');
-      if (text === '') throw new BkvError('bad-request', 'empty 64-digit key');
+      if (text === '') throw new ClientError('usage', 'empty 64-digit key');
       try {
-        return parseBackupKey(text);
+        return BackupKey.parse(text);
       } catch (e) {
-        if (!(e instanceof BkvError)) throw e;
+        if (!isClientError(e, 'usage')) throw e;
         const position = e.details.position;
         const where = typeof position === 'number'
           ? ` (group ${Math.floor((position - 1) / (GROUP + 1)) + 1}, digit ${((position - 1) % (GROUP + 1)) + 1})`
           : '';
-        if (attempt >= KEY_TRIES) throw new BkvError('bad-request', `${e.message}${where}`, { details: e.details });
+        if (attempt >= KEY_TRIES) throw new ClientError('usage', `${e.message}${where}`, e.details);
         this.say(`${e.message}${where}; try again.`);
       }
     }

@@ -3,6 +3,8 @@
 // wrong password say how many attempts remain (a terminal may try again). A destroyed key is explained plainly.
 
 import { BkvError, isBkvError } from '../../protocol/errors.js';
+import { BackupKey } from '../backup-key.js';
+import { ClientError } from '../errors.js';
 import type { Session } from './session.js';
 import { recoverWithPassword } from './vault-recover.js';
 
@@ -25,7 +27,7 @@ export interface RecoverOptions {
 }
 
 /** Recovers K with the password (BKV_PASSWORD or asked for). */
-export async function recoverKey(session: Session, options: RecoverOptions = {}): Promise<Uint8Array> {
+export async function recoverKey(session: Session, options: RecoverOptions = {}): Promise<BackupKey> {
   const status = await session.vaultStatus();
   const account = await session.account();
   if (status.locked) throw lockedError();
@@ -39,18 +41,18 @@ export async function recoverKey(session: Session, options: RecoverOptions = {})
       session.say('warning: this is the last attempt. a wrong password destroys the backup key in the vault for good.');
       if (!options.yes) {
         if (!session.prompt.interactive) {
-          throw new BkvError('bad-request', 'one attempt left: not using it without --yes (a wrong password destroys the key)');
+          throw new ClientError('usage', 'one attempt left: not using it without --yes (a wrong password destroys the key)');
         }
-        if (!(await session.prompt.confirm('use the last attempt?'))) throw new BkvError('bad-request', 'cancelled; the last attempt is still there');
+        if (!(await session.prompt.confirm('use the last attempt?'))) throw new ClientError('cancelled', 'cancelled; the last attempt is still there');
       }
     }
     const password = await session.password(options.question ?? `password for ${account}: `);
     try {
-      return await recoverWithPassword(session, password);
+      return BackupKey.fromBytes(await recoverWithPassword(session, password));
     } catch (e) {
       if (isBkvError(e, 'locked')) throw lockedError();
       if (!isBkvError(e, 'wrong-password')) throw e;
-      const left = typeof e.details.attemptsRemaining === 'number' ? e.details.attemptsRemaining : remaining - 1;
+      const left = e.wireDetails('wrong-password')?.attemptsRemaining ?? remaining - 1;
       if (left <= 0) throw lockedError();
       const message = `wrong password: ${attempts(left)} left before the key is destroyed`;
       if (fromEnv || !session.prompt.interactive) throw new BkvError('wrong-password', message, { details: { attemptsRemaining: left } });

@@ -5,11 +5,12 @@
 // only by commands that use the vault.
 
 import { BkvError } from '../../protocol/errors.js';
+import { ClientError, hostOf } from '../errors.js';
 import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
 import { BackupsClient } from '../backups-client.js';
 import { httpTransport } from '../blob-transport.js';
 import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
-import { ApiClient, tokenSubject } from '../http.js';
+import { ApiClient, toError, tokenSubject } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 import type { VaultClient } from '../vault-client.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
@@ -22,7 +23,11 @@ export class Session {
   private tokenPromise: Promise<string> | undefined;
   private configCache: DeviceConfig | undefined;
 
-  constructor(private readonly flags: ConnectionFlags, readonly env: NodeJS.ProcessEnv = process.env) {
+  /** Where password recovery runs (client/cli/vault-recover.ts): this worker script, or this thread. */
+  readonly vaultWorker: URL | undefined;
+
+  constructor(private readonly flags: ConnectionFlags, readonly env: NodeJS.ProcessEnv = process.env, options: { vaultWorker?: URL } = {}) {
+    this.vaultWorker = options.vaultWorker;
     this.device = new DeviceState(defaultHome(env));
     this.prompt = new Prompter();
   }
@@ -38,7 +43,7 @@ export class Session {
       const url = new URL(server);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
     } catch {
-      throw new BkvError('bad-request', `bad server url: ${server}`);
+      throw new ClientError('usage', `bad server url: ${server}`);
     }
     return server.replace(/\/+$/, '');
   }
@@ -49,7 +54,7 @@ export class Session {
     const wanted = this.flags.account || this.env.BKV_ACCOUNT;
     if (token) {
       const sub = tokenSubject(token);
-      if (wanted && wanted !== sub) throw new BkvError('bad-request', `BKV_TOKEN is for another account than ${wanted}`);
+      if (wanted && wanted !== sub) throw new ClientError('usage', `BKV_TOKEN is for another account than ${wanted}`);
       return sub;
     }
     return wanted || (await this.config()).account || DEFAULT_ACCOUNT;
@@ -70,17 +75,18 @@ export class Session {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }),
       });
     } catch (e) {
-      throw new BkvError('unavailable', `cannot reach ${new URL(server).host} (is the server running? see BKV_SERVER)`, { cause: e });
+      const host = hostOf(server);
+      throw new ClientError('unreachable', `cannot reach ${host} (is the server running? see BKV_SERVER)`, { host }, { cause: e });
     }
     const text = await res.text();
     if (res.status === 404 || res.status === 405) {
       throw new BkvError('invalid-token', 'this server hands out no tokens: set BKV_TOKEN');
     }
-    if (!res.ok) throw new BkvError(res.status === 400 ? 'bad-request' : 'unavailable', `cannot get a token for account ${accountId} (${res.status})`);
+    if (!res.ok) throw new BkvError(toError(res.status, text).code, `cannot get a token for account ${accountId} (${res.status})`);
     try {
       return LocalTokenResponse.parse(JSON.parse(text)).token;
     } catch {
-      throw new BkvError('internal', 'server answered with an invalid token response');
+      throw new ClientError('bad-answer', 'server answered with an invalid token response', { from: 'server', status: res.status });
     }
   }
 

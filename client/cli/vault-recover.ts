@@ -1,26 +1,29 @@
-// Password recovery for the CLI, in a worker thread when the CLI runs from its bundle (bin/bkv.js puts the
-// worker bundle's path under Symbol.for('bkv.vaultWorker')): OPAQUE's Argon2id touches 64 MiB of WASM memory
-// that a WASM instance never gives back, and a restore would otherwise carry it through the whole download.
-// Without the bundle (tsx, tests) it runs in this thread.
+// Password recovery for the CLI, in a worker thread: OPAQUE's Argon2id touches 64 MiB of WASM memory that a WASM
+// instance never gives back, and a restore would otherwise carry it through the whole download. The worker script
+// is the session's `vaultWorker`, which bin/bkv.js passes explicitly: the worker bundle beside the CLI bundle in
+// dist/cli/, or client/cli/vault-worker.ts, which then runs under tsx's loader inside the worker. Without one (a
+// program using Session directly) recovery runs in this thread.
 
 import { Worker } from 'node:worker_threads';
 import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../errors.js';
 import type { RecoverReply, RecoverRequest } from './vault-worker.js';
 import type { Session } from './session.js';
 
-const WORKER_KEY = Symbol.for('bkv.vaultWorker');
-
-function workerPath(): string | undefined {
-  const path = (globalThis as Record<symbol, unknown>)[WORKER_KEY];
-  return typeof path === 'string' ? path : undefined;
+/** A worker for `script`: a bundle runs as it is, a TypeScript source under tsx's loader registered in the worker. */
+function startWorker(script: URL, request: RecoverRequest): Worker {
+  if (!script.pathname.endsWith('.ts')) return new Worker(script, { workerData: request });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); })`;
+  return new Worker(source, { eval: true, workerData: request });
 }
 
 export async function recoverWithPassword(session: Session, password: string): Promise<Uint8Array> {
-  const path = workerPath();
-  if (!path) return (await session.vault()).recover(password);
+  const script = session.vaultWorker;
+  if (!script) return (await session.vault()).recover(password);
   const request: RecoverRequest = { server: await session.server(), token: await session.token(), accountId: await session.account(), password };
   const reply = await new Promise<RecoverReply>((resolve, reject) => {
-    const worker = new Worker(path, { workerData: request });
+    const worker = startWorker(script, request);
     let answered = false;
     worker.once('message', (m: RecoverReply) => {
       answered = true;
@@ -28,9 +31,11 @@ export async function recoverWithPassword(session: Session, password: string): P
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (!answered) reject(new BkvError('internal', `password recovery stopped (${code})`));
+      if (!answered) reject(new Error(`password recovery stopped (${code})`));
     });
   });
   if (reply.ok) return new Uint8Array(reply.key);
-  throw new BkvError(reply.code, reply.message, { details: reply.details });
+  if ('kind' in reply) throw new ClientError(reply.kind, reply.message, reply.details);
+  if ('code' in reply) throw new BkvError(reply.code, reply.message, { details: reply.details });
+  throw new Error(reply.message);
 }

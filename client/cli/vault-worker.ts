@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { BkvError } from '../../protocol/errors.js';
+import { ClientError, type ClientErrorKind } from '../errors.js';
 import { nodeFetch } from '../node-fetch.js';
 import { VaultClient } from '../vault-client.js';
 
@@ -16,7 +17,9 @@ export interface RecoverRequest {
 
 export type RecoverReply =
   | { ok: true; key: Uint8Array }
-  | { ok: false; code: BkvError['code']; message: string; details: Record<string, unknown> };
+  | { ok: false; code: BkvError['code']; message: string; details: Record<string, unknown> }
+  | { ok: false; kind: ClientErrorKind; message: string; details: ClientError['details'] }
+  | { ok: false; message: string };
 
 const request = workerData as RecoverRequest;
 let reply: RecoverReply;
@@ -24,8 +27,9 @@ try {
   const key = await new VaultClient({ server: request.server, token: request.token, accountId: request.accountId, fetch: nodeFetch }).recover(request.password);
   reply = { ok: true, key };
 } catch (e) {
-  reply = e instanceof BkvError
-    ? { ok: false, code: e.code, message: e.message, details: e.details }
-    : { ok: false, code: 'internal', message: e instanceof Error ? e.message : String(e), details: {} };
+  // errors do not keep their class across threads: send what rebuilds them
+  reply = e instanceof BkvError ? { ok: false, code: e.code, message: e.message, details: e.details }
+    : e instanceof ClientError ? { ok: false, kind: e.kind, message: e.message, details: e.details }
+      : { ok: false, message: e instanceof Error ? e.message : String(e) };
 }
 parentPort!.postMessage(reply);

@@ -33,7 +33,7 @@ function layout(file: Buffer): { macStart: number; headerEnd: number; payloadSta
 
 function kindOf(error: unknown): AgeErrorKind | 'none' | 'other' {
   if (error === undefined) return 'none';
-  return isAgeError(error) ? error.kind : 'other';
+  return isAgeError(error) ? error.check : 'other';
 }
 
 /** The released output must be the plaintext of whole chunks, from the start. */

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../../client/errors.js';
 import { isAgeError, parseIdentity } from '../../client/age/index.js';
 import { backupAgeIdentity, backupAgeRecipient, backupEncryptedSize, backupIdentityScalar, decryptBackup, encryptBackup } from '../../client/backup-crypto.js';
 import { formatBackupKey, newBackupKey, parseBackupKey } from '../../client/backup-key.js';
@@ -22,8 +22,8 @@ function parseError(text: string): string {
   try {
     parseBackupKey(text);
   } catch (e) {
-    expect(e).toBeInstanceOf(BkvError);
-    expect((e as BkvError).code).toBe('bad-request');
+    expect(e).toBeInstanceOf(ClientError);
+    expect((e as ClientError).kind).toBe('usage');
     return (e as Error).message;
   }
   throw new Error('parsed');

@@ -10,7 +10,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Header } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError, type ClientErrorKind } from '../../client/errors.js';
 import { checkEntry, extractArchive, packDirectory } from '../../client/archive.js';
 
 let base: string;
@@ -64,10 +64,11 @@ function rawTar(specs: Spec[]): Buffer {
 
 const feedBytes = (bytes: Buffer) => (sink: Writable) => pipeline(Readable.from([bytes]), sink);
 
-async function refusal(p: Promise<unknown>): Promise<BkvError> {
+async function refusal<K extends ClientErrorKind>(p: Promise<unknown>, kind: K): Promise<ClientError<K>> {
   const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(BkvError);
-  return e as BkvError;
+  expect(e).toBeInstanceOf(ClientError);
+  expect((e as ClientError).kind).toBe(kind);
+  return e as ClientError<K>;
 }
 
 async function makeTree(root: string): Promise<void> {
@@ -117,8 +118,8 @@ describe('pack → extract round trip', () => {
 
   it('refuses a path that is not a directory', async () => {
     await writeFile(join(base, 'file'), 'x');
-    expect((await refusal(packDirectory(join(base, 'file')))).message).toBe(`not a directory: ${join(base, 'file')}`);
-    expect((await refusal(packDirectory(join(base, 'missing')))).code).toBe('bad-request');
+    expect((await refusal(packDirectory(join(base, 'file')), 'usage')).message).toBe(`not a directory: ${join(base, 'file')}`);
+    expect((await refusal(packDirectory(join(base, 'missing')), 'usage')).details).toEqual({ path: join(base, 'missing'), errno: 'ENOENT' });
   });
 });
 
@@ -150,8 +151,7 @@ describe('hostile archives are refused and leave nothing behind', () => {
     await mkdir(target);
     await writeFile(join(target, 'keep.txt'), 'precious');
     const before = await snapshot(target);
-    const e = await refusal(extractArchive(target, feedBytes(rawTar([{ path: 'ok.txt', data: 'fine' }, ...specs])), { force: true }));
-    expect(e.code).toBe('bad-request');
+    const e = await refusal(extractArchive(target, feedBytes(rawTar([{ path: 'ok.txt', data: 'fine' }, ...specs])), { force: true }), 'unsafe-archive');
     expect(e.message).toMatch(message);
     expect(await snapshot(target)).toEqual(before);
     expect(await readdir(base)).toEqual(['target']);
@@ -175,9 +175,9 @@ describe('the target is untouched on failure', () => {
     const good = rawTar([{ path: 'new.txt', data: 'new' }]).subarray(0, 1024);
     const feed = (sink: Writable) => pipeline(Readable.from((async function* () {
       yield good;
-      throw new BkvError('bad-request', 'payload does not authenticate');
+      throw new ClientError('damaged', 'payload does not authenticate', { check: 'payload' });
     })()), sink);
-    const e = await refusal(extractArchive(target, feed, { force: true }));
+    const e = await refusal(extractArchive(target, feed, { force: true }), 'damaged');
     expect(e.message).toBe('payload does not authenticate');
     expect(await snapshot(target)).toEqual({ 'keep.txt': { mode: 0o644, data: Buffer.from('precious').toString('base64') } });
     expect(await readdir(base)).toEqual(['target']);
@@ -187,7 +187,7 @@ describe('the target is untouched on failure', () => {
     const tar = rawTar([{ path: 'a.txt', data: 'a'.repeat(2000) }]);
     for (const cut of [tar.subarray(0, 1024), tar.subarray(0, tar.length - 1024)]) {
       const target = join(base, 'target');
-      const e = await refusal(extractArchive(target, feedBytes(cut)));
+      const e = await refusal(extractArchive(target, feedBytes(cut)), 'unsafe-archive');
       expect(e.message).toMatch(/unsafe or damaged archive/);
       expect(existsSync(target)).toBe(false);
       expect(await readdir(base)).toEqual([]);
@@ -212,7 +212,7 @@ describe('the target is untouched on failure', () => {
     let fed = false;
     const e = await refusal(extractArchive(target, async () => {
       fed = true;
-    }));
+    }), 'usage');
     expect(e.message).toMatch(/is not empty \(use --force/);
     expect(fed).toBe(false);
   });

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError, type ClientErrorKind } from '../../client/errors.js';
 import { BackupsClient, type BackupsClientOptions } from '../../client/backups-client.js';
 
 const ID = '01jd0000000000000000000000';
@@ -119,10 +119,11 @@ async function* chunked(bytes: Buffer, size = 777): AsyncGenerator<Buffer> {
   for (let off = 0; off < bytes.length; off += size) yield bytes.subarray(off, off + size);
 }
 
-async function rejection(p: Promise<unknown>): Promise<BkvError> {
+async function rejection<K extends ClientErrorKind>(p: Promise<unknown>, kind: K): Promise<ClientError<K>> {
   const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(BkvError);
-  return e as BkvError;
+  expect(e).toBeInstanceOf(ClientError);
+  expect((e as ClientError).kind).toBe(kind);
+  return e as ClientError<K>;
 }
 
 describe('upload', () => {
@@ -175,8 +176,8 @@ describe('upload', () => {
   it('gives up after the retries and never commits', async () => {
     const fake = fakeStorage({ partSize: 1000, failures: new Map([[1, [500, 500, 500]]]) });
     const { c } = client(fake, { retries: 2 });
-    const e = await rejection(c.upload(chunked(randomBytes(2500)), 2500));
-    expect(e.code).toBe('unavailable');
+    const e = await rejection(c.upload(chunked(randomBytes(2500)), 2500), 'unreachable');
+    expect(e.details).toEqual({ host: expect.any(String), attempts: 3 });
     expect(e.message).toBe('part 1: storage answered 500, gave up after 3 tries');
     expect(fake.completed).toBeUndefined();
     expect(fake.calls.filter((x) => x.endsWith('/complete'))).toEqual([]);
@@ -185,16 +186,16 @@ describe('upload', () => {
   it('does not retry a refused (403) part', async () => {
     const fake = fakeStorage({ partSize: 1000, failures: new Map([[1, [403]]]) });
     const { c } = client(fake);
-    const e = await rejection(c.upload(chunked(randomBytes(500)), 500));
-    expect(e.code).toBe('forbidden');
+    const e = await rejection(c.upload(chunked(randomBytes(500)), 500), 'bad-answer');
+    expect(e.details).toEqual({ from: 'storage', status: 403 });
     expect(fake.putAttempts.get(1)).toBe(1);
   });
 
   it('refuses a stream shorter or longer than declared, without committing', async () => {
     const fake = fakeStorage({ partSize: 1000 });
     const { c } = client(fake);
-    expect((await rejection(c.upload(chunked(randomBytes(2000)), 2500))).message).toBe('backup stream ended after 2000 of 2500 bytes');
-    expect((await rejection(c.upload(chunked(randomBytes(3000)), 2500))).message).toBe('backup stream is longer than its declared 2500 bytes');
+    expect((await rejection(c.upload(chunked(randomBytes(2000)), 2500), 'usage')).message).toBe('backup stream ended after 2000 of 2500 bytes');
+    expect((await rejection(c.upload(chunked(randomBytes(3000)), 2500), 'usage')).message).toBe('backup stream is longer than its declared 2500 bytes');
     expect(fake.completed).toBeUndefined();
   });
 
@@ -207,7 +208,7 @@ describe('upload', () => {
       controller.abort();
       yield randomBytes(1000);
     }
-    const e = await rejection(c.upload(source(), 5000, { signal: controller.signal }));
+    const e = await rejection(c.upload(source(), 5000, { signal: controller.signal }), 'cancelled');
     expect(e.message).toBe('upload cancelled');
     expect(fake.completed).toBeUndefined();
   });
@@ -247,8 +248,8 @@ describe('download', () => {
   it('ends in an error, never a clean end, when the body stays short', async () => {
     const { c } = await uploaded({ shortBody: true });
     const { stream } = await c.download();
-    const e = await rejection(read(stream));
-    expect(e.code).toBe('unavailable');
+    const e = await rejection(read(stream), 'unreachable');
+    expect(e.details.attempts).toBe(6);
     expect(e.message).toMatch(/^download: got \d+ of 50000 bytes, gave up after 6 tries$/);
   });
 });

@@ -6,7 +6,8 @@ import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../../client/errors.js';
+import { BackupKey } from '../../client/backup-key.js';
 import { DeviceState } from '../../client/device.js';
 
 let base: string;
@@ -20,9 +21,10 @@ describe('device state', () => {
     const device = new DeviceState(join(base, 'home'));
     expect(await device.readKey()).toBeUndefined();
     expect(await device.hasKey()).toBe(false);
-    const key = new Uint8Array(randomBytes(32));
+    const key = BackupKey.fromBytes(randomBytes(32));
     await device.writeKey(key);
-    expect(Buffer.from((await device.readKey())!).equals(Buffer.from(key))).toBe(true);
+    expect((await device.readKey())!.equals(key)).toBe(true);
+    expect((await device.readKey())!.equals(BackupKey.generate())).toBe(false);
     expect((await stat(device.keyPath)).mode & 0o777).toBe(0o600);
     expect((await stat(device.home)).mode & 0o777).toBe(0o700);
     expect(await readdir(device.home)).toEqual(['backup-key']); // no temp file left
@@ -30,11 +32,12 @@ describe('device state', () => {
 
   it('refuses a key file others can read, naming the fix', async () => {
     const device = new DeviceState(join(base, 'home'));
-    await device.writeKey(new Uint8Array(32));
+    await device.writeKey(BackupKey.fromBytes(new Uint8Array(32)));
     await chmod(device.keyPath, 0o644);
     const e = await device.readKey().then(() => undefined, (err: unknown) => err);
-    expect(e).toBeInstanceOf(BkvError);
-    expect((e as BkvError).message).toBe(`${device.keyPath} is readable by others; run: chmod 600 ${device.keyPath}`);
+    expect(e).toBeInstanceOf(ClientError);
+    expect((e as ClientError).kind).toBe('usage');
+    expect((e as ClientError).message).toBe(`${device.keyPath} is readable by others; run: chmod 600 ${device.keyPath}`);
   });
 
   it('refuses a damaged key file and a damaged config', async () => {

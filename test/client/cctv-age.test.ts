@@ -84,7 +84,7 @@ describe('cctv-age vectors', () => {
         expect(error).toBeUndefined();
       } else {
         expect(isAgeError(error), String(error)).toBe(true);
-        expect((error as { kind: string }).kind).toBe(expected);
+        expect((error as { check: string }).check).toBe(expected);
       }
       if (v.payload !== undefined) expect(sha256hex(output)).toBe(v.payload);
       else expect(output.length).toBe(0);

@@ -7,9 +7,9 @@ describe('bkv/client', () => {
   it('exports exactly the public surface', async () => {
     const sdk = await import('bkv/client');
     expect(Object.keys(sdk).sort()).toEqual([
-      'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'BackupsClient', 'BkvError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
+      'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'BackupKey', 'BackupsClient', 'BkvError', 'ClientError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
       'backupAgeRecipient', 'backupEncryptedSize', 'createBackupDecryptStream', 'createBackupEncryptStream', 'decryptBackup',
-      'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isAgeError', 'isBkvError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
+      'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isBkvError', 'isClientError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
     ].sort());
   });
 

@@ -2,7 +2,7 @@
 // uploads it in parallel parts; the new backup replaces nothing until it is complete and committed.
 
 import { pipeline } from 'node:stream';
-import { BkvError } from '../../../protocol/errors.js';
+import { ClientError } from '../../errors.js';
 import { packDirectory } from '../../archive.js';
 import { backupEncryptedSize, createBackupEncryptStream } from '../../backup-crypto.js';
 import { createProgress, formatBytes } from '../progress.js';
@@ -14,7 +14,7 @@ export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or b
 
 export async function backup(dir: string, flags: ConnectionFlags, session = new Session(flags)): Promise<void> {
   const key = await session.device.readKey();
-  if (!key) throw new BkvError('bad-request', NO_KEY_MESSAGE);
+  if (!key) throw new ClientError('usage', NO_KEY_MESSAGE);
   const warn = (m: string) => session.say(`warning: ${m}`);
   const packed = await packDirectory(dir, warn);
   const size = backupEncryptedSize(packed.size);

@@ -5,11 +5,9 @@
 
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { BkvError } from '../../../protocol/errors.js';
-import { isAgeError } from '../../age/index.js';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
-import { parseBackupKey } from '../../backup-key.js';
-import { EXIT, ExitError } from '../exit.js';
+import { BackupKey } from '../../backup-key.js';
+import { ClientError, fileSystemError, isClientError } from '../../errors.js';
 import { stdinStream } from '../stdio.js';
 import { cryptoWorkers, reportRedone } from '../workers.js';
 import { MAX_KEY_TEXT_BYTES } from './key.js';
@@ -19,10 +17,12 @@ export interface CryptFlags {
 }
 
 /** Reads and parses the 64-digit key in `path`; never echoes its content. */
-export async function readKeyFile(path: string): Promise<Uint8Array> {
+export async function readKeyFile(path: string): Promise<BackupKey> {
   const file = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
-    const message = `cannot read key file: ${(e.code ?? 'error').toLowerCase()}`;
-    throw e.code === 'ENOENT' || e.code === 'EISDIR' ? new BkvError('bad-request', message) : new Error(message);
+    if (e.code === 'ENOENT' || e.code === 'EISDIR') {
+      throw new ClientError('usage', `cannot read key file: ${e.code.toLowerCase()}`, { path, errno: e.code }, { cause: e });
+    }
+    throw fileSystemError(e, 'read key file', path);
   });
   try {
     // Read from the current position to the end, so a pipe (`--key-file <(…)`) works too.
@@ -32,24 +32,25 @@ export async function readKeyFile(path: string): Promise<Uint8Array> {
       const { bytesRead } = await file.read(buf, length, buf.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > MAX_KEY_TEXT_BYTES) throw new BkvError('bad-request', 'key file is too long for a 64-digit key');
+      if (length > MAX_KEY_TEXT_BYTES) throw new ClientError('usage', 'key file is too long for a 64-digit key', { path });
     }
-    return parseBackupKey(buf.subarray(0, length).toString('utf8'));
+    return BackupKey.parse(buf.subarray(0, length).toString('utf8'));
   } finally {
     await file.close();
   }
 }
 
+/** The same kinds, with what they mean for `bkv decrypt`. */
 function explain(e: unknown): unknown {
-  if (!isAgeError(e)) return e;
-  if (e.kind === 'no-match') return new ExitError('bad-request', 'wrong key: this file was not encrypted under this 64-digit key', EXIT.wrongSecret, { cause: e });
-  const what = e.kind === 'header' ? 'not a backup file, or its header is damaged' : 'the file is damaged or was tampered with';
-  return new ExitError('bad-request', `${what} (${e.message})`, EXIT.damaged, { cause: e });
+  if (isClientError(e, 'wrong-key')) return new ClientError('wrong-key', 'wrong key: this file was not encrypted under this 64-digit key', {}, { cause: e });
+  if (!isClientError(e, 'damaged')) return e;
+  const what = e.details.check === 'header' ? 'not a backup file, or its header is damaged' : 'the file is damaged or was tampered with';
+  return new ClientError('damaged', `${what} (${e.message})`, e.details, { cause: e });
 }
 
 export async function encryptCommand(flags: CryptFlags): Promise<void> {
   const key = await readKeyFile(flags.keyFile);
-  if (process.stdout.isTTY) throw new BkvError('bad-request', 'refusing to write an encrypted file to a terminal: redirect stdout');
+  if (process.stdout.isTTY) throw new ClientError('usage', 'refusing to write an encrypted file to a terminal: redirect stdout');
   const stream = createBackupEncryptStream(key, { workers: cryptoWorkers(process.env) });
   await pipeline(stdinStream(), stream, process.stdout);
   reportRedone(stream);

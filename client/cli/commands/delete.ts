@@ -3,7 +3,7 @@
 // still be restored here or with the 64-digit key. What is asked and reported is what the account actually
 // has: whether the vault keeps a key (or a destroyed one's record), and how many backups.
 
-import { BkvError } from '../../../protocol/errors.js';
+import { ClientError } from '../../errors.js';
 import type { VaultStatus } from '../../../protocol/schemas.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
@@ -35,8 +35,8 @@ export async function remove(flags: DeleteFlags, session = new Session(flags)): 
     return;
   }
   if (!flags.yes) {
-    if (!session.prompt.interactive) throw new BkvError('bad-request', `not deleting ${what} of account ${account} without --yes`);
-    if (!(await session.prompt.confirm(`delete ${what} of account ${account} for good?`))) throw new BkvError('bad-request', 'cancelled; nothing was deleted');
+    if (!session.prompt.interactive) throw new ClientError('usage', `not deleting ${what} of account ${account} without --yes`);
+    if (!(await session.prompt.confirm(`delete ${what} of account ${account} for good?`))) throw new ClientError('cancelled', 'cancelled; nothing was deleted');
   }
   await (await session.vault()).delete({ backups: Boolean(flags.backups) });
   session.say(`deleted ${what} of account ${account}.`);

@@ -3,6 +3,7 @@
 // tar and the HTTP clients cost `bkv encrypt` ~20 MiB of memory and start-up time it has no use for).
 
 import type { Command } from 'commander';
+import type { Session } from '../session.js';
 import { type ConnectionFlags, connectionOptions } from '../options.js';
 import type { CryptFlags } from './crypt.js';
 import type { DeleteFlags } from './delete.js';
@@ -11,7 +12,15 @@ import type { PasswdFlags } from './passwd.js';
 import type { RestoreFlags } from './restore.js';
 import type { StatusFlags } from './status.js';
 
-export function registerCommands(program: Command): void {
+export interface CliContext {
+  /** The password-recovery worker script (client/cli/vault-worker.ts or its bundle); without it, this thread. */
+  vaultWorker?: URL;
+}
+
+export function registerCommands(program: Command, context: CliContext = {}): void {
+  const session = async (flags: ConnectionFlags): Promise<Session> =>
+    new (await import('../session.js')).Session(flags, process.env, { vaultWorker: context.vaultWorker });
+
   connectionOptions(
     program.command('init')
       .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
@@ -20,13 +29,13 @@ export function registerCommands(program: Command): void {
       .option('--force', 'replace an existing key on this device or in the vault')
       .option('--generate-password', 'make a strong password (six random words) and show it once, instead of asking')
       .option('--yes', 'accept a weak password without asking (an obviously weak one is still refused)'),
-  ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags));
+  ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags, await session(flags)));
 
   connectionOptions(
     program.command('backup')
       .description('encrypt a directory with this device\'s backup key and upload it')
       .argument('<dir>', 'directory to back up'),
-  ).action(async (dir: string, flags: ConnectionFlags) => (await import('./backup.js')).backup(dir, flags));
+  ).action(async (dir: string, flags: ConnectionFlags) => (await import('./backup.js')).backup(dir, flags, await session(flags)));
 
   connectionOptions(
     program.command('restore')
@@ -36,27 +45,27 @@ export function registerCommands(program: Command): void {
       .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
       .option('--force', 'replace a non-empty directory (only once the whole backup verified)')
       .option('--yes', 'use the last password attempt without asking'),
-  ).action(async (dir: string, flags: RestoreFlags) => (await import('./restore.js')).restore(dir, flags));
+  ).action(async (dir: string, flags: RestoreFlags) => (await import('./restore.js')).restore(dir, flags, await session(flags)));
 
   connectionOptions(
     program.command('status')
       .description('show this device, the vault (attempts left, locked) and the backups')
       .option('--json', 'print one JSON object'),
-  ).action(async (flags: StatusFlags) => (await import('./status.js')).status(flags));
+  ).action(async (flags: StatusFlags) => (await import('./status.js')).status(flags, await session(flags)));
 
   connectionOptions(
     program.command('passwd')
       .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
       .option('--generate-password', 'make a strong new password (six random words) and show it once, instead of asking')
       .option('--yes', 'do not ask: use the last password attempt, accept a weak (not an obviously weak) new password'),
-  ).action(async (flags: PasswdFlags) => (await import('./passwd.js')).passwd(flags));
+  ).action(async (flags: PasswdFlags) => (await import('./passwd.js')).passwd(flags, await session(flags)));
 
   connectionOptions(
     program.command('delete')
       .description('delete the key kept in the vault for this account (and with --backups, every backup)')
       .option('--backups', 'also delete every backup of the account')
       .option('--yes', 'do not ask'),
-  ).action(async (flags: DeleteFlags) => (await import('./delete.js')).remove(flags));
+  ).action(async (flags: DeleteFlags) => (await import('./delete.js')).remove(flags, await session(flags)));
 
   const key = program.command('key').description('backup key tools');
   key.command('new')

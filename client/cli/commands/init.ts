@@ -3,8 +3,8 @@
 // The new password is checked first (client/cli/new-password.ts): refused ones are asked again or exit 2, weak
 // ones need a confirmation or --yes; --generate-password makes six diceware words and shows them once.
 
-import { BkvError } from '../../../protocol/errors.js';
-import { formatBackupKey, newBackupKey } from '../../backup-key.js';
+import { ClientError } from '../../errors.js';
+import { BackupKey } from '../../backup-key.js';
 import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
@@ -18,25 +18,25 @@ export interface InitFlags extends ConnectionFlags {
 }
 
 export async function init(flags: InitFlags, session = new Session(flags)): Promise<void> {
-  if (flags.password && flags.key) throw new BkvError('bad-request', 'choose one of --password and --key');
-  if (flags.key && flags.generatePassword) throw new BkvError('bad-request', '--generate-password makes a password: it does not go with --key');
+  if (flags.password && flags.key) throw new ClientError('usage', 'choose one of --password and --key');
+  if (flags.key && flags.generatePassword) throw new ClientError('usage', '--generate-password makes a password: it does not go with --key');
   if ((await session.device.hasKey()) && !flags.force) {
-    throw new BkvError('bad-request', `this device already has a backup key (${session.device.keyPath}); --force makes a new one, and backups made with the old one then need the old key`);
+    throw new ClientError('usage', `this device already has a backup key (${session.device.keyPath}); --force makes a new one, and backups made with the old one then need the old key`);
   }
-  const key = newBackupKey();
+  const key = BackupKey.generate();
   if (flags.key) {
     await session.device.writeKey(key);
     await session.remember('key');
     session.say('your 64-digit backup key is below. write it down and keep it somewhere safe: it is the only way to restore');
     session.say('your backups on another device, and the server does not keep it. anyone who has it can read your backups.');
-    process.stdout.write(`${formatBackupKey(key)}\n`);
+    process.stdout.write(`${key.format()}\n`);
     return;
   }
   const vault = await session.vault();
   const account = await session.account();
   const status = await vault.status();
   if (status.registered && !status.locked && !flags.force) {
-    throw new BkvError('bad-request', `account ${account} already keeps a backup key in the vault: use bkv restore on this device to fetch it, or --force to replace it (backups made with the old key then need the old key)`);
+    throw new ClientError('usage', `account ${account} already keeps a backup key in the vault: use bkv restore on this device to fetch it, or --force to replace it (backups made with the old key then need the old key)`);
   }
   const { password, generated } = await chooseNewPassword(session, {
     account, question: `new password for ${account}: `, envName: 'BKV_PASSWORD', yes: flags.yes, generate: flags.generatePassword,

@@ -3,9 +3,9 @@
 // that decrypts every backup made under it with the standard `age` tool (`age -d -i`). Both print secrets on
 // purpose, to stdout only; nothing else ever prints K.
 
-import { BkvError } from '../../../protocol/errors.js';
+import { ClientError } from '../../errors.js';
 import { backupAgeIdentity } from '../../backup-crypto.js';
-import { formatBackupKey, newBackupKey, parseBackupKey } from '../../backup-key.js';
+import { BackupKey } from '../../backup-key.js';
 
 /** Longest 64-digit-key text read (64 digits with generous separators and line breaks). */
 export const MAX_KEY_TEXT_BYTES = 1024;
@@ -17,7 +17,7 @@ export async function readKeyText(input: NodeJS.ReadableStream, what: string): P
   for await (const chunk of input) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     length += b.length;
-    if (length > MAX_KEY_TEXT_BYTES) throw new BkvError('bad-request', `${what} is too long for a 64-digit key`);
+    if (length > MAX_KEY_TEXT_BYTES) throw new ClientError('usage', `${what} is too long for a 64-digit key`);
     parts.push(b);
   }
   return Buffer.concat(parts).toString('utf8');
@@ -25,11 +25,11 @@ export async function readKeyText(input: NodeJS.ReadableStream, what: string): P
 
 export function keyNew(out: NodeJS.WritableStream = process.stdout): void {
   if (process.stdout.isTTY) process.stderr.write('a new 64-digit key. anyone who has it can read backups made with it: keep it offline.\n');
-  out.write(`${formatBackupKey(newBackupKey())}\n`);
+  out.write(`${BackupKey.generate().format()}\n`);
 }
 
 export async function keyAgeIdentity(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<void> {
   if (input.isTTY) process.stderr.write('type or paste the 64-digit key, then press ctrl-d\n');
-  const key = parseBackupKey(await readKeyText(input, 'stdin'));
+  const key = BackupKey.parse(await readKeyText(input, 'stdin'));
   process.stdout.write(`${backupAgeIdentity(key)}\n`);
 }

@@ -4,7 +4,7 @@
 // Non-interactive: BKV_PASSWORD holds the current password and BKV_NEW_PASSWORD the new one. The new password
 // is checked like init's (client/cli/new-password.ts); --yes also accepts a weak one, --generate-password makes one.
 
-import { timingSafeEqual } from 'node:crypto';
+import type { BackupKey } from '../../backup-key.js';
 import { BkvError } from '../../../protocol/errors.js';
 import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { recoverKey } from '../recover.js';
@@ -21,7 +21,7 @@ export async function passwd(flags: PasswdFlags, session = new Session(flags)): 
   const vault = await session.vault();
   const status = await vault.status();
   const onDevice = await session.device.readKey();
-  let key: Uint8Array;
+  let key: BackupKey;
   if (!status.registered || status.locked) {
     if (!onDevice) throw new BkvError(status.locked ? 'locked' : 'not-found', status.locked
       ? 'the vault destroyed the backup key of this account and this device has no copy: restore with the 64-digit key (bkv restore --key), then run bkv passwd'
@@ -32,7 +32,7 @@ export async function passwd(flags: PasswdFlags, session = new Session(flags)): 
     key = onDevice;
   } else {
     key = await recoverKey(session, { yes: flags.yes, question: `current password for ${account}: ` });
-    if (onDevice && !timingSafeEqual(onDevice, key)) {
+    if (onDevice && !onDevice.equals(key)) {
       session.say('warning: the vault keeps a different backup key than this device; the vault\'s key gets the new password.');
     }
   }

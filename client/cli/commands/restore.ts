@@ -6,15 +6,14 @@
 import { pipeline } from 'node:stream/promises';
 import { BkvError } from '../../../protocol/errors.js';
 import { LATEST } from '../../../protocol/backups-schemas.js';
-import { isAgeError } from '../../age/index.js';
 import { checkTarget, extractArchive } from '../../archive.js';
-import { EXIT, ExitError } from '../exit.js';
 import { createBackupDecryptStream } from '../../backup-crypto.js';
-import { parseBackupKey } from '../../backup-key.js';
+import { BackupKey } from '../../backup-key.js';
 import { createProgress, formatBytes } from '../progress.js';
 import { recoverKey } from '../recover.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
+import { ClientError, isClientError } from '../../errors.js';
 import { cryptoWorkers } from '../workers.js';
 
 export interface RestoreFlags extends ConnectionFlags {
@@ -24,9 +23,9 @@ export interface RestoreFlags extends ConnectionFlags {
   yes?: boolean;
 }
 
-async function obtainKey(flags: RestoreFlags, session: Session): Promise<{ key: Uint8Array; source: 'device' | 'password' | 'key' }> {
+async function obtainKey(flags: RestoreFlags, session: Session): Promise<{ key: BackupKey; source: 'device' | 'password' | 'key' }> {
   if (flags.key) {
-    const key = session.env.BKV_KEY ? parseBackupKey(session.env.BKV_KEY) : await session.prompt.backupKey();
+    const key = session.env.BKV_KEY ? BackupKey.parse(session.env.BKV_KEY) : await session.prompt.backupKey();
     return { key, source: 'key' };
   }
   const onDevice = await session.device.readKey();
@@ -53,13 +52,14 @@ export async function restore(dir: string, flags: RestoreFlags, session = new Se
     const { stream } = await backups.download(info.backupId, { onProgress: (p) => progress.update(p.done, p.total) });
     result = await extractArchive(dir, (sink) => pipeline(stream, createBackupDecryptStream(key, { workers: cryptoWorkers(session.env) }), sink), { force: flags.force });
   } catch (e) {
-    if (isAgeError(e, 'no-match')) {
-      throw new ExitError('bad-request', source === 'key'
+    // the same kinds, with what they mean for this restore
+    if (isClientError(e, 'wrong-key')) {
+      throw new ClientError('wrong-key', source === 'key'
         ? `wrong key: backup ${info.backupId} was not made with this 64-digit key; nothing was restored`
-        : `wrong key: backup ${info.backupId} was made with another backup key; nothing was restored`, EXIT.wrongSecret, { cause: e });
+        : `wrong key: backup ${info.backupId} was made with another backup key; nothing was restored`, {}, { cause: e });
     }
-    if (isAgeError(e)) {
-      throw new ExitError('bad-request', `backup ${info.backupId} is damaged or was tampered with (${e.kind} check failed): nothing was restored and ${dir} is untouched`, EXIT.damaged, { cause: e });
+    if (isClientError(e, 'damaged')) {
+      throw new ClientError('damaged', `backup ${info.backupId} is damaged or was tampered with (${e.details.check} check failed): nothing was restored and ${dir} is untouched`, e.details, { cause: e });
     }
     throw e;
   } finally {

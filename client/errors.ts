@@ -1,0 +1,72 @@
+// Client-local errors: what goes wrong on this device and never travels as a problem document. One class,
+// `ClientError`, whose `kind` says what happened and whose `details` are typed per kind (juicebox-sdk's error
+// enums are the model). Messages are short, lowercase and never hold a secret; `cause` keeps the underlying error.
+// Errors a server answered stay `BkvError` with their problem code (protocol/problems.ts); the CLI maps both to
+// exit codes in one place (client/cli/exit.ts).
+//   usage          bad arguments or bad input from the caller (a malformed 64-digit key, a non-empty target…)
+//   cancelled      the user (or an AbortSignal) said no
+//   wrong-key      the backup was not made with this key (age: no stanza unwraps)
+//   damaged        the backup is damaged or was tampered with (age: header, header mac or payload check failed)
+//   unsafe-archive the decrypted archive holds an entry that would land outside the target, or is malformed
+//   file-system    reading or writing a local file failed (ENOSPC, EACCES, EIO…): names the path and errno
+//   unreachable    no answer from the server or the storage (network error, or retries used up)
+//   bad-answer     the server or the storage answered outside the protocol, or refused with a plain status
+
+/** The typed details of each kind. */
+export interface ClientErrorDetails {
+  'usage': { position?: number; digits?: number; path?: string; errno?: string };
+  'cancelled': Record<never, never>;
+  'wrong-key': Record<never, never>;
+  'damaged': { check: 'header' | 'hmac' | 'payload' | 'length' };
+  'unsafe-archive': { entry?: string };
+  'file-system': { path: string; errno: string; syscall?: string };
+  'unreachable': { host?: string; attempts?: number };
+  'bad-answer': { from: 'server' | 'storage'; status?: number };
+}
+
+export type ClientErrorKind = keyof ClientErrorDetails;
+
+export const CLIENT_ERROR_KINDS = [
+  'usage', 'cancelled', 'wrong-key', 'damaged', 'unsafe-archive', 'file-system', 'unreachable', 'bad-answer',
+] as const satisfies readonly ClientErrorKind[];
+
+type OptionalArgs<K extends ClientErrorKind> = Record<never, never> extends ClientErrorDetails[K]
+  ? [details?: ClientErrorDetails[K], options?: { cause?: unknown }]
+  : [details: ClientErrorDetails[K], options?: { cause?: unknown }];
+
+export class ClientError<K extends ClientErrorKind = ClientErrorKind> extends Error {
+  readonly kind: K;
+  readonly details: ClientErrorDetails[K];
+
+  constructor(kind: K, message: string, ...[details, options]: OptionalArgs<K>) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ClientError';
+    this.kind = kind;
+    this.details = details ?? ({} as ClientErrorDetails[K]);
+  }
+}
+
+export function isClientError<K extends ClientErrorKind>(e: unknown, kind?: K): e is ClientError<K> {
+  return e instanceof ClientError && (kind === undefined || e.kind === kind);
+}
+
+/** An error of the operating system (a node:fs or node:net failure), not one of ours or a parser's. */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string; syscall: string } {
+  const s = e as NodeJS.ErrnoException | undefined;
+  return s instanceof Error && typeof s.code === 'string' && typeof s.syscall === 'string';
+}
+
+/** `cannot write <path>: enospc` as a 'file-system' ClientError; errors that are not the system's pass through. */
+export function fileSystemError(e: unknown, verb: string, path: string): unknown {
+  if (!isSystemError(e)) return e;
+  return new ClientError('file-system', `cannot ${verb} ${path}: ${e.code.toLowerCase()}`, { path, errno: e.code, syscall: e.syscall }, { cause: e });
+}
+
+/** The host of a URL, for messages (never its path or query, which may hold presigned credentials). */
+export function hostOf(url: string | URL): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'server';
+  }
+}

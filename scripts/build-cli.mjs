@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Builds the `bkv` CLI bundle into dist/cli/ (gitignored): client/cli/program.ts and the password-recovery worker
+// client/cli/vault-worker.ts, bundled by esbuild (packages stay external). Runs as the `prepare` script, so
+// `npm ci` and `npm install` build it; bin/bkv.js runs the bundle, and rebuilds it through `build()` when a
+// source changed since (`fresh()` compares the manifest's recorded sizes and mtimes, without loading esbuild).
+// Compared with tsx's ESM loader the bundle needs no loader thread: ~30 MiB less peak RSS and ~1 s less
+// start-up, which matters for the CLI's memory bound. `import.meta.url` in each source file keeps naming that
+// source file, so worker scripts (client/age/chunk-worker.js) resolve as before. Entries are named by the hash of
+// their content and written once, so a run still using the previous bundle is never disturbed by a rebuild.
+// Code splitting keeps dynamic imports lazy (the vault client and its OPAQUE WASM load only for commands that
+// talk to the vault: ~14 MiB less RSS for the others); the shared chunks sit beside the entries.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entries = { cli: join(root, 'client/cli/program.ts'), 'vault-worker': join(root, 'client/cli/vault-worker.ts') };
+export const outDir = join(root, 'dist/cli');
+const manifestPath = join(outDir, 'manifest.json');
+const STALE_MS = 24 * 3600 * 1000;
+
+/** The built bundles ({ cli, 'vault-worker' } paths), if the manifest's inputs all still have the recorded size and mtime. */
+export async function fresh() {
+  try {
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    const checks = await Promise.all(Object.entries(manifest.inputs).map(async ([path, [size, mtimeMs]]) => {
+      const st = await stat(join(root, path));
+      return st.size === size && st.mtimeMs === mtimeMs;
+    }));
+    if (!checks.every(Boolean)) return undefined;
+    await Promise.all([...Object.keys(entries).map((name) => manifest.bundles[name]), ...manifest.chunks].map((file) => stat(join(outDir, file))));
+    return Object.fromEntries(Object.entries(manifest.bundles).map(([name, file]) => [name, join(outDir, file)]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps each repo source file's own `import.meta.url` (and dirname/filename) inside the bundle. */
+const keepImportMeta = {
+  name: 'keep-import-meta',
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+      if (args.path.includes(join(root, 'node_modules'))) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      const contents = text
+        .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
+        .replaceAll('import.meta.filename', JSON.stringify(args.path));
+      return { contents, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+  },
+};
+
+async function writeAtomic(path, text) {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
+/** Content-named files never change: written only when missing. */
+async function writeOnce(path, contents) {
+  if (!(await stat(path).then(() => true, () => false))) await writeAtomic(path, contents);
+}
+
+/** Bundles the CLI into dist/cli/; the bundles' paths, or undefined without esbuild or a writable dist/. */
+export async function build() {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return undefined;
+  }
+  let result;
+  try {
+    result = await esbuild.build({
+      entryPoints: entries, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
+      splitting: true, chunkNames: 'chunk-[hash]', outdir: outDir, outExtension: { '.js': '.mjs' }, write: false,
+      logLevel: 'silent', plugins: [keepImportMeta], absWorkingDir: root, metafile: true,
+    });
+  } finally {
+    await esbuild.stop?.();
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+    const bundles = {};
+    const chunks = [];
+    const ours = new Set(Object.values(entries));
+    const entryOutputs = new Set(Object.entries(result.metafile.outputs).filter(([, o]) => o.entryPoint !== undefined && ours.has(join(root, o.entryPoint))).map(([path]) => join(root, path)));
+    for (const out of result.outputFiles) {
+      // Entries get a content-hashed name here; chunks already have one (the entries import them by it).
+      if (!entryOutputs.has(out.path)) {
+        await writeOnce(out.path, out.contents);
+        chunks.push(basename(out.path));
+        continue;
+      }
+      const name = basename(out.path, '.mjs');
+      const file = `${name}-${createHash('sha256').update(out.contents).digest('hex').slice(0, 16)}.mjs`;
+      await writeOnce(join(outDir, file), out.contents);
+      bundles[name] = file;
+    }
+    const inputs = {};
+    for (const input of Object.keys(result.metafile.inputs)) {
+      const st = await stat(join(root, input));
+      inputs[input] = [st.size, st.mtimeMs];
+    }
+    await writeAtomic(manifestPath, JSON.stringify({ bundles, chunks, inputs }));
+    const keep = new Set(['manifest.json', ...Object.values(bundles), ...chunks]);
+    const now = Date.now();
+    for (const name of await readdir(outDir)) {
+      const path = join(outDir, name);
+      if (!keep.has(name) && now - (await stat(path).catch(() => ({ mtimeMs: now }))).mtimeMs > STALE_MS) await rm(path, { force: true });
+    }
+    return Object.fromEntries(Object.entries(bundles).map(([name, file]) => [name, join(outDir, file)]));
+  } catch {
+    return undefined; // read-only install: bin/bkv.js uses tsx
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = Date.now();
+  const bundles = (await fresh()) ?? (await build());
+  if (bundles) process.stderr.write(`bkv: CLI bundle in ${outDir} (${Date.now() - started} ms)\n`);
+  else process.stderr.write('bkv: no CLI bundle (esbuild missing or dist/ not writable); bin/bkv.js will use tsx\n');
+}
