@@ -42,6 +42,11 @@ export const EXIT_FOR_CODE: { readonly [C in ProblemCode]: ExitCode } = {
   'internal': EXIT.failure,
   'unavailable': EXIT.failure,
   'insufficient-storage': EXIT.failure,
+  'repository-locked': EXIT.failure,
+  'lock-lost': EXIT.failure,
+  'quota-exceeded': EXIT.failure,
+  // the account's repository is under another backup key than this device's
+  'repository-exists': EXIT.wrongSecret,
 };
 
 export function exitCodeFor(e: unknown): ExitCode {
