@@ -6,7 +6,8 @@
 //   RegistrationStarts a registration start answered 2xx (a spike: someone probing, or re-registering vaults)
 //   LoginFailures     a login finish refused for a wrong password
 //   Locked            any 423 answer (no attempts left, or the key was destroyed)
-//   BackupsCommitted  a backup completed 2xx
+//   RepoUploads       upload URLs handed out 2xx (bytes reserved against an account's quota)
+//   QuotaExceeded     an upload refused for the account's quota
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -19,7 +20,7 @@ export const METRICS_NAMESPACE = 'bkv';
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
-export type MetricName = 'LoginStarts' | 'RegistrationStarts' | 'LoginFailures' | 'Locked' | 'BackupsCommitted';
+export type MetricName = 'LoginStarts' | 'RegistrationStarts' | 'LoginFailures' | 'Locked' | 'RepoUploads' | 'QuotaExceeded';
 
 const ok = (o: Outcome) => o.status >= 200 && o.status < 300;
 
@@ -30,7 +31,8 @@ export function metricsFor(o: Outcome): MetricName[] {
   if (o.route === 'vault.registrationStart' && ok(o)) names.push('RegistrationStarts');
   if (o.code === 'wrong-password') names.push('LoginFailures');
   if (o.status === 423) names.push('Locked');
-  if (o.route === 'backups.complete' && ok(o)) names.push('BackupsCommitted');
+  if (o.route === 'repo.uploads' && ok(o)) names.push('RepoUploads');
+  if (o.code === 'quota-exceeded') names.push('QuotaExceeded');
   return names;
 }
 

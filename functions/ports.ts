@@ -133,98 +133,76 @@ export interface VaultStore {
   putServerSetupIfAbsent(sealed: Uint8Array): Promise<Uint8Array>;
 }
 
-// ---- Backups (docs/protocol.md, "Storage API") ----
+// ---- Repository (docs/protocol.md "Repository API", docs/repository.md "Objects") ----
 
-export interface UploadedPart {
-  partNumber: number;
-  /** The ETag S3 answered to the part's PUT. */
-  etag: string;
-}
-
-export interface BlobHead {
-  size: number;
-  etag?: string;
-}
-
-export interface MultipartUpload {
-  key: string;
-  uploadId: string;
-  initiatedAt: number;
-}
-
-export interface BlobEntry {
-  key: string;
-  lastModified: number;
+/** One lock of an account's repository, inside the account's repo item. */
+export interface RepoLockEntry {
+  lockId: string;
+  exclusive: boolean;
+  /** Epoch ms; a lock past it does not count. */
+  expiresAt: number;
+  /** What a refresh extends it by. */
+  ttlSeconds: number;
+  description?: string;
 }
 
 /**
- * Backup blob storage: S3 in AWS, s3rver locally. Blob bytes move only through presigned URLs, never through
- * this process. Keys are chosen by the backups service; adapters only translate (SDK errors → BkvError).
+ * The single DynamoDB item of an account's repository (pk = account, sk = "repo"): the config id, the bytes
+ * reserved or stored, and the locks. `version` guards the lock list (optimistic check on read-modify-write).
  */
-export interface BlobStore {
-  /** A presigned PUT of the whole object, exactly `size` bytes. */
-  presignPut(key: string, size: number, expiresInS: number): Promise<string>;
-  /** Starts a multipart upload; returns its upload id. */
-  createMultipartUpload(key: string): Promise<string>;
-  /** A presigned PUT of one part, exactly `size` bytes. */
-  presignPart(key: string, uploadId: string, partNumber: number, size: number, expiresInS: number): Promise<string>;
-  /**
-   * Assembles the parts. 'no-such-upload' when the upload is gone (completed before, or aborted);
-   * BkvError('bad-request') when the parts do not match what was uploaded (the upload stays open).
-   */
-  completeMultipartUpload(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<'completed' | 'no-such-upload'>;
-  /** Idempotent. */
-  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
-  listMultipartUploads(prefix: string): Promise<MultipartUpload[]>;
-  /** Size and ETag of the object in the primary bucket; undefined when it is not there. */
-  head(key: string): Promise<BlobHead | undefined>;
-  /**
-   * A presigned GET of the object, from the fallback bucket (another region) when the primary does not have it
-   * yet; undefined when neither has it.
-   */
-  presignGet(key: string, expiresInS: number): Promise<string | undefined>;
-  listObjects(prefix: string): Promise<BlobEntry[]>;
+export interface RepoItem {
+  account: string;
+  repositoryId?: string;
+  usedBytes: number;
+  locks: RepoLockEntry[];
+  /** 0 before the first lock write. */
+  version: number;
+}
+
+/**
+ * Repository metadata. Every change is one conditional UpdateItem on the account's one item (no transactions, no
+ * TTL: the production table is an MRSC global table). Reads are strongly consistent.
+ */
+export interface RepoItemStore {
+  get(account: string): Promise<RepoItem | undefined>;
+  /** Records the config id unless another one is recorded; returns the id recorded afterwards. */
+  setRepositoryId(account: string, repositoryId: string, now: number): Promise<string>;
+  /** Adds `bytes` to the usage only if it stays within `quotaBytes`; false (nothing changed) otherwise. */
+  reserve(account: string, bytes: number, quotaBytes: number, now: number): Promise<boolean>;
+  /** Subtracts `bytes` from the usage, never below 0. */
+  release(account: string, bytes: number, now: number): Promise<void>;
+  /** Replaces the lock list if the item's version is still `version`; false (nothing changed) otherwise. */
+  writeLocks(account: string, version: number, locks: readonly RepoLockEntry[], now: number): Promise<boolean>;
+  /** Sets the usage to `counted` if it is still `seen` (nothing reserved or released since it was read). */
+  recount(account: string, seen: number, counted: number, now: number): Promise<boolean>;
+  /** Removes the item. Idempotent. */
+  delete(account: string): Promise<void>;
+}
+
+export interface StoredObject {
+  key: string;
+  size: number;
+}
+
+/** A presigned PUT: the client sends exactly `headers` (signed into the URL) with a body of the signed length. */
+export interface PresignedUpload {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Repository object storage: S3 in AWS, the local runtime's file-backed S3 subset (local/object-store/). Object
+ * bytes move only through presigned URLs, never through this process. Keys are chosen by the service (repo/keys.ts);
+ * adapters only translate (SDK errors → BkvError).
+ */
+export interface ObjectStore {
+  /** A presigned PUT of exactly `size` bytes (content-length is signed). */
+  presignPut(key: string, size: number, expiresInS: number): Promise<PresignedUpload>;
+  presignGet(key: string, expiresInS: number): Promise<string>;
+  /** One page of keys under `prefix` after `startAfter`, in key order. */
+  list(prefix: string, options: { startAfter?: string; maxKeys: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
+  /** The object's size, or undefined when it is not there. */
+  head(key: string): Promise<number | undefined>;
   /** Idempotent: missing keys are fine. */
   deleteObjects(keys: readonly string[]): Promise<void>;
-}
-
-/** pending: URLs handed out, not completed; committed: listed and downloadable; deleting: on its way out. */
-export type BackupState = 'pending' | 'committed' | 'deleting';
-
-/** One backup's metadata: an item (pk = account, sk = "backup#<backupId>") in the vault table. */
-export interface BackupRecord {
-  account: string;
-  backupId: string;
-  state: BackupState;
-  /** Declared size in bytes (checked against the object before commit). */
-  size: number;
-  partSize: number;
-  partCount: number;
-  /** Multipart upload id; absent for a single PUT. */
-  uploadId?: string;
-  /** When `POST /v1/backups` made it (ms); the wire `createdAt`. */
-  createdAt: number;
-  /** When its upload URLs expire (ms). */
-  expiresAt: number;
-  committedAt?: number;
-}
-
-/**
- * Backup metadata. Every state change is one conditional write on one item (no transactions, no TTL: the
- * production table is an MRSC global table). Reads are strongly consistent.
- */
-export interface BackupStore {
-  /** All of an account's records, any state, newest backupId first. */
-  list(account: string): Promise<BackupRecord[]>;
-  get(account: string, backupId: string): Promise<BackupRecord | undefined>;
-  /** Writes a new pending record; false if that backupId exists. */
-  createPending(record: BackupRecord): Promise<boolean>;
-  /** pending → committed; false if it is not pending any more. */
-  commit(account: string, backupId: string, committedAt: number): Promise<boolean>;
-  /** `from` → deleting; false if it is not in state `from`. */
-  markDeleting(account: string, backupId: string, from: 'pending' | 'committed'): Promise<boolean>;
-  /** Removes a deleting record (idempotent; a record in another state is kept). */
-  remove(account: string, backupId: string): Promise<void>;
-  /** Accounts with a pending or deleting record: a Scan, for the local runtime's start-up cleanup only. */
-  accountsWithUnfinished(): Promise<string[]>;
 }

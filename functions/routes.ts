@@ -1,7 +1,7 @@
 // The route table: the single source of truth for every HTTP route's method, path, Lambda entry and the
 // permissions and settings its function gets. The CDK app (lib/), the local runtime (local/) and docs/protocol.md
 // follow it. Declared `as const`, so route ids are a type (RouteId): each entry's implementation map must have
-// exactly its routes (functions/vault/routes.ts, functions/backups/routes.ts), and lib/route-entries.ts makes the
+// exactly its routes (functions/vault/routes.ts, functions/repo/routes.ts), and lib/route-entries.ts makes the
 // compiler check that each named handler is exported by its entry module.
 
 import type { SealPurpose } from './ports.js';
@@ -15,25 +15,25 @@ export interface RoutePermissions {
   seal?: readonly SealPurpose[];
   unseal?: readonly SealPurpose[];
   /**
-   * Backup bucket access under the `accounts/` prefix: 'read' = GetObject (HeadObject, presigned GET);
-   * 'write' = PutObject and multipart create/upload/complete (presigned PUTs); 'delete' = DeleteObject and
-   * AbortMultipartUpload; 'list' = ListBucket and ListBucketMultipartUploads.
+   * Bucket access under the `accounts/` prefix: 'read' = GetObject (HeadObject, presigned GET); 'write' =
+   * PutObject (presigned PUTs); 'delete' = DeleteObject (also DeleteObjects); 'list' = ListBucket with an
+   * `s3:prefix` of `accounts/*`.
    */
   bucket?: readonly ('read' | 'write' | 'delete' | 'list')[];
 }
 
 /** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
-export type RouteSetting = 'maxAttempts' | 'backupRetention' | 'maxBackupBytes';
+export type RouteSetting = 'maxAttempts' | 'repoQuotaBytes';
 
 export const VAULT_ENTRY = 'functions/handlers/vault.ts';
-export const BACKUPS_ENTRY = 'functions/handlers/backups.ts';
+export const REPO_ENTRY = 'functions/handlers/repo.ts';
 /** The Lambda entry files of the routes (repo-relative); lib/route-entries.ts checks their exports at compile time. */
-export type HandlerEntry = typeof VAULT_ENTRY | typeof BACKUPS_ENTRY;
+export type HandlerEntry = typeof VAULT_ENTRY | typeof REPO_ENTRY;
 
 export interface RouteSpec<Id extends string = string> {
   id: Id;
   method: HttpMethod;
-  /** API Gateway path syntax: `/v1/backups/{backupId}`. */
+  /** API Gateway path syntax: `/v1/repo/locks/{lockId}`. */
   path: string;
   /** Lambda entry file and the name of its exported handler. */
   entry: HandlerEntry;
@@ -68,30 +68,48 @@ const TABLE = [
   },
   {
     id: 'vault.delete', method: 'DELETE', path: '/v1/vault', entry: VAULT_ENTRY, handler: 'remove',
-    // `?backups=true` also deletes the account's backups.
+    // `?backups=true` also deletes the account's repository (every object under its prefix, and its repo item).
     permissions: { table: 'write', bucket: ['list', 'delete'] },
   },
   {
-    id: 'backups.create', method: 'POST', path: '/v1/backups', entry: BACKUPS_ENTRY, handler: 'create',
-    // Also aborts the account's stale uploads.
-    permissions: { table: 'write', bucket: ['write', 'list', 'delete'] }, settings: ['maxBackupBytes'],
+    id: 'repo.status', method: 'GET', path: '/v1/repo', entry: REPO_ENTRY, handler: 'status',
+    permissions: { table: 'read' }, settings: ['repoQuotaBytes'],
   },
   {
-    id: 'backups.complete', method: 'POST', path: '/v1/backups/{backupId}/complete', entry: BACKUPS_ENTRY, handler: 'complete',
-    // Checks the object's size, deletes a mismatch and the backups beyond retention.
-    permissions: { table: 'write', bucket: ['read', 'write', 'delete'] }, settings: ['backupRetention'],
+    id: 'repo.createConfig', method: 'POST', path: '/v1/repo/config', entry: REPO_ENTRY, handler: 'createConfig',
+    // Records the config id (create-only), then presigns its PUT.
+    permissions: { table: 'write', bucket: ['write'] },
   },
   {
-    id: 'backups.list', method: 'GET', path: '/v1/backups', entry: BACKUPS_ENTRY, handler: 'list',
-    permissions: { table: 'read' },
+    id: 'repo.uploads', method: 'POST', path: '/v1/repo/uploads', entry: REPO_ENTRY, handler: 'uploads',
+    // Reserves the bytes against the quota, then presigns the PUTs.
+    permissions: { table: 'write', bucket: ['write'] }, settings: ['repoQuotaBytes'],
   },
   {
-    id: 'backups.get', method: 'GET', path: '/v1/backups/{backupId}', entry: BACKUPS_ENTRY, handler: 'get',
-    permissions: { table: 'read', bucket: ['read'] },
+    id: 'repo.downloads', method: 'POST', path: '/v1/repo/downloads', entry: REPO_ENTRY, handler: 'downloads',
+    permissions: { bucket: ['read'] },
   },
   {
-    id: 'backups.delete', method: 'DELETE', path: '/v1/backups/{backupId}', entry: BACKUPS_ENTRY, handler: 'remove',
-    permissions: { table: 'write', bucket: ['delete'] },
+    id: 'repo.list', method: 'GET', path: '/v1/repo/objects', entry: REPO_ENTRY, handler: 'list',
+    permissions: { bucket: ['list'] },
+  },
+  {
+    id: 'repo.delete', method: 'POST', path: '/v1/repo/delete', entry: REPO_ENTRY, handler: 'remove',
+    // Checks the exclusive lock, reads the real sizes (HeadObject), deletes, releases the usage.
+    permissions: { table: 'write', bucket: ['read', 'delete'] },
+  },
+  {
+    id: 'repo.lock', method: 'POST', path: '/v1/repo/locks', entry: REPO_ENTRY, handler: 'lock',
+    // An exclusive lock recounts the usage from a full listing.
+    permissions: { table: 'write', bucket: ['list'] },
+  },
+  {
+    id: 'repo.refresh', method: 'POST', path: '/v1/repo/locks/{lockId}/refresh', entry: REPO_ENTRY, handler: 'refresh',
+    permissions: { table: 'write' },
+  },
+  {
+    id: 'repo.unlock', method: 'DELETE', path: '/v1/repo/locks/{lockId}', entry: REPO_ENTRY, handler: 'unlock',
+    permissions: { table: 'write' },
   },
 ] as const satisfies readonly RouteSpec[];
 

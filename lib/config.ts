@@ -3,7 +3,7 @@
 // multi-Region strong consistency (MRSC): two serving regions plus a witness, all in one region set.
 
 import { isBkvError } from '../protocol/errors.js';
-import { BACKUP_RETENTION, intSetting, MAX_ATTEMPTS, MAX_BACKUP_BYTES, type IntBounds } from '../protocol/settings.js';
+import { intSetting, MAX_ATTEMPTS, REPO_QUOTA_BYTES, type IntBounds } from '../protocol/settings.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -33,26 +33,22 @@ export interface BkvConfig {
   name: string;
   regions: Regions;
   maxAttempts: number;
-  /** Committed backups kept per account. */
-  backupRetention: number;
-  maxBackupBytes: number;
+  /** Bytes a repository may hold per account (reserved at upload time; docs/protocol.md "Usage and quota"). */
+  repoQuotaBytes: number;
   /** Trusted identity provider; when absent the app creates a Cognito user pool. */
   jwt?: { issuer: string; audience: string[] };
   /** Alarm notifications by e-mail (one SNS topic per serving region); none when absent. */
   alarmEmail?: string;
 }
 
-/** The largest backup the storage API can take (S3 part count × part size; protocol/settings.ts). */
-export const MAX_BACKUP_BYTES_LIMIT = MAX_BACKUP_BYTES.max;
-/** Backups kept per account: the storage API accepts 1–100 (protocol/settings.ts). */
-export const MAX_BACKUP_RETENTION = BACKUP_RETENTION.max;
+/** Bounds of the per-account repository quota (protocol/settings.ts). */
+export const REPO_QUOTA_LIMITS = REPO_QUOTA_BYTES;
 
 export const CONTEXT_KEYS = {
   name: 'bkv:name',
   regions: 'bkv:regions',
   maxAttempts: 'bkv:maxAttempts',
-  backupRetention: 'bkv:backupRetention',
-  maxBackupBytes: 'bkv:maxBackupBytes',
+  repoQuotaBytes: 'bkv:repoQuotaBytes',
   jwtIssuer: 'bkv:jwtIssuer',
   jwtAudience: 'bkv:jwtAudience',
   alarmEmail: 'bkv:alarmEmail',
@@ -62,8 +58,7 @@ export const DEFAULTS = {
   name: 'bkv',
   regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
   maxAttempts: MAX_ATTEMPTS.default,
-  backupRetention: BACKUP_RETENTION.default,
-  maxBackupBytes: MAX_BACKUP_BYTES.default,
+  repoQuotaBytes: REPO_QUOTA_BYTES.default,
 } as const satisfies Omit<BkvConfig, 'jwt'>;
 
 export type ContextGetter = (key: string) => unknown;
@@ -180,8 +175,7 @@ export function parseConfig(get: ContextGetter): BkvConfig {
     name,
     regions: parseRegions(get(CONTEXT_KEYS.regions)),
     maxAttempts: integer(CONTEXT_KEYS.maxAttempts, get(CONTEXT_KEYS.maxAttempts), MAX_ATTEMPTS),
-    backupRetention: integer(CONTEXT_KEYS.backupRetention, get(CONTEXT_KEYS.backupRetention), BACKUP_RETENTION),
-    maxBackupBytes: integer(CONTEXT_KEYS.maxBackupBytes, get(CONTEXT_KEYS.maxBackupBytes), MAX_BACKUP_BYTES),
+    repoQuotaBytes: integer(CONTEXT_KEYS.repoQuotaBytes, get(CONTEXT_KEYS.repoQuotaBytes), REPO_QUOTA_BYTES),
     ...(jwt ? { jwt } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
   };

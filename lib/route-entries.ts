@@ -3,14 +3,14 @@
 // in the error). What types cannot see, unique ids and unique method + path pairs, is checked before any function
 // is built, so a bad table stops `cdk synth` with a message naming the route.
 
-import type * as backupsHandlers from '../functions/handlers/backups.js';
+import type * as repoHandlers from '../functions/handlers/repo.js';
 import type * as vaultHandlers from '../functions/handlers/vault.js';
 import type { HandlerEntry, Route, RouteId, RouteSpec } from '../functions/routes.js';
 
 /** Each Lambda entry file and the type of its module: a new entry file does not compile until it is listed here. */
 export interface HandlerModules {
   'functions/handlers/vault.ts': typeof vaultHandlers;
-  'functions/handlers/backups.ts': typeof backupsHandlers;
+  'functions/handlers/repo.ts': typeof repoHandlers;
 }
 
 /** The names under which an entry module exports a function. */

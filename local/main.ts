@@ -20,8 +20,7 @@ try {
     dataDir,
     port,
     maxAttempts: process.env.BKV_MAX_ATTEMPTS,
-    maxBackupBytes: process.env.BKV_MAX_BACKUP_BYTES,
-    backupRetention: process.env.BKV_BACKUP_RETENTION,
+    repoQuotaBytes: process.env.BKV_REPO_QUOTA_BYTES,
     urlTtlSeconds: process.env.BKV_URL_TTL_SECONDS,
     onListening: (url) => void process.stdout.write(`bkv local vault starting on ${url}\n`),
     ...(process.env.BKV_LOG === '1'

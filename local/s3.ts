@@ -1,165 +1,49 @@
-// In-process S3 for the local runtime and tests: s3rver (files under a directory; presigned URLs and multipart
-// work), silenced, with one bucket created at start. It listens on loopback TCP (clients PUT and GET presigned
-// URLs directly), so anyone on the machine can reach it; s3rver checks no V4 signature, so the first thing in
-// front of it does (sigv4.ts): every request must be signed with the runtime's own credentials, in its
-// Authorization header (the runtime's SDK calls) or as a presigned URL (method, key, expiry all signed); anything
-// else is a 403 S3 error and changes nothing.
-// A small shim adds what the storage API needs and s3rver 3.7 lacks, answering like S3: AbortMultipartUpload,
-// ListMultipartUploads, NoSuchUpload for parts of an unknown upload, and the checks of CompleteMultipartUpload
-// (NoSuchUpload, InvalidPartOrder, InvalidPart, EntityTooSmall).
-// Storage faults: s3rver writes objects and parts in place with no 'error' listener on its write streams, so a
-// full disk crashed the process and could truncate an object. Objects and parts are written aside and renamed into
-// place once whole, and a full disk (or another I/O fault) answers 503 SlowDown.
+// The local runtime's object store: a small, fast, file-backed subset of S3 on loopback TCP, exactly what the AWS
+// SDK calls and the presigned URLs of the repository service need (docs/protocol.md "Repository API"):
+// PutObject (streamed to a temporary file beside the target, renamed into place: never a partial object),
+// GetObject (streamed from the file; `Range: bytes=a-b` → 206 with Content-Range, 416 when unsatisfiable),
+// HeadObject, DeleteObject, DeleteObjects and ListObjectsV2 (prefix, start-after, continuation-token, max-keys).
+// Objects are plain files at `<directory>/<bucket>/<key>` (object-store/files.ts). Anyone on the machine can reach
+// the port, so every request must be signed with the runtime's own credentials (sigv4.ts): in its Authorization
+// header (the runtime's SDK calls) or as a presigned URL (method, key, expiry and signed headers, content-length
+// included); anything else is a 403 S3 error and changes nothing. Storage faults (a full disk) answer 507
+// InsufficientStorage and leave what was stored intact.
 
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { backupS3Client } from '../functions/adapters/s3-blob-store.js';
-import { tempPath, type StorageCredentials } from './keys.js';
+import { repoS3Client } from '../functions/adapters/s3-object-store.js';
+import { checkKey, commit, etagOf, listObjects, objectPath, statObject, writeAside } from './object-store/files.js';
+import { parseRange } from './object-store/range.js';
+import { deleteResult, listBucketResult, parseDeleteRequest, S3Error } from './object-store/xml.js';
+import type { StorageCredentials } from './keys.js';
 import { BodyTooLarge, readBody } from './read-body.js';
 import { SignatureError, verifySignature } from './sigv4.js';
 
-const require = createRequire(import.meta.url);
-
 export const LOCAL_BUCKET = 'bkv-backups';
 export const LOCAL_S3_REGION = 'us-east-1';
-/** Largest body of a request signed in its header (the runtime's own calls: CompleteMultipartUpload and such). */
+/** Largest body of a request signed in its header (the runtime's own calls: DeleteObjects and such). */
 const MAX_SIGNED_BODY = 16 * 1024 * 1024;
+/** S3's limit of a single PUT. */
+const MAX_PUT_BYTES = 5 * 1024 ** 3;
 /** errno codes that mean "the storage under the data dir cannot take this now". */
 export const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
-const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
-const UPLOAD_ID = /^[0-9a-f]{32}$/;
-
-/** The parts of Koa's context the shim touches. */
-interface KoaContext {
-  method: string;
-  path: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  query: Record<string, string | string[] | undefined>;
-  req: NodeJS.ReadableStream;
-  status: number;
-  type: string;
-  body: unknown;
-}
-type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
-
-interface S3ObjectLike {
-  bucket: string;
-  key: string;
-  content: Buffer | Readable;
-  metadata: Record<string, string>;
-}
-interface S3rverStore {
-  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
-  putObject(object: S3ObjectLike): Promise<{ size: number; md5: string }>;
-  putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<{ size: number; md5: string }>;
-}
-
-interface S3rverApp {
-  middleware: Middleware[];
-  store: S3rverStore;
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer?: Server;
-}
-type S3rverCtor = new (options: Record<string, unknown>) => S3rverApp;
-type S3ErrorCtor = new (code: string, message: string) => Error;
+const READ_CHUNK = 1 << 20;
 
 export interface LocalS3 {
   client: S3Client;
   endpoint: string;
   bucket: string;
-  /** Where s3rver keeps the bucket's files. */
+  /** Where objects are kept: the object `<key>` of the bucket is the file `<directory>/<bucket>/<key>`. */
   directory: string;
-  /** When the last storage fault (full disk) was seen, for the runtime's own 503s; 0 if none. */
+  /** When the last storage fault (full disk) was seen; 0 if none. */
   lastFault(): number;
   close(): Promise<void>;
-}
-
-const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-const unquote = (s: string) => s.replaceAll('&quot;', '').replaceAll('&#34;', '').replaceAll('"', '').trim();
-
-
-function shim(app: S3rverApp, S3Error: S3ErrorCtor): Middleware {
-  const uploadsDir = (bucket: string) => app.store.getResourcePath(bucket, undefined, 'uploads');
-  const noSuchUpload = () => new S3Error('NoSuchUpload', 'The specified upload does not exist.');
-
-  /** The upload's directory, if `uploadId` names an upload of `key`. */
-  async function upload(bucket: string, key: string, uploadId: unknown): Promise<string> {
-    if (typeof uploadId !== 'string' || !UPLOAD_ID.test(uploadId)) throw noSuchUpload();
-    const dir = join(uploadsDir(bucket), uploadId);
-    const stored = await readFile(join(dir, 'key'), 'utf8').catch(() => undefined);
-    if (stored !== key) throw noSuchUpload();
-    return dir;
-  }
-
-  async function listUploads(ctx: KoaContext, bucket: string): Promise<void> {
-    const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
-    const dir = uploadsDir(bucket);
-    const entries: string[] = [];
-    for (const id of await readdir(dir).catch(() => [] as string[])) {
-      if (!UPLOAD_ID.test(id)) continue;
-      const keyFile = join(dir, id, 'key');
-      const [key, info] = await Promise.all([readFile(keyFile, 'utf8').catch(() => undefined), stat(keyFile).catch(() => undefined)]);
-      if (key === undefined || !info || !key.startsWith(prefix)) continue;
-      entries.push(`<Upload><Key>${xml(key)}</Key><UploadId>${id}</UploadId><Initiated>${info.mtime.toISOString()}</Initiated></Upload>`);
-    }
-    ctx.status = 200;
-    ctx.type = 'application/xml';
-    ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-      + `<Bucket>${xml(bucket)}</Bucket><Prefix>${xml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>`
-      + `${entries.join('')}</ListMultipartUploadsResult>`;
-  }
-
-  async function checkComplete(ctx: KoaContext, dir: string): Promise<void> {
-    const body = await readBody(ctx.req);
-    const parts = [...body.toString('utf8').matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => ({
-      number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(m[1] ?? '')?.[1]),
-      etag: unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(m[1] ?? '')?.[1] ?? ''),
-    }));
-    for (let i = 1; i < parts.length; i++) {
-      if ((parts[i]?.number ?? 0) <= (parts[i - 1]?.number ?? 0)) {
-        throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order.');
-      }
-    }
-    for (const [i, part] of parts.entries()) {
-      const file = join(dir, String(part.number));
-      const [md5, info] = await Promise.all([readFile(`${file}.md5`, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
-      if (!Number.isInteger(part.number) || md5 === undefined || !info || md5.trim() !== part.etag) {
-        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.');
-      }
-      if (i < parts.length - 1 && info.size < S3_MIN_PART_BYTES) {
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
-      }
-    }
-    ctx.req = Readable.from([body]); // s3rver reads the body again
-  }
-
-  return async (ctx, next) => {
-    const [bucket = '', ...rest] = ctx.path.slice(1).split('/');
-    const key = decodeURIComponent(rest.join('/'));
-    const has = (name: string) => Object.hasOwn(ctx.query, name);
-    if (ctx.method === 'GET' && key === '' && has('uploads')) return listUploads(ctx, bucket);
-    if (key !== '' && has('uploadId')) {
-      const dir = await upload(bucket, key, ctx.query.uploadId);
-      if (ctx.method === 'DELETE') {
-        await rm(dir, { recursive: true, force: true });
-        ctx.status = 204;
-        ctx.body = '';
-        return;
-      }
-      if (ctx.method === 'POST') await checkComplete(ctx, dir);
-    }
-    return next();
-  };
 }
 
 const ACCESS_ERRORS: Record<SignatureError['kind'], [string, string]> = {
@@ -170,139 +54,218 @@ const ACCESS_ERRORS: Record<SignatureError['kind'], [string, string]> = {
   'mismatch': ['SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'],
 };
 
-/** First in the chain: refuses (403) every request not signed with `credentials`; maps storage faults to 503. */
-function authenticate(credentials: StorageCredentials, S3Error: S3ErrorCtor, onFault: () => void): Middleware {
-  return async (ctx, next) => {
-    const contentSha = ctx.headers['x-amz-content-sha256'];
+const noSuchKey = (key: string) => new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', key);
+const notImplemented = () => new S3Error(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented.');
+
+function one(query: URLSearchParams, name: string): string | undefined {
+  return query.get(name) ?? undefined;
+}
+
+export async function startS3(directory: string, credentials: StorageCredentials, bucket = LOCAL_BUCKET): Promise<LocalS3> {
+  await mkdir(join(directory, bucket), { recursive: true, mode: 0o700 });
+  let lastFault = 0;
+  const bucketDir = join(directory, bucket);
+
+  async function authenticate(req: IncomingMessage): Promise<Buffer | undefined> {
+    const contentSha = req.headers['x-amz-content-sha256'];
     let body: Buffer | undefined;
-    if (ctx.headers.authorization !== undefined && typeof contentSha === 'string' && /^[0-9a-f]{64}$/.test(contentSha)) {
-      body = await readBody(ctx.req, MAX_SIGNED_BODY).catch((e: unknown) => {
-        throw e instanceof BodyTooLarge ? new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size') : e;
+    if (req.headers.authorization !== undefined && typeof contentSha === 'string' && /^[0-9a-f]{64}$/.test(contentSha)) {
+      body = await readBody(req, MAX_SIGNED_BODY).catch((e: unknown) => {
+        throw e instanceof BodyTooLarge ? new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size') : e;
       });
     }
     try {
-      await verifySignature({ method: ctx.method, url: ctx.url, headers: ctx.headers, ...(body ? { body } : {}) }, {
+      await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, ...(body ? { body } : {}) }, {
         credentials, region: LOCAL_S3_REGION, service: 's3', uriEscapePath: false,
       });
     } catch (e) {
       if (!(e instanceof SignatureError)) throw e;
       const [code, message] = ACCESS_ERRORS[e.kind];
-      if (!body) ctx.req.resume();
-      throw new S3Error(code, message);
+      throw new S3Error(403, code, message);
     }
-    if (body) ctx.req = Readable.from([body]); // read once here; s3rver reads it again
-    try {
-      await next();
-    } catch (e) {
-      if (!STORAGE_FAULTS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
-      onFault();
-      ctx.req.resume();
-      throw new S3Error('SlowDown', 'storage is full; try again later');
-    }
-  };
-}
-
-/** Streams `content` into a file beside `path` (mode 0600) and returns its size and MD5; the caller renames it. */
-async function writeAside(path: string, content: Buffer | Readable): Promise<{ tmp: string; size: number; md5: string }> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = tempPath(path);
-  const md5 = createHash('md5');
-  let size = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      md5.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
-  try {
-    // The source is piped, not pipelined: a failed write must not destroy the request, which still gets a 503.
-    source.pipe(count);
-    source.once('error', (e) => count.destroy(e));
-    await pipeline(count, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-    return { tmp, size, md5: md5.digest('hex') };
-  } catch (e) {
-    source.unpipe(count);
-    source.resume();
-    await rm(tmp, { force: true });
-    throw e;
+    return body;
   }
-}
 
-async function writeFileAside(path: string, data: string): Promise<string> {
-  const tmp = tempPath(path);
-  try {
-    await writeFile(tmp, data, { flag: 'wx', mode: 0o600 });
-    return tmp;
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+  function headers(res: ServerResponse, size: number, etag: string, mtimeMs: number): void {
+    res.setHeader('content-type', 'application/octet-stream');
+    res.setHeader('etag', etag);
+    res.setHeader('last-modified', new Date(mtimeMs).toUTCString());
+    res.setHeader('accept-ranges', 'bytes');
+    res.setHeader('content-length', String(size));
   }
-}
 
-/** s3rver's putObject and putPart, but whole-or-nothing and with every write error reported to the caller. */
-function safeWrites(store: S3rverStore, allowedMetadata: readonly string[]): void {
-  store.putObject = async (object) => {
-    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
-    const written = await writeAside(objectPath, object.content);
-    const pending = [written.tmp];
-    try {
-      const meta: Record<string, string> = {};
-      for (const [k, v] of Object.entries(object.metadata)) if (allowedMetadata.includes(k) || k.startsWith('x-amz-meta-')) meta[k] = v;
-      const md5Path = store.getResourcePath(object.bucket, object.key, 'object.md5');
-      const metaPath = store.getResourcePath(object.bucket, object.key, 'metadata.json');
-      const md5Tmp = await writeFileAside(md5Path, written.md5);
-      pending.push(md5Tmp);
-      const metaTmp = await writeFileAside(metaPath, JSON.stringify(meta, null, 2));
-      pending.push(metaTmp);
-      await rename(md5Tmp, md5Path);
-      await rename(metaTmp, metaPath);
-      await rename(written.tmp, objectPath); // the object appears last, whole
-      return { size: written.size, md5: written.md5 };
-    } finally {
-      await Promise.all(pending.map((p) => rm(p, { force: true })));
+  async function getObject(req: IncomingMessage, res: ServerResponse, key: string, head: boolean): Promise<void> {
+    const path = objectPath(bucketDir, key);
+    const s = await statObject(path);
+    if (!s) throw noSuchKey(key);
+    const range = parseRange(head ? undefined : req.headers.range, s.size);
+    if (range.kind === 'unsatisfiable') {
+      res.setHeader('content-range', `bytes */${s.size}`);
+      throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable');
     }
-  };
-  store.putPart = async (bucket, uploadId, partNumber, content) => {
-    const partPath = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
-    const written = await writeAside(partPath, content);
-    const pending = [written.tmp];
-    try {
-      const md5Tmp = await writeFileAside(`${partPath}.md5`, written.md5);
-      pending.push(md5Tmp);
-      await rename(written.tmp, partPath);
-      await rename(md5Tmp, `${partPath}.md5`);
-      return { size: written.size, md5: written.md5 };
-    } finally {
-      await Promise.all(pending.map((p) => rm(p, { force: true })));
+    const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, s.size - 1];
+    headers(res, end - start + 1, etagOf(s), s.mtimeMs);
+    if (range.kind === 'partial') res.setHeader('content-range', `bytes ${start}-${end}/${s.size}`);
+    res.statusCode = range.kind === 'partial' ? 206 : 200;
+    if (head || s.size === 0) {
+      res.end();
+      return;
     }
-  };
-}
+    const stream = createReadStream(path, { start, end, highWaterMark: READ_CHUNK });
+    await new Promise<void>((resolve) => {
+      stream.once('error', () => {
+        res.destroy(); // headers are out: the client sees a short body, never a wrong one
+        resolve();
+      });
+      res.once('close', () => {
+        stream.destroy();
+        resolve();
+      });
+      stream.pipe(res);
+    });
+  }
 
-/**
- * Starts s3rver on a free loopback port over `directory`, creating `bucket`, accepting only requests signed with
- * `credentials`; the client (signing with them) is set up for presigning.
- */
-export async function startS3(directory: string, credentials: StorageCredentials, bucket = LOCAL_BUCKET): Promise<LocalS3> {
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  const S3rver = require('s3rver') as S3rverCtor;
-  const S3Error = require('s3rver/lib/models/error.js') as S3ErrorCtor;
-  const { ALLOWED_METADATA } = require('s3rver/lib/models/object.js') as { ALLOWED_METADATA: string[] };
-  // s3rver's own check only looks the access key up (it verifies no V4 signature): ours is the one it knows.
-  const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
-  DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
+  async function putObject(req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined): Promise<void> {
+    const declared = req.headers['content-length'];
+    if (declared === undefined || !/^\d+$/.test(declared)) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+    if (Number(declared) > MAX_PUT_BYTES) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+    const path = objectPath(bucketDir, key);
+    const { tmp, size } = await writeAside(path, body ? bufferRequest(body) : req);
+    if (size !== Number(declared)) {
+      await rm(tmp, { force: true });
+      throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+    }
+    await commit(tmp, path);
+    const s = await statObject(path);
+    res.statusCode = 200;
+    if (s) res.setHeader('etag', etagOf(s));
+    res.end();
+  }
 
-  const app = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
-  safeWrites(app.store, ALLOWED_METADATA);
-  let lastFault = 0;
-  // Before s3rver's own middleware (logger, router), so these answers go out as S3 would send them.
-  app.middleware.splice(1, 0, authenticate(credentials, S3Error, () => (lastFault = Date.now())), shim(app, S3Error));
-  const address = await app.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = backupS3Client({
-    endpoint, region: LOCAL_S3_REGION, forcePathStyle: true, credentials, maxAttempts: 3,
+  async function deleteObject(res: ServerResponse, key: string): Promise<void> {
+    await rm(objectPath(bucketDir, key), { force: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EISDIR' && e.code !== 'ENOTDIR') throw e;
+    });
+    res.statusCode = 204;
+    res.end();
+  }
+
+  async function deleteObjects(res: ServerResponse, body: Buffer | undefined): Promise<void> {
+    const { keys, quiet } = parseDeleteRequest((body ?? Buffer.alloc(0)).toString('utf8'));
+    for (const key of keys) {
+      try {
+        checkKey(key);
+      } catch {
+        continue; // no such object can exist
+      }
+      await rm(objectPath(bucketDir, key), { force: true }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EISDIR' && e.code !== 'ENOTDIR') throw e;
+      });
+    }
+    xmlAnswer(res, 200, deleteResult(quiet ? [] : keys));
+  }
+
+  async function listV2(res: ServerResponse, query: URLSearchParams): Promise<void> {
+    if (query.has('delimiter')) throw notImplemented();
+    const prefix = one(query, 'prefix') ?? '';
+    const startAfter = one(query, 'start-after');
+    const token = one(query, 'continuation-token');
+    const maxText = one(query, 'max-keys') ?? '1000';
+    if (!/^\d{1,7}$/.test(maxText)) throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+    const maxKeys = Math.min(1000, Number(maxText));
+    let after = startAfter ?? '';
+    if (token !== undefined) {
+      const decoded = Buffer.from(token, 'base64url').toString('utf8');
+      if (token === '' || Buffer.from(decoded, 'utf8').toString('base64url') !== token) {
+        throw new S3Error(400, 'InvalidArgument', 'The continuation token provided is incorrect');
+      }
+      if (decoded > after) after = decoded;
+    }
+    const found = maxKeys === 0 ? [] : await listObjects(bucketDir, prefix, after, maxKeys);
+    const truncated = found.length > maxKeys;
+    const objects = found.slice(0, maxKeys);
+    const urlEncode = one(query, 'encoding-type') === 'url';
+    xmlAnswer(res, 200, listBucketResult({
+      bucket, prefix, maxKeys, truncated, objects,
+      encode: urlEncode ? (k) => k.split('/').map(encodeURIComponent).join('/') : (k) => k,
+      ...(startAfter !== undefined ? { startAfter } : {}),
+      ...(token !== undefined ? { continuationToken: token } : {}),
+      ...(truncated ? { nextContinuationToken: Buffer.from(objects.at(-1)!.key, 'utf8').toString('base64url') } : {}),
+    }));
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    const body = await authenticate(req);
+    const [bucketName = '', ...rest] = url.pathname.slice(1).split('/');
+    let key: string;
+    try {
+      key = decodeURIComponent(rest.join('/'));
+    } catch {
+      throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+    }
+    if (bucketName === '') throw notImplemented();
+    if (decodeURIComponent(bucketName) !== bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    const q = url.searchParams;
+    for (const sub of ['uploads', 'uploadId', 'partNumber', 'acl', 'tagging', 'versionId', 'versions', 'policy', 'cors']) {
+      if (q.has(sub)) throw notImplemented();
+    }
+    if (key === '') {
+      if (method === 'GET' && q.get('list-type') === '2') return listV2(res, q);
+      if (method === 'POST' && q.has('delete')) return deleteObjects(res, body);
+      if (method === 'HEAD') {
+        res.statusCode = 200;
+        res.end();
+        return;
+      }
+      throw notImplemented();
+    }
+    checkKey(key);
+    if (method === 'GET') return getObject(req, res, key, false);
+    if (method === 'HEAD') return getObject(req, res, key, true);
+    if (method === 'PUT') {
+      if (req.headers['x-amz-copy-source'] !== undefined) throw notImplemented();
+      return putObject(req, res, key, body);
+    }
+    if (method === 'DELETE') return deleteObject(res, key);
+    throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    dispatch(req, res).catch((e: unknown) => {
+      let error: S3Error;
+      if (e instanceof S3Error) error = e;
+      else if (STORAGE_FAULTS.has((e as NodeJS.ErrnoException).code ?? '')) {
+        lastFault = Date.now();
+        error = new S3Error(507, 'InsufficientStorage', 'storage is full; try again later');
+      } else error = new S3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (!req.complete) {
+        req.resume(); // keep reading so the answer reaches the client
+        res.setHeader('connection', 'close');
+      }
+      res.removeHeader('content-length');
+      if (req.method === 'HEAD') {
+        res.statusCode = error.status;
+        res.end();
+        return;
+      }
+      xmlAnswer(res, error.status, error.toXml(requestId));
+    });
   });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = repoS3Client({ endpoint, region: LOCAL_S3_REGION, forcePathStyle: true, credentials, maxAttempts: 3 });
   return {
     client,
     endpoint,
@@ -311,8 +274,22 @@ export async function startS3(directory: string, credentials: StorageCredentials
     lastFault: () => lastFault,
     close: async () => {
       client.destroy();
-      app.httpServer?.closeAllConnections();
-      await app.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     },
   };
+}
+
+function xmlAnswer(res: ServerResponse, status: number, xml: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/xml');
+  res.setHeader('content-length', String(Buffer.byteLength(xml)));
+  res.end(xml);
+}
+
+/** A request whose body was already read (to check its signed hash), readable again as a stream. */
+function bufferRequest(body: Buffer): Readable & { complete: boolean } {
+  return Object.assign(Readable.from([body]), { complete: true });
 }

@@ -1,6 +1,7 @@
 // The local runtime: the same route implementations the Lambdas run, behind node:http on one machine, fed the
 // events API Gateway would build (JWT checked here in place of the authorizer), with dynalite as DynamoDB (on a
-// Unix socket in the data dir), s3rver as S3 (on loopback, verifying SigV4 and presigned URLs), both taking only
+// Unix socket in the data dir), a file-backed S3 subset (local/s3.ts: objects as plain files under
+// `<data>/objects/<bucket>/`, on loopback, verifying SigV4 and presigned URLs), both taking only
 // the runtime's own credentials, and an AES-256-GCM sealer whose key lives in the data dir. Every request gets an
 // answer: 503 while it starts, 503 while the disk is full (DESIGN.md §2, invariant 11).
 
@@ -12,12 +13,12 @@ import { join } from 'node:path';
 import { MAX_BODY_BYTES } from '../protocol/constants.js';
 import { BkvError } from '../protocol/errors.js';
 import { LocalTokenRequest } from '../protocol/schemas.js';
-import { DynamoBackupStore } from '../functions/adapters/dynamo-backup-store.js';
+import { DynamoRepoItemStore } from '../functions/adapters/dynamo-repo-store.js';
 import { DynamoVaultStore } from '../functions/adapters/dynamo-vault-store.js';
-import { S3BlobStore } from '../functions/adapters/s3-blob-store.js';
-import { parseBackupsConfig } from '../functions/backups/deps.js';
-import { backupsRoutes, deleteBackupsHook } from '../functions/backups/routes.js';
-import { BackupsService } from '../functions/backups/service.js';
+import { S3ObjectStore } from '../functions/adapters/s3-object-store.js';
+import { parseRepoConfig } from '../functions/repo/deps.js';
+import { deleteRepositoryHook, repoRoutes } from '../functions/repo/routes.js';
+import { RepoService } from '../functions/repo/service.js';
 import { LocalSealer } from '../functions/adapters/local-sealer.js';
 import { parseMaxAttempts } from '../functions/config.js';
 import { parseBody, type ApiEvent } from '../functions/http/request.js';
@@ -49,9 +50,8 @@ export interface LocalOptions {
   port?: number;
   host?: string;
   maxAttempts?: number | string;
-  /** Storage API settings (functions/backups/deps.ts): largest backup, backups kept, URL lifetime. */
-  maxBackupBytes?: number | string;
-  backupRetention?: number | string;
+  /** Repository API settings (functions/repo/deps.ts): bytes per account, presigned URL lifetime. */
+  repoQuotaBytes?: number | string;
   urlTtlSeconds?: number | string;
   clock?: Clock;
   observe?: Observer;
@@ -68,12 +68,12 @@ export interface LocalRuntime {
   /** Issues a local token, as `POST /local/v1/token` does. */
   token(accountId: string): Promise<string>;
   /**
-   * The local S3: objects are files under `directory` (s3rver's layout); `endpoint` takes only requests signed with
-   * the runtime's credentials, as `client` signs them.
+   * The local S3: the object `<key>` is the file `<directory>/<bucket>/<key>`; `endpoint` takes only requests signed
+   * with the runtime's credentials, as `client` signs them.
    */
   s3: { endpoint: string; bucket: string; directory: string; client: S3Client };
   /**
-   * The local DynamoDB (dynalite) on a Unix socket in the data dir, the table that holds vault and backup items,
+   * The local DynamoDB (dynalite) on a Unix socket in the data dir, the table that holds vault and repo items,
    * and a client signed with the runtime's credentials (tests in the role of a table reader or writer).
    */
   dynamo: { socketPath: string; table: string; client: DynamoDBClient };
@@ -118,7 +118,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
       server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
     await options.onListening?.(baseUrl(options, server));
-    s3Dir = options.inMemory ? await mkdtemp(join(tmpdir(), 'bkv-s3-')) : join(options.dataDir, 's3');
+    s3Dir = options.inMemory ? await mkdtemp(join(tmpdir(), 'bkv-s3-')) : join(options.dataDir, 'objects');
     const credentials = options.inMemory ? randomStorageCredentials() : await storageCredentials(options.dataDir);
     const [d, blobs, key, keys] = await Promise.all([
       startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
@@ -149,18 +149,15 @@ async function serve(
     store, sealer, maxAttempts: parseMaxAttempts(options.maxAttempts), createServerSetup: true,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const backups = new BackupsService({
-    store: new DynamoBackupStore(documentClient(dynamo.client), LOCAL_TABLE),
-    blobs: new S3BlobStore({ client: s3.client, bucket: s3.bucket }),
+  const repo = new RepoService({
+    items: new DynamoRepoItemStore(documentClient(dynamo.client), LOCAL_TABLE),
+    objects: new S3ObjectStore(s3.client, s3.bucket),
     clock: options.clock ?? systemClock,
-    config: parseBackupsConfig({
-      maxBytes: options.maxBackupBytes, retention: options.backupRetention, urlTtlSeconds: options.urlTtlSeconds,
-    }),
+    config: parseRepoConfig({ quotaBytes: options.repoQuotaBytes, urlTtlSeconds: options.urlTtlSeconds }),
   });
-  await backups.tidyAll(); // uploads a previous run left unfinished
   const implementations: Record<string, RouteImpl> = {
-    ...vaultRoutes(vault, deleteBackupsHook(() => backups)),
-    ...backupsRoutes(backups),
+    ...vaultRoutes(vault, deleteRepositoryHook(() => repo)),
+    ...repoRoutes(repo),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

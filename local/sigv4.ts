@@ -1,4 +1,4 @@
-// AWS Signature Version 4 checks for the local storage stand-ins (s3rver verifies no V4 signature, dynalite none):
+// AWS Signature Version 4 checks for the local storage stand-ins (the object store local/s3.ts and dynalite verify none themselves):
 // a request signed in its Authorization header, or a presigned URL (query parameters), is re-signed with the
 // runtime's own credentials by the AWS SDK's signer (@smithy/signature-v4) at the request's own date, and the two
 // signatures are compared in constant time. Also checked: access key, region, service, the date and its window

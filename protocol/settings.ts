@@ -1,12 +1,10 @@
 // The one parser of integer settings (CDK context, Lambda environment, local runtime options, CLI environment),
 // and the bounds of each deployment setting, declared once: lib/config.ts checks them at synth time, the
-// functions at their first call (docs/protocol.md "The guess limit", "Storage API").
+// functions at their first call (docs/protocol.md "The guess limit", "Repository API").
 
-import {
-  DEFAULT_BACKUP_RETENTION, DEFAULT_MAX_BACKUP_BYTES, DEFAULT_URL_TTL_SECONDS, MAX_CONFIGURABLE_BACKUP_BYTES,
-} from './backups-schemas.js';
 import { DEFAULT_MAX_ATTEMPTS, MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from './constants.js';
 import { BkvError } from './errors.js';
+import { DEFAULT_REPO_QUOTA_BYTES, REPO_URL_TTL_SECONDS } from './repo-schemas.js';
 
 export interface IntBounds {
   readonly min: number;
@@ -17,12 +15,10 @@ export interface IntBounds {
 
 /** Guesses per registration (recorded in the vault at registration). */
 export const MAX_ATTEMPTS: IntBounds = { min: MIN_MAX_ATTEMPTS, max: MAX_MAX_ATTEMPTS, default: DEFAULT_MAX_ATTEMPTS };
-/** Committed backups kept per account. */
-export const BACKUP_RETENTION: IntBounds = { min: 1, max: 100, default: DEFAULT_BACKUP_RETENTION };
-/** Largest backup in bytes (S3 part count × part size at most). */
-export const MAX_BACKUP_BYTES: IntBounds = { min: 1, max: MAX_CONFIGURABLE_BACKUP_BYTES, default: DEFAULT_MAX_BACKUP_BYTES };
+/** Bytes a repository may hold per account (1 MiB to 1 PiB; default 50 GiB). */
+export const REPO_QUOTA_BYTES: IntBounds = { min: 2 ** 20, max: 2 ** 50, default: DEFAULT_REPO_QUOTA_BYTES };
 /** Lifetime of presigned URLs in seconds (S3 allows a week at most). */
-export const URL_TTL_SECONDS: IntBounds = { min: 60, max: 604_800, default: DEFAULT_URL_TTL_SECONDS };
+export const URL_TTL_SECONDS: IntBounds = { min: 60, max: 604_800, default: REPO_URL_TTL_SECONDS };
 
 const DECIMAL = /^\s*\d+\s*$/;
 

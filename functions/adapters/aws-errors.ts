@@ -24,6 +24,8 @@ export function errorName(e: unknown): string | undefined {
 export function translateAwsError(e: unknown, what: string): BkvError {
   if (e instanceof BkvError) return e;
   const name = errorName(e);
+  // The local object store's full disk (S3 itself never answers it).
+  if (name === 'InsufficientStorage') return new BkvError('insufficient-storage', 'storage is full; try again later', { cause: e });
   if (name !== undefined && RETRYABLE.has(name)) return new BkvError('unavailable', `${what} is busy, retry`, { cause: e });
   return new BkvError('internal', `${what} failed`, { cause: e });
 }

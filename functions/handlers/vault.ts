@@ -10,12 +10,12 @@ import { once } from '../lazy.js';
 import { logOutcome } from '../observability.js';
 import { vaultServiceFromEnv } from '../vault/deps.js';
 import { vaultRoutes, type VaultRouteId } from '../vault/routes.js';
-import { backupsServiceFromEnv } from '../backups/deps.js';
-import { deleteBackupsHook } from '../backups/routes.js';
+import { repoServiceFromEnv } from '../repo/deps.js';
+import { deleteRepositoryHook } from '../repo/routes.js';
 
-// `DELETE /v1/vault?backups=true` also deletes the account's backups; only that function has the backup settings.
-const backups = once(() => backupsServiceFromEnv());
-const routes = once(() => vaultRoutes(vaultServiceFromEnv(), deleteBackupsHook(backups)));
+// `DELETE /v1/vault?backups=true` also deletes the account's repository; only that function has the bucket.
+const repo = once(() => repoServiceFromEnv());
+const routes = once(() => vaultRoutes(vaultServiceFromEnv(), deleteRepositoryHook(repo)));
 
 const entry = (id: VaultRouteId) => (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> =>
   respond(id, (e) => routes()[id](e), event, logOutcome);

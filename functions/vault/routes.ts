@@ -13,7 +13,7 @@ import type { VaultService } from './service.js';
 /** The routes functions/handlers/vault.ts serves, from the route table: a missing or extra one does not compile. */
 export type VaultRouteId = RouteIdOf<typeof VAULT_ENTRY>;
 
-/** Extra work `DELETE /v1/vault` may do (`?backups=true`: the account's backups). */
+/** Extra work `DELETE /v1/vault` may do (`?backups=true`: the account's repository). */
 export type VaultDeleteHook = (account: string, event: Parameters<RouteImpl>[0]) => Promise<void>;
 
 export function vaultRoutes(vault: VaultService, onDelete?: VaultDeleteHook): Record<VaultRouteId, RouteImpl> {

@@ -1,7 +1,9 @@
-// A region's backup bucket, secure by default: versioned, SSE-KMS under the blob key with an S3 bucket key, all
-// public access blocked, TLS 1.2+ only, bucket-owner-enforced ownership, server access logs, lifecycle (abort
-// incomplete multipart uploads after a day, expire noncurrent versions), retained on stack deletion. The primary
-// region's bucket replicates `accounts/` to the replica region's bucket.
+// A region's backup bucket (the accounts' repositories, docs/repository.md), secure by default: versioned, SSE-KMS
+// under the blob key with an S3 bucket key, all public access blocked, TLS 1.2+ only, bucket-owner-enforced
+// ownership, server access logs, retained on stack deletion. Lifecycle rules never expire a current object (a
+// repository object goes only when the repository API deletes it): they abort incomplete multipart uploads after a
+// day and expire noncurrent versions (what an explicit delete left behind) after NONCURRENT_VERSION_DAYS. The
+// primary region's bucket replicates `accounts/` to the replica region's bucket.
 //
 // Grants cover objects under `accounts/*` only. IAM cannot scope S3 by the caller's JWT `sub`; per-account
 // isolation is enforced by the handlers, which build every key as `accounts/<base64url(account)>/…` from the
@@ -37,13 +39,13 @@ export type BucketAction = NonNullable<RoutePermissions['bucket']>[number];
 
 const OBJECT_ACTIONS: Record<BucketAction, string[]> = {
   read: ['s3:GetObject'],
-  write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-  delete: ['s3:DeleteObject', 's3:AbortMultipartUpload'],
+  write: ['s3:PutObject'],
+  delete: ['s3:DeleteObject'],
   list: [],
 };
 const KMS_ACTIONS: Record<BucketAction, string[]> = {
   read: ['kms:Decrypt'],
-  write: ['kms:GenerateDataKey', 'kms:Decrypt'],
+  write: ['kms:GenerateDataKey'],
   delete: [],
   list: [],
 };
@@ -94,19 +96,6 @@ export class BackupBucketAccess {
   grantBackups(fn: lambda.Function, actions: readonly BucketAction[]): void {
     fn.addEnvironment('BACKUP_BUCKET', this.bucketName);
     this.grantActions(fn, actions);
-    if (actions.includes('list')) {
-      // Clean-up of unfinished uploads lists them (ListMultipartUploads), which has no prefix condition key.
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [this.bucketArn] }));
-    }
-  }
-
-  /** The other serving region's bucket, for objects not replicated yet: read and list only. */
-  grantFallback(fn: lambda.Function, actions: readonly BucketAction[]): void {
-    const readOnly = actions.filter((a) => a === 'read' || a === 'list');
-    if (readOnly.length === 0) return;
-    fn.addEnvironment('BACKUP_FALLBACK_BUCKET', this.bucketName);
-    fn.addEnvironment('BACKUP_FALLBACK_REGION', this.region);
-    this.grantActions(fn, readOnly);
   }
 }
 

@@ -41,8 +41,7 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
 /** The environment variable of each route setting, and its value in this deployment. */
 export const SETTING_ENV: { readonly [S in RouteSetting]: readonly [string, (config: BkvConfig) => number] } = {
   maxAttempts: ['MAX_ATTEMPTS', (c) => c.maxAttempts],
-  backupRetention: ['BACKUP_RETENTION', (c) => c.backupRetention],
-  maxBackupBytes: ['MAX_BACKUP_BYTES', (c) => c.maxBackupBytes],
+  repoQuotaBytes: ['REPO_QUOTA_BYTES', (c) => c.repoQuotaBytes],
 };
 
 export interface VaultApiProps {
@@ -53,8 +52,6 @@ export interface VaultApiProps {
   vaultKey: VaultKey;
   table: VaultTableAccess;
   bucket: BackupBucketAccess;
-  /** The other serving region's bucket (read/list fallback while replication catches up). */
-  fallbackBucket: BackupBucketAccess;
 }
 
 export class VaultApi extends Construct {
@@ -68,7 +65,7 @@ export class VaultApi extends Construct {
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: ACCESS_LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigwv2.HttpApi(this, 'HttpApi', {
       apiName: `${config.name}-${region}`,
-      description: `${config.name} vault and backups API (${region})`,
+      description: `${config.name} vault and repository API (${region})`,
       createDefaultStage: false,
     });
     this.stage = this.api.addStage('Stage', {
@@ -111,10 +108,7 @@ export class VaultApi extends Construct {
     const f = fn.function;
     if (p.table) props.table.grantVault(f, p.table);
     if (p.seal?.length || p.unseal?.length) props.vaultKey.grantSeal(f, { seal: p.seal ?? [], unseal: p.unseal ?? [] });
-    if (p.bucket?.length) {
-      props.bucket.grantBackups(f, p.bucket);
-      props.fallbackBucket.grantFallback(f, p.bucket);
-    }
+    if (p.bucket?.length) props.bucket.grantBackups(f, p.bucket);
     for (const setting of route.settings ?? []) {
       const [name, value] = SETTING_ENV[setting];
       f.addEnvironment(name, String(value(config)));

@@ -7,11 +7,10 @@ import type { Construct } from 'constructs';
 import type { RouteSpec } from '../../functions/routes.js';
 import type { BkvConfig } from '../config.js';
 import { Alarms } from '../constructs/alarms.js';
-import { BackupBucket, BackupBucketAccess } from '../constructs/backup-bucket.js';
+import { BackupBucket } from '../constructs/backup-bucket.js';
 import { VaultApi } from '../constructs/vault-api.js';
 import { VaultKey } from '../constructs/vault-key.js';
 import { VaultTableAccess } from '../constructs/vault-table.js';
-import { kmsKeyArn } from '../names.js';
 import type { KeysStack } from './keys-stack.js';
 
 export interface ApiStackProps extends StackProps {
@@ -47,7 +46,6 @@ export class ApiStack extends Stack {
       vaultKey: new VaultKey(keys.vaultKeyArn),
       table: new VaultTableAccess(config, region, keys.vaultKeyArn),
       bucket: this.bucket.access,
-      fallbackBucket: new BackupBucketAccess(config, other, kmsKeyArn(other, keys.blobKeyId)),
     });
     this.alarms = new Alarms(this, 'Alarms', { config, api: this.api });
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: `API endpoint in ${region}` });

@@ -2,7 +2,7 @@
 // (answered as a bare 500 by functions/http/problem.ts), not a BkvError('bad-request') the caller would get as 400.
 
 import { describe, expect, it } from 'vitest';
-import { parseBackupsConfig } from '../../functions/backups/deps.js';
+import { parseRepoConfig } from '../../functions/repo/deps.js';
 import { parseMaxAttempts } from '../../functions/config.js';
 import { isBkvError } from '../../protocol/errors.js';
 
@@ -23,9 +23,12 @@ describe('server settings', () => {
     expect((thrown as Error).message).toBe('maxAttempts must be an integer from 1 to 255');
   });
 
-  it('backup settings at their bounds', () => {
-    expect(parseBackupsConfig({ retention: '100', urlTtlSeconds: 60 })).toMatchObject({ retention: 100, urlTtlSeconds: 60 });
-    expect(() => parseBackupsConfig({ urlTtlSeconds: '604801' })).toThrow(/^backup url lifetime must be an integer from 60 to 604800$/);
-    expect(() => parseBackupsConfig({ retention: 0 })).toThrow(/^backup retention must be an integer from 1 to 100$/);
+  it('repository settings at their bounds, refused with a plain Error beyond', () => {
+    expect(parseRepoConfig({ quotaBytes: String(2 ** 20), urlTtlSeconds: 60 })).toEqual({ quotaBytes: 2 ** 20, urlTtlSeconds: 60 });
+    expect(parseRepoConfig({ quotaBytes: 2 ** 50 })).toEqual({ quotaBytes: 2 ** 50, urlTtlSeconds: 3600 });
+    expect(parseRepoConfig({})).toEqual({ quotaBytes: 50 * 2 ** 30, urlTtlSeconds: 3600 });
+    expect(() => parseRepoConfig({ urlTtlSeconds: '604801' })).toThrow(/^repository url lifetime must be an integer from 60 to 604800$/);
+    expect(() => parseRepoConfig({ quotaBytes: 2 ** 20 - 1 })).toThrow(/^repository quota bytes must be an integer from 1048576 to 1125899906842624$/);
+    expect(isBkvError((() => { try { parseRepoConfig({ quotaBytes: 'x' }); } catch (e) { return e; } })())).toBe(false);
   });
 });

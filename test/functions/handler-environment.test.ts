@@ -1,6 +1,6 @@
 // Handler modules build their adapters on the first call, from the environment the CDK app gives each function
 // (its route's permissions and settings, lib/constructs/vault-api.ts), and nothing more: `GET /v1/vault` runs
-// without KMS_KEY_ID and `GET /v1/backups` without BACKUP_BUCKET (both have only table access), while a missing
+// without KMS_KEY_ID and `GET /v1/repo` without BACKUP_BUCKET (both have only table access), while a missing
 // variable a route does need is a bare 500 for the caller, not a crash at import.
 
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,7 +16,7 @@ beforeEach(() => {
   ddb.reset();
   ddb.on(GetCommand).resolves({});
   ddb.on(QueryCommand).resolves({ Items: [] });
-  for (const name of ['VAULT_TABLE', 'KMS_KEY_ID', 'MAX_ATTEMPTS', 'BACKUP_BUCKET', 'BACKUP_FALLBACK_BUCKET', 'BACKUP_FALLBACK_REGION']) {
+  for (const name of ['VAULT_TABLE', 'KMS_KEY_ID', 'MAX_ATTEMPTS', 'BACKUP_BUCKET', 'REPO_QUOTA_BYTES']) {
     vi.stubEnv(name, undefined);
   }
   for (const [name, value] of Object.entries(ENV)) vi.stubEnv(name, value);
@@ -36,12 +36,13 @@ describe('handler environment', () => {
     expect(JSON.parse(r.body!)).toMatchObject({ registered: false, maxAttempts: 7 });
   });
 
-  it('GET /v1/backups answers with VAULT_TABLE only (no BACKUP_BUCKET)', async () => {
+  it('GET /v1/repo answers with VAULT_TABLE and REPO_QUOTA_BYTES only (no BACKUP_BUCKET)', async () => {
     vi.stubEnv('VAULT_TABLE', 'vault-table');
-    const h = await import('../../functions/handlers/backups.js');
-    const r = await h.list(apiEvent({ method: 'GET', path: '/v1/backups' }));
+    vi.stubEnv('REPO_QUOTA_BYTES', '1048576');
+    const h = await import('../../functions/handlers/repo.js');
+    const r = await h.status(apiEvent({ method: 'GET', path: '/v1/repo' }));
     expect(r.statusCode).toBe(200);
-    expect(JSON.parse(r.body!)).toEqual({ backups: [] });
+    expect(JSON.parse(r.body!)).toEqual({ repositoryId: null, usedBytes: 0, quotaBytes: 1048576 });
   });
 
   it('importing builds nothing; a variable the route needs but lacks is a bare 500 on the call', async () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  CONTEXT_KEYS, ConfigError, DEFAULTS, MAX_BACKUP_BYTES_LIMIT, parseConfig, parseRegions, servingRegions,
+  CONTEXT_KEYS, ConfigError, DEFAULTS, parseConfig, parseRegions, REPO_QUOTA_LIMITS, servingRegions,
 } from '../../lib/config.js';
 import { CDK_CONTEXT } from './fixture.js';
 
@@ -14,14 +14,13 @@ const fails = (ctx: Record<string, unknown>, message: RegExp) => {
 };
 
 describe('deployment config', () => {
-  it('defaults to the US MRSC set, 10 attempts, 3 backups, 50 GiB, Cognito', () => {
+  it('defaults to the US MRSC set, 10 attempts, a 50 GiB repository quota, Cognito', () => {
     const c = from({});
     expect(c).toEqual({
       name: 'bkv',
       regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
       maxAttempts: 10,
-      backupRetention: 3,
-      maxBackupBytes: 50 * 1024 ** 3,
+      repoQuotaBytes: 50 * 1024 ** 3,
     });
     expect(c.jwt).toBeUndefined();
     expect(servingRegions(c)).toEqual(['us-east-1', 'us-east-2']);
@@ -42,18 +41,16 @@ describe('deployment config', () => {
     fails({ [CONTEXT_KEYS.maxAttempts]: value }, /bkv:maxAttempts must be an integer from 1 to 255/);
   });
 
-  it.for([[1, true], [100, true], [0, false], [101, false]] as const)('backupRetention %i accepted: %s', ([value, ok]) => {
-    const ctx = { [CONTEXT_KEYS.backupRetention]: value };
-    if (ok) expect(from(ctx).backupRetention).toBe(value);
-    else fails(ctx, /bkv:backupRetention must be an integer from 1 to 100/);
+  it.for([
+    [REPO_QUOTA_LIMITS.min, true], [REPO_QUOTA_LIMITS.max, true], [REPO_QUOTA_LIMITS.min - 1, false], [REPO_QUOTA_LIMITS.max + 1, false],
+  ] as const)('repoQuotaBytes %i accepted: %s', ([value, ok]) => {
+    const ctx = { [CONTEXT_KEYS.repoQuotaBytes]: value };
+    if (ok) expect(from(ctx).repoQuotaBytes).toBe(value);
+    else fails(ctx, /bkv:repoQuotaBytes must be an integer from 1048576 to 1125899906842624/);
   });
 
-  it.for([
-    [1, true], [MAX_BACKUP_BYTES_LIMIT, true], [0, false], [MAX_BACKUP_BYTES_LIMIT + 1, false],
-  ] as const)('maxBackupBytes %i accepted: %s', ([value, ok]) => {
-    const ctx = { [CONTEXT_KEYS.maxBackupBytes]: value };
-    if (ok) expect(from(ctx).maxBackupBytes).toBe(value);
-    else fails(ctx, /bkv:maxBackupBytes must be an integer from 1 to \d+/);
+  it('repoQuotaBytes defaults to 50 GiB', () => {
+    expect(from({}).repoQuotaBytes).toBe(50 * 1024 ** 3);
   });
 
   it.for([

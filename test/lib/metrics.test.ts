@@ -1,5 +1,5 @@
 // functions/observability.ts: which request outcomes count as which business metric (the alarms in lib/ read
-// LoginStarts, LoginFailures, Locked, BackupsCommitted), what the observer writes (EMF with those names and
+// LoginStarts, LoginFailures, Locked, RepoUploads, QuotaExceeded), what the observer writes (EMF with those names and
 // nothing from the request), and that a metrics failure never changes the answer.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -24,9 +24,9 @@ describe('business metrics', () => {
     [{ route: 'vault.loginFinish', status: 401, code: 'invalid-token' }, []],
     [{ route: 'vault.loginFinish', status: 423, code: 'locked' }, ['Locked']],
     [{ route: 'vault.status', status: 423, code: 'locked' }, ['Locked']],
-    [{ route: 'backups.complete', status: 200 }, ['BackupsCommitted']],
-    [{ route: 'backups.complete', status: 409, code: 'conflict' }, []],
-    [{ route: 'backups.create', status: 201 }, []],
+    [{ route: 'repo.uploads', status: 200 }, ['RepoUploads']],
+    [{ route: 'repo.uploads', status: 413, code: 'quota-exceeded' }, ['QuotaExceeded']],
+    [{ route: 'repo.downloads', status: 200 }, []],
     [{ route: 'vault.status', status: 500, code: 'internal' }, []],
   ] as const)('%j counts toward %j', ([o, want]) => {
     expect(metricsFor(outcome(o))).toEqual(want);
@@ -73,6 +73,6 @@ describe('the observer', () => {
 
   it('never throws when publishing metrics fails', () => {
     vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => { throw new Error('emf down'); });
-    expect(() => captured(outcome({ route: 'backups.complete', status: 200 }))).not.toThrow();
+    expect(() => captured(outcome({ route: 'repo.uploads', status: 200 }))).not.toThrow();
   });
 });

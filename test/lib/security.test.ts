@@ -195,7 +195,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
     }
   });
 
-  it('S3 access only under accounts/*, on this region\'s bucket, and read/list fallback on the other region\'s', () => {
+  it('S3 access only under accounts/*, on this region\'s bucket only, exactly the actions the route names', () => {
     for (const r of ROUTES) {
       const { statements, fn } = fns().get(r.id)!;
       const env = (props(fn).Environment as Json).Variables as Json;
@@ -212,26 +212,18 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
           if (actionsOf(x).includes('s3:ListBucket')) {
             expect(res).toMatch(/^arn:\$\{AWS::Partition\}:s3:::bkv-backups-\$\{AWS::AccountId\}-[a-z0-9-]+$/);
             expect(cond(x, 'StringLike', 's3:prefix')).toEqual(['accounts/*']);
-          } else if (actionsOf(x).includes('s3:ListBucketMultipartUploads')) {
-            expect(actionsOf(x)).toEqual(['s3:ListBucketMultipartUploads']);
-            expect(res).toBe(`arn:\${AWS::Partition}:s3:::bkv-backups-\${AWS::AccountId}-${region()}`);
           } else {
             expect(res).toMatch(/^arn:\$\{AWS::Partition\}:s3:::bkv-backups-\$\{AWS::AccountId\}-[a-z0-9-]+\/accounts\/\*$/);
           }
         }
       }
-      const listsUploads = s3.some((x) => actionsOf(x).includes('s3:ListBucketMultipartUploads'));
-      expect(listsUploads, r.id).toBe(actions.includes('list'));
       const onOther = s3.filter((x) => asArray(x.Resource).map(flatten).some((res) => res.includes(`-${other()}`)));
-      const readable = actions.filter((a) => a === 'read' || a === 'list');
-      if (readable.length > 0) {
-        expect(flatten(env.BACKUP_FALLBACK_BUCKET)).toBe(`bkv-backups-\${AWS::AccountId}-${other()}`);
-        expect(env.BACKUP_FALLBACK_REGION).toBe(other());
-        expect(onOther.flatMap(actionsOf).every((a) => a === 's3:GetObject' || a === 's3:ListBucket'), r.id).toBe(true);
-      } else {
-        expect(onOther, r.id).toEqual([]);
-        expect(env.BACKUP_FALLBACK_BUCKET).toBeUndefined();
-      }
+      expect(onOther, r.id).toEqual([]);
+      const want = [
+        ...(actions.includes('read') ? ['s3:GetObject'] : []), ...(actions.includes('write') ? ['s3:PutObject'] : []),
+        ...(actions.includes('delete') ? ['s3:DeleteObject'] : []), ...(actions.includes('list') ? ['s3:ListBucket'] : []),
+      ];
+      expect([...new Set(s3.flatMap(actionsOf))].sort(), r.id).toEqual(want.sort());
     }
   });
 
@@ -239,20 +231,17 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
     for (const r of ROUTES) {
       const env = (props(fns().get(r.id)!.fn).Environment as Json).Variables as Json;
       const p = r.permissions;
-      const readable = (p.bucket ?? []).some((a) => a === 'read' || a === 'list');
       const expected = [
         ...Object.keys(BASE_ENVIRONMENT),
         ...(p.table ? ['VAULT_TABLE'] : []),
         ...(p.seal?.length || p.unseal?.length ? ['KMS_KEY_ID'] : []),
         ...(p.bucket?.length ? ['BACKUP_BUCKET'] : []),
-        ...(readable ? ['BACKUP_FALLBACK_BUCKET', 'BACKUP_FALLBACK_REGION'] : []),
         ...(r.settings ?? []).map((s) => SETTING_ENV[s][0]),
       ];
       expect(Object.keys(env).sort(), r.id).toEqual(expected.sort());
       expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'bkv', POWERTOOLS_METRICS_NAMESPACE: 'bkv' });
       if (r.settings?.includes('maxAttempts')) expect(env.MAX_ATTEMPTS).toBe('10');
-      if (r.settings?.includes('backupRetention')) expect(env.BACKUP_RETENTION).toBe('3');
-      if (r.settings?.includes('maxBackupBytes')) expect(env.MAX_BACKUP_BYTES).toBe(String(50 * 1024 ** 3));
+      if (r.settings?.includes('repoQuotaBytes')) expect(env.REPO_QUOTA_BYTES).toBe(String(50 * 1024 ** 3));
     }
   });
 });
@@ -324,6 +313,13 @@ describe('backup buckets', () => {
       expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
       expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 7 }, Status: 'Enabled' }),
     ]));
+    // Repository objects go only when the API deletes them: no rule expires or transitions a current object.
+    for (const rule of rules) {
+      expect(rule.ExpirationInDays, String(rule.Id)).toBeUndefined();
+      expect(rule.ExpirationDate, String(rule.Id)).toBeUndefined();
+      expect(rule.Transitions, String(rule.Id)).toBeUndefined();
+      expect(rule.ExpiredObjectDeleteMarker === undefined || rule.ExpiredObjectDeleteMarker === true, String(rule.Id)).toBe(true);
+    }
     const policy = resourcesOf(t, 'AWS::S3::BucketPolicy').find(([, p]) => (props(p).Bucket as Json).Ref === id)!;
     const statements = (props(policy[1]).PolicyDocument as Json).Statement as Json[];
     expect(statements).toEqual(expect.arrayContaining([

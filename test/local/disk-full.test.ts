@@ -1,7 +1,7 @@
 // `npm start` on a disk that fills up (a real 8 MiB tmpfs, so ENOSPC comes from the kernel, not a mock): requests
 // answer 507 insufficient-storage problem+json with retry-after (503 for the write that found it full), presigned
-// uploads a 503 S3 error, the process stays up, what was
-// committed (a registered vault, a backup) survives, and once space is back the runtime serves again without a
+// uploads a 507 InsufficientStorage S3 error (and no partial object), the process stays up, what was
+// stored (a registered vault, a repository object) survives, and once space is back the runtime serves again without a
 // restart and restarts cleanly. Needs root for `mount`, as CI (`bash .ci/run`, as root) has; without it the test
 // fails and says so rather than pass without testing anything.
 
@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../client/vault-client.js';
 import { freePort } from '../../local/free-port.js';
-import type { CreateBackupResult } from '../../protocol/backups-schemas.js';
-import { asCreated, backup, call, download, type Answer } from '../helpers/backups.js';
+import { call, download, downloadUrl, newId, putObjects, type Answer, type Upload } from '../helpers/repo.js';
 import { CHEAP_STRETCHING } from '../helpers/local.js';
 import { startNpmStart } from '../helpers/npm-start.js';
 
@@ -64,38 +63,43 @@ describe('a full disk under the data dir', () => {
   it('answers 507, stays up, loses nothing committed, serves again once space is back, and restarts cleanly', async () => {
     let npm = startNpm();
     const url = await npm.ready;
-    const rt = { url } as never;
+    const rt = { url };
     const token = await tokenFor(url, 'me');
     const key = new Uint8Array(randomBytes(32));
     const vault = new VaultClient({ server: url, token, keyStretching: CHEAP_STRETCHING });
     await vault.register(key, 'pw');
     const data = randomBytes(200_000);
-    const committed = await backup(rt, token, data);
-    const pending: CreateBackupResult = asCreated(await call(rt, token, 'POST', '/v1/backups', { size: 300_000 }));
+    const committed = newId();
+    await putObjects(rt, token, [{ type: 'data', id: committed, body: data }]);
+    const pendingId = newId();
     const pendingData = randomBytes(300_000);
+    const asked = await call(rt, token, 'POST', '/v1/repo/uploads', { objects: [{ type: 'data', id: pendingId, size: pendingData.length }] });
+    const pending = (asked.json!.uploads as Upload[])[0]!;
 
     await fillDisk();
 
-    // A presigned upload has nowhere to go: a 503 S3 error (not a crash, not a truncated object).
-    const put = await fetch(pending.parts[0]!.url, { method: 'PUT', body: pendingData });
-    expect(put.status).toBe(503);
-    expect(await put.text()).toContain('<Code>SlowDown</Code>');
+    // A presigned upload has nowhere to go: a 507 S3 error (not a crash, not a truncated object).
+    const put = await fetch(pending.url, { method: 'PUT', headers: pending.headers, body: pendingData });
+    expect(put.status).toBe(507);
+    expect(await put.text()).toContain('<Code>InsufficientStorage</Code>');
+    expect((await fetch(await downloadUrl(rt, token, 'data', pendingId))).status).toBe(404);
 
-    // API writes until the database cannot take more: each is a 201 or a 503/507 problem, never a 500 or silence.
+    // API writes until the database cannot take more: each is a 200 or a 503/507 problem, never a 500 or silence.
     const seen: number[] = [];
     for (let i = 0; i < 300 && !seen.some((s) => s >= 500); i++) {
-      const a = await call(rt, token, 'POST', '/v1/backups', { size: 10 + i });
+      const a = await call(rt, token, 'POST', '/v1/repo/uploads', { objects: [{ type: 'index', id: newId(), size: 10 + i }] });
       seen.push(a.status);
-      if (a.status !== 201) expectFull(a);
+      if (a.status !== 200) expectFull(a);
     }
     expect(seen.some((s) => s === 503 || s === 507)).toBe(true);
-    expect(seen.every((s) => s === 201 || s === 503 || s === 507)).toBe(true);
+    expect(seen.every((s) => s === 200 || s === 503 || s === 507)).toBe(true);
 
     // While full: every route answers 507 problem+json with retry-after, quickly; the token route still works.
-    for (const [method, path] of [['GET', '/v1/vault'], ['GET', '/v1/backups'], ['POST', '/v1/backups']] as const) {
+    const body = JSON.stringify({ objects: [{ type: 'data', id: newId(), size: 1 }] });
+    for (const [method, path] of [['GET', '/v1/vault'], ['GET', '/v1/repo'], ['POST', '/v1/repo/uploads']] as const) {
       const res = await fetch(`${url}${path}`, {
         method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        ...(method === 'POST' ? { body: '{"size":1}' } : {}), signal: AbortSignal.timeout(10_000),
+        ...(method === 'POST' ? { body } : {}), signal: AbortSignal.timeout(10_000),
       });
       expect(res.status, path).toBe(507);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -114,30 +118,24 @@ describe('a full disk under the data dir', () => {
     }
     expect(status).toBe(200);
     expect(Buffer.from(await vault.recover('pw')).equals(Buffer.from(key))).toBe(true);
-    const got = await call(rt, token, 'GET', `/v1/backups/${committed}`);
-    expect((await download(String(got.json?.downloadUrl))).equals(data)).toBe(true);
-    const putAgain = await fetch(pending.parts[0]!.url, { method: 'PUT', body: pendingData });
+    expect((await download(await downloadUrl(rt, token, 'data', committed))).equals(data)).toBe(true);
+    const putAgain = await fetch(pending.url, { method: 'PUT', headers: pending.headers, body: pendingData });
     expect(putAgain.status).toBe(200);
-    const done = await call(rt, token, 'POST', `/v1/backups/${pending.backupId}/complete`, {
-      parts: [{ partNumber: 1, etag: putAgain.headers.get('etag') ?? '' }],
-    });
-    expect(done.status).toBe(200);
     expect(npm.child.exitCode).toBeNull();
 
     npm.child.kill('SIGINT');
     expect(await npm.exit).toBe(0);
 
-    // A clean restart: the vault, the counter and both backups are there.
+    // A clean restart: the vault, the counter and both objects are there.
     npm = startNpm();
     try {
       const url2 = await npm.ready;
       const token2 = await tokenFor(url2, 'me');
       const again = new VaultClient({ server: url2, token: token2, keyStretching: CHEAP_STRETCHING });
       expect(Buffer.from(await again.recover('pw')).equals(Buffer.from(key))).toBe(true);
-      const listed = await call({ url: url2 } as never, token2, 'GET', '/v1/backups');
-      expect((listed.json?.backups as { backupId: string }[]).map((b) => b.backupId)).toEqual(expect.arrayContaining([committed, pending.backupId]));
-      const got2 = await call({ url: url2 } as never, token2, 'GET', `/v1/backups/${pending.backupId}`);
-      expect((await download(String(got2.json?.downloadUrl))).equals(pendingData)).toBe(true);
+      const listed = await call({ url: url2 }, token2, 'GET', '/v1/repo/objects?type=data');
+      expect((listed.json?.objects as { id: string }[]).map((o) => o.id)).toEqual([committed, pendingId].sort());
+      expect((await download(await downloadUrl({ url: url2 }, token2, 'data', pendingId))).equals(pendingData)).toBe(true);
     } finally {
       npm.child.kill('SIGINT');
       expect(await npm.exit).toBe(0);

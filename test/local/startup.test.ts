@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../client/vault-client.js';
 import { freePort } from '../../local/free-port.js';
 import { startLocal } from '../../local/server.js';
-import { backup } from '../helpers/backups.js';
+import { newId, putObjects } from '../helpers/repo.js';
 import { CHEAP_STRETCHING } from '../helpers/local.js';
 import { startNpmStart } from '../helpers/npm-start.js';
 
@@ -130,9 +130,9 @@ describe('data dir modes', () => {
       const token = ((await (await fetch(`${url}/local/v1/token`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}',
       })).json()) as { token: string }).token;
-      // Writes while running: a vault record (DynamoDB) and a backup (S3 objects, metadata, uploads).
+      // Writes while running: a vault record (DynamoDB) and a repository object (a file of the object store).
       await new VaultClient({ server: url, token, keyStretching: CHEAP_STRETCHING }).register(new Uint8Array(randomBytes(32)), 'pw');
-      await backup({ url } as never, token, randomBytes(1000));
+      await putObjects({ url }, token, [{ type: 'data', id: newId(), body: randomBytes(1000) }]);
 
       expect((await lstat(dataDir)).mode & 0o777).toBe(0o700);
       const all = await modes(dataDir);
@@ -140,7 +140,7 @@ describe('data dir modes', () => {
         join(dataDir, 'extra.txt'), join(dataDir, 'notes', 'deeper', 'a.txt'), join(dataDir, 'sealer.key'), join(dataDir, 'token-key.jwk'),
       ]));
       expect(all.filter((e) => e.path.includes(`${join(dataDir, 'dynamodb')}/`)).length).toBeGreaterThan(0);
-      expect(all.filter((e) => e.path.includes(`${join(dataDir, 's3')}/`) && e.kind === 'file').length).toBeGreaterThan(0);
+      expect(all.filter((e) => e.path.includes(`${join(dataDir, 'objects')}/`) && e.kind === 'file').length).toBeGreaterThan(0);
       for (const e of all) {
         if (e.kind === 'dir') expect(e, e.path).toMatchObject({ mode: 0o700 });
         else if (e.kind === 'file') expect(e, e.path).toMatchObject({ mode: 0o600 });

@@ -16,10 +16,10 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BkvError } from '../../protocol/errors.js';
-import { backupS3Client } from '../../functions/adapters/s3-blob-store.js';
+import { repoS3Client } from '../../functions/adapters/s3-object-store.js';
 import { localDynamoClient } from '../../local/dynamo.js';
 import { randomStorageCredentials } from '../../local/keys.js';
-import { call, backup, download, storedKeys } from '../helpers/backups.js';
+import { call, download, downloadUrl, keyOf, newId, putObjects, storedKeys } from '../helpers/repo.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
 let rt: TestRuntime;
@@ -31,9 +31,11 @@ beforeAll(async () => {
   rt = await startTestRuntime();
   tokenA = await rt.token('alice');
   bytesA = randomBytes(2000);
-  const id = await backup(rt, tokenA, bytesA);
-  keyA = `accounts/${Buffer.from('alice').toString('base64url')}/backups/${id}.age`;
-  idB = await backup(rt, await rt.token('bob'), randomBytes(2000));
+  const id = newId();
+  await putObjects(rt, tokenA, [{ type: 'data', id, body: bytesA }]);
+  keyA = keyOf('alice', 'data', id);
+  idB = newId();
+  await putObjects(rt, await rt.token('bob'), [{ type: 'data', id: idB, body: randomBytes(2000) }]);
   const vault = await rt.vaultClient('alice');
   await vault.register(new Uint8Array(randomBytes(32)), 'right');
   const wrong = await vault.recover('wrong').then(() => undefined, (e: unknown) => e);
@@ -138,7 +140,7 @@ describe('S3', () => {
     const own = await rt.s3.client.config.credentials();
     const credentials = kind === 'old' ? OLD_FAKE : kind === 'random' ? randomStorageCredentials()
       : { accessKeyId: own.accessKeyId, secretAccessKey: randomStorageCredentials().secretAccessKey };
-    const s3: S3Client = backupS3Client({ endpoint: endpoint(), region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
+    const s3: S3Client = repoS3Client({ endpoint: endpoint(), region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
     const keys = await storedKeys(rt);
     try {
       for (const command of [
@@ -162,16 +164,15 @@ describe('S3', () => {
   });
 
   it("account B's presigned GET URL re-pointed at A's object is 403 SignatureDoesNotMatch", async () => {
-    const got = await call(rt, await rt.token('bob'), 'GET', `/v1/backups/${idB}`);
-    const url = new URL(String(got.json?.downloadUrl));
+    const url = new URL(await downloadUrl(rt, await rt.token('bob'), 'data', idB));
     expect((await fetch(url)).status).toBe(200); // as given, it works
     url.pathname = `/${rt.s3.bucket}/${keyA}`;
     await expectS3Error(await fetch(url), 403, 'SignatureDoesNotMatch');
   });
 
   it("account B's presigned PUT URL re-pointed at A's object is refused and A's bytes are unchanged", async () => {
-    const created = await call(rt, await rt.token('bob'), 'POST', '/v1/backups', { size: 11 });
-    const url = new URL(String((created.json?.parts as { url: string }[])[0]!.url));
+    const created = await call(rt, await rt.token('bob'), 'POST', '/v1/repo/uploads', { objects: [{ type: 'data', id: newId(), size: 11 }] });
+    const url = new URL(String((created.json?.uploads as { url: string }[])[0]!.url));
     url.pathname = `/${rt.s3.bucket}/${keyA}`;
     await expectS3Error(await fetch(url, { method: 'PUT', body: 'overwritten' }), 403, 'SignatureDoesNotMatch');
     expect((await objectA()).equals(bytesA)).toBe(true);

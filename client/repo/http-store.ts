@@ -1,0 +1,379 @@
+// RepoStore over the repository API (docs/protocol.md "Repository API"): URLs are asked for in batches (puts and
+// gets issued in the same tick share one request), object bytes go straight to and from the presigned URLs over
+// node:http/https with a keep-alive agent (no undici: a body is written to the socket as it is), download URLs
+// are cached until shortly before they expire, and 503/507/network failures are retried with exponential backoff
+// honouring retry-after. S3's 404 is RepoObjectMissing; a short or garbled answer is a clear error, never data.
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { BkvError, isBkvError } from '../../protocol/errors.js';
+import {
+  DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_UPLOADS_PER_REQUEST,
+  PresignedPut, RepoStatusResponse, UploadsResponse,
+} from '../../protocol/repo-schemas.js';
+import type { ApiClient } from '../http.js';
+import {
+  RepoObjectMissing, type CallOptions, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
+  type RepoStatus, type RepoStore,
+} from './store.js';
+
+export interface HttpRepoStoreOptions {
+  /** Attempts per call for retryable failures (503, 507, 429, network); default 6. */
+  attempts?: number;
+  /** First backoff in ms (doubled each time, with jitter, at most 10 s); default 250. */
+  backoffMs?: number;
+  /** Idle socket timeout in ms; default 60 s. */
+  idleTimeoutMs?: number;
+  maxSockets?: number;
+  /** A download URL is used until this long before its expiry; default 5 minutes. */
+  urlMarginMs?: number;
+  /** For tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504, 507]);
+const RETRY_CODES = new Set(['unavailable', 'insufficient-storage', 'too-many-requests']);
+const MAX_BACKOFF_MS = 10_000;
+/** Largest body accepted for a GET (a pack object is at most 64 MiB plus age overhead). */
+const MAX_GET_BYTES = 80 * 1024 * 1024;
+
+const nameOf = (n: ObjectName) => `${n.type}/${n.id}`;
+
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    }, (e: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(e as Error);
+    });
+  });
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (signal?.aborted) {
+    reject(signal.reason as Error);
+    return;
+  }
+  const t = setTimeout(() => {
+    signal?.removeEventListener('abort', onAbort);
+    resolve();
+  }, ms);
+  const onAbort = () => {
+    clearTimeout(t);
+    reject(signal!.reason as Error);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+});
+
+/** A failure worth another try, with the server's retry-after when it gave one. */
+class Retryable extends Error {
+  constructor(message: string, readonly retryAfterMs?: number, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+/** Collects keys asked for in one tick and fetches them with one call per `max` keys. */
+class Batcher<V> {
+  private pending = new Map<string, { resolve: (v: V) => void; reject: (e: unknown) => void }[]>();
+  private scheduled = false;
+
+  constructor(private readonly max: number, private readonly fetchMany: (keys: string[]) => Promise<Map<string, V>>) {}
+
+  get(key: string): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      const waiting = this.pending.get(key);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.pending.set(key, [{ resolve, reject }]);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = [...this.pending];
+    this.pending = new Map();
+    for (let i = 0; i < all.length; i += this.max) {
+      const batch = all.slice(i, i + this.max);
+      this.fetchMany(batch.map(([k]) => k)).then((got) => {
+        for (const [k, waiters] of batch) {
+          const v = got.get(k);
+          for (const w of waiters) {
+            if (v === undefined) w.reject(new BkvError('internal', 'server answered no url for an object'));
+            else w.resolve(v);
+          }
+        }
+      }, (e: unknown) => {
+        for (const [, waiters] of batch) for (const w of waiters) w.reject(e);
+      });
+    }
+  }
+}
+
+interface UploadUrl {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export class HttpRepoStore implements RepoStore {
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly timeout: number;
+  private readonly margin: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly now: () => number;
+  private readonly http: HttpAgent;
+  private readonly https: HttpsAgent;
+  private readonly downloadUrls = new Map<string, { url: string; expiresAt: number }>();
+  /** Sizes of the puts waiting for their upload URLs, by name. */
+  private readonly putSizes = new Map<string, number>();
+  private readonly uploadBatcher: Batcher<UploadUrl>;
+  private readonly downloadBatcher: Batcher<{ url: string; expiresAt: number }>;
+
+  constructor(private readonly api: ApiClient, options: HttpRepoStoreOptions = {}) {
+    this.attempts = options.attempts ?? 6;
+    this.backoffMs = options.backoffMs ?? 250;
+    this.timeout = options.idleTimeoutMs ?? 60_000;
+    this.margin = options.urlMarginMs ?? 5 * 60_000;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.now = options.now ?? Date.now;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
+    this.http = new HttpAgent(agentOptions);
+    this.https = new HttpsAgent(agentOptions);
+    this.uploadBatcher = new Batcher(MAX_UPLOADS_PER_REQUEST, async (keys) => {
+      const objects = keys.map((k) => {
+        const [type, id] = k.split('/') as [string, string];
+        return { type, id, size: this.putSizes.get(k) ?? 0 };
+      });
+      const answer = await this.api.request('POST', '/v1/repo/uploads', { objects }, UploadsResponse);
+      return new Map(answer.uploads.map((u) => [`${u.type}/${u.id}`, { url: u.url, headers: u.headers }]));
+    });
+    this.downloadBatcher = new Batcher(MAX_DOWNLOADS_PER_REQUEST, async (keys) => {
+      const objects = keys.map((k) => {
+        const [type, id] = k.split('/') as [string, string];
+        return { type, id };
+      });
+      const answer = await this.api.request('POST', '/v1/repo/downloads', { objects }, DownloadsResponse);
+      const expiresAt = Date.parse(answer.expiresAt);
+      return new Map(answer.downloads.map((d) => [`${d.type}/${d.id}`, { url: d.url, expiresAt }]));
+    });
+  }
+
+  /** Releases idle connections. */
+  close(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
+
+  /** Runs `attempt` until it succeeds, fails for good, or the attempts are spent. */
+  private async retrying<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      if (signal?.aborted) throw signal.reason;
+      try {
+        return await abortable(attempt(), signal);
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        const retryable = e instanceof Retryable || (isBkvError(e) && RETRY_CODES.has(e.code));
+        if (!retryable || i >= this.attempts) {
+          if (e instanceof Retryable) throw new BkvError('unavailable', e.message, { cause: e });
+          throw e;
+        }
+        const backoff = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2 ** (i - 1)) * (0.5 + Math.random() / 2);
+        await this.sleep(e instanceof Retryable && e.retryAfterMs !== undefined ? Math.max(e.retryAfterMs, backoff) : backoff, signal);
+      }
+    }
+  }
+
+  private api_<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    return this.retrying(signal, call);
+  }
+
+  /** One request to a presigned URL; network failures and 5xx answers are Retryable. */
+  private send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {
+    const u = new URL(url);
+    const secure = u.protocol === 'https:';
+    if (!secure && u.protocol !== 'http:') return Promise.reject(new BkvError('internal', `server answered a ${u.protocol} url`));
+    return new Promise<Answer>((resolve, reject) => {
+      const req = (secure ? httpsRequest : httpRequest)(u, {
+        method, headers, agent: secure ? this.https : this.http, timeout: this.timeout, ...(signal ? { signal } : {}),
+      }, (res) => {
+        res.setTimeout(this.timeout, () => res.destroy(new Error('storage stopped sending')));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_GET_BYTES) res.destroy(new BkvError('internal', 'storage answered more than an object can hold'));
+          else chunks.push(c);
+        });
+        res.once('error', (e) => reject(isBkvError(e) ? e : new Retryable(`storage connection failed: ${e.message}`, undefined, { cause: e })));
+        res.once('end', () => {
+          const status = res.statusCode ?? 0;
+          const answer = { status, headers: res.headers, body: Buffer.concat(chunks) };
+          if (!res.complete) {
+            reject(new Retryable('storage sent a short body'));
+            return;
+          }
+          if (RETRY_STATUS.has(status)) {
+            const after = Number(res.headers['retry-after']);
+            reject(new Retryable(`storage answered ${status}`, Number.isFinite(after) && after >= 0 ? Math.min(after, 60) * 1000 : undefined));
+            return;
+          }
+          resolve(answer);
+        });
+      });
+      req.once('timeout', () => req.destroy(new Error('storage did not answer in time')));
+      req.once('error', (e) => {
+        if (signal?.aborted) reject(signal.reason as Error);
+        else reject(new Retryable(`cannot reach storage: ${e.message}`, undefined, { cause: e }));
+      });
+      req.end(body);
+    });
+  }
+
+  private static expired(a: Answer): boolean {
+    return a.status === 403 && /Request has expired/.test(a.body.toString('utf8'));
+  }
+
+  private static storageError(a: Answer, what: string): BkvError {
+    const code = /<Code>([A-Za-z]+)<\/Code>/.exec(a.body.toString('utf8'))?.[1];
+    return new BkvError('internal', `storage refused to ${what}: ${a.status}${code ? ` ${code}` : ''}`);
+  }
+
+  async status(options?: CallOptions): Promise<RepoStatus> {
+    return this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse));
+  }
+
+  private async upload(name: string, body: Uint8Array, getUrl: () => Promise<UploadUrl>, signal?: AbortSignal): Promise<void> {
+    let target = await this.api_(signal, getUrl);
+    await this.retrying(signal, async () => {
+      let a = await this.send(target.url, 'PUT', target.headers, body, signal);
+      if (HttpRepoStore.expired(a)) {
+        target = await getUrl();
+        a = await this.send(target.url, 'PUT', target.headers, body, signal);
+      }
+      if (a.status !== 200) throw HttpRepoStore.storageError(a, `store ${name}`);
+    });
+  }
+
+  async createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void> {
+    await this.upload(`config/${repositoryId}`, body, async () => {
+      const put = await this.api.request('POST', '/v1/repo/config', { repositoryId, size: body.length }, PresignedPut);
+      return { url: put.url, headers: put.headers };
+    }, options?.signal);
+  }
+
+  async put(name: ObjectName, body: Uint8Array, options?: CallOptions): Promise<void> {
+    const key = nameOf(name);
+    await this.upload(key, body, () => {
+      this.putSizes.set(key, body.length);
+      return this.uploadBatcher.get(key).finally(() => this.putSizes.delete(key));
+    }, options?.signal);
+  }
+
+  private async downloadUrl(key: string, fresh: boolean): Promise<string> {
+    const cached = this.downloadUrls.get(key);
+    if (!fresh && cached && cached.expiresAt - this.margin > this.now()) return cached.url;
+    const got = await this.downloadBatcher.get(key);
+    this.downloadUrls.set(key, got);
+    return got.url;
+  }
+
+  async get(name: ObjectName, range?: Range, options?: CallOptions): Promise<Uint8Array> {
+    const key = nameOf(name);
+    const signal = options?.signal;
+    if (range && (!Number.isSafeInteger(range.offset) || !Number.isSafeInteger(range.length) || range.offset < 0 || range.length < 0)) {
+      throw new BkvError('bad-request', 'range: offset and length must be integers of 0 or more');
+    }
+    if (range?.length === 0) {
+      await this.head(key, signal);
+      return new Uint8Array(0);
+    }
+    const headers: Record<string, string> = range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {};
+    return this.retrying(signal, async () => {
+      let a = await this.send(await this.downloadUrl(key, false), 'GET', headers, undefined, signal);
+      if (HttpRepoStore.expired(a)) a = await this.send(await this.downloadUrl(key, true), 'GET', headers, undefined, signal);
+      if (a.status === 404) throw new RepoObjectMissing({ type: name.type, id: name.id });
+      if (a.status === 416 && range) return new Uint8Array(0); // the range starts at or after the end
+      const declared = a.headers['content-length'];
+      if (declared !== undefined && Number(declared) !== a.body.length) throw new Retryable('storage sent a short body');
+      if (a.status === 200) return new Uint8Array(range ? a.body.subarray(range.offset, range.offset + range.length) : a.body);
+      if (a.status === 206 && range) {
+        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(a.headers['content-range'] ?? ''));
+        const total = m?.[3] === '*' ? Infinity : Number(m?.[3]);
+        const want = Math.min(range.length, total - range.offset);
+        if (!m || Number(m[1]) !== range.offset || Number(m[2]) - Number(m[1]) + 1 !== a.body.length || a.body.length !== want) {
+          throw new BkvError('internal', `storage answered another range than asked for ${key}`);
+        }
+        return new Uint8Array(a.body);
+      }
+      throw HttpRepoStore.storageError(a, `read ${key}`);
+    });
+  }
+
+  /** Whether the object exists (a 1-byte ranged read); RepoObjectMissing when it does not. */
+  private async head(key: string, signal?: AbortSignal): Promise<void> {
+    const [type, id] = key.split('/') as [ObjectType, string];
+    await this.get({ type, id }, { offset: 0, length: 1 }, signal ? { signal } : {});
+  }
+
+  async *list(type: ObjectType, options?: CallOptions): AsyncIterable<ObjectInfo> {
+    let after: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ type, ...(after !== undefined ? { after } : {}) });
+      const page = await this.api_(options?.signal, () => this.api.request('GET', `/v1/repo/objects?${query.toString()}`, undefined, ListResponse));
+      for (const o of page.objects) yield { type: o.type, id: o.id, size: o.size };
+      if (page.next === undefined) return;
+      after = page.next;
+    }
+  }
+
+  async delete(names: readonly ObjectName[], lockId: string, options?: CallOptions): Promise<{ deleted: ObjectName[]; missing: ObjectName[] }> {
+    const deleted: ObjectName[] = [];
+    const missing: ObjectName[] = [];
+    const unique = [...new Map(names.map((n) => [nameOf(n), { type: n.type, id: n.id }])).values()];
+    for (let i = 0; i < unique.length; i += MAX_DELETES_PER_REQUEST) {
+      const objects = unique.slice(i, i + MAX_DELETES_PER_REQUEST);
+      const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/delete', { lockId, objects }, DeleteResponse));
+      deleted.push(...answer.deleted);
+      missing.push(...answer.missing);
+      for (const o of answer.deleted) this.downloadUrls.delete(nameOf(o));
+    }
+    return { deleted, missing };
+  }
+
+  private static lockOf(a: { lockId: string; exclusive: boolean; expiresAt: string }): RepoLock {
+    return { lockId: a.lockId, exclusive: a.exclusive, expiresAt: Date.parse(a.expiresAt) };
+  }
+
+  async lock(request: LockRequest, options?: CallOptions): Promise<RepoLock> {
+    const body = {
+      exclusive: request.exclusive, ...(request.ttlSeconds !== undefined ? { ttlSeconds: request.ttlSeconds } : {}),
+      ...(request.description !== undefined ? { description: request.description } : {}),
+    };
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/locks', body, LockResponse)));
+  }
+
+  async refresh(lockId: string, options?: CallOptions): Promise<RepoLock> {
+    const path = `/v1/repo/locks/${encodeURIComponent(lockId)}/refresh`;
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', path, undefined, LockResponse)));
+  }
+
+  async unlock(lockId: string, options?: CallOptions): Promise<void> {
+    await this.api_(options?.signal, () => this.api.request('DELETE', `/v1/repo/locks/${encodeURIComponent(lockId)}`));
+  }
+}

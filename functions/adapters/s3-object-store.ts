@@ -1,0 +1,83 @@
+// ObjectStore on S3 (the local runtime's file-backed S3 subset locally): presigned PUTs that sign the exact
+// content-length (S3 refuses a body of another length) and presigned GETs, so object bytes never pass through a
+// Lambda; ListObjectsV2 with StartAfter, HeadObject, DeleteObjects. Only translates: SDK exceptions become BkvErrors.
+
+import {
+  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { BkvError } from '../../protocol/errors.js';
+import type { ObjectStore, PresignedUpload, StoredObject } from '../ports.js';
+import { errorName, translateAwsError } from './aws-errors.js';
+
+const NOT_FOUND = new Set(['NotFound', 'NoSuchKey']);
+
+/**
+ * An S3 client fit for presigning: checksums only where S3 requires them. (The default, WHEN_SUPPORTED, puts the
+ * CRC32 of an empty body into presigned PUT URLs, and S3 then refuses every real upload.)
+ */
+export function repoS3Client(config: S3ClientConfig = {}): S3Client {
+  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...config });
+}
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly client: S3Client, private readonly bucket: string) {}
+
+  private async send<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      throw translateAwsError(e, 'object store');
+    }
+  }
+
+  private static checked(url: string): string {
+    // A checksum baked into a presigned PUT would make S3 refuse the upload (see repoS3Client).
+    if (/[?&]x-amz-(checksum-crc|checksum-sha|sdk-checksum)/i.test(url)) throw new BkvError('internal', 'object store client signs checksums into urls');
+    return url;
+  }
+
+  async presignPut(key: string, size: number, expiresInS: number): Promise<PresignedUpload> {
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: size });
+    const url = await this.send(() => getSignedUrl(this.client, command, { expiresIn: expiresInS, signableHeaders: new Set(['content-length']) }));
+    return { url: S3ObjectStore.checked(url), headers: { 'content-length': String(size) } };
+  }
+
+  async presignGet(key: string, expiresInS: number): Promise<string> {
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key });
+    return S3ObjectStore.checked(await this.send(() => getSignedUrl(this.client, command, { expiresIn: expiresInS })));
+  }
+
+  async list(prefix: string, options: { startAfter?: string; maxKeys: number }): Promise<{ objects: StoredObject[]; truncated: boolean }> {
+    const out = await this.send(() => this.client.send(new ListObjectsV2Command({
+      Bucket: this.bucket, Prefix: prefix, MaxKeys: options.maxKeys, ...(options.startAfter !== undefined ? { StartAfter: options.startAfter } : {}),
+    })));
+    const objects: StoredObject[] = [];
+    for (const o of out.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: Number(o.Size ?? 0) });
+    return { objects, truncated: out.IsTruncated === true };
+  }
+
+  async head(key: string): Promise<number | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return Number(out.ContentLength ?? 0);
+    } catch (e) {
+      if (NOT_FOUND.has(errorName(e) ?? '')) return undefined;
+      throw translateAwsError(e, 'object store');
+    }
+  }
+
+  async deleteObjects(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const out = await this.send(() => this.client.send(new DeleteObjectsCommand({
+        Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      })));
+      const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (failed.length > 0) {
+        const retryable = failed.every((e) => e.Code === 'SlowDown' || e.Code === 'InternalError');
+        throw new BkvError(retryable ? 'unavailable' : 'internal', retryable ? 'object store is busy, retry' : 'object store failed to delete');
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// functions/adapters/s3-object-store.ts with aws-sdk-client-mock: presigned PUTs sign the exact content-length and
+// carry no checksum, ListObjectsV2 pages with StartAfter, HeadObject's 404 is "not there", DeleteObjects goes 1000
+// keys a call and reports failures, and SDK errors are translated (retryable → 503, the rest → 500).
+
+import {
+  DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { repoS3Client, S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
+import { BkvError } from '../../protocol/errors.js';
+
+const s3 = mockClient(S3Client);
+afterEach(() => s3.reset());
+
+const client = () => repoS3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+const store = () => new S3ObjectStore(client(), 'bucket');
+const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+
+describe('S3ObjectStore', () => {
+  it('a presigned PUT signs content-length and nothing that would make S3 refuse the upload', async () => {
+    const put = await store().presignPut('accounts/x/repo/data/ab', 1234, 600);
+    const url = new URL(put.url);
+    expect(url.pathname).toBe('/accounts/x/repo/data/ab');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
+    expect(put.url).not.toMatch(/checksum/i);
+    expect(put.headers).toEqual({ 'content-length': '1234' });
+  });
+
+  it('a presigned GET signs only host', async () => {
+    const url = new URL(await store().presignGet('accounts/x/repo/index/cd', 60));
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+  });
+
+  it('list passes prefix, StartAfter and MaxKeys and reports truncation', async () => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'p/a', Size: 3 }, { Key: 'p/b', Size: 4 }, {}], IsTruncated: true });
+    const page = await store().list('p/', { startAfter: 'p/0', maxKeys: 2 });
+    expect(page).toEqual({ objects: [{ key: 'p/a', size: 3 }, { key: 'p/b', size: 4 }], truncated: true });
+    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Prefix: 'p/', StartAfter: 'p/0', MaxKeys: 2 });
+  });
+
+  it('head: the size, or undefined when S3 says NotFound', async () => {
+    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 42 }).on(HeadObjectCommand, { Key: 'gone' }).rejects(named('NotFound'));
+    expect(await store().head('there')).toBe(42);
+    expect(await store().head('gone')).toBeUndefined();
+  });
+
+  it('deleteObjects: 1000 keys a call, quiet; a missing key is fine; another failure is an error', async () => {
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'k0', Code: 'NoSuchKey' }] });
+    await store().deleteObjects(Array.from({ length: 2500 }, (_, i) => `k${i}`));
+    const calls = s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.Delete?.Objects?.length)).toEqual([1000, 1000, 500]);
+    expect(calls.every((c) => c.Delete?.Quiet === true && c.Bucket === 'bucket')).toBe(true);
+    s3.reset();
+    s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'k', Code: 'AccessDenied' }] });
+    const e = await store().deleteObjects(['k']).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BkvError);
+    expect((e as BkvError).code).toBe('internal');
+  });
+
+  it.for([['SlowDown', 'unavailable'], ['InternalError', 'unavailable'], ['AccessDenied', 'internal']] as const)(
+    'an SDK error %s becomes %s', async ([name, code]) => {
+      s3.on(ListObjectsV2Command).rejects(named(name));
+      const e = await store().list('p/', { maxKeys: 1 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(BkvError);
+      expect((e as BkvError).code).toBe(code);
+    },
+  );
+});
