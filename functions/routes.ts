@@ -23,12 +23,13 @@ export interface RoutePermissions {
 }
 
 /** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
-export type RouteSetting = 'maxAttempts' | 'backupRetention' | 'maxBackupBytes';
+export type RouteSetting = 'maxAttempts' | 'backupRetention' | 'maxBackupBytes' | 'signIn';
 
 export const VAULT_ENTRY = 'functions/handlers/vault.ts';
 export const BACKUPS_ENTRY = 'functions/handlers/backups.ts';
+export const AUTH_ENTRY = 'functions/handlers/auth.ts';
 /** The Lambda entry files of the routes (repo-relative); lib/route-entries.ts checks their exports at compile time. */
-export type HandlerEntry = typeof VAULT_ENTRY | typeof BACKUPS_ENTRY;
+export type HandlerEntry = typeof VAULT_ENTRY | typeof BACKUPS_ENTRY | typeof AUTH_ENTRY;
 
 export interface RouteSpec<Id extends string = string> {
   id: Id;
@@ -41,9 +42,19 @@ export interface RouteSpec<Id extends string = string> {
   permissions: RoutePermissions;
   /** Settings the function reads; a setting not named here is not set, and the function must not need it. */
   settings?: readonly RouteSetting[];
+  /**
+   * Who may call it: `jwt` (the default) behind the JWT authorizer in AWS and the local verifier; `none` for the
+   * one route a client calls before it has a token (sign-in discovery). Such a route must take no account.
+   */
+  auth?: 'jwt' | 'none';
 }
 
 const TABLE = [
+  {
+    id: 'auth.config', method: 'GET', path: '/v1/auth', entry: AUTH_ENTRY, handler: 'config',
+    // What a client needs to sign in (issuer, client id, scopes, audience); unauthenticated, public, no account.
+    permissions: {}, settings: ['signIn'], auth: 'none',
+  },
   {
     id: 'vault.registrationStart', method: 'POST', path: '/v1/vault/registration/start', entry: VAULT_ENTRY, handler: 'registrationStart',
     permissions: { table: 'read', unseal: ['server-setup'] },
