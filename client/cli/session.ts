@@ -59,7 +59,7 @@ export class Session {
     return this.signIns.get(await this.server());
   }
 
-  private usesSignIn(): boolean {
+  usesSignIn(): boolean {
     return !this.env.BKV_TOKEN && !this.env.BKV_LOCAL_SECRET_FILE;
   }
 

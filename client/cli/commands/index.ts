@@ -12,6 +12,15 @@ import type { RestoreFlags } from './restore.js';
 import type { StatusFlags } from './status.js';
 
 export function registerCommands(program: Command): void {
+  program.command('login')
+    .description('sign this device in with the server\'s identity provider (opens a browser; BROWSER=none prints the page)')
+    .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
+    .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags));
+  program.command('logout')
+    .description('revoke and forget this device\'s sign-in')
+    .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
+    .action(async (flags: ConnectionFlags) => (await import('./logout.js')).logout(flags));
+
   connectionOptions(
     program.command('init')
       .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
