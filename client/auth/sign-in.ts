@@ -71,7 +71,9 @@ function providerError(e: unknown, what: string): BkvError {
     return new BkvError('invalid-token', `${what} refused by the identity provider (${e.error}${description})`, { cause: e });
   }
   if (e instanceof BkvError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  // openid-client wraps what oauth4webapi found wrong (a state, an issuer, a missing parameter) as its cause.
+  const cause = e instanceof oidc.ClientError && e.cause instanceof Error ? e.cause : e;
+  const message = cause instanceof Error ? cause.message : String(cause);
   return new BkvError('invalid-token', `${what} failed: ${message}`, { cause: e });
 }
 
