@@ -51,11 +51,6 @@ export interface RouteSpec<Id extends string = string> {
 
 const TABLE = [
   {
-    id: 'auth.config', method: 'GET', path: '/v1/auth', entry: AUTH_ENTRY, handler: 'config',
-    // What a client needs to sign in (issuer, client id, scopes, audience); unauthenticated, public, no account.
-    permissions: {}, settings: ['signIn'], auth: 'none',
-  },
-  {
     id: 'vault.registrationStart', method: 'POST', path: '/v1/vault/registration/start', entry: VAULT_ENTRY, handler: 'registrationStart',
     permissions: { table: 'read', unseal: ['server-setup'] },
   },
@@ -103,6 +98,11 @@ const TABLE = [
   {
     id: 'backups.delete', method: 'DELETE', path: '/v1/backups/{backupId}', entry: BACKUPS_ENTRY, handler: 'remove',
     permissions: { table: 'write', bucket: ['delete'] },
+  },
+  {
+    id: 'auth.config', method: 'GET', path: '/v1/auth', entry: AUTH_ENTRY, handler: 'config',
+    // What a client needs to sign in (issuer, client id, scopes, audience); unauthenticated, public, no account.
+    permissions: {}, settings: ['signIn'], auth: 'none',
   },
 ] as const satisfies readonly RouteSpec[];
 
