@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     const tree = await makeTree(src, { bytes: BYTES, smallBytes: Math.floor(BYTES / 8), largeFiles: 4 });
     const digest = await digestTree(src);
     runtime = await startRuntime(join(shm, 'server-data'));
-    const env = { BKV_SERVER: runtime.url, BKV_ACCOUNT: 'bench', BKV_HOME: join(shm, 'home') };
+    const env = { BKV_SERVER: runtime.url, BKV_ACCOUNT: 'bench', BKV_LOCAL_SECRET_FILE: runtime.secretFile, BKV_HOME: join(shm, 'home') };
     const key = check(await bkv(['init', '--key'], env), 'init').stdout.trim();
     const identity = check(await bkv(['key', 'age-identity'], env, `${key}\n`), 'age-identity').stdout.trim();
     const idFile = join(shm, 'identity.txt');
