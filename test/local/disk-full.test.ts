@@ -157,7 +157,7 @@ describe('a full disk under the data dir', () => {
     const again = startNpm(fresh);
     try {
       const url = await again.ready;
-      expect((await localTokenRequest(url, dataDir, 'me')).status).toBe(200);
+      expect((await localTokenRequest(url, fresh, 'me')).status).toBe(200);
     } finally {
       again.child.kill('SIGINT');
       expect(await again.exit).toBe(0);
