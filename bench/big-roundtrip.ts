@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${tree.files} files\n`);
     runtime = await startRuntime(serverData);
     const password = 'big round trip password';
-    const common = { BKV_SERVER: runtime.url, BKV_ACCOUNT: 'big' };
+    const common = { BKV_SERVER: runtime.url, BKV_ACCOUNT: 'big', BKV_LOCAL_SECRET_FILE: runtime.secretFile };
     const laptop = { ...common, BKV_HOME: join(shm, 'home-laptop') };
     const phone = { ...common, BKV_HOME: join(shm, 'home-phone') };
 

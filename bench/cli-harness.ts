@@ -18,6 +18,8 @@ const MiB = 1024 * 1024;
 export interface Runtime {
   url: string;
   child: ChildProcess;
+  /** The runtime's scripts shortcut (BKV_LOCAL_SECRET_FILE for the CLI with BKV_ACCOUNT; README "Scripts and tests"). */
+  secretFile: string;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startRuntime(dataDir: string, extraEnv: Record<string, str
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    secretFile: join(dataDir, 'local-token-secret'),
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

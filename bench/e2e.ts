@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const serverData = join(shm, 'server-data');
     runtime = await startRuntime(serverData);
     const home = (run: number) => join(shm, `home-${run}`);
-    const env = (run: number) => ({ BKV_SERVER: runtime!.url, BKV_ACCOUNT: `bench-${run}`, BKV_HOME: home(run) });
+    const env = (run: number) => ({ BKV_SERVER: runtime!.url, BKV_ACCOUNT: `bench-${run}`, BKV_LOCAL_SECRET_FILE: runtime!.secretFile, BKV_HOME: home(run) });
     const resticEnv = (run: number) => ({ ...process.env, RESTIC_REPOSITORY: join(shm, `restic-${run}`), RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(shm, 'restic-cache') });
     const restic = (run: number, args: string[]) => timed('restic', ['--quiet', ...args], resticEnv(run));
     const resticVersion = execFileSync('restic', ['version'], { encoding: 'utf8' }).trim();

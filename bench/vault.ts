@@ -6,7 +6,7 @@
 import * as opaque from '@serenity-kit/opaque';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VaultClient } from '../client/vault-client.js';
@@ -34,7 +34,10 @@ async function main(): Promise<void> {
     });
     await opaque.ready;
     const token = async (accountId: string) =>
-      ((await (await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }) })).json()) as { token: string }).token;
+      ((await (await fetch(`${url}/local/v1/token`, {
+        method: 'POST', body: JSON.stringify({ accountId }),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${(await readFile(join(dataDir, 'local-token-secret'), 'utf8')).trim()}` },
+      })).json()) as { token: string }).token;
     const post = (path: string, tok: string, body: unknown) =>
       fetch(url + path, { method: 'POST', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

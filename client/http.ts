@@ -7,7 +7,14 @@ import { wireDetails } from '../protocol/problems.js';
 import { Problem } from '../protocol/schemas.js';
 import type { z } from 'zod';
 
-export type TokenSource = string | (() => Promise<string>);
+/** Gives the bearer token per request; `renew` (optional) gets a fresh one after the server refused the last. */
+export interface TokenProvider {
+  token(): Promise<string>;
+  renew?(stale: string): Promise<string>;
+}
+
+/** A fixed token, a function asked before every request, or a provider that can also renew (client/auth/). */
+export type TokenSource = string | (() => Promise<string>) | TokenProvider;
 
 export interface ApiOptions {
   /** Base URL, e.g. http://127.0.0.1:8787 or https://abc.execute-api.us-east-1.amazonaws.com */
@@ -30,24 +37,22 @@ export class ApiClient {
   }
 
   async token(): Promise<string> {
-    return typeof this.options.token === 'string' ? this.options.token : this.options.token();
+    const source = this.options.token;
+    return typeof source === 'string' ? source : typeof source === 'function' ? source() : source.token();
   }
 
   async request<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>>;
   async request(method: string, path: string, body?: unknown): Promise<undefined>;
   async request(method: string, path: string, body?: unknown, schema?: z.ZodType): Promise<unknown> {
-    const headers: Record<string, string> = { authorization: `Bearer ${await this.token()}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await this.fetchImpl(new URL(path, this.options.server), {
-        method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (e) {
-      const host = hostOf(this.options.server);
-      throw new ClientError('unreachable', `cannot reach ${host}`, { host }, { cause: e });
+    let token = await this.token();
+    let { res, text } = await this.send(method, path, body, token);
+    // A token refused as invalid (expired early, revoked, clock skew): renew it once and try again. A refused
+    // token never reached a handler, so nothing was counted or changed.
+    const source = this.options.token;
+    if (res.status === 401 && typeof source === 'object' && source.renew) {
+      token = await source.renew(token);
+      ({ res, text } = await this.send(method, path, body, token));
     }
-    const text = await res.text();
     if (!res.ok) throw toError(res.status, text);
     if (!schema) return undefined;
     let json: unknown;
@@ -59,6 +64,21 @@ export class ApiClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new ClientError('bad-answer', 'server answer does not match the protocol', { from: 'server', status: res.status });
     return parsed.data;
+  }
+
+  private async send(method: string, path: string, body: unknown, token: string): Promise<{ res: Response; text: string }> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(new URL(path, this.options.server), {
+        method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (e) {
+      const host = hostOf(this.options.server);
+      throw new ClientError('unreachable', `cannot reach ${host}`, { host }, { cause: e });
+    }
+    return { res, text: await res.text() };
   }
 }
 

@@ -5,7 +5,13 @@
 
 export { VaultClient, type VaultClientOptions, type Registered } from './vault-client.js';
 export { BackupsClient, type BackupsClientOptions, type Progress, type ProgressListener } from './backups-client.js';
-export type { ApiOptions, TokenSource } from './http.js';
+export type { ApiOptions, TokenProvider, TokenSource } from './http.js';
+export {
+  signIn, signOut, SignedIn, fetchSignInConfig, type SignInOptions, type SignOutResult,
+} from './auth/sign-in.js';
+export { TokenStore, type StoredSignIn } from './auth/token-store.js';
+export { openInBrowser } from './auth/browser.js';
+export type { SignInConfig } from '../protocol/sign-in.js';
 export {
   createBackupEncryptStream, createBackupDecryptStream, encryptBackup, decryptBackup, backupAgeIdentity,
   backupAgeRecipient, backupEncryptedSize, type BackupStreamOptions,

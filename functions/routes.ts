@@ -23,12 +23,13 @@ export interface RoutePermissions {
 }
 
 /** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
-export type RouteSetting = 'maxAttempts' | 'repoQuotaBytes';
+export type RouteSetting = 'maxAttempts' | 'repoQuotaBytes' | 'signIn';
 
 export const VAULT_ENTRY = 'functions/handlers/vault.ts';
 export const REPO_ENTRY = 'functions/handlers/repo.ts';
+export const AUTH_ENTRY = 'functions/handlers/auth.ts';
 /** The Lambda entry files of the routes (repo-relative); lib/route-entries.ts checks their exports at compile time. */
-export type HandlerEntry = typeof VAULT_ENTRY | typeof REPO_ENTRY;
+export type HandlerEntry = typeof VAULT_ENTRY | typeof REPO_ENTRY | typeof AUTH_ENTRY;
 
 export interface RouteSpec<Id extends string = string> {
   id: Id;
@@ -41,6 +42,11 @@ export interface RouteSpec<Id extends string = string> {
   permissions: RoutePermissions;
   /** Settings the function reads; a setting not named here is not set, and the function must not need it. */
   settings?: readonly RouteSetting[];
+  /**
+   * Who may call it: `jwt` (the default) behind the JWT authorizer in AWS and the local verifier; `none` for the
+   * one route a client calls before it has a token (sign-in discovery). Such a route must take no account.
+   */
+  auth?: 'jwt' | 'none';
 }
 
 const TABLE = [
@@ -110,6 +116,11 @@ const TABLE = [
   {
     id: 'repo.unlock', method: 'DELETE', path: '/v1/repo/locks/{lockId}', entry: REPO_ENTRY, handler: 'unlock',
     permissions: { table: 'write' },
+  },
+  {
+    id: 'auth.config', method: 'GET', path: '/v1/auth', entry: AUTH_ENTRY, handler: 'config',
+    // What a client needs to sign in (issuer, client id, scopes, audience); unauthenticated, public, no account.
+    permissions: {}, settings: ['signIn'], auth: 'none',
   },
 ] as const satisfies readonly RouteSpec[];
 

@@ -4,6 +4,7 @@
 
 import type { App } from 'aws-cdk-lib';
 import { ROUTES, type RouteSpec } from '../functions/routes.js';
+import type { SignInConfig } from '../protocol/sign-in.js';
 import { parseConfig, type BkvConfig } from './config.js';
 import { stackName } from './names.js';
 import { checkRoutes } from './route-entries.js';
@@ -47,12 +48,17 @@ export function buildApp(app: App, options: BuildOptions = {}): BkvStacks {
     env: env(primary), config, description: description('Cognito user pool (no bkv:jwtIssuer configured)'),
   });
   const jwt = config.jwt ?? { issuer: auth!.pool.issuer, audience: [auth!.pool.client.userPoolClientId] };
+  // `GET /v1/auth`: the Cognito client, or the team's provider as bkv:signIn* describe it (docs/deploy.md).
+  const signIn: SignInConfig = auth ? auth.pool.signIn() : {
+    issuer: jwt.issuer, audience: jwt.audience[0]!,
+    ...(config.signIn ?? { clientId: jwt.audience[0]!, scopes: ['openid', 'offline_access'], bearer: 'access_token', redirect: { host: '127.0.0.1', ports: [] } }),
+  };
   const data = new DataStack(app, stackName(config, 'data', primary), {
     env: env(primary), config, primaryKeys, replicaKeys, description: description('MRSC vault table and OPAQUE server setup'),
   });
   const api = (region: string, keys: KeysStack) => {
     const stack = new ApiStack(app, stackName(config, 'api', region), {
-      env: env(region), config, region, routes, keys, jwt, description: description(`API, functions and backup bucket in ${region}`),
+      env: env(region), config, region, routes, keys, jwt, signIn, description: description(`API, functions and backup bucket in ${region}`),
     });
     stack.addStackDependency(data);
     if (auth) stack.addStackDependency(auth);

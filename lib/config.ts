@@ -3,6 +3,7 @@
 // multi-Region strong consistency (MRSC): two serving regions plus a witness, all in one region set.
 
 import { isBkvError } from '../protocol/errors.js';
+import { SignInConfig } from '../protocol/sign-in.js';
 import { intSetting, MAX_ATTEMPTS, REPO_QUOTA_BYTES, type IntBounds } from '../protocol/settings.js';
 
 export class ConfigError extends Error {
@@ -39,6 +40,14 @@ export interface BkvConfig {
   jwt?: { issuer: string; audience: string[] };
   /** Alarm notifications by e-mail (one SNS topic per serving region); none when absent. */
   alarmEmail?: string;
+  /** Cognito only: anyone may create an account (off by default: abuse and cost, docs/deploy.md). */
+  selfSignUp: boolean;
+  /** Cognito only: the managed login domain's prefix (`<prefix>.auth.<region>.amazoncognito.com`). */
+  cognitoDomainPrefix?: string;
+  /** Browser origins allowed by CORS on the API and the buckets; none by default. */
+  corsOrigins: string[];
+  /** With `jwt`: how clients sign in at that provider (`GET /v1/auth`); see docs/deploy.md per provider. */
+  signIn?: Omit<SignInConfig, 'issuer' | 'audience'>;
 }
 
 /** Bounds of the per-account repository quota (protocol/settings.ts). */
@@ -52,6 +61,14 @@ export const CONTEXT_KEYS = {
   jwtIssuer: 'bkv:jwtIssuer',
   jwtAudience: 'bkv:jwtAudience',
   alarmEmail: 'bkv:alarmEmail',
+  selfSignUp: 'bkv:selfSignUp',
+  cognitoDomainPrefix: 'bkv:cognitoDomainPrefix',
+  corsOrigins: 'bkv:corsOrigins',
+  signInClientId: 'bkv:signInClientId',
+  signInScopes: 'bkv:signInScopes',
+  signInBearer: 'bkv:signInBearer',
+  signInCallback: 'bkv:signInCallback',
+  signInParams: 'bkv:signInParams',
 } as const;
 
 export const DEFAULTS = {
@@ -59,7 +76,9 @@ export const DEFAULTS = {
   regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
   maxAttempts: MAX_ATTEMPTS.default,
   repoQuotaBytes: REPO_QUOTA_BYTES.default,
-} as const satisfies Omit<BkvConfig, 'jwt'>;
+  selfSignUp: false,
+  corsOrigins: [],
+} as const satisfies Omit<BkvConfig, 'jwt' | 'corsOrigins'> & { corsOrigins: readonly string[] };
 
 export type ContextGetter = (key: string) => unknown;
 
@@ -161,6 +180,78 @@ function parseJwt(issuerValue: unknown, audienceValue: unknown): BkvConfig['jwt'
   return { issuer, audience };
 }
 
+function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError(`${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function stringList(key: string, value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items || !items.every((i) => typeof i === 'string')) throw new ConfigError(`${key} must be a comma-separated list`);
+  return items.map((i: string) => i.trim()).filter((i) => i !== '');
+}
+
+/** Exact origins (`https://app.example.com`, `http://localhost:5173`); never `*`. */
+function parseOrigins(value: unknown): string[] {
+  const origins = stringList(CONTEXT_KEYS.corsOrigins, value);
+  for (const o of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    const local = url?.hostname === 'localhost' || url?.hostname === '127.0.0.1';
+    if (!url || url.origin !== o || !(url.protocol === 'https:' || (url.protocol === 'http:' && local))) {
+      throw new ConfigError(`${CONTEXT_KEYS.corsOrigins}: "${o}" is not an origin (https://host[:port], or http://localhost:port); "*" is not allowed`);
+    }
+  }
+  return origins;
+}
+
+/** `127.0.0.1` (any port) or `localhost:45817,45818` (exact ports, as Cognito, Auth0 and Okta match them). */
+function parseCallback(value: unknown): SignInConfig['redirect'] {
+  const raw = optionalString(CONTEXT_KEYS.signInCallback, value) ?? '127.0.0.1';
+  const m = /^(127\.0\.0\.1|localhost)(?::([\d,]+))?$/.exec(raw);
+  const ports = m?.[2] ? m[2].split(',').map(Number) : [];
+  if (!m || ports.some((p) => !Number.isInteger(p) || p < 1024 || p > 65535) || ports.length > 10) {
+    throw new ConfigError(`${CONTEXT_KEYS.signInCallback} must be "127.0.0.1" or "localhost:PORT[,PORT…]" (1024-65535), got "${raw}"`);
+  }
+  return { host: m[1] as '127.0.0.1' | 'localhost', ports };
+}
+
+function parseSignIn(get: ContextGetter, jwt: BkvConfig['jwt']): BkvConfig['signIn'] {
+  const clientId = optionalString(CONTEXT_KEYS.signInClientId, get(CONTEXT_KEYS.signInClientId));
+  if (!jwt) {
+    if (clientId) throw new ConfigError(`${CONTEXT_KEYS.signInClientId} is for your own provider (${CONTEXT_KEYS.jwtIssuer}); the Cognito default makes its own client`);
+    return undefined;
+  }
+  if (!clientId) return undefined;
+  const scopes = stringList(CONTEXT_KEYS.signInScopes, (get(CONTEXT_KEYS.signInScopes) as string | undefined)?.toString().replace(/ /g, ','));
+  const bearer = optionalString(CONTEXT_KEYS.signInBearer, get(CONTEXT_KEYS.signInBearer)) ?? 'access_token';
+  if (bearer !== 'access_token' && bearer !== 'id_token') throw new ConfigError(`${CONTEXT_KEYS.signInBearer} must be access_token or id_token, got "${bearer}"`);
+  let params: unknown = get(CONTEXT_KEYS.signInParams);
+  if (typeof params === 'string' && params.trim() !== '') {
+    try {
+      params = JSON.parse(params);
+    } catch {
+      throw new ConfigError(`${CONTEXT_KEYS.signInParams} is not valid JSON`);
+    }
+  }
+  const signIn = {
+    clientId, scopes: scopes.length > 0 ? scopes : ['openid', 'offline_access'], bearer,
+    redirect: parseCallback(get(CONTEXT_KEYS.signInCallback)),
+    ...(params && params !== '' ? { authorizationParams: params } : {}),
+  };
+  const checked = SignInConfig.safeParse({ ...signIn, issuer: jwt.issuer, audience: jwt.audience[0] });
+  if (!checked.success) throw new ConfigError(`sign-in settings are invalid: ${checked.error.issues[0]?.path.join('.')} ${checked.error.issues[0]?.message}`);
+  const { issuer: _i, audience: _a, ...rest } = checked.data;
+  return rest;
+}
+
 export function parseConfig(get: ContextGetter): BkvConfig {
   const name = optionalString(CONTEXT_KEYS.name, get(CONTEXT_KEYS.name)) ?? DEFAULTS.name;
   if (!NAME.test(name)) {
@@ -171,6 +262,15 @@ export function parseConfig(get: ContextGetter): BkvConfig {
     throw new ConfigError(`${CONTEXT_KEYS.alarmEmail} must be an e-mail address, got "${alarmEmail}"`);
   }
   const jwt = parseJwt(get(CONTEXT_KEYS.jwtIssuer), get(CONTEXT_KEYS.jwtAudience));
+  const signIn = parseSignIn(get, jwt);
+  const selfSignUp = parseBoolean(CONTEXT_KEYS.selfSignUp, get(CONTEXT_KEYS.selfSignUp), DEFAULTS.selfSignUp);
+  const cognitoDomainPrefix = optionalString(CONTEXT_KEYS.cognitoDomainPrefix, get(CONTEXT_KEYS.cognitoDomainPrefix));
+  if (cognitoDomainPrefix !== undefined && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(cognitoDomainPrefix) || /aws|amazon|cognito/.test(cognitoDomainPrefix))) {
+    throw new ConfigError(`${CONTEXT_KEYS.cognitoDomainPrefix} must be 1-63 of a-z, 0-9 and '-' without aws, amazon or cognito, got "${cognitoDomainPrefix}"`);
+  }
+  if (jwt && (selfSignUp || cognitoDomainPrefix)) {
+    throw new ConfigError(`${CONTEXT_KEYS.selfSignUp} and ${CONTEXT_KEYS.cognitoDomainPrefix} apply to the Cognito default only, not with ${CONTEXT_KEYS.jwtIssuer}`);
+  }
   const config: BkvConfig = {
     name,
     regions: parseRegions(get(CONTEXT_KEYS.regions)),
@@ -178,6 +278,10 @@ export function parseConfig(get: ContextGetter): BkvConfig {
     repoQuotaBytes: integer(CONTEXT_KEYS.repoQuotaBytes, get(CONTEXT_KEYS.repoQuotaBytes), REPO_QUOTA_BYTES),
     ...(jwt ? { jwt } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
+    selfSignUp,
+    ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
+    corsOrigins: parseOrigins(get(CONTEXT_KEYS.corsOrigins)),
+    ...(signIn ? { signIn } : {}),
   };
   return Object.freeze(config);
 }

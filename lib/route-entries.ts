@@ -3,6 +3,7 @@
 // in the error). What types cannot see, unique ids and unique method + path pairs, is checked before any function
 // is built, so a bad table stops `cdk synth` with a message naming the route.
 
+import type * as authHandlers from '../functions/handlers/auth.js';
 import type * as repoHandlers from '../functions/handlers/repo.js';
 import type * as vaultHandlers from '../functions/handlers/vault.js';
 import type { HandlerEntry, Route, RouteId, RouteSpec } from '../functions/routes.js';
@@ -11,6 +12,7 @@ import type { HandlerEntry, Route, RouteId, RouteSpec } from '../functions/route
 export interface HandlerModules {
   'functions/handlers/vault.ts': typeof vaultHandlers;
   'functions/handlers/repo.ts': typeof repoHandlers;
+  'functions/handlers/auth.ts': typeof authHandlers;
 }
 
 /** The names under which an entry module exports a function. */

@@ -1,5 +1,5 @@
 // The data dir of the local runtime and the key files in it, created on first start: the local sealer's AES-256
-// key, the Ed25519 key that signs local tokens and the storage credentials. Whoever can read the data dir is the
+// key, the OpenID provider's RSA signing key and cookie key, the scripts' token secret and the storage credentials. Whoever can read the data dir is the
 // operator, so the dir is 0700 and everything in it 0600 (files) or 0700 (dirs), tightened at every start.
 // A key file appears whole or not at all (written aside, then linked into place): a full disk must not leave an
 // empty key behind that would stop every later start.
@@ -86,23 +86,38 @@ export async function sealerKey(dir: string): Promise<Uint8Array> {
   return key;
 }
 
-export interface TokenKeys {
+/** The provider's signing key: RSA (RS256, as API Gateway's JWT authorizer accepts RSA only), private JWK with `kid`. */
+export interface SigningKey {
+  /** The private JWK, as oidc-provider takes it in `jwks.keys`. */
+  privateJwk: JWK;
+  /** The public half, as the provider's JWKS publishes it. */
+  publicJwk: JWK;
   privateKey: CryptoKey;
-  publicKey: CryptoKey;
 }
 
-export async function tokenKeys(dir: string): Promise<TokenKeys> {
-  const raw = await readOrCreate(join(dir, 'token-key.jwk'), async () => {
-    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    return Buffer.from(JSON.stringify(await exportJWK(privateKey)), 'utf8');
+export async function signingKey(dir: string): Promise<SigningKey> {
+  const path = join(dir, 'oidc-signing-key.jwk');
+  const raw = await readOrCreate(path, async () => {
+    const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+    const jwk = await exportJWK(privateKey);
+    return Buffer.from(JSON.stringify({ ...jwk, alg: 'RS256', use: 'sig', kid: randomBytes(9).toString('base64url') }), 'utf8');
   });
   const jwk = JSON.parse(Buffer.from(raw).toString('utf8')) as JWK;
-  const { d: _d, ...publicJwk } = jwk;
-  return {
-    privateKey: (await importJWK(jwk, 'EdDSA')) as CryptoKey,
-    publicKey: (await importJWK(publicJwk, 'EdDSA')) as CryptoKey,
-  };
+  if (jwk.kty !== 'RSA' || !jwk.d || !jwk.kid) throw new Error(`${path} does not hold an RSA signing key`);
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
+  return { privateJwk: jwk, publicJwk, privateKey: (await importJWK(jwk, 'RS256')) as CryptoKey };
 }
+
+/** A random secret of the data dir (`name`, 0600), base64url: the provider's cookie key, the scripts' token secret. */
+export async function dataDirSecret(dir: string, name: string): Promise<string> {
+  const raw = await readOrCreate(join(dir, name), async () => Buffer.from(randomBytes(32).toString('base64url'), 'utf8'));
+  const secret = Buffer.from(raw).toString('utf8').trim();
+  if (secret.length < 32) throw new Error(`${join(dir, name)} does not hold a secret`);
+  return secret;
+}
+
+/** The file holding the secret of `POST /local/v1/token` (README "Scripts and tests"). */
+export const TOKEN_SECRET_FILE = 'local-token-secret';
 
 export interface StorageCredentials {
   accessKeyId: string;

@@ -28,7 +28,7 @@ try {
       : {}),
   });
   process.stdout.write(`bkv local vault listening on ${runtime.url} (data in ${dataDir})\n`);
-  process.stdout.write(`get a token: curl -s -X POST ${runtime.url}/local/v1/token -H 'content-type: application/json' -d '{"accountId":"me"}'\n`);
+  process.stdout.write(`sign in: bkv login --server ${runtime.url}   (local accounts; the login page has a sign-up link)\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

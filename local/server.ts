@@ -4,7 +4,11 @@
 // `<data>/objects/<bucket>/`, on loopback, verifying SigV4 and presigned URLs), both taking only
 // the runtime's own credentials, and an AES-256-GCM sealer whose key lives in the data dir. Every request gets an
 // answer: 503 while it starts, 503 while the disk is full (DESIGN.md §2, invariant 11).
+// Identity: a real OpenID provider (local/provider.ts, oidc-provider) at `<url>/oidc` with local accounts and a
+// login page at `/local/login/…`; API tokens are verified against its JWKS with its issuer and the API's audience
+// (local/auth.ts). `POST /local/v1/token` mints a token only for a caller that shows the data dir's secret.
 
+import { timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,11 +37,19 @@ import { vaultRoutes } from '../functions/vault/routes.js';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { issueToken, verifyBearer } from './auth.js';
+import type Provider from 'oidc-provider';
+import { authRoutes } from '../functions/auth/routes.js';
+import type { SignInConfig } from '../protocol/sign-in.js';
+import { LocalAccounts } from './accounts.js';
+import { MAX_TOKEN_LIFETIME_S, issueToken, localVerifier, verifyBearer } from './auth.js';
+import {
+  LOCAL_AUDIENCE, LOCAL_CLIENT_ID, LOCAL_SCOPES, LOGIN_PATH, PROVIDER_PATH, buildProvider, handleLogin,
+} from './provider.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
 import {
-  ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, storageCredentials, tightenDataDir, tokenKeys, type DataDirLock, type TokenKeys,
+  TOKEN_SECRET_FILE, dataDirSecret, ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, signingKey, storageCredentials,
+  tightenDataDir, type DataDirLock, type SigningKey,
 } from './keys.js';
 import { BodyTooLarge, readBody } from './read-body.js';
 import { startS3, type LocalS3 } from './s3.js';
@@ -53,6 +65,9 @@ export interface LocalOptions {
   /** Repository API settings (functions/repo/deps.ts): bytes per account, presigned URL lifetime. */
   repoQuotaBytes?: number | string;
   urlTtlSeconds?: number | string;
+  /** Lifetimes of the provider's access tokens (default 3600 s, at most a day) and refresh tokens (default 14 days). */
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
   clock?: Clock;
   observe?: Observer;
   /**
@@ -65,8 +80,16 @@ export interface LocalOptions {
 export interface LocalRuntime {
   url: string;
   port: number;
-  /** Issues a local token, as `POST /local/v1/token` does. */
+  /** The local OpenID provider's issuer, `<url>/oidc`. */
+  issuer: string;
+  /** The provider itself (tests listen to its events: grants, refreshes, revocations). */
+  provider: Provider;
+  /** Issues an access token for any account, as `POST /local/v1/token` does for a holder of the secret (scripts, tests). */
   token(accountId: string): Promise<string>;
+  /** Creates a local account of the provider (user name = `sub`), as the login page's sign-up form does. */
+  createAccount(name: string, password: string): Promise<void>;
+  /** The file (0600, in the data dir) holding the secret `POST /local/v1/token` asks for. */
+  tokenSecretFile: string;
   /**
    * The local S3: the object `<key>` is the file `<directory>/<bucket>/<key>`; `endpoint` takes only requests signed
    * with the runtime's credentials, as `client` signs them.
@@ -124,7 +147,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
       startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
       startS3(s3Dir, credentials).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
-      tokenKeys(options.dataDir),
+      signingKey(options.dataDir),
     ]);
     const served = await serve(options, server, d, key, keys, lock, blobs);
     handler = served.handle;
@@ -140,8 +163,35 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
 }
 
 async function serve(
-  options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, keys: TokenKeys, lock: DataDirLock, s3: LocalS3,
+  options: LocalOptions, server: Server, dynamo: LocalDynamo, key: Uint8Array, signing: SigningKey, lock: DataDirLock, s3: LocalS3,
 ): Promise<{ runtime: LocalRuntime; handle: Handler }> {
+  const url = baseUrl(options, server);
+  const issuer = `${url}${PROVIDER_PATH}`;
+  const accounts = new LocalAccounts(options.dataDir);
+  const [cookieKey, tokenSecret] = await Promise.all([
+    dataDirSecret(options.dataDir, 'oidc-cookie-key'), dataDirSecret(options.dataDir, TOKEN_SECRET_FILE),
+  ]);
+  const accessTtl = options.accessTokenTtlSeconds ?? 3600;
+  if (!Number.isInteger(accessTtl) || accessTtl < 1 || accessTtl > MAX_TOKEN_LIFETIME_S) {
+    throw new Error(`access token lifetime must be 1-${MAX_TOKEN_LIFETIME_S} seconds`);
+  }
+  const provider = buildProvider({
+    issuer, signingKey: signing, cookieKey, accounts, accessTokenTtlS: accessTtl,
+    ...(options.refreshTokenTtlSeconds ? { refreshTokenTtlS: options.refreshTokenTtlSeconds } : {}),
+  });
+  const providerCallback = provider.callback();
+  const verifier = localVerifier(issuer, signing);
+  const signIn: SignInConfig = {
+    issuer, clientId: LOCAL_CLIENT_ID, scopes: [...LOCAL_SCOPES], audience: LOCAL_AUDIENCE, bearer: 'access_token',
+    redirect: { host: '127.0.0.1', ports: [] },
+    // oidc-provider grants offline_access (a refresh token) only with prompt=consent (OIDC Core §11).
+    authorizationParams: { prompt: 'consent' },
+  };
+  const secretBytes = Buffer.from(`Bearer ${tokenSecret}`);
+  const secretOk = (header: string | undefined) => {
+    const got = Buffer.from(header ?? '');
+    return got.length === secretBytes.length && timingSafeEqual(got, secretBytes);
+  };
   const store = new DynamoVaultStore(documentClient(dynamo.client), LOCAL_TABLE);
   const sealer = new LocalSealer(key);
   await ensureServerSetup(store, sealer);
@@ -158,11 +208,20 @@ async function serve(
   const implementations: Record<string, RouteImpl> = {
     ...vaultRoutes(vault, deleteRepositoryHook(() => repo)),
     ...repoRoutes(repo),
+    ...authRoutes(signIn),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
+    if (url.pathname === PROVIDER_PATH || url.pathname.startsWith(`${PROVIDER_PATH}/`)) {
+      // The provider reads its own bodies; it sees its paths without the mount point (koa's mountPath convention).
+      const r = req as IncomingMessage & { originalUrl?: string };
+      r.originalUrl = req.url;
+      req.url = (req.url ?? '/').slice(PROVIDER_PATH.length) || '/';
+      providerCallback(req, res);
+      return;
+    }
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);
@@ -172,13 +231,22 @@ async function serve(
       return;
     }
 
+    if (url.pathname === LOGIN_PATH || url.pathname.startsWith(`${LOGIN_PATH}/`)) {
+      await handleLogin(provider, accounts, req, res, body);
+      return;
+    }
+
     if (url.pathname === TOKEN_PATH) {
       if (method !== 'POST') {
         send(res, problemResponse(new BkvError('method-not-allowed', 'use POST')), { allow: 'POST' });
         return;
       }
+      if (!secretOk(req.headers.authorization)) {
+        send(res, problemResponse(new BkvError('invalid-token', `this shortcut needs the secret in ${TOKEN_SECRET_FILE} of the data dir; sign in with bkv login instead`)));
+        return;
+      }
       const event = { headers: { 'content-type': req.headers['content-type'] ?? '' }, body: body.toString('utf8'), isBase64Encoded: false } as unknown as ApiEvent;
-      const tokenRoute: RouteImpl = async (ev) => ({ status: 200, body: { token: await issueToken(keys, parseBody(ev, LocalTokenRequest).accountId) } });
+      const tokenRoute: RouteImpl = async (ev) => ({ status: 200, body: { token: await issueToken(issuer, signing, parseBody(ev, LocalTokenRequest).accountId) } });
       send(res, await respond('local.token', tokenRoute, event, options.observe));
       return;
     }
@@ -204,11 +272,13 @@ async function serve(
       return;
     }
     let claims;
-    try {
-      claims = await verifyBearer(keys, req.headers.authorization);
-    } catch (e) {
-      send(res, problemResponse(e));
-      return;
+    if (hit.route.auth !== 'none') {
+      try {
+        claims = await verifyBearer(verifier, req.headers.authorization);
+      } catch (e) {
+        send(res, problemResponse(e));
+        return;
+      }
     }
     // While the database cannot write (a full disk), every route answers 503 at once instead of after retries.
     const fault = dynamo.fault();
@@ -217,7 +287,7 @@ async function serve(
       return;
     }
     const routeKey = `${hit.route.method} ${hit.route.path}`;
-    const event = buildEvent({ req, url, routeKey, pathParameters: hit.params, claims, body });
+    const event = buildEvent({ req, url, routeKey, pathParameters: hit.params, claims: claims ?? {}, body });
     send(res, await respond(hit.route.id, impl, event, options.observe));
   }
 
@@ -230,9 +300,13 @@ async function serve(
   server.keepAliveTimeout = 5000;
   const port = (server.address() as AddressInfo).port;
   const runtime: LocalRuntime = {
-    url: baseUrl(options, server),
+    url,
     port,
-    token: (accountId) => issueToken(keys, accountId),
+    issuer,
+    provider,
+    token: (accountId) => issueToken(issuer, signing, accountId),
+    createAccount: (name, password) => accounts.create(name, password),
+    tokenSecretFile: join(options.dataDir, TOKEN_SECRET_FILE),
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory, client: s3.client },
     dynamo: { socketPath: dynamo.socketPath, table: LOCAL_TABLE, client: dynamo.client },
     close: async () => {

@@ -45,7 +45,9 @@ async function bkv(device: Device, args: string[], stdin = '', shown = args.join
   const feed = stdin ? dim(` <<< '${stdin.trim().split('\n').map(() => '••••••').join("\\n")}'`) : '';
   process.stdout.write(`${bold(`  [${device.name}] $ bkv ${shown}`)}${feed}\n`);
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BKV_SERVER: server, BKV_HOME: device.home, BKV_ACCOUNT: device.account, BKV_PASSWORD: '', BKV_TOKEN: '' },
+    env: { ...process.env, BKV_SERVER: server, BKV_HOME: device.home, BKV_ACCOUNT: device.account, BKV_PASSWORD: '', BKV_TOKEN: '',
+      // The local runtime's scripts shortcut (README "Scripts and tests"); people sign in with `bkv login`.
+      BKV_LOCAL_SECRET_FILE: join(work, 'server-data', 'local-token-secret') },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -15,5 +15,5 @@ export interface ConnectionFlags {
 export function connectionOptions(cmd: Command): Command {
   return cmd
     .option('--server <url>', `server URL (env BKV_SERVER, default ${DEFAULT_SERVER})`)
-    .option('--account <id>', `account to ask the local runtime a token for (env BKV_ACCOUNT, default ${DEFAULT_ACCOUNT})`);
+    .option('--account <id>', `account for the local runtime's scripts shortcut (BKV_LOCAL_SECRET_FILE; env BKV_ACCOUNT, default ${DEFAULT_ACCOUNT})`);
 }

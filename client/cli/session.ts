@@ -1,21 +1,27 @@
-// What every server-facing `bkv` command needs: the server and account (flag > env > device config > default),
-// a bearer token (BKV_TOKEN, or one fetched from the local runtime's POST /local/v1/token for the account), the
-// device state under $BKV_HOME, and the prompter. The token is never printed. To keep the CLI's memory low, API
-// calls go through node:http (client/node-fetch.ts, no undici) and the vault client (OPAQUE's WASM) is loaded
-// only by commands that use the vault.
+// What every server-facing `bkv` command needs: the server (flag > env > device config > default), a bearer
+// token and the account it is for, the device state under $BKV_HOME, and the prompter. Tokens, in this order:
+//   BKV_TOKEN            a token for scripts; its `sub` is the account
+//   BKV_LOCAL_SECRET_FILE the local runtime's shortcut for scripts and tests only (README "Scripts and tests"):
+//                        the secret file of its data dir lets this process mint a token for --account/BKV_ACCOUNT
+//   the device's sign-in `bkv login` stored in $BKV_HOME/sign-in.json, renewed as it nears expiry, also in the
+//                        middle of a long backup or restore (client/auth/sign-in.ts)
+// Without any of them a command fails with "sign in with bkv login" (exit 1). Tokens are never printed. To keep
+// the CLI's memory low, API calls go through node:http (client/node-fetch.ts, no undici) and the vault client
+// (OPAQUE's WASM) and openid-client are loaded only by commands that use them.
 
+import { readFile } from 'node:fs/promises';
 import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
 import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
+import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
 import { BackupsClient } from '../backups-client.js';
 import { httpTransport } from '../blob-transport.js';
 import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
-import { ApiClient, toError, tokenSubject } from '../http.js';
+import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 import type { VaultClient } from '../vault-client.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
 import { Prompter } from './prompt.js';
-
 
 export class Session {
   readonly device: DeviceState;
@@ -48,7 +54,24 @@ export class Session {
     return server.replace(/\/+$/, '');
   }
 
-  /** The account: the token's subject when BKV_TOKEN is set, else flag > env > device config > `me`. */
+  /** Where this device keeps its sign-ins. */
+  get signIns(): TokenStore {
+    return new TokenStore(this.device.home);
+  }
+
+  /** The device's sign-in for the server, if any (BKV_TOKEN and the local shortcut do not use it). */
+  async signIn(): Promise<StoredSignIn | undefined> {
+    return this.signIns.get(await this.server());
+  }
+
+  usesSignIn(): boolean {
+    return !this.env.BKV_TOKEN && !this.env.BKV_LOCAL_SECRET_FILE;
+  }
+
+  /**
+   * The account: the token's subject with BKV_TOKEN, the signed-in subject with a sign-in, and for the local
+   * shortcut flag > env > device config > `me`.
+   */
   async account(): Promise<string> {
     const token = this.env.BKV_TOKEN;
     const wanted = this.flags.account || this.env.BKV_ACCOUNT;
@@ -57,22 +80,55 @@ export class Session {
       if (wanted && wanted !== sub) throw new ClientError('usage', `BKV_TOKEN is for another account than ${wanted}`);
       return sub;
     }
-    return wanted || (await this.config()).account || DEFAULT_ACCOUNT;
+    if (this.env.BKV_LOCAL_SECRET_FILE) return wanted || (await this.config()).account || DEFAULT_ACCOUNT;
+    const subject = (await this.provider()).subject;
+    if (wanted && wanted !== subject) throw new BkvError('bad-request', `signed in as ${subject}, not ${wanted} (--account is for the local shortcut only)`);
+    return subject;
+  }
+
+  private providerPromise: Promise<TokenProvider & { subject: string }> | undefined;
+
+  /** The token provider of this process (see the header). */
+  provider(): Promise<TokenProvider & { subject: string }> {
+    this.providerPromise ??= this.makeProvider();
+    return this.providerPromise;
+  }
+
+  private async makeProvider(): Promise<TokenProvider & { subject: string }> {
+    if (this.env.BKV_TOKEN) {
+      const token = this.env.BKV_TOKEN;
+      return { subject: tokenSubject(token), token: async () => token };
+    }
+    const server = await this.server();
+    if (this.env.BKV_LOCAL_SECRET_FILE) {
+      const accountId = await this.account();
+      this.tokenPromise ??= this.localToken(server, accountId, this.env.BKV_LOCAL_SECRET_FILE);
+      const tokenPromise = this.tokenPromise;
+      return { subject: accountId, token: () => tokenPromise };
+    }
+    const { SignedIn, signInRequired } = await import('../auth/sign-in.js');
+    const found = await this.signIns.get(server);
+    if (!found) throw signInRequired(server);
+    const signedIn = new SignedIn(this.signIns, server);
+    return { subject: found.subject, token: () => signedIn.token(), renew: (stale) => signedIn.renew(stale) };
   }
 
   token(): Promise<string> {
-    this.tokenPromise ??= this.fetchToken();
-    return this.tokenPromise;
+    return this.provider().then((p) => p.token());
   }
 
-  private async fetchToken(): Promise<string> {
-    if (this.env.BKV_TOKEN) return this.env.BKV_TOKEN;
-    const server = await this.server();
-    const accountId = await this.account();
+  /** The local runtime's shortcut: POST /local/v1/token with the secret of its data dir. */
+  private async localToken(server: string, accountId: string, secretFile: string): Promise<string> {
+    let secret: string;
+    try {
+      secret = (await readFile(secretFile, 'utf8')).trim();
+    } catch (e) {
+      throw new BkvError('bad-request', `cannot read BKV_LOCAL_SECRET_FILE ${secretFile}`, { cause: e });
+    }
     let res: Response;
     try {
       res = await nodeFetch(`${server}/local/v1/token`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }),
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: JSON.stringify({ accountId }),
       });
     } catch (e) {
       const host = hostOf(server);
@@ -80,8 +136,9 @@ export class Session {
     }
     const text = await res.text();
     if (res.status === 404 || res.status === 405) {
-      throw new BkvError('invalid-token', 'this server hands out no tokens: set BKV_TOKEN');
+      throw new BkvError('invalid-token', 'this server has no local token shortcut: sign in with bkv login');
     }
+    if (res.status === 401) throw new BkvError('invalid-token', 'the local runtime refused BKV_LOCAL_SECRET_FILE\'s secret: sign in with bkv login');
     if (!res.ok) throw new BkvError(toError(res.status, text).code, `cannot get a token for account ${accountId} (${res.status})`);
     try {
       return LocalTokenResponse.parse(JSON.parse(text)).token;
@@ -91,12 +148,12 @@ export class Session {
   }
 
   async api(): Promise<ApiClient> {
-    return new ApiClient({ server: await this.server(), token: () => this.token(), fetch: nodeFetch });
+    return new ApiClient({ server: await this.server(), token: await this.provider(), fetch: nodeFetch });
   }
 
   async vault(): Promise<VaultClient> {
     const { VaultClient } = await import('../vault-client.js');
-    return new VaultClient({ server: await this.server(), token: () => this.token(), accountId: await this.account(), fetch: nodeFetch });
+    return new VaultClient({ server: await this.server(), token: await this.provider(), accountId: await this.account(), fetch: nodeFetch });
   }
 
   /** GET /v1/vault without loading the OPAQUE client. */
@@ -105,7 +162,7 @@ export class Session {
   }
 
   async backups(): Promise<BackupsClient> {
-    return new BackupsClient({ server: await this.server(), token: () => this.token(), fetch: nodeFetch, transport: httpTransport() });
+    return new BackupsClient({ server: await this.server(), token: await this.provider(), fetch: nodeFetch, transport: httpTransport() });
   }
 
   /** Remembers where this device's key belongs. */

@@ -99,6 +99,17 @@ export class BackupBucketAccess {
   }
 }
 
+/** The bucket's CORS rule for browser clients of `bkv:corsOrigins`: presigned GET/PUT/HEAD, the ETag readable. */
+export function bucketCors(origins: readonly string[]): s3.CorsRule {
+  return {
+    allowedOrigins: [...origins],
+    allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.PUT, s3.HttpMethods.HEAD],
+    allowedHeaders: ['content-type', 'content-length', 'range'],
+    exposedHeaders: ['ETag', 'Content-Length', 'Content-Range'],
+    maxAge: 3600,
+  };
+}
+
 export interface BackupBucketProps {
   config: BkvConfig;
   region: string;
@@ -146,6 +157,8 @@ export class BackupBucket extends Construct {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS), expiredObjectDeleteMarker: true },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
+      // Browser clients PUT and GET presigned URLs directly: CORS only for the configured origins (none by default).
+      ...(config.corsOrigins.length > 0 ? { cors: [bucketCors(config.corsOrigins)] } : {}),
       ...replication,
     });
   }

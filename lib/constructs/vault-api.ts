@@ -1,11 +1,12 @@
 // A serving region's HTTP API: one route and one function per entry of the route table (read generically, so
-// routes added to functions/routes.ts flow in), every route behind the JWT authorizer, per-route throttling on the
+// routes added to functions/routes.ts flow in), every route behind the JWT authorizer but sign-in discovery
+// (`auth: 'none'`), CORS only for bkv:corsOrigins, per-route throttling on the
 // $default stage, and access logs that hold request metadata only (no body, no header, no token, no claim, no
 // path parameter). Each function gets exactly what its route's permissions and settings name, IAM and environment
 // together, through the constructs' grants: handler modules build their adapters on first use, so a function
 // needs nothing for the routes its module serves besides its own.
 
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -18,6 +19,12 @@ import type { BackupBucketAccess } from './backup-bucket.js';
 import { RouteFunction } from './route-function.js';
 import type { VaultKey } from './vault-key.js';
 import type { VaultTableAccess } from './vault-table.js';
+
+export const OPEN_ROUTE_REASON =
+  'GET /v1/auth is the sign-in discovery document: a client reads it before it has a token, to learn the issuer, '
+  + 'public client id, scopes and audience (docs/protocol.md "Signing in"). It takes no account, reads no table, key '
+  + 'or bucket (its function has no permissions), and answers public deployment settings; every other route is behind '
+  + 'the JWT authorizer.';
 
 /** Per-route limits (HTTP API applies the stage's default route settings to each route separately). */
 export const ROUTE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
@@ -39,9 +46,10 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
 };
 
 /** The environment variable of each route setting, and its value in this deployment. */
-export const SETTING_ENV: { readonly [S in RouteSetting]: readonly [string, (config: BkvConfig) => number] } = {
+export const SETTING_ENV: { readonly [S in RouteSetting]: readonly [string, (config: BkvConfig, signIn: string) => number | string] } = {
   maxAttempts: ['MAX_ATTEMPTS', (c) => c.maxAttempts],
   repoQuotaBytes: ['REPO_QUOTA_BYTES', (c) => c.repoQuotaBytes],
+  signIn: ['SIGN_IN', (_c, signIn) => signIn],
 };
 
 export interface VaultApiProps {
@@ -49,6 +57,8 @@ export interface VaultApiProps {
   region: string;
   routes: readonly RouteSpec[];
   jwt: { issuer: string; audience: string[] };
+  /** The sign-in document of `GET /v1/auth` as JSON (protocol/sign-in.ts; may hold tokens such as the client id). */
+  signIn: string;
   vaultKey: VaultKey;
   table: VaultTableAccess;
   bucket: BackupBucketAccess;
@@ -67,6 +77,15 @@ export class VaultApi extends Construct {
       apiName: `${config.name}-${region}`,
       description: `${config.name} vault and repository API (${region})`,
       createDefaultStage: false,
+      // Browser clients of the configured origins only (none by default); preflights never reach a function.
+      ...(config.corsOrigins.length > 0 ? {
+        corsPreflight: {
+          allowOrigins: [...config.corsOrigins],
+          allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.DELETE],
+          allowHeaders: ['authorization', 'content-type'],
+          maxAge: Duration.hours(1),
+        },
+      } : {}),
     });
     this.stage = this.api.addStage('Stage', {
       stageName: '$default',
@@ -85,12 +104,16 @@ export class VaultApi extends Construct {
     for (const route of props.routes) {
       const fn = this.routeFunction(props, route);
       this.functions.set(route.id, fn);
-      this.api.addRoutes({
+      const added = this.api.addRoutes({
         path: route.path,
         methods: [route.method as apigwv2.HttpMethod],
         integration: new HttpLambdaIntegration(`${route.id}Integration`, fn.function),
-        authorizer,
+        // `auth: 'none'` (sign-in discovery only) is the one route outside the authorizer.
+        ...(route.auth === 'none' ? {} : { authorizer }),
       });
+      if (route.auth === 'none') {
+        for (const r of added) Validations.of(r).acknowledge({ id: 'AwsSolutions-APIG4', reason: OPEN_ROUTE_REASON });
+      }
     }
   }
 
@@ -111,7 +134,7 @@ export class VaultApi extends Construct {
     if (p.bucket?.length) props.bucket.grantBackups(f, p.bucket);
     for (const setting of route.settings ?? []) {
       const [name, value] = SETTING_ENV[setting];
-      f.addEnvironment(name, String(value(config)));
+      f.addEnvironment(name, String(value(config, props.signIn)));
     }
     return fn;
   }

@@ -5,6 +5,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RouteSpec } from '../../functions/routes.js';
+import type { SignInConfig } from '../../protocol/sign-in.js';
 import type { BkvConfig } from '../config.js';
 import { Alarms } from '../constructs/alarms.js';
 import { BackupBucket } from '../constructs/backup-bucket.js';
@@ -19,6 +20,8 @@ export interface ApiStackProps extends StackProps {
   routes: readonly RouteSpec[];
   keys: KeysStack;
   jwt: { issuer: string; audience: string[] };
+  /** What `GET /v1/auth` answers (protocol/sign-in.ts). */
+  signIn: SignInConfig;
 }
 
 export class ApiStack extends Stack {
@@ -43,6 +46,7 @@ export class ApiStack extends Stack {
       region,
       routes: props.routes,
       jwt: props.jwt,
+      signIn: this.toJsonString(props.signIn),
       vaultKey: new VaultKey(keys.vaultKeyArn),
       table: new VaultTableAccess(config, region, keys.vaultKeyArn),
       bucket: this.bucket.access,

@@ -10,6 +10,7 @@ describe('bkv/client', () => {
       'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'BackupKey', 'BackupsClient', 'BkvError', 'ClientError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
       'backupAgeRecipient', 'backupEncryptedSize', 'createBackupDecryptStream', 'createBackupEncryptStream', 'decryptBackup',
       'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isBkvError', 'isClientError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
+      'SignedIn', 'TokenStore', 'fetchSignInConfig', 'openInBrowser', 'signIn', 'signOut',
     ].sort());
   });
 

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { TEST_RUNTIMES } from './local.js';
 
 export const BKV_BIN = resolve(import.meta.dirname, '../../bin/bkv.js');
 
@@ -15,10 +16,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The child's environment: no BKV_* from the outer shell. A test that names an account (`BKV_ACCOUNT`) for a
+ * runtime of this process, without a token, gets the local shortcut (`BKV_LOCAL_SECRET_FILE`, that runtime's
+ * secret file), as the old "any local process gets a token" did; tests of the real sign-in name no account.
+ */
 export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BKV_')) base[k] = v;
-  return { ...base, NO_COLOR: '1', ...env };
+  const secretFile = env.BKV_ACCOUNT && !env.BKV_TOKEN && env.BKV_SERVER ? TEST_RUNTIMES.get(env.BKV_SERVER) : undefined;
+  const merged: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', ...(secretFile ? { BKV_LOCAL_SECRET_FILE: secretFile } : {}) };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
 }
 
 export function spawnBkv(args: string[], env: Record<string, string | undefined>): ChildProcess {

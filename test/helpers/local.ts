@@ -1,6 +1,9 @@
 // Test helpers: a local runtime on a free port with a fresh data dir, and a cheap OPAQUE key stretching
-// (the protocol's Argon2id costs ~0.5 s per login; tests that are not about it use this instead).
+// (the protocol's Argon2id costs ~0.5 s per login; tests that are not about it use this instead). Tokens come
+// from the runtime's scripts-and-tests shortcut (`POST /local/v1/token` with the secret of its data dir, or
+// `runtime.token()` in-process); the sign-in itself is tested in a real browser (test/e2e/sign-in.test.ts).
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +18,13 @@ export interface TestRuntime extends LocalRuntime {
   stop(): Promise<void>;
 }
 
+/** Runtimes of this test process by URL, so `cliEnv` can hand a CLI child the shortcut's secret file. */
+export const TEST_RUNTIMES = new Map<string, string>();
+
 export async function startTestRuntime(options: Partial<LocalOptions> = {}): Promise<TestRuntime> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bkv-test-')));
   const runtime = await startLocal({ inMemory: true, ...options, dataDir });
+  TEST_RUNTIMES.set(runtime.url, runtime.tokenSecretFile);
   return {
     ...runtime,
     dataDir,
@@ -25,6 +32,7 @@ export async function startTestRuntime(options: Partial<LocalOptions> = {}): Pro
       server: runtime.url, token: await runtime.token(accountId), keyStretching: CHEAP_STRETCHING,
     }),
     stop: async () => {
+      TEST_RUNTIMES.delete(runtime.url);
       await runtime.close();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
@@ -41,4 +49,25 @@ export async function post(runtime: LocalRuntime, path: string, token: string | 
 export async function vaultStatus(runtime: LocalRuntime, token: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${runtime.url}/v1/vault`, { headers: { authorization: `Bearer ${token}` } });
   return (await res.json()) as Record<string, unknown>;
+}
+
+/** The shortcut's secret file in a runtime's data dir (local/keys.ts TOKEN_SECRET_FILE). */
+export const tokenSecretFile = (dataDir: string) => join(dataDir, 'local-token-secret');
+
+/** `POST /local/v1/token` as a script would send it: with the data dir's secret (`secret: false` leaves it out). */
+export function localTokenRequest(url: string, dataDir: string, accountId: string, init: { secret?: string | false; signal?: AbortSignal } = {}): Promise<Response> {
+  const secret = init.secret === undefined ? readFileSync(tokenSecretFile(dataDir), 'utf8').trim() : init.secret;
+  return fetch(`${url}/local/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(secret === false ? {} : { authorization: `Bearer ${secret}` }) },
+    body: JSON.stringify({ accountId }),
+    ...(init.signal ? { signal: init.signal } : {}),
+  });
+}
+
+/** A token for `accountId` from the shortcut of the runtime at `url` with data dir `dataDir`. */
+export async function localToken(url: string, dataDir: string, accountId: string): Promise<string> {
+  const res = await localTokenRequest(url, dataDir, accountId);
+  if (res.status !== 200) throw new Error(`local token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
 }

@@ -44,10 +44,15 @@ describe.each(['primary', 'replica'] as const)('the %s region API', (which) => {
   const stack = () => (which === 'primary' ? s.primaryApi : s.replicaApi);
   const t = () => s.template(stack());
 
-  it('has exactly the routes of the route table, each behind the JWT authorizer', () => {
+  it('has exactly the routes of the route table, each behind the JWT authorizer but sign-in discovery', () => {
     const routes = resourcesOf(t(), 'AWS::ApiGatewayV2::Route').map(([, r]) => props(r));
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-    for (const r of routes) expect(r).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: expect.anything() });
+    const open = new Set(ROUTES.filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`));
+    expect([...open]).toEqual(['GET /v1/auth']);
+    for (const r of routes) {
+      if (open.has(String(r.RouteKey))) expect(r.AuthorizationType ?? 'NONE').toBe('NONE');
+      else expect(r).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: expect.anything() });
+    }
     t().resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     t().hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',

@@ -21,6 +21,8 @@ describe('deployment config', () => {
       regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
       maxAttempts: 10,
       repoQuotaBytes: 50 * 1024 ** 3,
+      selfSignUp: false,
+      corsOrigins: [],
     });
     expect(c.jwt).toBeUndefined();
     expect(servingRegions(c)).toEqual(['us-east-1', 'us-east-2']);
@@ -104,5 +106,32 @@ describe('deployment config', () => {
   it('checks the alarm e-mail address', () => {
     expect(from({ [CONTEXT_KEYS.alarmEmail]: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
     fails({ [CONTEXT_KEYS.alarmEmail]: 'ops' }, /bkv:alarmEmail must be an e-mail address/);
+  });
+});
+
+describe('sign-in and browser settings', () => {
+  it.for([
+    [{ 'bkv:selfSignUp': 'yes' }, /bkv:selfSignUp must be true or false/],
+    [{ 'bkv:corsOrigins': '*' }, /"\*" is not an origin/],
+    [{ 'bkv:corsOrigins': 'http://app.example.com' }, /is not an origin/],
+    [{ 'bkv:corsOrigins': 'https://app.example.com/path' }, /is not an origin/],
+    [{ 'bkv:signInClientId': 'x' }, /is for your own provider/],
+    [{ 'bkv:jwtIssuer': 'https://i.example/', 'bkv:jwtAudience': 'a', 'bkv:selfSignUp': true }, /apply to the Cognito default only/],
+    [{ 'bkv:jwtIssuer': 'https://i.example/', 'bkv:jwtAudience': 'a', 'bkv:signInClientId': 'c', 'bkv:signInCallback': 'localhost:80' }, /bkv:signInCallback must be/],
+    [{ 'bkv:jwtIssuer': 'https://i.example/', 'bkv:jwtAudience': 'a', 'bkv:signInClientId': 'c', 'bkv:signInBearer': 'refresh_token' }, /access_token or id_token/],
+    [{ 'bkv:cognitoDomainPrefix': 'my-cognito' }, /without aws, amazon or cognito/],
+  ] as const)('%j is refused', ([ctx, message]) => fails(ctx, message));
+
+  it('takes exact origins and the Google settings of docs/deploy.md', () => {
+    expect(from({ 'bkv:corsOrigins': ['https://app.example.com', 'http://localhost:5173'] }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    const google = from({
+      'bkv:jwtIssuer': 'https://accounts.google.com', 'bkv:jwtAudience': '123.apps.googleusercontent.com',
+      'bkv:signInClientId': '123.apps.googleusercontent.com', 'bkv:signInScopes': 'openid email', 'bkv:signInBearer': 'id_token',
+      'bkv:signInParams': '{"access_type":"offline","prompt":"consent"}',
+    });
+    expect(google.signIn).toEqual({
+      clientId: '123.apps.googleusercontent.com', scopes: ['openid', 'email'], bearer: 'id_token',
+      redirect: { host: '127.0.0.1', ports: [] }, authorizationParams: { access_type: 'offline', prompt: 'consent' },
+    });
   });
 });

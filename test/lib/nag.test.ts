@@ -46,6 +46,7 @@ describe('cdk-nag AwsSolutions', () => {
     const acks = acknowledgments(app);
     const kinds = new Set(acks.map((a) => a.id.replace(/\[Resource::.*\/accounts\/\*\]$/, '[Resource::<bucket>/accounts/*]')));
     expect([...kinds].sort()).toEqual([
+      'AwsSolutions-APIG4',
       'AwsSolutions-COG8',
       'AwsSolutions-IAM5[Resource::<bucket>/accounts/*]',
       'AwsSolutions-L1',
@@ -57,6 +58,10 @@ describe('cdk-nag AwsSolutions', () => {
     }
     // L1 only on functions (the pinned nodejs22.x runtime), IAM5 only on roles, for backup objects under accounts/.
     for (const a of acks.filter((x) => x.id === 'AwsSolutions-L1')) expect(a.path).toMatch(/\/Function$/);
+    // APIG4 (no authorizer) only on the sign-in discovery route, in each serving region.
+    expect(acks.filter((x) => x.id === 'AwsSolutions-APIG4').map((a) => a.path).sort()).toEqual([
+      'bkv-api-us-east-1/Api/HttpApi/GET--v1--auth', 'bkv-api-us-east-2/Api/HttpApi/GET--v1--auth',
+    ]);
     for (const a of acks.filter((x) => x.id.startsWith('AwsSolutions-IAM5'))) {
       expect(a.path).toMatch(/\/(Role|ReplicationRole)$/);
       expect(a.id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:s3:::bkv-backups-<AWS::AccountId>-us-east-[12]\/accounts\/\*\]$/);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../client/vault-client.js';
 import { freePort } from '../../local/free-port.js';
 import { call, download, downloadUrl, newId, putObjects, type Answer, type Upload } from '../helpers/repo.js';
-import { CHEAP_STRETCHING } from '../helpers/local.js';
+import { CHEAP_STRETCHING, localToken, localTokenRequest } from '../helpers/local.js';
 import { startNpmStart } from '../helpers/npm-start.js';
 
 let mountPoint: string;
@@ -46,10 +46,7 @@ async function fillDisk(): Promise<void> {
   expect(e?.code).toBe('ENOSPC');
 }
 
-async function tokenFor(url: string, accountId: string): Promise<string> {
-  const res = await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }) });
-  return ((await res.json()) as { token: string }).token;
-}
+const tokenFor = (url: string, accountId: string) => localToken(url, dataDir, accountId);
 
 const expectFull = (a: Answer) => {
   expect([503, 507]).toContain(a.status);
@@ -158,7 +155,7 @@ describe('a full disk under the data dir', () => {
     const again = startNpm(fresh);
     try {
       const url = await again.ready;
-      expect((await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}' })).status).toBe(200);
+      expect((await localTokenRequest(url, fresh, 'me')).status).toBe(200);
     } finally {
       again.child.kill('SIGINT');
       expect(await again.exit).toBe(0);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../../client/vault-client.js';
 import { freePort } from '../../local/free-port.js';
-import { CHEAP_STRETCHING } from '../helpers/local.js';
+import { CHEAP_STRETCHING, localToken } from '../helpers/local.js';
 import { startNpmStart } from '../helpers/npm-start.js';
 
 let dataDir: string;
@@ -21,11 +21,7 @@ afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
 const start = () => startNpmStart(port, dataDir);
 
-async function tokenFor(url: string, accountId: string): Promise<string> {
-  const res = await fetch(`${url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accountId }) });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { token: string }).token;
-}
+const tokenFor = (url: string, accountId: string) => localToken(url, dataDir, accountId);
 
 describe('npm start', () => {
   it('serves, stops on SIGINT with exit 0, and keeps the vault across a restart', async () => {

@@ -12,7 +12,7 @@ import { VaultClient } from '../../client/vault-client.js';
 import { freePort } from '../../local/free-port.js';
 import { startLocal } from '../../local/server.js';
 import { newId, putObjects } from '../helpers/repo.js';
-import { CHEAP_STRETCHING } from '../helpers/local.js';
+import { CHEAP_STRETCHING, localToken, localTokenRequest } from '../helpers/local.js';
 import { startNpmStart } from '../helpers/npm-start.js';
 
 let scratch: string;
@@ -42,14 +42,12 @@ describe('requests during start-up', () => {
       dataDir, inMemory: true,
       onListening: async (url) => {
         during.push(await look(await fetch(`${url}/v1/vault`, { headers: { authorization: 'Bearer x' }, signal: AbortSignal.timeout(5000) })));
-        during.push(await look(await fetch(`${url}/local/v1/token`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}', signal: AbortSignal.timeout(5000),
-        })));
+        during.push(await look(await localTokenRequest(url, dataDir, 'me', { secret: 'not-yet-readable', signal: AbortSignal.timeout(5000) })));
       },
     });
     try {
       expect(during).toEqual([STARTING, STARTING]);
-      const after = await fetch(`${rt.url}/local/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}' });
+      const after = await localTokenRequest(rt.url, dataDir, 'me');
       expect(after.status).toBe(200);
     } finally {
       await rt.close();
@@ -127,9 +125,7 @@ describe('data dir modes', () => {
     const npm = startNpm(dataDir, port);
     try {
       const url = await npm.ready;
-      const token = ((await (await fetch(`${url}/local/v1/token`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accountId":"me"}',
-      })).json()) as { token: string }).token;
+      const token = await localToken(url, dataDir, 'me');
       // Writes while running: a vault record (DynamoDB) and a repository object (a file of the object store).
       await new VaultClient({ server: url, token, keyStretching: CHEAP_STRETCHING }).register(new Uint8Array(randomBytes(32)), 'pw');
       await putObjects({ url }, token, [{ type: 'data', id: newId(), body: randomBytes(1000) }]);
@@ -137,7 +133,7 @@ describe('data dir modes', () => {
       expect((await lstat(dataDir)).mode & 0o777).toBe(0o700);
       const all = await modes(dataDir);
       expect(all.map((e) => e.path)).toEqual(expect.arrayContaining([
-        join(dataDir, 'extra.txt'), join(dataDir, 'notes', 'deeper', 'a.txt'), join(dataDir, 'sealer.key'), join(dataDir, 'token-key.jwk'),
+        join(dataDir, 'extra.txt'), join(dataDir, 'notes', 'deeper', 'a.txt'), join(dataDir, 'sealer.key'), join(dataDir, 'oidc-signing-key.jwk'), join(dataDir, 'local-token-secret'),
       ]));
       expect(all.filter((e) => e.path.includes(`${join(dataDir, 'dynamodb')}/`)).length).toBeGreaterThan(0);
       expect(all.filter((e) => e.path.includes(`${join(dataDir, 'objects')}/`) && e.kind === 'file').length).toBeGreaterThan(0);

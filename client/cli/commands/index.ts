@@ -20,6 +20,14 @@ export interface CliContext {
 export function registerCommands(program: Command, context: CliContext = {}): void {
   const session = async (flags: ConnectionFlags): Promise<Session> =>
     new (await import('../session.js')).Session(flags, process.env, { vaultWorker: context.vaultWorker });
+  program.command('login')
+    .description('sign this device in with the server\'s identity provider (opens a browser; BROWSER=none prints the page)')
+    .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
+    .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags));
+  program.command('logout')
+    .description('revoke and forget this device\'s sign-in')
+    .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
+    .action(async (flags: ConnectionFlags) => (await import('./logout.js')).logout(flags));
 
   connectionOptions(
     program.command('init')

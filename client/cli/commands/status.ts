@@ -1,24 +1,37 @@
-// `bkv status`: this device (key or not), the vault (registered, attempts remaining, locked) and the committed
-// backups. `--json` prints the same as one JSON object for scripts. Never prints the key or the token.
+// `bkv status`: this device (key or not), who it is signed in as and until when, the vault (registered, attempts
+// remaining, locked) and the committed backups. `--json` prints the same as one JSON object for scripts. Never
+// prints the key or a token. Signed out, it says so and exits 1 ("sign in with bkv login").
 
 import { formatBytes } from '../progress.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
+import { describeSignIn } from './logout.js';
 
 export interface StatusFlags extends ConnectionFlags {
   json?: boolean;
 }
 
 export async function status(flags: StatusFlags, session = new Session(flags)): Promise<void> {
-  const [hasKey, config, server, account] = await Promise.all([
-    session.device.hasKey(), session.config(), session.server(), session.account(),
-  ]);
+  const [hasKey, config, server] = await Promise.all([session.device.hasKey(), session.config(), session.server()]);
+  const signIn = session.usesSignIn() ? await session.signIn() : undefined;
+  if (session.usesSignIn() && !signIn) {
+    if (!flags.json) {
+      process.stdout.write(`device:   ${hasKey ? 'has the backup key' : 'no backup key'} · ${session.device.home}\nserver:   ${server}\nsigned in: no\n`);
+    }
+    const { signInRequired } = await import('../../auth/sign-in.js');
+    throw signInRequired(server);
+  }
+  const account = await session.account();
   const vault = await session.vaultStatus();
   const backups = await (await session.backups()).list();
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({
       device: { home: session.device.home, hasKey, protection: config.protection ?? null },
       server, account, vault, backups,
+      signIn: signIn ? {
+        subject: signIn.subject, name: signIn.name ?? null, issuer: signIn.config.issuer, tokenExpiresAt: new Date(signIn.expiresAt).toISOString(),
+        renews: Boolean(signIn.refreshToken), until: signIn.refreshExpiresAt ? new Date(signIn.refreshExpiresAt).toISOString() : null,
+      } : null,
     })}\n`);
     return;
   }
@@ -26,6 +39,7 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
     `device:   ${hasKey ? `has the backup key${config.protection ? ` (kept ${config.protection === 'password' ? 'behind a password in the vault' : 'as a 64-digit key'})` : ''}` : 'no backup key'} · ${session.device.home}`,
     `server:   ${server}`,
     `account:  ${account}`,
+    ...(signIn ? [`signed in: ${describeSignIn(signIn)} (${signIn.config.issuer})`] : []),
     `vault:    ${!vault.registered ? 'no key kept'
       : vault.locked ? 'locked: the key was destroyed after too many wrong passwords'
       : `key kept, ${vault.attemptsRemaining} of ${vault.maxAttempts} password attempts left${vault.attemptsRemaining === 1 ? ' (the next wrong password destroys it)' : ''}`}`,

@@ -1,0 +1,187 @@
+// The local runtime's identity provider: oidc-provider (OpenID Certified) mounted at `<runtime>/oidc`, with one
+// public native client for the `bkv` CLI and the SDK (authorization code + PKCE S256 only, loopback redirects
+// on any port as RFC 8252 §7.3 asks, refresh tokens with `offline_access`, rotated on every use), JWT access
+// tokens (RFC 9068, RS256) for one resource server whose audience the API checks, revocation (RFC 7009), and
+// a plain login page for local accounts (local/accounts.ts) with a sign-up form: it is a local runtime.
+// The consent step is answered by the runtime itself: the CLI is the runtime's own first-party client.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { LocalAccounts } from './accounts.js';
+import { AccountError } from './accounts.js';
+import type { SigningKey } from './keys.js';
+
+/** The CLI's client id at the local provider (what `GET /v1/auth` names). */
+export const LOCAL_CLIENT_ID = 'bkv-cli';
+/** The API's audience (a resource indicator, RFC 8707: an absolute URI): the `aud` of every local access token. */
+export const LOCAL_AUDIENCE = 'urn:bkv:api';
+/** The resource scope the API's access tokens carry. */
+export const API_SCOPE = 'bkv';
+export const LOCAL_SCOPES = ['openid', 'offline_access', API_SCOPE] as const;
+/** The provider's path under the runtime's URL: the issuer is `<runtime url>/oidc`. */
+export const PROVIDER_PATH = '/oidc';
+/** The login pages' path (outside the provider's own routes). */
+export const LOGIN_PATH = '/local/login';
+
+export const DEFAULT_ACCESS_TOKEN_TTL_S = 3600;
+export const DEFAULT_REFRESH_TOKEN_TTL_S = 14 * 24 * 3600;
+
+export interface ProviderOptions {
+  issuer: string;
+  signingKey: SigningKey;
+  cookieKey: string;
+  accounts: LocalAccounts;
+  accessTokenTtlS?: number;
+  refreshTokenTtlS?: number;
+}
+
+export function buildProvider(options: ProviderOptions): Provider {
+  const accessTtl = options.accessTokenTtlS ?? DEFAULT_ACCESS_TOKEN_TTL_S;
+  const refreshTtl = options.refreshTokenTtlS ?? DEFAULT_REFRESH_TOKEN_TTL_S;
+  const { accounts } = options;
+  const configuration: Configuration = {
+    clients: [{
+      client_id: LOCAL_CLIENT_ID,
+      client_name: 'bkv',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      // Loopback redirects match on any port for native clients (RFC 8252 §7.3); `localhost` for clients that
+      // must use the fixed ports Cognito needs (client/auth/loopback.ts).
+      redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'],
+    }],
+    jwks: { keys: [options.signingKey.privateJwk as never] },
+    cookies: { keys: [options.cookieKey] },
+    // OpenID scopes only; `bkv` is the resource server's scope (getResourceServerInfo).
+    scopes: ['openid', 'offline_access'],
+    claims: { openid: ['sub'] },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      // A client revokes only its own tokens.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => LOCAL_AUDIENCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== LOCAL_AUDIENCE) throw new errors.InvalidTarget('unknown resource');
+          return { scope: API_SCOPE, audience: LOCAL_AUDIENCE, accessTokenTTL: accessTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
+    },
+    // A refresh token only when `offline_access` was asked for and granted (OIDC Core §11), for the CLI's client.
+    issueRefreshToken: (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: accessTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: refreshTtl,
+      Grant: refreshTtl,
+      Interaction: 600,
+      Session: refreshTtl,
+    },
+    findAccount: async (_ctx, id) => (await accounts.has(id) ? { accountId: id, claims: () => ({ sub: id }) } : undefined),
+    interactions: { url: (_ctx, interaction) => `${LOGIN_PATH}/${interaction.uid}` },
+    renderError: (ctx: KoaContextWithOIDC, out) => {
+      ctx.type = 'html';
+      ctx.body = page('Sign-in failed', `<p>${escapeHtml(String(out.error))}: ${escapeHtml(String(out.error_description ?? ''))}</p>`);
+    },
+  };
+  const provider = new Provider(options.issuer, configuration);
+  // The runtime answers only loopback clients over http; tell koa not to trust forwarded headers.
+  provider.proxy = false;
+  return provider;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · bkv</title>`
+    + '<meta name="viewport" content="width=device-width,initial-scale=1">'
+    + '<style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}'
+    + 'label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}'
+    + 'button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a00}</style></head>'
+    + `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+}
+
+function loginPage(uid: string, mode: 'login' | 'signup', error?: string, name = ''): string {
+  const action = `${LOGIN_PATH}/${encodeURIComponent(uid)}/${mode}`;
+  const other = mode === 'login'
+    ? `<p>No account yet? <a id="signup" href="${LOGIN_PATH}/${encodeURIComponent(uid)}?signup=1">Create one</a> (local accounts of this runtime).</p>`
+    : `<p><a href="${LOGIN_PATH}/${encodeURIComponent(uid)}">Sign in with an existing account</a></p>`;
+  return page(mode === 'login' ? 'Sign in to bkv (local)' : 'Create a local bkv account',
+    `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}`
+    + `<form method="post" action="${action}">`
+    + `<label for="username">User name</label><input id="username" name="username" autocomplete="username" required value="${escapeHtml(name)}">`
+    + `<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="${mode === 'login' ? 'current-password' : 'new-password'}" required>`
+    + `<button type="submit" id="submit">${mode === 'login' ? 'Sign in' : 'Create account and sign in'}</button></form>${other}`);
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-frame-options': 'DENY',
+    // form-action also governs the redirects after a submit: the chain ends at the client's loopback redirect.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:* http://localhost:* http://[::1]:*; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(html);
+}
+
+/**
+ * The login pages: `GET /local/login/<uid>` (the form; `?signup=1` the sign-up form), `POST …/login` and
+ * `POST …/signup`. The interaction must be the browser's own (oidc-provider checks its interaction cookie), and
+ * the consent prompt that follows a login is granted here for the runtime's own client.
+ */
+export async function handleLogin(provider: Provider, accounts: LocalAccounts, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const [, uid, action] = /^\/local\/login\/([A-Za-z0-9_-]{1,64})(?:\/(login|signup))?$/.exec(url.pathname) ?? [];
+  if (!uid) return sendHtml(res, 404, page('Not found', '<p>No such page.</p>'));
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch {
+    return sendHtml(res, 400, page('Sign-in expired', '<p>This sign-in is unknown or has expired. Start again with <code>bkv login</code>.</p>'));
+  }
+  if (details.uid !== uid) return sendHtml(res, 400, page('Sign-in expired', '<p>This sign-in belongs to another browser session.</p>'));
+
+  if (details.prompt.name === 'consent') {
+    const accountId = details.session?.accountId;
+    if (!accountId) return sendHtml(res, 400, page('Sign-in failed', '<p>No signed-in account.</p>'));
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    const g = grant ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+    // What the request asks for and the grant lacks; the provider has already limited it to known scopes.
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope?.length) g.addOIDCScope(missing.missingOIDCScope.join(' '));
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) g.addResourceScope(resource, scopes.join(' '));
+    const grantId = await g.save();
+    return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  const signup = action === 'signup' || (!action && url.searchParams.get('signup') === '1');
+  if (req.method === 'GET' && !action) return sendHtml(res, 200, loginPage(uid, signup ? 'signup' : 'login'));
+  if (req.method !== 'POST' || !action) return sendHtml(res, 405, page('Not allowed', '<p>Use the form.</p>'));
+  if (!/^application\/x-www-form-urlencoded\b/.test(req.headers['content-type'] ?? '')) {
+    return sendHtml(res, 415, page('Not allowed', '<p>Use the form.</p>'));
+  }
+  const form = new URLSearchParams(body.toString('utf8'));
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+  if (action === 'signup') {
+    try {
+      await accounts.create(username, password);
+    } catch (e) {
+      if (e instanceof AccountError) return sendHtml(res, 400, loginPage(uid, 'signup', e.message, username));
+      throw e;
+    }
+  } else if (!(await accounts.verify(username, password))) {
+    return sendHtml(res, 401, loginPage(uid, 'login', 'Wrong user name or password.', username));
+  }
+  return provider.interactionFinished(req, res, { login: { accountId: username } }, { mergeWithLastSubmission: false });
+}
