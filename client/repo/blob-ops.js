@@ -1,0 +1,137 @@
+// The CPU-heavy steps of the snapshot engine, in plain JavaScript so blob-worker.js can run them on worker
+// threads (and the main thread too, when it has no workers): cut a buffer of file contents into chunks and name
+// each by its HMAC-SHA256 blob id, compressing the ones a sample shows to be compressible (docs/repository.md
+// "Blobs"); seal a pack's plaintext as an age STREAM payload; open a run of sealed STREAM chunks and cut the
+// plaintext into blobs, inflating compressed ones. Crypto is node:crypto through client/age/stream-chunks.js;
+// compression is node:zlib. Types: blob-ops.d.ts.
+
+import { createHmac, createSecretKey } from 'node:crypto';
+import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
+import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../age/stream-chunks.js';
+import { findCuts } from './cut-points.js';
+
+/** Bytes deflated to decide whether a blob is worth compressing. */
+const SAMPLE_BYTES = 16 * 1024;
+/** Blobs shorter than this are stored as they are. */
+const MIN_COMPRESS_BYTES = 256;
+export const DEFLATE_LEVEL = 1;
+
+const keyObjects = new Map();
+function keyObject(raw) {
+  const hex = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  let k = keyObjects.get(hex);
+  if (k === undefined) {
+    k = createSecretKey(Buffer.from(raw));
+    keyObjects.set(hex, k);
+  }
+  return k;
+}
+
+function view(u8) {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+/**
+ * The stored form of a blob: its zlib compression when that makes it at least 1/16 smaller, else undefined. A
+ * sample from its middle decides first, so incompressible data costs one small deflate.
+ */
+export function maybeCompress(blob) {
+  if (blob.length < MIN_COMPRESS_BYTES) return undefined;
+  if (blob.length > SAMPLE_BYTES * 4) {
+    const at = Math.floor((blob.length - SAMPLE_BYTES) / 2);
+    const sample = deflateSync(blob.subarray(at, at + SAMPLE_BYTES), { level: DEFLATE_LEVEL });
+    if (sample.length > SAMPLE_BYTES - SAMPLE_BYTES / 8) return undefined;
+  }
+  const z = deflateSync(blob, { level: DEFLATE_LEVEL, strategy: zc.Z_DEFAULT_STRATEGY });
+  return z.length <= blob.length - blob.length / 16 ? z : undefined;
+}
+
+export function compressAlways(blob) {
+  return deflateSync(blob, { level: DEFLATE_LEVEL });
+}
+
+export function blobId(hmacKey, data) {
+  return createHmac('sha256', keyObject(hmacKey)).update(data).digest('hex');
+}
+
+/**
+ * Chunks the segments of `buf` ([offset, length, eof] each, every segment one file's bytes or a window of
+ * them). For a segment without eof the bytes after its last cut are not a chunk: `consumed` says where it
+ * ended. Returns per segment {chunks: [{o, l, id, z}], consumed}; `z` is the compressed form or undefined.
+ */
+export function chunkSegments(t) {
+  const { gear, hard, easy, minSize, avgSize, maxSize } = t.chunker;
+  const buf = new Uint8Array(t.buf, 0, t.length);
+  const out = [];
+  for (const [offset, length, eof] of t.segments) {
+    const data = buf.subarray(offset, offset + length);
+    const cuts = [];
+    const state = { hash: 0, length: 0 };
+    findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+    if (eof && state.length > 0) cuts.push(state.length);
+    const chunks = [];
+    let at = 0;
+    for (const l of cuts) {
+      const blob = data.subarray(at, at + l);
+      const z = t.compress ? maybeCompress(blob) : undefined;
+      chunks.push({ o: offset + at, l, id: blobId(t.hmacKey, blob), z });
+      at += l;
+    }
+    out.push({ chunks, consumed: at });
+  }
+  return out;
+}
+
+/** The age file of a pack: `prefix` (header ‖ nonce) then the STREAM payload of `length` plaintext bytes. */
+export function sealObject(t) {
+  const plain = new Uint8Array(t.buf, 0, t.length);
+  const outs = sealChunks(t.payloadKey, 0, plain, t.length, true);
+  let size = t.prefix.length;
+  for (const o of outs) size += o.length;
+  const file = Buffer.allocUnsafeSlow(size);
+  file.set(t.prefix, 0);
+  let at = t.prefix.length;
+  for (const o of outs) {
+    file.set(o, at);
+    at += o.length;
+  }
+  return file;
+}
+
+/**
+ * Opens the sealed chunks in `buf` (the first numbered `counter`; `final` when the run ends the object) and
+ * returns the blobs at plaintext offsets `blobs` ([o, l, z, u], relative to the run's first chunk) as one
+ * buffer of their bytes back to back (inflated), with their offsets in it. Throws on any damage.
+ */
+export function openBlobs(t) {
+  const sealed = new Uint8Array(t.buf, t.at ?? 0, t.length);
+  const r = openChunks(t.payloadKey, t.counter, sealed, t.length, t.final);
+  if (r.error !== undefined) throw new Error(r.error);
+  const plain = r.outs.length === 1 ? r.outs[0] : Buffer.concat(r.outs);
+  let total = 0;
+  for (const b of t.blobs) total += b[3];
+  const out = Buffer.allocUnsafeSlow(total);
+  const at = [];
+  let pos = 0;
+  for (const [o, l, z, u] of t.blobs) {
+    if (o + l > plain.length) throw new Error('blob beyond the pack');
+    const stored = plain.subarray(o, o + l);
+    if (z === 1) {
+      const inflated = inflateSync(stored, { maxOutputLength: Math.max(1, u) });
+      if (inflated.length !== u) throw new Error('blob inflates to the wrong length');
+      out.set(inflated, pos);
+    } else {
+      if (l !== u) throw new Error('stored blob has the wrong length');
+      out.set(stored, pos);
+    }
+    if (t.verify !== undefined) {
+      const id = blobId(t.hmacKey, out.subarray(pos, pos + u));
+      if (id !== t.verify[at.length]) throw new Error(`blob ${t.verify[at.length]} does not match its id`);
+    }
+    at.push(pos);
+    pos += u;
+  }
+  return { plain: out, at };
+}
+
+export { CHUNK_SIZE, SEALED_CHUNK_SIZE };
