@@ -60,9 +60,9 @@ function checkHeader(src: PackSource, pack: PackEntry, bytes: Uint8Array) {
  */
 export async function readBlobs(
   src: PackSource, pack: PackEntry, blobs: readonly BlobEntry[], each: (blob: BlobEntry, plain: Uint8Array) => void | Promise<void>,
-  options: CallOptions & { verify?: boolean; whole?: boolean } = {},
+  options: CallOptions & { verify?: boolean; whole?: boolean; tail?: number } = {},
 ): Promise<void> {
-  if (blobs.length === 0) return;
+  if (blobs.length === 0 && options.tail === undefined) return;
   const sorted = [...blobs].sort((a, b) => a.o - b.o);
   let wanted = 0;
   for (const b of sorted) wanted += b.l;
@@ -83,6 +83,12 @@ export async function readBlobs(
   if (opened === undefined) throw damaged(`pack ${pack.id} has no complete header`);
   const payloadBytes = pack.size - opened.payloadStart;
   const chunks = Math.max(1, Math.ceil(payloadBytes / SEALED_CHUNK_SIZE));
+  if (options.tail !== undefined) {
+    // the last `tail` plaintext bytes (the trailer), as one pseudo-blob
+    const plainLength = payloadBytes - chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE);
+    const n = Math.min(options.tail, Math.max(0, plainLength));
+    sorted.splice(0, sorted.length, { id: 'tail', o: plainLength - n, l: n, u: n, z: 0 });
+  }
   // Runs of chunks: [first, last] with the blobs they cover.
   const runs: { first: number; last: number; blobs: BlobEntry[] }[] = [];
   for (const b of sorted) {

@@ -10,6 +10,9 @@ describe('bkv/client', () => {
       'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'BackupsClient', 'BkvError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
       'backupAgeRecipient', 'backupEncryptedSize', 'createBackupDecryptStream', 'createBackupEncryptStream', 'decryptBackup',
       'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isAgeError', 'isBkvError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
+      // the snapshot engine (client/repo/sdk.ts)
+      'RepoObjectMissing', 'Repository', 'applyPolicy', 'backup', 'check', 'dumpFile', 'findSnapshot', 'forget', 'forgetPlan', 'initRepository',
+      'listSnapshot', 'openOrInitRepository', 'openRepository', 'prune', 'removeStaleStaging', 'restore',
     ].sort());
   });
 
