@@ -27,10 +27,6 @@ function keyObject(raw) {
   return k;
 }
 
-function view(u8) {
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-}
-
 /**
  * The stored form of a blob: its zlib compression when that makes it at least 1/16 smaller, else undefined. A
  * sample from its middle decides first, so incompressible data costs one small deflate.

@@ -57,3 +57,11 @@ export function describeTree(dir: string): Record<string, Entry> {
   walk(dir, '');
   return out;
 }
+
+/** What a restore must reproduce: type, mode (minus the umask), content, µs mtime, link target. */
+export function comparable(dir: string): Record<string, unknown> {
+  const umask = process.umask();
+  return Object.fromEntries(Object.entries(describeTree(dir)).map(([p, e]) => [p, {
+    type: e.type, mode: e.mode & ~umask, sha: e.sha, target: e.target, mtimeUs: e.mtimeNs === undefined || e.type !== 'file' ? undefined : BigInt(e.mtimeNs) / 1000n,
+  }]));
+}
