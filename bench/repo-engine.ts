@@ -18,28 +18,39 @@ const dir = mkdtempSync('/dev/shm/bkv-bench-');
 try {
   const src = join(dir, 'src');
   const tree = await makeTree(src, { bytes: BYTES, smallBytes: BYTES / 8, largeFiles: 4 } as never);
-  const store = new TestMemoryStore();
+  const store = new TestMemoryStore(undefined, false);
   const key = randomBytes(32);
   const home = join(dir, 'home');
   const repo = await initRepository(store, key, { home });
   const rate = (ms: number) => `${((BYTES / MiB) / (ms / 1000)).toFixed(0)} MiB/s`;
+  // CPU seconds of the whole process (all threads): on a loaded machine wall time says little, CPU time does.
+  let cpu0 = process.cpuUsage();
+  const cpu = () => {
+    const d = process.cpuUsage(cpu0);
+    cpu0 = process.cpuUsage();
+    return `cpu ${((d.user + d.system) / 1e6).toFixed(2)} s (${((BYTES / MiB) / ((d.user + d.system) / 1e6)).toFixed(0)} MiB per cpu-s)`;
+  };
+  cpu();
   let t = Date.now();
   const first = await backup(repo, { paths: [src] });
   let ms = Date.now() - t;
-  console.log(`first backup: ${tree.files} files, ${ms} ms, ${rate(ms)}, put ${(store.putBytes / MiB).toFixed(0)} MiB`);
+  console.log(`first backup: ${tree.files} files, ${ms} ms, ${rate(ms)}, put ${(store.putBytes / MiB).toFixed(0)} MiB, ${cpu()}`);
   const repo2 = await initRepository(store, key, { home });
+  cpu();
   t = Date.now();
   const second = await backup(repo2, { paths: [src] });
   ms = Date.now() - t;
-  console.log(`unchanged backup: ${ms} ms, new ${second.snapshot.summary.newBytes} B, uploaded ${second.snapshot.summary.uploadedBytes} B`);
+  console.log(`unchanged backup: ${ms} ms, new ${second.snapshot.summary.newBytes} B, uploaded ${second.snapshot.summary.uploadedBytes} B, ${cpu()}`);
+  cpu();
   t = Date.now();
   await restore(repo2, first.snapshot, join(dir, 'out'), { home });
   ms = Date.now() - t;
-  console.log(`restore: ${ms} ms, ${rate(ms)}`);
+  console.log(`restore: ${ms} ms, ${rate(ms)}, ${cpu()}`);
+  cpu();
   t = Date.now();
   const c = await check(repo2, { readData: true });
   ms = Date.now() - t;
-  console.log(`check --read-data: ${ms} ms, ${rate(ms)}, ${c.errors.length} errors`);
+  console.log(`check --read-data: ${ms} ms, ${rate(ms)}, ${c.errors.length} errors, ${cpu()}`);
   await repo.close();
   await repo2.close();
 } finally {

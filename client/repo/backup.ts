@@ -20,7 +20,7 @@ import { Excluder } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
-import { PackBuilder } from './pack-writer.js';
+import { BufferRecycler, PackBuilder } from './pack-writer.js';
 import type { Repository } from './repository.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
 import { type DirNode, type FileNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
@@ -142,6 +142,8 @@ class BackupRun {
   private readonly links = new Map<string, Promise<Content | undefined>>();
   private batch: { buf: Buffer; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
+  private readonly packBuffers = new BufferRecycler(3);
+  private readonly readBuffers = new BufferRecycler(8);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);
@@ -374,7 +376,7 @@ class BackupRun {
   private readSmall(path: string, size: number): Promise<Content | undefined> {
     return new Promise((done, fail) => {
       if (this.batch !== undefined && (this.batch.length + size + 1 > this.batch.buf.length || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
-      this.batch ??= { buf: Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE + 1), length: 0, files: [] };
+      this.batch ??= { buf: this.readBuffers.take(BATCH_BYTES + SMALL_FILE + 1) ?? Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE + 1), length: 0, files: [] };
       this.batch.files.push({ path, size, done, fail });
       this.batch.length += size + 1; // room for one byte of growth detection
     });
@@ -417,12 +419,13 @@ class BackupRun {
         const { segments: outs, buf } = await this.repo.pool.chunk({
           chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, buf: batch.buf.buffer as ArrayBuffer, length: at, segments,
         });
-        const view = new Uint8Array(buf);
+        const view = Buffer.from(buf);
         for (let i = 0; i < live.length; i++) {
           const content = await this.accept(outs[i]!, view);
           this.summary.bytes += segments[i]![1];
           live[i]!.done({ content, size: segments[i]![1] });
         }
+        this.readBuffers.give(view);
         this.progress();
       } catch (e) {
         for (const f of batch.files) f.fail(e);
@@ -440,7 +443,7 @@ class BackupRun {
       this.check();
       const fd = this.open(path);
       if (fd === undefined) return undefined;
-      let buf = Buffer.allocUnsafeSlow(WINDOW);
+      let buf = this.readBuffers.take(WINDOW) ?? Buffer.allocUnsafeSlow(WINDOW);
       const content: string[] = [];
       let total = 0;
       let carry = 0;
@@ -478,6 +481,7 @@ class BackupRun {
       } finally {
         closeSync(fd);
       }
+      if (buf.buffer.byteLength > 0) this.readBuffers.give(buf);
       return { content, size: total };
     } finally {
       this.budget.release(held);
@@ -493,7 +497,7 @@ class BackupRun {
       if (this.repo.index.has(c.id) || this.pending.has(c.id)) continue;
       this.pending.add(c.id);
       this.summary.newBytes += c.l;
-      this.dataPack ??= new PackBuilder('data');
+      this.dataPack ??= new PackBuilder('data', undefined, this.packBuffers);
       if (c.z !== undefined) this.dataPack.add(c.id, c.z, c.l, 1);
       else this.dataPack.add(c.id, buf.subarray(c.o, c.o + c.l), c.l, 0);
       if (this.dataPack.full) {
@@ -602,4 +606,35 @@ function safeUser(): string {
   } catch {
     return '';
   }
+}
+
+/** Files and bytes a backup of `paths` would walk (lstat only: for a progress bar's total and ETA). */
+export function scanTotals(paths: readonly string[], options: Pick<BackupOptions, 'exclude' | 'excludeFiles' | 'oneFileSystem'> = {}): { files: number; bytes: number } {
+  const excluder = Excluder.fromOptions(options.exclude, options.excludeFiles);
+  const totals = { files: 0, bytes: 0 };
+  const visit = (path: string, dev: number | undefined) => {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return;
+    }
+    if (st.isFile()) {
+      totals.files++;
+      totals.bytes += st.size;
+    } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev)) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(path);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        const full = join(path, n);
+        if (!excluder.excludes(full, n)) visit(full, dev ?? st.dev);
+      }
+    }
+  };
+  for (const p of paths) visit(resolve(p), undefined);
+  return totals;
 }

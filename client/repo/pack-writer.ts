@@ -14,14 +14,30 @@ export const PACK_MAX = 64 * 1024 * 1024;
 /** Room for the trailer: ~190 bytes per blob; a 16 MiB pack of 512 KiB chunks holds ~32, one of tiny blobs more. */
 const INITIAL_CAPACITY = PACK_TARGET + 9 * 1024 * 1024;
 
+/** A few big buffers kept for reuse instead of fresh allocations. */
+export class BufferRecycler {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep = 4) {}
+
+  take(size: number): Buffer | undefined {
+    const i = this.free.findIndex((b) => b.length >= size);
+    return i < 0 ? undefined : this.free.splice(i, 1)[0];
+  }
+
+  give(b: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(b);
+  }
+}
+
 export class PackBuilder {
   readonly id = newId();
   readonly blobs: BlobEntry[] = [];
   private buf: Buffer;
   private length = 0;
 
-  constructor(readonly type: BlobType, capacity = INITIAL_CAPACITY) {
-    this.buf = Buffer.allocUnsafeSlow(capacity);
+  /** `recycle` hands out a used buffer of at least `capacity` bytes (fresh pages cost page faults). */
+  constructor(readonly type: BlobType, capacity = INITIAL_CAPACITY, private readonly recycle?: BufferRecycler) {
+    this.buf = recycle?.take(capacity) ?? Buffer.allocUnsafeSlow(capacity);
   }
 
   get size(): number {
@@ -56,8 +72,9 @@ export class PackBuilder {
     const length = this.length + trailer.length + 4;
     const start = beginFile(keys.recipient);
     const ab = this.buf.buffer as ArrayBuffer;
-    const { file } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: ab, length });
+    const { file, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: ab, length });
     this.buf = Buffer.alloc(0);
+    this.recycle?.give(Buffer.from(buf));
     const h = createHash('sha256').update(start.header).digest('hex');
     return { file: new Uint8Array(file), entry: { id: this.id, t: this.type, size: file.byteLength, h, blobs: this.blobs } };
   }

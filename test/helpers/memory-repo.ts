@@ -23,16 +23,17 @@ export class TestMemoryStore implements RepoStore {
   /** Called before every operation; throw to fail it. */
   hook: ((op: string, name?: ObjectName) => void) | undefined;
 
-  constructor(readonly quotaBytes = Number.MAX_SAFE_INTEGER) {}
+  /** `copy: false` keeps the caller's buffers (benchmarks: no copies a real store would not make either). */
+  constructor(readonly quotaBytes = Number.MAX_SAFE_INTEGER, private readonly copy = true) {}
 
   private key(n: ObjectName): string {
     return `${n.type}/${n.id}`;
   }
 
+  private used = 0;
+
   usedBytes(): number {
-    let n = 0;
-    for (const v of this.objects.values()) n += v.length;
-    return n;
+    return this.used;
   }
 
   async status(options?: CallOptions): Promise<RepoStatus> {
@@ -46,6 +47,7 @@ export class TestMemoryStore implements RepoStore {
       throw new BkvError('repository-exists', 'repository exists', { details: { repositoryId: this.repositoryId } });
     }
     this.repositoryId = repositoryId;
+    this.used += body.length;
     this.objects.set(this.key({ type: 'config', id: repositoryId }), new Uint8Array(body));
   }
 
@@ -57,7 +59,8 @@ export class TestMemoryStore implements RepoStore {
     if (this.usedBytes() + body.length > this.quotaBytes) throw new BkvError('quota-exceeded', 'quota exceeded', { details: { quotaBytes: this.quotaBytes, usedBytes: this.usedBytes() } });
     this.putBytes += body.length;
     this.putCount++;
-    this.objects.set(this.key(name), new Uint8Array(body));
+    this.used += body.length - (this.objects.get(this.key(name))?.length ?? 0);
+    this.objects.set(this.key(name), this.copy ? new Uint8Array(body) : body);
   }
 
   async get(name: ObjectName, range?: Range, options?: CallOptions): Promise<Uint8Array> {
@@ -96,7 +99,12 @@ export class TestMemoryStore implements RepoStore {
     const missing: ObjectName[] = [];
     for (const n of names) {
       this.hook?.('delete', n);
-      if (this.objects.delete(this.key(n))) deleted.push(n);
+      const had = this.objects.get(this.key(n));
+      if (had !== undefined) {
+        this.used -= had.length;
+        this.objects.delete(this.key(n));
+        deleted.push(n);
+      }
       else missing.push(n);
     }
     return { deleted, missing };
