@@ -19,6 +19,11 @@ try {
   const src = join(dir, 'src');
   const tree = await makeTree(src, { bytes: BYTES, smallBytes: BYTES / 8, largeFiles: 4 } as never);
   const store = new TestMemoryStore(undefined, false);
+  if (process.env.BENCH_DISCARD) {
+    // memory bound of a backup: the store keeps only the size of data packs, as a remote one would
+    const put = store.put.bind(store);
+    store.put = (name, body, o) => put(name, name.type === 'data' ? new Uint8Array(0) : body, o);
+  }
   const key = randomBytes(32);
   const home = join(dir, 'home');
   const repo = await initRepository(store, key, { home });
@@ -30,11 +35,21 @@ try {
     cpu0 = process.cpuUsage();
     return `cpu ${((d.user + d.system) / 1e6).toFixed(2)} s (${((BYTES / MiB) / ((d.user + d.system) / 1e6)).toFixed(0)} MiB per cpu-s)`;
   };
+  const peak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], Math.round(m[k] / MiB));
+  }, 20);
   cpu();
   let t = Date.now();
   const first = await backup(repo, { paths: [src] });
   let ms = Date.now() - t;
   console.log(`first backup: ${tree.files} files, ${ms} ms, ${rate(ms)}, put ${(store.putBytes / MiB).toFixed(0)} MiB, ${cpu()}`);
+  if (process.env.BENCH_DISCARD) {
+    clearInterval(sampler);
+    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (data packs discarded); main thread peaks (MiB): ${JSON.stringify(peak)}`);
+    process.exit(0);
+  }
   const repo2 = await initRepository(store, key, { home });
   cpu();
   t = Date.now();

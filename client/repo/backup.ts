@@ -20,7 +20,7 @@ import { Excluder } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
-import { BufferRecycler, PackBuilder } from './pack-writer.js';
+import { BufferRecycler, PACK_TARGET, PackBuilder } from './pack-writer.js';
 import type { Repository } from './repository.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
 import { type DirNode, type FileNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
@@ -56,7 +56,7 @@ export interface BackupOptions {
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
   onWarning?: (w: BackupWarning) => void;
-  /** Packs sealed or uploading at once (default 4). */
+  /** Packs sealed or uploading at once (default 2). */
   uploads?: number;
   /** Test hook: called before a file is opened for reading. */
   beforeRead?: (path: string) => void;
@@ -72,9 +72,9 @@ export interface BackupResult {
 const SMALL_FILE = 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 256;
-const WINDOW = 24 * 1024 * 1024;
+const WINDOW = 16 * 1024 * 1024;
 /** File bytes read but not yet packed, across all files. */
-const READ_BUDGET = 96 * 1024 * 1024;
+const READ_BUDGET = 48 * 1024 * 1024;
 const PACKS_PER_INDEX = 64;
 
 class Semaphore {
@@ -142,12 +142,12 @@ class BackupRun {
   private readonly links = new Map<string, Promise<Content | undefined>>();
   private batch: { buf: Buffer; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
-  private readonly packBuffers = new BufferRecycler(3);
+  private readonly packBuffers = new BufferRecycler(2);
   private readonly readBuffers = new BufferRecycler(8);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);
-    this.uploads = new Semaphore(opts.uploads ?? 4);
+    this.uploads = new Semaphore(opts.uploads ?? 2);
   }
 
   private warn(path: string, message: string, kind: BackupWarning['kind']): void {
@@ -497,14 +497,15 @@ class BackupRun {
       if (this.repo.index.has(c.id) || this.pending.has(c.id)) continue;
       this.pending.add(c.id);
       this.summary.newBytes += c.l;
-      this.dataPack ??= new PackBuilder('data', undefined, this.packBuffers);
-      if (c.z !== undefined) this.dataPack.add(c.id, c.z, c.l, 1);
-      else this.dataPack.add(c.id, buf.subarray(c.o, c.o + c.l), c.l, 0);
-      if (this.dataPack.full) {
+      const stored = c.z ?? buf.subarray(c.o, c.o + c.l);
+      if (this.dataPack !== undefined && this.dataPack.size + stored.length > PACK_TARGET) {
+        // packs stay within the target, so their buffers never grow
         const pack = this.dataPack;
         this.dataPack = undefined;
         await this.upload(pack);
       }
+      this.dataPack ??= new PackBuilder('data', undefined, this.packBuffers);
+      this.dataPack.add(c.id, stored, c.l, c.z !== undefined ? 1 : 0);
     }
     return ids;
   }

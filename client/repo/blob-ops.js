@@ -109,16 +109,23 @@ export function chunkSegments(t) {
 /** The age file of a pack: `prefix` (header ‖ nonce) then the STREAM payload of `length` plaintext bytes. */
 export function sealObject(t) {
   const plain = new Uint8Array(t.buf, 0, t.length);
-  const outs = sealChunks(t.payloadKey, 0, plain, t.length, true);
-  let size = t.prefix.length;
-  for (const o of outs) size += o.length;
-  const file = Buffer.allocUnsafeSlow(size);
+  const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
+  const file = Buffer.allocUnsafeSlow(t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE));
   file.set(t.prefix, 0);
   let at = t.prefix.length;
-  for (const o of outs) {
-    file.set(o, at);
-    at += o.length;
+  const key = createSecretKey(Buffer.from(t.payloadKey));
+  // 16 chunks at a time, copied out at once, so the cipher's output buffers never add up to the whole pack
+  const BATCH = 16;
+  for (let c = 0; c < chunks; c += BATCH) {
+    const from = c * CHUNK_SIZE;
+    const final = c + BATCH >= chunks;
+    const length = final ? t.length - from : BATCH * CHUNK_SIZE;
+    for (const o of sealChunks(key, c, plain.subarray(from, from + length), length, final)) {
+      file.set(o, at);
+      at += o.length;
+    }
   }
+  if (at !== file.length) throw new Error('sealed size mismatch');
   return file;
 }
 
@@ -131,22 +138,44 @@ export function openBlobs(t) {
   const sealed = new Uint8Array(t.buf, t.at ?? 0, t.length);
   const r = openChunks(t.payloadKey, t.counter, sealed, t.length, t.final);
   if (r.error !== undefined) throw new Error(r.error);
-  const plain = r.outs.length === 1 ? r.outs[0] : Buffer.concat(r.outs);
+  // The opened chunks are not joined: each blob is copied out of the pieces that cover it (chunk i holds the
+  // run's plaintext bytes [i·64 KiB, (i+1)·64 KiB)).
+  const outs = r.outs;
+  let plainLength = 0;
+  for (const o of outs) plainLength += o.length;
+  const pieces = (o, l) => {
+    const list = [];
+    let at = o;
+    const end = o + l;
+    while (at < end) {
+      const c = Math.floor(at / CHUNK_SIZE);
+      const from = at - c * CHUNK_SIZE;
+      const take = Math.min(end - at, CHUNK_SIZE - from);
+      list.push(outs[c].subarray(from, from + take));
+      at += take;
+    }
+    return list;
+  };
   let total = 0;
   for (const b of t.blobs) total += b[3];
   const out = Buffer.allocUnsafeSlow(total);
   const at = [];
   let pos = 0;
   for (const [o, l, z, u] of t.blobs) {
-    if (o + l > plain.length) throw new Error('blob beyond the pack');
-    const stored = plain.subarray(o, o + l);
+    if (o + l > plainLength) throw new Error('blob beyond the pack');
+    const parts = pieces(o, l);
     if (z === 1) {
+      const stored = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       const inflated = inflateSync(stored, { maxOutputLength: Math.max(1, u) });
       if (inflated.length !== u) throw new Error('blob inflates to the wrong length');
       out.set(inflated, pos);
     } else {
       if (l !== u) throw new Error('stored blob has the wrong length');
-      out.set(stored, pos);
+      let p = pos;
+      for (const part of parts) {
+        out.set(part, p);
+        p += part.length;
+      }
     }
     if (t.verify !== undefined) {
       const id = blobId(t.hmacKey, out.subarray(pos, pos + u));

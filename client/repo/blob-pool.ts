@@ -9,10 +9,16 @@ import { availableParallelism } from 'node:os';
 import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
 
 const WORKER_URL = new URL('./blob-worker.js', import.meta.url);
+/** Runs this short are opened on this thread: a message round trip costs more than the work. */
+const INLINE_OPEN_BYTES = 256 * 1024;
 
 interface Member {
   worker: Worker;
   tasks: number;
+  /** Tasks finished and milliseconds with at least one task in flight (benchmarks). */
+  done: number;
+  busyMs: number;
+  busySince: number;
 }
 
 type Op = 'chunk' | 'seal' | 'open';
@@ -27,19 +33,24 @@ export class BlobPool {
   private readonly pending = new Map<number, { member: Member; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 
-  constructor(readonly size: number = defaultBlobWorkers()) {
-    for (let i = 0; i < size; i++) this.spawn();
-  }
+  private started = false;
+
+  /** Workers start on the first task that needs them (an unchanged backup may need none). */
+  constructor(readonly size: number = defaultBlobWorkers()) {}
 
   private spawn(): void {
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
-    const member: Member = { worker, tasks: 0 };
+    const member: Member = { worker, tasks: 0, done: 0, busyMs: 0, busySince: 0 };
     worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
       member.tasks--;
-      if (member.tasks === 0) worker.unref();
+      member.done++;
+      if (member.tasks === 0) {
+        worker.unref();
+        member.busyMs += performance.now() - member.busySince;
+      }
       if (m.error !== undefined) p.reject(new Error(m.error));
       else p.resolve(m.result);
     });
@@ -58,15 +69,24 @@ export class BlobPool {
     this.members.push(member);
   }
 
+  /** Per worker: tasks done and milliseconds busy (benchmarks). */
+  get stats(): { done: number; busyMs: number }[] {
+    return this.members.map((m) => ({ done: m.done, busyMs: Math.round(m.busyMs) }));
+  }
+
   /** Tasks in flight on the workers. */
   get busy(): number {
     return this.pending.size;
   }
 
-  private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[]): Promise<T> {
+  private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
+    if (!this.started && !small) {
+      this.started = true;
+      for (let i = 0; i < this.size; i++) this.spawn();
+    }
     let best: Member | undefined;
     for (const m of this.members) if (best === undefined || m.tasks < best.tasks) best = m;
-    if (best === undefined) {
+    if (best === undefined || small) {
       try {
         return Promise.resolve(this.inline(op, task) as T);
       } catch (e) {
@@ -75,6 +95,7 @@ export class BlobPool {
     }
     const member = best;
     const id = this.nextId++;
+    if (member.tasks === 0) member.busySince = performance.now();
     member.tasks++;
     member.worker.ref();
     return new Promise<T>((resolve, reject) => {
@@ -91,10 +112,12 @@ export class BlobPool {
     if (op === 'seal') {
       const t = task as SealTask;
       const file = sealObject(t);
-      return { file: file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), buf: t.buf };
+      const whole = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
+      return { file: whole ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), buf: t.buf };
     }
     const r = openBlobs(task as OpenTask);
-    return { plain: r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at };
+    const whole = r.plain.byteOffset === 0 && r.plain.byteLength === r.plain.buffer.byteLength;
+    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at };
   }
 
   /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
@@ -109,7 +132,7 @@ export class BlobPool {
 
   /** Opens sealed chunks and returns the blobs' plaintext back to back; `task.buf` is transferred. */
   open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[] }> {
-    return this.run('open', task, [task.buf]);
+    return this.run('open', task, [task.buf], task.length <= INLINE_OPEN_BYTES);
   }
 
   async close(): Promise<void> {

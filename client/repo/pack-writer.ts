@@ -11,8 +11,8 @@ import { newId } from './objects.js';
 
 export const PACK_TARGET = 16 * 1024 * 1024;
 export const PACK_MAX = 64 * 1024 * 1024;
-/** Room for the trailer: ~190 bytes per blob; a 16 MiB pack of 512 KiB chunks holds ~32, one of tiny blobs more. */
-const INITIAL_CAPACITY = PACK_TARGET + 9 * 1024 * 1024;
+/** A backup closes a pack before a blob would take it past the target; room for a trailer of ~5,000 blobs. */
+const INITIAL_CAPACITY = PACK_TARGET + 1024 * 1024;
 
 /** A few big buffers kept for reuse instead of fresh allocations. */
 export class BufferRecycler {
