@@ -58,6 +58,8 @@ export interface BackupOptions {
   onWarning?: (w: BackupWarning) => void;
   /** Packs sealed or uploading at once (default 2). */
   uploads?: number;
+  /** Lifetime of the shared lock, refreshed every third of it (default 120 s). */
+  lockTtlSeconds?: number;
   /** Test hook: called before a file is opened for reading. */
   beforeRead?: (path: string) => void;
 }
@@ -119,7 +121,7 @@ function utf8Name(raw: Buffer): string | undefined {
 
 /** Runs a backup with a shared lock held for its whole length. */
 export function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
-  return withLock(repo.store, false, `backup on ${options.host ?? hostname()}`, options.signal, (lock, signal) => new BackupRun(repo, options, lock, signal).run());
+  return withLock(repo.store, false, `backup on ${options.host ?? hostname()}`, options.signal, (lock, signal) => new BackupRun(repo, options, lock, signal).run(), options.lockTtlSeconds);
 }
 
 class BackupRun {
@@ -273,6 +275,7 @@ class BackupRun {
       if (known !== undefined) content = known;
       else if (reuse) content = Promise.resolve({ content: prev.content, size });
       else content = this.readFile(path, size);
+      content.catch(() => undefined); // awaited by the directory; one abandoned by an abort must not go unhandled
       if (linkKey !== undefined && known === undefined) this.links.set(linkKey, content);
       this.summary.files++;
       return { pending: node, content };

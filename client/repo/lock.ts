@@ -61,8 +61,11 @@ export class HeldLock {
   }
 }
 
-export async function withLock<T>(store: RepoStore, exclusive: boolean, description: string, signal: AbortSignal | undefined, fn: (lock: HeldLock, signal: AbortSignal) => Promise<T>): Promise<T> {
-  const lock = await HeldLock.take(store, exclusive, description, { signal });
+export async function withLock<T>(
+  store: RepoStore, exclusive: boolean, description: string, signal: AbortSignal | undefined, fn: (lock: HeldLock, signal: AbortSignal) => Promise<T>,
+  ttlSeconds?: number,
+): Promise<T> {
+  const lock = await HeldLock.take(store, exclusive, description, { signal, ttlSeconds });
   const combined = signal === undefined ? lock.signal : AbortSignal.any([signal, lock.signal]);
   try {
     return await fn(lock, combined);

@@ -114,3 +114,24 @@ describe('staging left by a killed restore', () => {
     expect(readdirSync(join(home, 'restores'))).toEqual([]);
   });
 });
+
+describe('lock', () => {
+  it('a backup whose shared lock is lost (removed by the server) commits no snapshot', async () => {
+    const { repo, store } = await freshRepo();
+    const root = join(tempDir(), 'src');
+    mkdirSync(root);
+    for (let i = 0; i < 8; i++) writeFileSync(join(root, `f${i}`), randomBytes(6 * 1024 * 1024));
+    let removed = false;
+    store.hook = (op) => {
+      if (op === 'put' && !removed) {
+        removed = true;
+        store.locks.clear(); // the server dropped the lock (expired while this device slept, or removed by hand)
+      }
+    };
+    const slowRead = () => { const until = Date.now() + 40; while (Date.now() < until) { /* let the refresh timer come due */ } };
+    const err = await backup(repo, { paths: [root], lockTtlSeconds: 0.15, beforeRead: slowRead }).catch((e: unknown) => e);
+    store.hook = undefined;
+    expect((err as { code?: string }).code).toBe('lock-lost');
+    expect([...store.objects.keys()].filter((k) => k.startsWith('snapshots/'))).toEqual([]);
+  });
+});
