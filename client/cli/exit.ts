@@ -1,10 +1,11 @@
 // Exit codes of the `bkv` CLI (README "CLI exit codes") and the error → code mapping `run` applies.
 //   0 ok · 1 failure (server, network, files) · 2 usage or bad input · 3 wrong password or wrong key
 //   4 locked: the vault destroyed the key · 5 the backup is damaged or was tampered with
+//   6 backup committed but incomplete: some files could not be read (the snapshot says which)
 
 import { BkvError, type BkvErrorOptions, type ErrorCode } from '../../protocol/errors.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, wrongSecret: 3, locked: 4, damaged: 5 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, wrongSecret: 3, locked: 4, damaged: 5, incomplete: 6 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A BkvError that names its own exit code (used where the error code alone does not say it). */

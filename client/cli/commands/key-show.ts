@@ -4,7 +4,7 @@
 import { BkvError } from '../../../protocol/errors.js';
 import { DeviceState, defaultHome } from '../../device.js';
 import { formatBackupKey } from '../../backup-key.js';
-import { NO_KEY_MESSAGE } from './backup.js';
+import { NO_KEY_MESSAGE } from './repo-common.js';
 
 export async function keyShow(device = new DeviceState(defaultHome())): Promise<void> {
   const key = await device.readKey();
