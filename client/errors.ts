@@ -11,23 +11,25 @@
 //   file-system    reading or writing a local file failed (ENOSPC, EACCES, EIO…): names the path and errno
 //   unreachable    no answer from the server or the storage (network error, or retries used up)
 //   bad-answer     the server or the storage answered outside the protocol, or refused with a plain status
+//   incomplete     a backup was committed without some files it could not read (each was named in a warning)
 
 /** The typed details of each kind. */
 export interface ClientErrorDetails {
   'usage': { position?: number; digits?: number; path?: string; errno?: string };
   'cancelled': Record<never, never>;
   'wrong-key': Record<never, never>;
-  'damaged': { check: 'header' | 'hmac' | 'payload' | 'length' };
+  'damaged': { check: 'header' | 'hmac' | 'payload' | 'length' | 'structure' };
   'unsafe-archive': { entry?: string };
   'file-system': { path: string; errno: string; syscall?: string };
   'unreachable': { host?: string; attempts?: number };
   'bad-answer': { from: 'server' | 'storage'; status?: number };
+  'incomplete': { skipped: number };
 }
 
 export type ClientErrorKind = keyof ClientErrorDetails;
 
 export const CLIENT_ERROR_KINDS = [
-  'usage', 'cancelled', 'wrong-key', 'damaged', 'unsafe-archive', 'file-system', 'unreachable', 'bad-answer',
+  'usage', 'cancelled', 'wrong-key', 'damaged', 'unsafe-archive', 'file-system', 'unreachable', 'bad-answer', 'incomplete',
 ] as const satisfies readonly ClientErrorKind[];
 
 type OptionalArgs<K extends ClientErrorKind> = Record<never, never> extends ClientErrorDetails[K]

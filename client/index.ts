@@ -24,3 +24,12 @@ export { BackupKey, newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BY
 export { BkvError, isBkvError, type ErrorCode } from '../protocol/errors.js';
 export { PROBLEMS, type ProblemCode, type ProblemDetails } from '../protocol/problems.js';
 export { ClientError, isClientError, type ClientErrorKind, type ClientErrorDetails } from './errors.js';
+export {
+  openRepository, initRepository, openOrInitRepository, Repository, backup, restore, removeStaleStaging, dumpFile, listSnapshot, forget,
+  forgetPlan, applyPolicy, prune, check, findSnapshot, RepoObjectMissing,
+  type RepositoryOptions, type RepoConfig, type BackupOptions, type BackupProgress, type BackupResult, type BackupWarning,
+  type RestoreOptions, type RestoreProgress, type RestoreResult, type ForgetGroup, type ForgetOptions, type KeepPolicy, type PruneOptions,
+  type PruneResult, type CheckOptions, type CheckResult, type Snapshot, type SnapshotSummary, type Skipped, type TreeNode, type FileNode,
+  type DirNode, type SymlinkNode, type WalkedNode, type RepoStore, type ObjectName, type ObjectInfo, type ObjectType, type RepoStatus,
+  type RepoLock, type LockRequest, type Range,
+} from './repo/sdk.js';

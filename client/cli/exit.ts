@@ -1,6 +1,7 @@
 // Exit codes of the `bkv` CLI (README "Exit codes"): the one map from an error to the code `run` exits with.
 //   0 ok · 1 failure (server, network, files) · 2 usage or bad input · 3 wrong password or wrong key
 //   4 locked: the vault destroyed the key · 5 the backup is damaged or was tampered with
+//   6 backup committed but incomplete: some files could not be read (the snapshot says which)
 // A client-local error (client/errors.ts) maps by its kind, a server's answer (BkvError) by its problem code;
 // anything else (a bug, an unexpected system error) is a failure. test/cli/exit-codes.test.ts holds the README's
 // table to these two maps.
@@ -9,7 +10,7 @@ import { BkvError } from '../../protocol/errors.js';
 import type { ProblemCode } from '../../protocol/problems.js';
 import { isClientError, type ClientErrorKind } from '../errors.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, wrongSecret: 3, locked: 4, damaged: 5 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, wrongSecret: 3, locked: 4, damaged: 5, incomplete: 6 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Client-local kind → exit code. */
@@ -22,6 +23,7 @@ export const EXIT_FOR_KIND: { readonly [K in ClientErrorKind]: ExitCode } = {
   'file-system': EXIT.failure,
   'unreachable': EXIT.failure,
   'bad-answer': EXIT.failure,
+  'incomplete': EXIT.incomplete,
 };
 
 /** Problem code of a server's answer → exit code. */

@@ -1,6 +1,6 @@
 // The `bkv` CLI program: commander wiring of the command modules, and error → exit code mapping.
 // Exit codes (README "CLI exit codes", client/cli/exit.ts): 0 ok, 1 failure, 2 usage or bad input,
-// 3 wrong password or key, 4 locked (key destroyed), 5 backup damaged or tampered with.
+// 3 wrong password or key, 4 locked (key destroyed), 5 backup damaged or tampered with, 6 backup incomplete.
 // The commands are declared in commands/index.ts, which loads each command's module only when it runs.
 // bin/bkv.js calls `run` (from the bundle in dist/cli/, or under tsx) and says where the vault worker is.
 

@@ -20,6 +20,8 @@ import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
 import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 import type { VaultClient } from '../vault-client.js';
+import { HttpRepoStore } from '../repo/http-store.js';
+import type { RepoStore } from '../repo/store.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
 import { Prompter } from './prompt.js';
 
@@ -159,6 +161,11 @@ export class Session {
   /** GET /v1/vault without loading the OPAQUE client. */
   async vaultStatus(): Promise<VaultStatus> {
     return (await this.api()).request('GET', '/v1/vault', undefined, VaultStatusResponse);
+  }
+
+  /** The account's snapshot repository on the server (docs/protocol.md "Repository API"). */
+  async repoStore(): Promise<RepoStore> {
+    return new HttpRepoStore(await this.api());
   }
 
   async backups(): Promise<BackupsClient> {

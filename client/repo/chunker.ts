@@ -9,6 +9,7 @@
 // nothing is hashed before the minimum size (cut-point skipping), and a chunk never exceeds the maximum.
 
 import { hkdfSync } from 'node:crypto';
+import { type CutState, findCuts, topMask } from './cut-points.js';
 
 export interface ChunkerParams {
   minSize: number;
@@ -32,11 +33,6 @@ export function gearTable(key: Uint8Array): Uint32Array {
   return table;
 }
 
-/** A mask of `bits` ones in the top bits of a 32-bit word (the Gear hash's top bits see the last 32 bytes). */
-function topMask(bits: number): number {
-  return bits >= 32 ? 0xffffffff : ((2 ** bits - 1) * 2 ** (32 - bits)) >>> 0;
-}
-
 function checkParams(p: ChunkerParams): void {
   const pow2 = (n: number) => Number.isInteger(Math.log2(n));
   if (!(p.minSize >= 64 && p.minSize < p.avgSize && p.avgSize < p.maxSize && pow2(p.avgSize) && p.maxSize <= 2 ** 30)) {
@@ -53,9 +49,8 @@ export class Chunker {
   private readonly gear: Uint32Array;
   private readonly maskHard: number;
   private readonly maskEasy: number;
-  private hash = 0;
-  /** Bytes of the current chunk seen so far. */
-  private length = 0;
+  /** The rolling hash and the bytes of the current chunk seen so far. */
+  private readonly state: CutState = { hash: 0, length: 0 };
 
   constructor(key: Uint8Array, private readonly params: ChunkerParams = CHUNKER_PARAMS) {
     checkParams(params);
@@ -69,63 +64,15 @@ export class Chunker {
   push(data: Uint8Array): number[] {
     const cuts: number[] = [];
     const { minSize, avgSize, maxSize } = this.params;
-    const gear = this.gear;
-    const hard = this.maskHard;
-    const easy = this.maskEasy;
-    let hash = this.hash;
-    let length = this.length;
-    let i = 0;
-    const n = data.length;
-    while (i < n) {
-      // Skip what cannot be a cut point: the first minSize - 32 bytes of a chunk are not hashed at all (the hash
-      // at minSize only depends on its last 32 bytes).
-      if (length < minSize - 32) {
-        const skip = Math.min(n - i, minSize - 32 - length);
-        i += skip;
-        length += skip;
-        hash = 0;
-        continue;
-      }
-      const hardEnd = Math.min(n, i + Math.max(0, avgSize - length));
-      let cut = false;
-      for (; i < hardEnd; i++) {
-        hash = ((hash << 1) + gear[data[i]!]!) >>> 0;
-        length++;
-        if (length >= minSize && (hash & hard) === 0) {
-          i++;
-          cut = true;
-          break;
-        }
-      }
-      if (!cut && length >= avgSize) {
-        const easyEnd = Math.min(n, i + (maxSize - length));
-        for (; i < easyEnd; i++) {
-          hash = ((hash << 1) + gear[data[i]!]!) >>> 0;
-          length++;
-          if ((hash & easy) === 0) {
-            i++;
-            cut = true;
-            break;
-          }
-        }
-        if (!cut && length >= maxSize) cut = true;
-      }
-      if (cut) {
-        cuts.push(length);
-        length = 0;
-        hash = 0;
-      }
-    }
-    this.hash = hash;
-    this.length = length;
+    findCuts(this.gear, this.maskHard, this.maskEasy, minSize, avgSize, maxSize, this.state, data, cuts);
     return cuts;
   }
 
   /** The length of the final chunk (what is left), and the chunker is ready for a new stream. */
   end(): number {
-    const last = this.length;
-    this.length = 0;
-    this.hash = 0;
+    const last = this.state.length;
+    this.state.length = 0;
+    this.state.hash = 0;
     return last;
   }
 }

@@ -6,12 +6,13 @@
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { BkvError, isBkvError } from '../../protocol/errors.js';
+import { isBkvError } from '../../protocol/errors.js';
 import {
   DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_UPLOADS_PER_REQUEST,
   PresignedPut, RepoStatusResponse, UploadsResponse,
 } from '../../protocol/repo-schemas.js';
 import type { ApiClient } from '../http.js';
+import { ClientError, isClientError } from '../errors.js';
 import {
   RepoObjectMissing, type CallOptions, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
   type RepoStatus, type RepoStore,
@@ -114,7 +115,7 @@ class Batcher<V> {
         for (const [k, waiters] of batch) {
           const v = got.get(k);
           for (const w of waiters) {
-            if (v === undefined) w.reject(new BkvError('internal', 'server answered no url for an object'));
+            if (v === undefined) w.reject(new ClientError('bad-answer', 'server answered no url for an object', { from: 'server' }));
             else w.resolve(v);
           }
         }
@@ -190,7 +191,7 @@ export class HttpRepoStore implements RepoStore {
         if (signal?.aborted) throw signal.reason;
         const retryable = e instanceof Retryable || (isBkvError(e) && RETRY_CODES.has(e.code));
         if (!retryable || i >= this.attempts) {
-          if (e instanceof Retryable) throw new BkvError('unavailable', e.message, { cause: e });
+          if (e instanceof Retryable) throw new ClientError('unreachable', e.message, {}, { cause: e });
           throw e;
         }
         const backoff = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2 ** (i - 1)) * (0.5 + Math.random() / 2);
@@ -207,7 +208,7 @@ export class HttpRepoStore implements RepoStore {
   private send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
-    if (!secure && u.protocol !== 'http:') return Promise.reject(new BkvError('internal', `server answered a ${u.protocol} url`));
+    if (!secure && u.protocol !== 'http:') return Promise.reject(new ClientError('bad-answer', `server answered a ${u.protocol} url`, { from: 'server' }));
     return new Promise<Answer>((resolve, reject) => {
       const req = (secure ? httpsRequest : httpRequest)(u, {
         method, headers, agent: secure ? this.https : this.http, timeout: this.timeout, ...(signal ? { signal } : {}),
@@ -217,10 +218,10 @@ export class HttpRepoStore implements RepoStore {
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > MAX_GET_BYTES) res.destroy(new BkvError('internal', 'storage answered more than an object can hold'));
+          if (size > MAX_GET_BYTES) res.destroy(new ClientError('bad-answer', 'storage answered more than an object can hold', { from: 'storage' }));
           else chunks.push(c);
         });
-        res.once('error', (e) => reject(isBkvError(e) ? e : new Retryable(`storage connection failed: ${e.message}`, undefined, { cause: e })));
+        res.once('error', (e) => reject(isBkvError(e) || isClientError(e) ? e : new Retryable(`storage connection failed: ${e.message}`, undefined, { cause: e })));
         res.once('end', () => {
           const status = res.statusCode ?? 0;
           const answer = { status, headers: res.headers, body: Buffer.concat(chunks) };
@@ -249,9 +250,9 @@ export class HttpRepoStore implements RepoStore {
     return a.status === 403 && /Request has expired/.test(a.body.toString('utf8'));
   }
 
-  private static storageError(a: Answer, what: string): BkvError {
+  private static storageError(a: Answer, what: string): ClientError {
     const code = /<Code>([A-Za-z]+)<\/Code>/.exec(a.body.toString('utf8'))?.[1];
-    return new BkvError('internal', `storage refused to ${what}: ${a.status}${code ? ` ${code}` : ''}`);
+    return new ClientError('bad-answer', `storage refused to ${what}: ${a.status}${code ? ` ${code}` : ''}`, { from: 'storage', status: a.status });
   }
 
   async status(options?: CallOptions): Promise<RepoStatus> {
@@ -297,7 +298,7 @@ export class HttpRepoStore implements RepoStore {
     const key = nameOf(name);
     const signal = options?.signal;
     if (range && (!Number.isSafeInteger(range.offset) || !Number.isSafeInteger(range.length) || range.offset < 0 || range.length < 0)) {
-      throw new BkvError('bad-request', 'range: offset and length must be integers of 0 or more');
+      throw new ClientError('usage', 'range: offset and length must be integers of 0 or more');
     }
     if (range?.length === 0) {
       await this.head(key, signal);
@@ -317,7 +318,7 @@ export class HttpRepoStore implements RepoStore {
         const total = m?.[3] === '*' ? Infinity : Number(m?.[3]);
         const want = Math.min(range.length, total - range.offset);
         if (!m || Number(m[1]) !== range.offset || Number(m[2]) - Number(m[1]) + 1 !== a.body.length || a.body.length !== want) {
-          throw new BkvError('internal', `storage answered another range than asked for ${key}`);
+          throw new ClientError('bad-answer', `storage answered another range than asked for ${key}`, { from: 'storage' });
         }
         return new Uint8Array(a.body);
       }

@@ -11,6 +11,9 @@ describe('bkv/client', () => {
       'backupAgeRecipient', 'backupEncryptedSize', 'createBackupDecryptStream', 'createBackupEncryptStream', 'decryptBackup',
       'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isBkvError', 'isClientError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
       'SignedIn', 'TokenStore', 'fetchSignInConfig', 'openInBrowser', 'signIn', 'signOut',
+      // the snapshot engine (client/repo/sdk.ts)
+      'RepoObjectMissing', 'Repository', 'applyPolicy', 'backup', 'check', 'dumpFile', 'findSnapshot', 'forget', 'forgetPlan', 'initRepository',
+      'listSnapshot', 'openOrInitRepository', 'openRepository', 'prune', 'removeStaleStaging', 'restore',
     ].sort());
   });
 

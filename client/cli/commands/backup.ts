@@ -1,37 +1,54 @@
-// `bkv backup <dir>`: packs the directory into a tar stream of known length, encrypts it to K with age, and
-// uploads it in parallel parts; the new backup replaces nothing until it is complete and committed.
+// `bkv backup <path>...`: one snapshot of the paths into the account's repository (client/repo/backup.ts):
+// unchanged files are not read again, known chunks are not uploaded again. Prints the snapshot id on stdout
+// and a summary on stderr (or one JSON object with --json). Exit 6 when files had to be skipped: the snapshot
+// is committed but marked incomplete (README "Exit codes").
 
-import { pipeline } from 'node:stream';
+import { backup as runBackup, scanTotals } from '../../repo/backup.js';
 import { ClientError } from '../../errors.js';
-import { packDirectory } from '../../archive.js';
-import { backupEncryptedSize, createBackupEncryptStream } from '../../backup-crypto.js';
 import { createProgress, formatBytes } from '../progress.js';
-import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
-import { cryptoWorkers } from '../workers.js';
+import { NO_KEY_MESSAGE, type RepoFlags, withRepository } from './repo-common.js';
 
-export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or bkv restore to fetch it from the vault';
+export { NO_KEY_MESSAGE };
 
-export async function backup(dir: string, flags: ConnectionFlags, session = new Session(flags)): Promise<void> {
-  const key = await session.device.readKey();
-  if (!key) throw new ClientError('usage', NO_KEY_MESSAGE);
-  const warn = (m: string) => session.say(`warning: ${m}`);
-  const packed = await packDirectory(dir, warn);
-  const size = backupEncryptedSize(packed.size);
-  const { files, directories, bytes } = packed.stats;
-  session.say(`backing up ${dir}: ${files} files in ${directories + 1} directories, ${formatBytes(bytes)}`);
-  const backups = await session.backups();
-  const progress = createProgress('upload');
+export interface BackupFlags extends RepoFlags {
+  tag?: string[];
+  exclude?: string[];
+  excludeFile?: string[];
+  oneFileSystem?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function backup(paths: string[], flags: BackupFlags, session = new Session(flags)): Promise<void> {
   const started = Date.now();
-  const encrypted = pipeline(packed.stream(warn), createBackupEncryptStream(key, { workers: cryptoWorkers(session.env) }), () => {});
-  let info;
-  try {
-    info = await backups.upload(encrypted, size, { onProgress: (p) => progress.update(p.done, p.total) });
-  } finally {
-    progress.stop();
-    encrypted.destroy();
-  }
+  const result = await withRepository(flags, session, async (repo, signal) => {
+    const tty = process.stderr.isTTY && !flags.quiet && !flags.json;
+    const total = tty ? scanTotals(paths, { exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem }) : undefined;
+    const progress = tty ? createProgress('backup') : undefined;
+    try {
+      return await runBackup(repo, {
+        paths, tags: flags.tag, exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem, signal,
+        onProgress: (p) => progress?.update(p.bytes, Math.max(total?.bytes ?? p.bytes, p.bytes)),
+        onWarning: (w) => { if (!flags.quiet || w.kind === 'skipped') session.say(`warning: ${w.path}: ${w.message}`); },
+      });
+    } finally {
+      progress?.stop();
+    }
+  }, { create: true });
+  const s = result.snapshot;
   const seconds = (Date.now() - started) / 1000;
-  session.say(`backup ${info.backupId} committed: ${formatBytes(info.size)} in ${seconds.toFixed(1)} s`);
-  process.stdout.write(`${info.backupId}\n`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ snapshot: s.id, incomplete: s.incomplete, skipped: s.skipped, summary: s.summary, seconds })}\n`);
+  } else {
+    if (!flags.quiet) {
+      const m = s.summary;
+      session.say(`snapshot ${s.id.slice(0, 8)} saved: ${m.files} files, ${m.dirs} dirs, ${m.symlinks} symlinks, ${formatBytes(m.bytes)}; `
+        + `new ${formatBytes(m.newBytes)}, uploaded ${formatBytes(m.uploadedBytes)} in ${seconds.toFixed(1)} s`);
+    }
+    process.stdout.write(`${s.id}\n`);
+  }
+  if (s.incomplete) {
+    throw new ClientError('incomplete', `snapshot ${s.id.slice(0, 8)} is incomplete: ${s.skipped.length} file(s) could not be read (listed above)`, { skipped: s.skipped.length });
+  }
 }

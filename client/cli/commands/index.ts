@@ -10,6 +10,10 @@ import type { DeleteFlags } from './delete.js';
 import type { InitFlags } from './init.js';
 import type { PasswdFlags } from './passwd.js';
 import type { RestoreFlags } from './restore.js';
+import type { BackupFlags } from './backup.js';
+import type { ForgetFlags } from './forget.js';
+import type { RepoFlags } from './repo-common.js';
+import type { SnapshotsFlags } from './snapshots.js';
 import type { StatusFlags } from './status.js';
 
 export interface CliContext {
@@ -23,11 +27,11 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   program.command('login')
     .description('sign this device in with the server\'s identity provider (opens a browser; BROWSER=none prints the page)')
     .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
-    .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags));
+    .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags, await session(flags)));
   program.command('logout')
     .description('revoke and forget this device\'s sign-in')
     .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
-    .action(async (flags: ConnectionFlags) => (await import('./logout.js')).logout(flags));
+    .action(async (flags: ConnectionFlags) => (await import('./logout.js')).logout(flags, await session(flags)));
 
   connectionOptions(
     program.command('init')
@@ -39,21 +43,74 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--yes', 'accept a weak password without asking (an obviously weak one is still refused)'),
   ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags, await session(flags)));
 
-  connectionOptions(
-    program.command('backup')
-      .description('encrypt a directory with this device\'s backup key and upload it')
-      .argument('<dir>', 'directory to back up'),
-  ).action(async (dir: string, flags: ConnectionFlags) => (await import('./backup.js')).backup(dir, flags, await session(flags)));
+  const repo = (cmd: Command) => connectionOptions(cmd).option('--key-file <file>', 'file holding the 64-digit key (instead of this device\'s key)');
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-  connectionOptions(
+  repo(
+    program.command('backup')
+      .description('back up paths as a new snapshot: unchanged files are not read again, known chunks not uploaded again')
+      .argument('<path...>', 'files or directories to back up')
+      .option('--tag <tag>', 'tag the snapshot (repeatable)', collect)
+      .option('--exclude <pattern>', 'skip paths matching a glob (repeatable; without / it matches names)', collect)
+      .option('--exclude-file <file>', 'read exclude patterns from a file, one per line (repeatable)', collect)
+      .option('--one-file-system', 'do not cross into other file systems')
+      .option('--json', 'print the result as one JSON object')
+      .option('--quiet', 'print only the snapshot id and warnings about skipped files'),
+  ).action(async (paths: string[], flags: BackupFlags) => (await import('./backup.js')).backup(paths, flags, await session(flags)));
+
+  repo(
+    program.command('snapshots')
+      .description('list the snapshots of the repository')
+      .option('--json', 'print one JSON array'),
+  ).action(async (flags: SnapshotsFlags) => (await import('./snapshots.js')).snapshots(flags, await session(flags)));
+
+  repo(
+    program.command('ls')
+      .description('list the entries of a snapshot (or below a path in it)')
+      .argument('<snapshot>', 'snapshot id, unique prefix, or latest')
+      .argument('[path]', 'path inside the snapshot')
+      .option('--json', 'one JSON object per line'),
+  ).action(async (ref: string, path: string | undefined, flags: RepoFlags & { json?: boolean }) => (await import('./ls.js')).ls(ref, path, flags, await session(flags)));
+
+  repo(
     program.command('restore')
-      .description('download, decrypt and unpack a backup into a directory (missing or empty, or --force)')
-      .argument('<dir>', 'directory to restore into')
-      .option('--backup <id>', 'backup id (default: the latest)')
+      .description('restore a snapshot into a new directory (it appears only once complete; nothing is left behind if interrupted)')
+      .argument('<snapshot>', 'snapshot id, unique prefix, or latest')
+      .argument('<target>', 'directory to create (or an empty one)')
+      .option('--include <path>', 'restore only this path inside the snapshot (repeatable)', collect)
+      .option('--path <path>', 'with latest: the newest snapshot of this host and these backed-up paths (repeatable)', collect)
       .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
-      .option('--force', 'replace a non-empty directory (only once the whole backup verified)')
       .option('--yes', 'use the last password attempt without asking'),
-  ).action(async (dir: string, flags: RestoreFlags) => (await import('./restore.js')).restore(dir, flags, await session(flags)));
+  ).action(async (ref: string, target: string, flags: RestoreFlags) => (await import('./restore.js')).restore(ref, target, flags, await session(flags)));
+
+  repo(
+    program.command('dump')
+      .description('write one file of a snapshot to stdout')
+      .argument('<snapshot>', 'snapshot id, unique prefix, or latest')
+      .argument('<path>', 'path of the file inside the snapshot'),
+  ).action(async (ref: string, path: string, flags: RepoFlags) => (await import('./dump.js')).dump(ref, path, flags, await session(flags)));
+
+  repo(
+    program.command('forget')
+      .description('delete snapshots not kept by the rules, per group of host and paths (each deletion is named)')
+      .option('--keep-last <n>', 'keep the newest n snapshots')
+      .option('--keep-daily <n>', 'keep the newest snapshot of each of the last n days that have one')
+      .option('--keep-weekly <n>', 'keep the newest snapshot of each of the last n weeks that have one')
+      .option('--keep-monthly <n>', 'keep the newest snapshot of each of the last n months that have one')
+      .option('--dry-run', 'only say what would be deleted'),
+  ).action(async (flags: ForgetFlags) => (await import('./forget.js')).forget(flags, await session(flags)));
+
+  repo(
+    program.command('prune')
+      .description('delete the data no snapshot references (names what it deletes)')
+      .option('--dry-run', 'only say what would be deleted'),
+  ).action(async (flags: RepoFlags & { dryRun?: boolean }) => (await import('./prune.js')).prune(flags, await session(flags)));
+
+  repo(
+    program.command('check')
+      .description('check the repository\'s structure (exit 5 if damaged)')
+      .option('--read-data', 'also decrypt every pack and verify every chunk'),
+  ).action(async (flags: RepoFlags & { readData?: boolean }) => (await import('./check.js')).check(flags, await session(flags)));
 
   connectionOptions(
     program.command('status')

@@ -1,8 +1,10 @@
 // `bkv init [--password | --key]`: makes a new backup key K on this device (kept in $BKV_HOME, mode 0600) and
 // either registers it with the vault behind a password (the default) or prints it once as the 64-digit key.
 // The new password is checked first (client/cli/new-password.ts): refused ones are asked again or exit 2, weak
-// ones need a confirmation or --yes; --generate-password makes six diceware words and shows them once.
+// ones need a confirmation or --yes; --generate-password makes six diceware words and shows them once. A new K
+// is refused when the account already has one in the vault (without --force) or a repository (always).
 
+import { BkvError } from '../../../protocol/errors.js';
 import { ClientError } from '../../errors.js';
 import { BackupKey } from '../../backup-key.js';
 import { chooseNewPassword, showGenerated } from '../new-password.js';
@@ -17,12 +19,35 @@ export interface InitFlags extends ConnectionFlags {
   generatePassword?: boolean;
 }
 
+/**
+ * A new K is refused when the account already keeps one in the vault (unless --force, which replaces it) or
+ * already has a repository, which is under the key that made it: a new K could never read or add to it.
+ */
+export async function refuseIfAccountHasKey(flags: InitFlags, session: Session): Promise<void> {
+  const account = await session.account();
+  const vault = await session.vaultStatus();
+  if (vault.registered && !vault.locked && !flags.force) {
+    throw new ClientError('usage', `account ${account} already keeps a backup key in the vault: use bkv restore on this device to fetch it, or --force to replace it (backups made with the old key then need the old key)`);
+  }
+  let repositoryId: string | null = null;
+  try {
+    repositoryId = (await (await session.repoStore()).status()).repositoryId;
+  } catch (e) {
+    if (!(e instanceof BkvError && e.code === 'not-found')) throw e;
+  }
+  if (repositoryId !== null) {
+    throw new ClientError('wrong-key', `account ${account} already has a repository, under the backup key that made it: a new key could not read it. `
+      + 'get that key onto this device instead: bkv restore --key (the 64-digit key) or bkv restore with the vault password');
+  }
+}
+
 export async function init(flags: InitFlags, session = new Session(flags)): Promise<void> {
   if (flags.password && flags.key) throw new ClientError('usage', 'choose one of --password and --key');
   if (flags.key && flags.generatePassword) throw new ClientError('usage', '--generate-password makes a password: it does not go with --key');
   if ((await session.device.hasKey()) && !flags.force) {
     throw new ClientError('usage', `this device already has a backup key (${session.device.keyPath}); --force makes a new one, and backups made with the old one then need the old key`);
   }
+  await refuseIfAccountHasKey(flags, session);
   const key = BackupKey.generate();
   if (flags.key) {
     await session.device.writeKey(key);

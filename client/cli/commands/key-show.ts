@@ -3,7 +3,7 @@
 
 import { ClientError } from '../../errors.js';
 import { DeviceState, defaultHome } from '../../device.js';
-import { NO_KEY_MESSAGE } from './backup.js';
+import { NO_KEY_MESSAGE } from './repo-common.js';
 
 export async function keyShow(device = new DeviceState(defaultHome())): Promise<void> {
   const key = await device.readKey();

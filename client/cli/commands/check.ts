@@ -1,0 +1,22 @@
+// `bkv check [--read-data]`: the repository's structure (and with --read-data every byte); exit 5 on damage.
+
+import { check as runCheck } from '../../repo/check.js';
+import { ClientError } from '../../errors.js';
+import { createProgress } from '../progress.js';
+import { Session } from '../session.js';
+import { type RepoFlags, withRepository } from './repo-common.js';
+
+export async function check(flags: RepoFlags & { readData?: boolean }, session = new Session(flags)): Promise<void> {
+  const progress = createProgress(flags.readData ? 'check --read-data (packs)' : 'check (packs)');
+  let r;
+  try {
+    r = await withRepository(flags, session, (repo, signal) => runCheck(repo, {
+      readData: flags.readData, signal, onProgress: (p) => progress.update(p.packs, p.totalPacks),
+    }));
+  } finally {
+    progress.stop();
+  }
+  for (const e of r.errors) session.say(`error: ${e}`);
+  if (r.errors.length > 0) throw new ClientError('damaged', `the repository is damaged: ${r.errors.length} error(s)`, { check: 'structure' });
+  session.say(`no errors: ${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs${flags.readData ? ', every byte read and verified' : ''}`);
+}

@@ -1,0 +1,644 @@
+// `backup`: one snapshot of some paths (docs/repository.md "Snapshots", "Trees", "Packs", "Index"). The walk
+// uses lstat and never follows a symlink; a file unchanged since the parent snapshot (same size, mtime, ctime
+// and inode, and its chunks still indexed) keeps its content list without being read. Other files are read in
+// large pieces and handed to the blob workers (chunk → HMAC blob id → compression when it pays), the main
+// thread drops known blobs, appends new ones to a pack, and packs are sealed on the workers and uploaded a few
+// at a time behind the hashing. An index object is written after every 64 packs and at the end, and the
+// snapshot last, while a shared lock (refreshed every ttl/3) is still held: an aborted or failed backup commits
+// no snapshot, and the packs it stored are found through its index objects and reused next time.
+//
+// An unreadable file is skipped with a warning naming it and the snapshot is marked incomplete; a file that
+// changes while it is read is reported (what was read is stored). Hard links are found by inode and read once.
+
+import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { blobId, compressAlways } from './blob-ops.js';
+import type { SegmentOut } from './blob-ops.js';
+import { Excluder } from './exclude.js';
+import type { PackEntry } from './index.js';
+import { withLock, type HeldLock } from './lock.js';
+import { encodeJson, encryptObject, newId } from './objects.js';
+import { BufferRecycler, PACK_TARGET, PackBuilder } from './pack-writer.js';
+import type { Repository } from './repository.js';
+import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
+import { type DirNode, type FileNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
+import { ClientError, fileSystemError } from '../errors.js';
+
+export interface BackupProgress {
+  files: number;
+  dirs: number;
+  /** File bytes processed (read, or unchanged since the parent). */
+  bytes: number;
+  /** Bytes of new blobs so far (before compression). */
+  newBytes: number;
+  uploadedBytes: number;
+  /** Set once the walk is done: the total of `bytes`. */
+  totalBytes?: number;
+}
+
+export interface BackupWarning {
+  path: string;
+  message: string;
+  kind: 'skipped' | 'changed' | 'unsupported';
+}
+
+export interface BackupOptions {
+  paths: readonly string[];
+  tags?: readonly string[];
+  exclude?: readonly string[];
+  excludeFiles?: readonly string[];
+  oneFileSystem?: boolean;
+  host?: string;
+  user?: string;
+  /** The snapshot to compare with (default: the newest of the same host and paths; null: none). */
+  parent?: string | null;
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  onWarning?: (w: BackupWarning) => void;
+  /** Packs sealed or uploading at once (default 2). */
+  uploads?: number;
+  /** Lifetime of the shared lock, refreshed every third of it (default 120 s). */
+  lockTtlSeconds?: number;
+  /** Test hook: called before a file is opened for reading. */
+  beforeRead?: (path: string) => void;
+}
+
+export interface BackupResult {
+  snapshot: Snapshot;
+  warnings: BackupWarning[];
+  /** Milliseconds per phase (benchmarks). */
+  timings: { total: number };
+}
+
+const SMALL_FILE = 1024 * 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_FILES = 256;
+const WINDOW = 16 * 1024 * 1024;
+/** File bytes read but not yet packed, across all files. */
+const READ_BUDGET = 48 * 1024 * 1024;
+const PACKS_PER_INDEX = 64;
+
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  private free: number;
+  constructor(private readonly max: number) {
+    this.free = max;
+  }
+  async acquire(want: number): Promise<number> {
+    const n = Math.min(want, this.max);
+    while (this.free < n) await new Promise<void>((r) => this.waiting.push(r));
+    this.free -= n;
+    return n;
+  }
+  release(n: number): void {
+    this.free += n;
+    const w = this.waiting;
+    this.waiting = [];
+    for (const r of w) r();
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new ClientError('cancelled', 'cancelled');
+}
+
+interface Content {
+  content: string[];
+  size: number;
+}
+
+/** A file node whose content is still being read. */
+interface PendingFile {
+  pending: FileNode;
+  content: Promise<Content | undefined>;
+}
+
+function utf8Name(raw: Buffer): string | undefined {
+  const s = raw.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(raw) ? s : undefined;
+}
+
+/** Runs a backup with a shared lock held for its whole length. */
+export function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  return withLock(repo.store, false, `backup on ${options.host ?? hostname()}`, options.signal, (lock, signal) => new BackupRun(repo, options, lock, signal).run(), options.lockTtlSeconds);
+}
+
+class BackupRun {
+  private readonly warnings: BackupWarning[] = [];
+  private readonly skipped: Skipped[] = [];
+  private readonly summary: SnapshotSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 };
+  private readonly excluder: Excluder;
+  private readonly budget = new Semaphore(READ_BUDGET);
+  private readonly uploads: Semaphore;
+  /** Blobs in packs not yet indexed. */
+  private readonly pending = new Set<string>();
+  private dataPack: PackBuilder | undefined;
+  private treePack: PackBuilder | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly reads = new Set<Promise<void>>();
+  private failure: unknown;
+  private unindexed: PackEntry[] = [];
+  private indexWrites: Promise<void> = Promise.resolve();
+  /** Hard links: (dev, inode) → the content of the first one read. */
+  private readonly links = new Map<string, Promise<Content | undefined>>();
+  private batch: { buf: Buffer; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
+  private lastProgress = 0;
+  private readonly packBuffers = new BufferRecycler(2);
+  private readonly readBuffers = new BufferRecycler(8);
+
+  constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
+    this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);
+    this.uploads = new Semaphore(opts.uploads ?? 2);
+  }
+
+  private warn(path: string, message: string, kind: BackupWarning['kind']): void {
+    const w = { path, message, kind };
+    this.warnings.push(w);
+    if (kind === 'skipped') this.skipped.push({ path, error: message });
+    this.opts.onWarning?.(w);
+  }
+
+  private progress(force = false): void {
+    if (this.opts.onProgress === undefined) return;
+    const now = Date.now();
+    if (!force && now - this.lastProgress < 100) return;
+    this.lastProgress = now;
+    this.opts.onProgress({ files: this.summary.files, dirs: this.summary.dirs, bytes: this.summary.bytes, newBytes: this.summary.newBytes, uploadedBytes: this.summary.uploadedBytes });
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+    throwIfAborted(this.signal);
+  }
+
+  async run(): Promise<BackupResult> {
+    try {
+      return await this.walkAndCommit();
+    } catch (e) {
+      this.failure ??= e;
+      await this.settle();
+      throw e;
+    }
+  }
+
+  private async walkAndCommit(): Promise<BackupResult> {
+    const started = Date.now();
+    const repo = this.repo;
+    const paths = [...new Set(this.opts.paths.map((p) => resolve(p)))].sort();
+    if (paths.length === 0) throw new ClientError('usage', 'nothing to back up: give at least one path');
+    const names = new Map<string, string>();
+    for (const p of paths) {
+      const n = p === '/' ? 'root' : basename(p);
+      if (names.has(n)) throw new ClientError('usage', `${names.get(n)} and ${p} have the same last component: back them up separately`);
+      names.set(n, p);
+    }
+    const host = this.opts.host ?? hostname();
+    await repo.loadIndex({ signal: this.signal });
+    const snapshots = await repo.snapshots({ signal: this.signal });
+    let parent: Snapshot | undefined;
+    if (this.opts.parent === undefined) {
+      const group = groupKey({ host, paths });
+      parent = snapshots.filter((s) => groupKey(s) === group).sort(newestFirst)[0];
+    } else if (this.opts.parent !== null) {
+      parent = snapshots.find((s) => s.id === this.opts.parent);
+      if (parent === undefined) throw new ClientError('usage', `no snapshot ${this.opts.parent}`);
+    }
+    const parentRoot = parent === undefined ? undefined : await this.parentTree(parent.tree);
+    const rootNodes: TreeNode[] = [];
+    for (const p of paths) {
+      this.check();
+      const name = p === '/' ? 'root' : basename(p);
+      let st: BigIntStats;
+      try {
+        st = lstatSync(p, { bigint: true });
+      } catch (e) {
+        throw fileSystemError(e, 'read', p);
+      }
+      const prev = parentRoot?.nodes.find((n) => n.name === name);
+      const node = await this.entry(p, name, st, prev, st.dev);
+      this.flushBatch();
+      const done = node === undefined ? undefined : await this.complete(node);
+      if (done !== undefined) rootNodes.push(done);
+    }
+    const rootId = this.storeTree({ nodes: sortNodes(rootNodes) });
+    await this.finishPacks();
+    this.check();
+    this.lock.assertHeld();
+    const snapshot: Snapshot = {
+      version: 1, id: newId(), time: new Date().toISOString(), host, user: this.opts.user ?? safeUser(), paths, tags: [...(this.opts.tags ?? [])].sort(),
+      tree: rootId, parent: parent?.id ?? null, incomplete: this.skipped.length > 0, skipped: this.skipped, summary: this.summary,
+    };
+    const body = encryptObject(repo.keys, encodeJson(snapshot));
+    this.summary.uploadedBytes += body.length;
+    await repo.store.put({ type: 'snapshots', id: snapshot.id }, body, { signal: this.signal });
+    repo.cache?.put({ type: 'snapshots', id: snapshot.id }, body);
+    this.progress(true);
+    return { snapshot, warnings: this.warnings, timings: { total: Date.now() - started } };
+  }
+
+  private async parentTree(id: string): Promise<Tree | undefined> {
+    if (!this.repo.index.has(id)) return undefined;
+    return this.repo.tree(id, { signal: this.signal });
+  }
+
+  /** The node of one path (a root path or a directory entry), or undefined when skipped. */
+  private async entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined, rootDev: bigint): Promise<TreeNode | PendingFile | undefined> {
+    const base = { name, mode: Number(st.mode & 0o7777n), mtime: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid) };
+    if (st.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = readlinkSync(path, 'buffer').toString('utf8');
+      } catch (e) {
+        this.warn(path, `cannot read link: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
+        return undefined;
+      }
+      this.summary.symlinks++;
+      return { ...base, type: 'symlink', target };
+    }
+    if (st.isDirectory()) {
+      const prevTree = prev?.type === 'dir' ? await this.parentTree(prev.subtree).catch(() => undefined) : undefined;
+      const subtree = await this.dir(path, prevTree, rootDev);
+      if (subtree === undefined) return undefined;
+      this.summary.dirs++;
+      return { ...base, type: 'dir', subtree } satisfies DirNode;
+    }
+    if (st.isFile()) {
+      const size = Number(st.size);
+      const node: FileNode = { ...base, type: 'file', size, content: [], ctime: st.ctimeNs.toString(), inode: st.ino.toString() };
+      if (st.nlink > 1n) node.links = Number(st.nlink);
+      const reuse = prev?.type === 'file' && prev.size === size && prev.mtime === node.mtime && prev.ctime === node.ctime && prev.inode === node.inode
+        && prev.content.every((c) => this.repo.index.has(c) || this.pending.has(c));
+      let content: Promise<Content | undefined>;
+      const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
+      const known = linkKey === undefined ? undefined : this.links.get(linkKey);
+      if (known !== undefined) content = known;
+      else if (reuse) content = Promise.resolve({ content: prev.content, size });
+      else content = this.readFile(path, size);
+      content.catch(() => undefined); // awaited by the directory; one abandoned by an abort must not go unhandled
+      if (linkKey !== undefined && known === undefined) this.links.set(linkKey, content);
+      this.summary.files++;
+      return { pending: node, content };
+    }
+    this.warn(path, 'not a file, directory or symlink', 'unsupported');
+    return undefined;
+  }
+
+  /** Backs up a directory and returns its tree blob id (or undefined when it cannot be read). */
+  private async dir(path: string, prev: Tree | undefined, rootDev: bigint): Promise<string | undefined> {
+    this.check();
+    let raw: Buffer[];
+    try {
+      raw = readdirSync(path, { encoding: 'buffer' });
+    } catch (e) {
+      this.warn(path, `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
+      return undefined;
+    }
+    const prevByName = new Map<string, TreeNode>();
+    for (const n of prev?.nodes ?? []) prevByName.set(n.name, n);
+    const nodes: TreeNode[] = [];
+    const files: PendingFile[] = [];
+    const subdirs: { name: string; full: string; st: BigIntStats }[] = [];
+    for (const r of raw) {
+      const name = utf8Name(r);
+      const full = join(path, r.toString('utf8'));
+      if (name === undefined) {
+        this.warn(`${path}/${r.toString('latin1')}`, 'name is not valid UTF-8', 'unsupported');
+        continue;
+      }
+      if (this.excluder.excludes(full, name)) continue;
+      let st: BigIntStats;
+      try {
+        st = lstatSync(full, { bigint: true });
+      } catch (e) {
+        this.warn(full, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (this.opts.oneFileSystem && st.dev !== rootDev) continue;
+        subdirs.push({ name, full, st });
+        continue;
+      }
+      const node = await this.entry(full, name, st, prevByName.get(name), rootDev);
+      if (node === undefined) continue;
+      if ('pending' in node) files.push(node);
+      else nodes.push(node);
+    }
+    this.flushBatch();
+    for (const d of subdirs) {
+      const node = await this.entry(d.full, d.name, d.st, prevByName.get(d.name), rootDev);
+      if (node !== undefined && !('pending' in node)) nodes.push(node);
+    }
+    this.flushBatch();
+    for (const f of files) {
+      const node = await this.complete(f);
+      if (node !== undefined) nodes.push(node);
+    }
+    this.check();
+    return this.storeTree({ nodes: sortNodes(nodes) });
+  }
+
+  /** The node once its content is read (undefined when the file was skipped). */
+  private async complete(node: TreeNode | PendingFile): Promise<TreeNode | undefined> {
+    if (!('pending' in node)) return node;
+    const c = await node.content;
+    if (c === undefined) {
+      this.summary.files--;
+      return undefined;
+    }
+    node.pending.content = c.content;
+    node.pending.size = c.size;
+    if (node.pending.links === undefined) delete node.pending.links;
+    return node.pending;
+  }
+
+  // -- reading and chunking -------------------------------------------------------------------------------
+
+  /** Opens a file for reading without following a symlink or blocking on a FIFO put in its place. */
+  private open(path: string): number | undefined {
+    try {
+      this.opts.beforeRead?.(path);
+      const fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        this.warn(path, 'is no longer a regular file', 'skipped');
+        return undefined;
+      }
+      return fd;
+    } catch (e) {
+      this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
+      return undefined;
+    }
+  }
+
+  private readFile(path: string, size: number): Promise<Content | undefined> {
+    if (size <= SMALL_FILE) return this.readSmall(path, size);
+    return this.readLarge(path, size);
+  }
+
+  private readSmall(path: string, size: number): Promise<Content | undefined> {
+    return new Promise((done, fail) => {
+      if (this.batch !== undefined && (this.batch.length + size + 1 > this.batch.buf.length || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
+      this.batch ??= { buf: this.readBuffers.take(BATCH_BYTES + SMALL_FILE + 1) ?? Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE + 1), length: 0, files: [] };
+      this.batch.files.push({ path, size, done, fail });
+      this.batch.length += size + 1; // room for one byte of growth detection
+    });
+  }
+
+  /** Reads the queued small files into one buffer and chunks them on a worker. */
+  private flushBatch(): void {
+    const batch = this.batch;
+    if (batch === undefined) return;
+    this.batch = undefined;
+    const work = (async () => {
+      const held = await this.budget.acquire(batch.buf.length);
+      try {
+        this.check();
+        const segments: [number, number, boolean][] = [];
+        const live: typeof batch.files = [];
+        let at = 0;
+        for (const f of batch.files) {
+          const fd = this.open(f.path);
+          if (fd === undefined) {
+            f.done(undefined);
+            continue;
+          }
+          let n = 0;
+          try {
+            n = readAll(fd, batch.buf, at, f.size + 1);
+            if (n !== f.size) this.warn(f.path, `changed while reading (${n > f.size ? 'grew' : 'shrank'})`, 'changed');
+            n = Math.min(n, f.size);
+          } catch (e) {
+            closeSync(fd);
+            this.warn(f.path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
+            f.done(undefined);
+            continue;
+          }
+          closeSync(fd);
+          segments.push([at, n, true]);
+          live.push(f);
+          at += n;
+        }
+        const { segments: outs, buf } = await this.repo.pool.chunk({
+          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, buf: batch.buf.buffer as ArrayBuffer, length: at, segments,
+        });
+        const view = Buffer.from(buf);
+        for (let i = 0; i < live.length; i++) {
+          const content = await this.accept(outs[i]!, view);
+          this.summary.bytes += segments[i]![1];
+          live[i]!.done({ content, size: segments[i]![1] });
+        }
+        this.readBuffers.give(view);
+        this.progress();
+      } catch (e) {
+        for (const f of batch.files) f.fail(e);
+      } finally {
+        this.budget.release(held);
+      }
+    })();
+    this.reads.add(work);
+    void work.then(() => this.reads.delete(work));
+  }
+
+  private async readLarge(path: string, size: number): Promise<Content | undefined> {
+    const held = await this.budget.acquire(WINDOW);
+    try {
+      this.check();
+      const fd = this.open(path);
+      if (fd === undefined) return undefined;
+      let buf = this.readBuffers.take(WINDOW) ?? Buffer.allocUnsafeSlow(WINDOW);
+      const content: string[] = [];
+      let total = 0;
+      let carry = 0;
+      try {
+        for (;;) {
+          this.check();
+          const want = Math.min(WINDOW - carry, size - total + 1);
+          let n: number;
+          try {
+            n = want > 0 ? readAll(fd, buf, carry, want) : 0;
+          } catch (e) {
+            this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
+            return undefined;
+          }
+          if (total + n > size) {
+            this.warn(path, 'changed while reading (grew)', 'changed');
+            n = size - total;
+          }
+          total += n;
+          const eof = total >= size || n < want;
+          if (eof && total < size) this.warn(path, 'changed while reading (shrank)', 'changed');
+          const length = carry + n;
+          const r = await this.repo.pool.chunk({
+            chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, buf: buf.buffer as ArrayBuffer, length, segments: [[0, length, eof]],
+          });
+          buf = Buffer.from(r.buf);
+          const seg = r.segments[0]!;
+          content.push(...(await this.accept(seg, buf)));
+          this.summary.bytes += n;
+          this.progress();
+          if (eof) break;
+          carry = length - seg.consumed;
+          buf.copyWithin(0, seg.consumed, length);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      if (buf.buffer.byteLength > 0) this.readBuffers.give(buf);
+      return { content, size: total };
+    } finally {
+      this.budget.release(held);
+    }
+  }
+
+  /** Packs the new chunks of one segment (the bytes are in `buf`) and returns the segment's blob ids. */
+  private async accept(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
+    this.check();
+    const ids: string[] = [];
+    for (const c of seg.chunks) {
+      ids.push(c.id);
+      if (this.repo.index.has(c.id) || this.pending.has(c.id)) continue;
+      this.pending.add(c.id);
+      this.summary.newBytes += c.l;
+      const stored = c.z ?? buf.subarray(c.o, c.o + c.l);
+      if (this.dataPack !== undefined && this.dataPack.size + stored.length > PACK_TARGET) {
+        // packs stay within the target, so their buffers never grow
+        const pack = this.dataPack;
+        this.dataPack = undefined;
+        await this.upload(pack);
+      }
+      this.dataPack ??= new PackBuilder('data', undefined, this.packBuffers);
+      this.dataPack.add(c.id, stored, c.l, c.z !== undefined ? 1 : 0);
+    }
+    return ids;
+  }
+
+  private storeTree(tree: Tree): string {
+    const plain = encodeTree(tree);
+    const id = blobId(this.repo.keys.blobIdKey, plain);
+    if (this.repo.index.has(id) || this.pending.has(id)) return id;
+    this.pending.add(id);
+    this.treePack ??= new PackBuilder('tree', 1024 * 1024);
+    this.treePack.add(id, compressAlways(plain), plain.length, 1);
+    if (this.treePack.full) {
+      const pack = this.treePack;
+      this.treePack = undefined;
+      void this.upload(pack);
+    }
+    return id;
+  }
+
+  /** Seals and uploads a pack in the background once an upload slot is free; indexes it when stored. */
+  private async upload(pack: PackBuilder): Promise<void> {
+    await this.uploads.acquire(1);
+    this.check();
+    const p = (async () => {
+      try {
+        const { file, entry } = await pack.seal(this.repo.keys, this.repo.pool);
+        throwIfAborted(this.signal);
+        await this.repo.store.put({ type: 'data', id: entry.id }, file, { signal: this.signal });
+        this.summary.uploadedBytes += file.length;
+        if (entry.t === 'tree') this.repo.cache?.put({ type: 'data', id: entry.id }, file);
+        this.repo.index.addPack(entry);
+        for (const b of entry.blobs) this.pending.delete(b.id);
+        this.unindexed.push(entry);
+        if (this.unindexed.length >= PACKS_PER_INDEX) this.writeIndex();
+      } catch (e) {
+        this.failure ??= e;
+      } finally {
+        this.uploads.release(1);
+      }
+    })();
+    this.inFlight.add(p);
+    void p.then(() => this.inFlight.delete(p));
+  }
+
+  private writeIndex(): void {
+    const packs = this.unindexed;
+    this.unindexed = [];
+    if (packs.length === 0) return;
+    this.indexWrites = this.indexWrites.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        throwIfAborted(this.signal);
+        const { bytes } = await this.repo.putIndex(packs, [], { signal: this.signal });
+        this.summary.uploadedBytes += bytes;
+      } catch (e) {
+        this.failure ??= e;
+      }
+    });
+  }
+
+  private async settle(): Promise<void> {
+    while (this.reads.size > 0 || this.inFlight.size > 0) await Promise.allSettled([...this.reads, ...this.inFlight]);
+    await this.indexWrites;
+  }
+
+  private async finishPacks(): Promise<void> {
+    try {
+      this.check();
+      if (this.dataPack !== undefined && this.dataPack.blobs.length > 0) await this.upload(this.dataPack);
+      this.dataPack = undefined;
+      if (this.treePack !== undefined && this.treePack.blobs.length > 0) await this.upload(this.treePack);
+      this.treePack = undefined;
+      await this.settle();
+      this.check();
+      this.writeIndex();
+      await this.indexWrites;
+      this.check();
+    } catch (e) {
+      await this.settle();
+      throw e;
+    }
+  }
+}
+
+/** Reads up to `length` bytes into `buf` at `at`; returns how many (fewer at the end of the file). */
+function readAll(fd: number, buf: Buffer, at: number, length: number): number {
+  let n = 0;
+  while (n < length) {
+    const r = readSync(fd, buf, at + n, length - n, null);
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}
+
+/** Files and bytes a backup of `paths` would walk (lstat only: for a progress bar's total and ETA). */
+export function scanTotals(paths: readonly string[], options: Pick<BackupOptions, 'exclude' | 'excludeFiles' | 'oneFileSystem'> = {}): { files: number; bytes: number } {
+  const excluder = Excluder.fromOptions(options.exclude, options.excludeFiles);
+  const totals = { files: 0, bytes: 0 };
+  const visit = (path: string, dev: number | undefined) => {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return;
+    }
+    if (st.isFile()) {
+      totals.files++;
+      totals.bytes += st.size;
+    } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev)) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(path);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        const full = join(path, n);
+        if (!excluder.excludes(full, n)) visit(full, dev ?? st.dev);
+      }
+    }
+  };
+  for (const p of paths) visit(resolve(p), undefined);
+  return totals;
+}

@@ -1,0 +1,64 @@
+// Types of blob-ops.js (chunking, sealing and opening run on blob workers or the main thread).
+
+export interface ChunkerTables {
+  gear: Uint32Array;
+  hard: number;
+  easy: number;
+  minSize: number;
+  avgSize: number;
+  maxSize: number;
+}
+
+export interface ChunkTask {
+  chunker: ChunkerTables;
+  hmacKey: Uint8Array;
+  compress: boolean;
+  buf: ArrayBuffer;
+  length: number;
+  /** [offset, length, eof] */
+  segments: [number, number, boolean][];
+}
+
+export interface ChunkOut {
+  o: number;
+  l: number;
+  id: string;
+  z: Uint8Array | undefined;
+}
+
+export interface SegmentOut {
+  chunks: ChunkOut[];
+  consumed: number;
+}
+
+export interface SealTask {
+  prefix: Uint8Array;
+  payloadKey: Uint8Array;
+  buf: ArrayBuffer;
+  length: number;
+}
+
+export interface OpenTask {
+  payloadKey: Uint8Array;
+  counter: number;
+  final: boolean;
+  buf: ArrayBuffer;
+  /** Where the sealed chunks start in `buf` (default 0). */
+  at?: number;
+  length: number;
+  /** [o, l, z, u] relative to the run's first plaintext byte. */
+  blobs: [number, number, number, number][];
+  /** When set, each blob's HMAC id is checked against these (check --read-data). */
+  verify?: string[];
+  hmacKey?: Uint8Array;
+}
+
+export declare function maybeCompress(blob: Uint8Array): Buffer | undefined;
+export declare function compressAlways(blob: Uint8Array): Buffer;
+export declare function blobId(hmacKey: Uint8Array, data: Uint8Array): string;
+export declare function chunkSegments(t: ChunkTask): SegmentOut[];
+export declare function sealObject(t: SealTask): Buffer;
+export declare function openBlobs(t: OpenTask): { plain: Buffer; at: number[] };
+export declare const CHUNK_SIZE: number;
+export declare const SEALED_CHUNK_SIZE: number;
+export declare const DEFLATE_LEVEL: number;

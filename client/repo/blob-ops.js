@@ -1,0 +1,190 @@
+// The CPU-heavy steps of the snapshot engine, in plain JavaScript so blob-worker.js can run them on worker
+// threads (and the main thread too, when it has no workers): cut a buffer of file contents into chunks and name
+// each by its HMAC-SHA256 blob id, compressing the ones a sample shows to be compressible (docs/repository.md
+// "Blobs"); seal a pack's plaintext as an age STREAM payload; open a run of sealed STREAM chunks and cut the
+// plaintext into blobs, inflating compressed ones. Crypto is node:crypto through client/age/stream-chunks.js;
+// compression is node:zlib. Types: blob-ops.d.ts.
+
+import { createHmac, createSecretKey } from 'node:crypto';
+import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
+import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../age/stream-chunks.js';
+import { findCuts } from './cut-points.js';
+
+/** Bytes deflated to decide whether a blob is worth compressing. */
+const SAMPLE_BYTES = 16 * 1024;
+/** Blobs shorter than this are stored as they are. */
+const MIN_COMPRESS_BYTES = 256;
+export const DEFLATE_LEVEL = 1;
+
+const keyObjects = new Map();
+function keyObject(raw) {
+  const hex = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
+  let k = keyObjects.get(hex);
+  if (k === undefined) {
+    k = createSecretKey(Buffer.from(raw));
+    keyObjects.set(hex, k);
+  }
+  return k;
+}
+
+/** Shannon entropy in bits per byte of `n` bytes of `blob` taken in four spread-out runs. */
+function sampleEntropy(blob, n) {
+  const counts = new Uint32Array(256);
+  const run = Math.max(1, Math.floor(n / 4));
+  const step = Math.max(run, Math.floor((blob.length - run) / 3));
+  let total = 0;
+  for (let r = 0; r < 4; r++) {
+    const at = Math.min(blob.length - run, r * step);
+    for (let i = at; i < at + run; i++) counts[blob[i]]++;
+    total += run;
+  }
+  let h = 0;
+  for (let i = 0; i < 256; i++) {
+    const c = counts[i];
+    if (c !== 0) {
+      const p = c / total;
+      h -= p * Math.log2(p);
+    }
+  }
+  return h;
+}
+
+/**
+ * The stored form of a blob: its zlib compression when that makes it at least 1/16 smaller, else undefined. A
+ * sample decides first, so incompressible data costs next to nothing: bytes spread out over the blob whose
+ * entropy is near 8 bits per byte (random, encrypted or already compressed data) are not deflated at all;
+ * otherwise a 16 KiB piece is deflated, and only if it shrank enough the whole blob.
+ */
+export function maybeCompress(blob) {
+  if (blob.length < MIN_COMPRESS_BYTES) return undefined;
+  const n = Math.min(blob.length, 4096);
+  // 4 KiB of uniform random bytes measure ~7.95 bits; anything compressible by 1/16 through its byte
+  // distribution alone measures under 7.5
+  if (n >= 1024 && sampleEntropy(blob, n) > 7.8) return undefined;
+  if (blob.length > SAMPLE_BYTES * 4) {
+    const at = Math.floor((blob.length - SAMPLE_BYTES) / 2);
+    const sample = deflateSync(blob.subarray(at, at + SAMPLE_BYTES), { level: DEFLATE_LEVEL });
+    if (sample.length > SAMPLE_BYTES - SAMPLE_BYTES / 8) return undefined;
+  }
+  const z = deflateSync(blob, { level: DEFLATE_LEVEL, strategy: zc.Z_DEFAULT_STRATEGY });
+  return z.length <= blob.length - blob.length / 16 ? z : undefined;
+}
+
+export function compressAlways(blob) {
+  return deflateSync(blob, { level: DEFLATE_LEVEL });
+}
+
+export function blobId(hmacKey, data) {
+  return createHmac('sha256', keyObject(hmacKey)).update(data).digest('hex');
+}
+
+/**
+ * Chunks the segments of `buf` ([offset, length, eof] each, every segment one file's bytes or a window of
+ * them). For a segment without eof the bytes after its last cut are not a chunk: `consumed` says where it
+ * ended. Returns per segment {chunks: [{o, l, id, z}], consumed}; `z` is the compressed form or undefined.
+ */
+export function chunkSegments(t) {
+  const { gear, hard, easy, minSize, avgSize, maxSize } = t.chunker;
+  const buf = new Uint8Array(t.buf, 0, t.length);
+  const out = [];
+  for (const [offset, length, eof] of t.segments) {
+    const data = buf.subarray(offset, offset + length);
+    const cuts = [];
+    const state = { hash: 0, length: 0 };
+    findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+    if (eof && state.length > 0) cuts.push(state.length);
+    const chunks = [];
+    let at = 0;
+    for (const l of cuts) {
+      const blob = data.subarray(at, at + l);
+      const z = t.compress ? maybeCompress(blob) : undefined;
+      chunks.push({ o: offset + at, l, id: blobId(t.hmacKey, blob), z });
+      at += l;
+    }
+    out.push({ chunks, consumed: at });
+  }
+  return out;
+}
+
+/** The age file of a pack: `prefix` (header ‖ nonce) then the STREAM payload of `length` plaintext bytes. */
+export function sealObject(t) {
+  const plain = new Uint8Array(t.buf, 0, t.length);
+  const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
+  const file = Buffer.allocUnsafeSlow(t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE));
+  file.set(t.prefix, 0);
+  let at = t.prefix.length;
+  const key = createSecretKey(Buffer.from(t.payloadKey));
+  // 16 chunks at a time, copied out at once, so the cipher's output buffers never add up to the whole pack
+  const BATCH = 16;
+  for (let c = 0; c < chunks; c += BATCH) {
+    const from = c * CHUNK_SIZE;
+    const final = c + BATCH >= chunks;
+    const length = final ? t.length - from : BATCH * CHUNK_SIZE;
+    for (const o of sealChunks(key, c, plain.subarray(from, from + length), length, final)) {
+      file.set(o, at);
+      at += o.length;
+    }
+  }
+  if (at !== file.length) throw new Error('sealed size mismatch');
+  return file;
+}
+
+/**
+ * Opens the sealed chunks in `buf` (the first numbered `counter`; `final` when the run ends the object) and
+ * returns the blobs at plaintext offsets `blobs` ([o, l, z, u], relative to the run's first chunk) as one
+ * buffer of their bytes back to back (inflated), with their offsets in it. Throws on any damage.
+ */
+export function openBlobs(t) {
+  const sealed = new Uint8Array(t.buf, t.at ?? 0, t.length);
+  const r = openChunks(t.payloadKey, t.counter, sealed, t.length, t.final);
+  if (r.error !== undefined) throw new Error(r.error);
+  // The opened chunks are not joined: each blob is copied out of the pieces that cover it (chunk i holds the
+  // run's plaintext bytes [i·64 KiB, (i+1)·64 KiB)).
+  const outs = r.outs;
+  let plainLength = 0;
+  for (const o of outs) plainLength += o.length;
+  const pieces = (o, l) => {
+    const list = [];
+    let at = o;
+    const end = o + l;
+    while (at < end) {
+      const c = Math.floor(at / CHUNK_SIZE);
+      const from = at - c * CHUNK_SIZE;
+      const take = Math.min(end - at, CHUNK_SIZE - from);
+      list.push(outs[c].subarray(from, from + take));
+      at += take;
+    }
+    return list;
+  };
+  let total = 0;
+  for (const b of t.blobs) total += b[3];
+  const out = Buffer.allocUnsafeSlow(total);
+  const at = [];
+  let pos = 0;
+  for (const [o, l, z, u] of t.blobs) {
+    if (o + l > plainLength) throw new Error('blob beyond the pack');
+    const parts = pieces(o, l);
+    if (z === 1) {
+      const stored = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      const inflated = inflateSync(stored, { maxOutputLength: Math.max(1, u) });
+      if (inflated.length !== u) throw new Error('blob inflates to the wrong length');
+      out.set(inflated, pos);
+    } else {
+      if (l !== u) throw new Error('stored blob has the wrong length');
+      let p = pos;
+      for (const part of parts) {
+        out.set(part, p);
+        p += part.length;
+      }
+    }
+    if (t.verify !== undefined) {
+      const id = blobId(t.hmacKey, out.subarray(pos, pos + u));
+      if (id !== t.verify[at.length]) throw new Error(`blob ${t.verify[at.length]} does not match its id`);
+    }
+    at.push(pos);
+    pos += u;
+  }
+  return { plain: out, at };
+}
+
+export { CHUNK_SIZE, SEALED_CHUNK_SIZE };

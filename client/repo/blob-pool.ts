@@ -1,0 +1,142 @@
+// Worker threads for the snapshot engine's CPU work (blob-ops.js: chunk + HMAC + compress, seal, open), so a
+// backup hashes on the other cores while this thread reads files and uploads. Tasks go to the worker with the
+// fewest in flight; their big buffers are transferred both ways (no copies). With size 0 every task runs on
+// this thread, synchronously, with the same code. Idle workers are unref'd, so an idle pool never keeps the
+// process alive; a worker that dies fails its tasks (the caller's operation then fails; nothing is committed).
+
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
+
+const WORKER_URL = new URL('./blob-worker.js', import.meta.url);
+/** Runs this short are opened on this thread: a message round trip costs more than the work. */
+const INLINE_OPEN_BYTES = 256 * 1024;
+
+interface Member {
+  worker: Worker;
+  tasks: number;
+  /** Tasks finished and milliseconds with at least one task in flight (benchmarks). */
+  done: number;
+  busyMs: number;
+  busySince: number;
+}
+
+type Op = 'chunk' | 'seal' | 'open';
+
+/** Worker threads by default: one per core, at most 2 (the main thread reads, packs and uploads). */
+export function defaultBlobWorkers(): number {
+  return Math.min(2, availableParallelism());
+}
+
+export class BlobPool {
+  private readonly members: Member[] = [];
+  private readonly pending = new Map<number, { member: Member; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  private started = false;
+
+  /** Workers start on the first task that needs them (an unchanged backup may need none). */
+  constructor(readonly size: number = defaultBlobWorkers()) {}
+
+  private spawn(): void {
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+    const member: Member = { worker, tasks: 0, done: 0, busyMs: 0, busySince: 0 };
+    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      member.tasks--;
+      member.done++;
+      if (member.tasks === 0) {
+        worker.unref();
+        member.busyMs += performance.now() - member.busySince;
+      }
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result);
+    });
+    const die = (e: Error) => {
+      const i = this.members.indexOf(member);
+      if (i >= 0) this.members.splice(i, 1);
+      for (const [id, p] of this.pending) {
+        if (p.member !== member) continue;
+        this.pending.delete(id);
+        p.reject(e);
+      }
+    };
+    worker.on('error', die);
+    worker.on('exit', (code) => die(new Error(`blob worker exited (${code})`)));
+    worker.unref();
+    this.members.push(member);
+  }
+
+  /** Per worker: tasks done and milliseconds busy (benchmarks). */
+  get stats(): { done: number; busyMs: number }[] {
+    return this.members.map((m) => ({ done: m.done, busyMs: Math.round(m.busyMs) }));
+  }
+
+  /** Tasks in flight on the workers. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
+    if (!this.started && !small) {
+      this.started = true;
+      for (let i = 0; i < this.size; i++) this.spawn();
+    }
+    let best: Member | undefined;
+    for (const m of this.members) if (best === undefined || m.tasks < best.tasks) best = m;
+    if (best === undefined || small) {
+      try {
+        return Promise.resolve(this.inline(op, task) as T);
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    const member = best;
+    const id = this.nextId++;
+    if (member.tasks === 0) member.busySince = performance.now();
+    member.tasks++;
+    member.worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { member, resolve: resolve as (v: unknown) => void, reject });
+      member.worker.postMessage({ id, op, task }, transfer);
+    });
+  }
+
+  private inline(op: Op, task: unknown): unknown {
+    if (op === 'chunk') {
+      const t = task as ChunkTask;
+      return { segments: chunkSegments(t), buf: t.buf };
+    }
+    if (op === 'seal') {
+      const t = task as SealTask;
+      const file = sealObject(t);
+      const whole = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
+      return { file: whole ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), buf: t.buf };
+    }
+    const r = openBlobs(task as OpenTask);
+    const whole = r.plain.byteOffset === 0 && r.plain.byteLength === r.plain.buffer.byteLength;
+    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at };
+  }
+
+  /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
+  chunk(task: ChunkTask): Promise<{ segments: SegmentOut[]; buf: ArrayBuffer }> {
+    return this.run('chunk', task, [task.buf]);
+  }
+
+  /** Seals a pack; `task.buf` is transferred and comes back as `buf`. */
+  seal(task: SealTask): Promise<{ file: ArrayBuffer; buf: ArrayBuffer }> {
+    return this.run('seal', task, [task.buf]);
+  }
+
+  /** Opens sealed chunks and returns the blobs' plaintext back to back; `task.buf` is transferred. */
+  open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[] }> {
+    return this.run('open', task, [task.buf], task.length <= INLINE_OPEN_BYTES);
+  }
+
+  async close(): Promise<void> {
+    const members = this.members.splice(0);
+    await Promise.all(members.map((m) => m.worker.terminate()));
+  }
+}

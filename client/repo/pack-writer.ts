@@ -1,0 +1,96 @@
+// Packs (docs/repository.md "Packs"): blobs of one type appended to one plaintext buffer, then the JSON trailer
+// and its u32le length. The plaintext is sealed on a blob worker as one age file whose header hash goes into
+// the index. Packs target 16 MiB (at most 64 MiB: a blob is at most 8 MiB).
+
+import { createHash } from 'node:crypto';
+import { beginFile } from '../age/object-parts.js';
+import type { BlobPool } from './blob-pool.js';
+import type { BlobEntry, BlobType, PackEntry } from './index.js';
+import type { RepoKeys } from './keys.js';
+import { newId } from './objects.js';
+
+export const PACK_TARGET = 16 * 1024 * 1024;
+export const PACK_MAX = 64 * 1024 * 1024;
+/** A backup closes a pack before a blob would take it past the target; room for a trailer of ~5,000 blobs. */
+const INITIAL_CAPACITY = PACK_TARGET + 1024 * 1024;
+
+/** A few big buffers kept for reuse instead of fresh allocations. */
+export class BufferRecycler {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep = 4) {}
+
+  take(size: number): Buffer | undefined {
+    const i = this.free.findIndex((b) => b.length >= size);
+    return i < 0 ? undefined : this.free.splice(i, 1)[0];
+  }
+
+  give(b: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(b);
+  }
+}
+
+export class PackBuilder {
+  readonly id = newId();
+  readonly blobs: BlobEntry[] = [];
+  private buf: Buffer;
+  private length = 0;
+
+  /** `recycle` hands out a used buffer of at least `capacity` bytes (fresh pages cost page faults). */
+  constructor(readonly type: BlobType, capacity = INITIAL_CAPACITY, private readonly recycle?: BufferRecycler) {
+    this.buf = recycle?.take(capacity) ?? Buffer.allocUnsafeSlow(capacity);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  get full(): boolean {
+    return this.length >= PACK_TARGET;
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + extra));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
+  }
+
+  /** Appends a blob as stored (`stored`: compressed when z = 1) whose plaintext is `u` bytes. */
+  add(id: string, stored: Uint8Array, u: number, z: 0 | 1): void {
+    this.ensure(stored.length);
+    this.buf.set(stored, this.length);
+    this.blobs.push({ id, o: this.length, l: stored.length, u, z });
+    this.length += stored.length;
+  }
+
+  /** Appends the trailer, seals the pack (on a worker) and returns the age file and its index entry. */
+  async seal(keys: RepoKeys, pool: BlobPool): Promise<{ file: Uint8Array; entry: PackEntry }> {
+    const trailer = Buffer.from(JSON.stringify({ id: this.id, blobs: this.blobs.map((b) => ({ id: b.id, t: this.type, o: b.o, l: b.l, u: b.u, z: b.z })) }), 'utf8');
+    this.ensure(trailer.length + 4);
+    this.buf.set(trailer, this.length);
+    this.buf.writeUInt32LE(trailer.length, this.length + trailer.length);
+    const length = this.length + trailer.length + 4;
+    const start = beginFile(keys.recipient);
+    const ab = this.buf.buffer as ArrayBuffer;
+    const { file, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: ab, length });
+    this.buf = Buffer.alloc(0);
+    this.recycle?.give(Buffer.from(buf));
+    const h = createHash('sha256').update(start.header).digest('hex');
+    return { file: new Uint8Array(file), entry: { id: this.id, t: this.type, size: file.byteLength, h, blobs: this.blobs } };
+  }
+}
+
+export interface PackTrailerBlob extends BlobEntry {
+  t: BlobType;
+}
+
+/** Parses a pack plaintext's trailer (check). */
+export function readTrailer(plain: Uint8Array): { id: string; blobs: PackTrailerBlob[] } {
+  if (plain.length < 4) throw new Error('pack too short');
+  const view = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+  const n = view.readUInt32LE(plain.length - 4);
+  if (n + 4 > plain.length) throw new Error('pack trailer length out of range');
+  const t = JSON.parse(view.subarray(plain.length - 4 - n, plain.length - 4).toString('utf8')) as { id: string; blobs: PackTrailerBlob[] };
+  if (typeof t.id !== 'string' || !Array.isArray(t.blobs)) throw new Error('malformed pack trailer');
+  return t;
+}

@@ -1,0 +1,118 @@
+// `prune`: frees the space of data no snapshot references, under an exclusive lock. Every blob reachable from a
+// snapshot is kept; packs with no such blob are deleted; packs mostly unused (under half their stored bytes in
+// use) are repacked: their used blobs are copied into new packs. Order, so that every crash point is safe:
+// (1) upload the new packs, (2) write one index that lists every kept and new pack and supersedes every index
+// object read, (3) delete the superseded index objects, (4) delete the unused and repacked packs. A crash
+// before (2) leaves only unindexed new packs (removed by the next prune); after (2) the new index alone is the
+// repository's index, and it names no pack that (4) deletes. Packs no index lists (left by an interrupted
+// backup) are deleted too: no backup can be running while we hold the exclusive lock. Each deletion is reported.
+
+import type { BlobEntry, PackEntry } from './index.js';
+import { withLock } from './lock.js';
+import { PackBuilder } from './pack-writer.js';
+import { readBlobs } from './pack-reader.js';
+import type { Repository } from './repository.js';
+import type { CallOptions, ObjectName } from './store.js';
+import { usedBlobs } from './used.js';
+import { damaged } from './objects.js';
+
+export interface PruneOptions extends CallOptions {
+  /** Repack a pack when less than this share of its bytes is used (default 0.5). */
+  repackBelow?: number;
+  dryRun?: boolean;
+  onDelete?: (name: ObjectName, reason: string) => void;
+}
+
+export interface PruneResult {
+  usedBlobs: number;
+  keptPacks: number;
+  deletedPacks: number;
+  repackedPacks: number;
+  newPacks: number;
+  deletedIndexes: number;
+  freedBytes: number;
+}
+
+export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
+  return withLock(repo.store, true, 'prune', options.signal, async (lock, signal) => {
+    const call = { signal };
+    await repo.loadIndex(call);
+    const snapshots = await repo.snapshots(call);
+    const used = await usedBlobs(repo, snapshots, call);
+    if (used.missing.size > 0) throw damaged(`${used.missing.size} referenced blobs are not indexed: run bkv check; nothing was deleted`);
+    const isUsed = (id: string) => used.data.has(id) || used.trees.has(id);
+    const stored = new Map<string, number>();
+    for await (const info of repo.store.list('data', call)) stored.set(info.id, info.size);
+
+    const keep: PackEntry[] = [];
+    const drop: PackEntry[] = [];
+    const repack: { pack: PackEntry; blobs: BlobEntry[] }[] = [];
+    for (const pack of repo.index.packs.values()) {
+      // a blob counts in the pack the index resolves it to; other copies are unused
+      const mine = pack.blobs.filter((b) => isUsed(b.id) && repo.index.lookup(b.id)?.pack.id === pack.id);
+      const bytes = mine.reduce((n, b) => n + b.l, 0);
+      const total = pack.blobs.reduce((n, b) => n + b.l, 0);
+      if (!stored.has(pack.id)) throw damaged(`pack ${pack.id} is indexed but missing: run bkv check; nothing was deleted`);
+      if (mine.length === 0) drop.push(pack);
+      else if (bytes < total * (options.repackBelow ?? 0.5)) repack.push({ pack, blobs: mine });
+      else keep.push(pack);
+    }
+    const unindexed = [...stored.keys()].filter((id) => !repo.index.packs.has(id));
+    const result: PruneResult = {
+      usedBlobs: used.data.size + used.trees.size, keptPacks: keep.length, deletedPacks: drop.length + unindexed.length + repack.length,
+      repackedPacks: repack.length, newPacks: 0, deletedIndexes: 0, freedBytes: 0,
+    };
+    if (options.dryRun) return result;
+
+    // (1) repack
+    const written: PackEntry[] = [];
+    const builders: Partial<Record<'data' | 'tree', PackBuilder>> = {};
+    const flush = async (t: 'data' | 'tree') => {
+      const b = builders[t];
+      if (b === undefined || b.blobs.length === 0) return;
+      builders[t] = undefined;
+      const { file, entry } = await b.seal(repo.keys, repo.pool);
+      lock.assertHeld();
+      await repo.store.put({ type: 'data', id: entry.id }, file, call);
+      written.push(entry);
+    };
+    const { compressAlways, maybeCompress } = await import('./blob-ops.js');
+    for (const { pack, blobs } of repack) {
+      await readBlobs(repo, pack, blobs, async (blob, plain) => {
+        const t = pack.t;
+        builders[t] ??= new PackBuilder(t, t === 'tree' ? 1024 * 1024 : undefined);
+        const z = t === 'tree' ? compressAlways(plain) : maybeCompress(plain);
+        if (z !== undefined) builders[t]!.add(blob.id, z, plain.length, 1);
+        else builders[t]!.add(blob.id, plain, plain.length, 0);
+        if (builders[t]!.full) await flush(t);
+      }, { ...call, verify: true });
+    }
+    await flush('data');
+    await flush('tree');
+    result.newPacks = written.length;
+
+    // (2) one index superseding every index read
+    const old = [...repo.index.objects.keys()];
+    lock.assertHeld();
+    await repo.putIndex([...keep, ...written], old, call);
+
+    // (3) and (4): deletions, each reported
+    const report = async (names: ObjectName[], reason: string) => {
+      if (names.length === 0) return;
+      lock.assertHeld();
+      const { deleted } = await repo.store.delete(names, lock.id, call);
+      for (const n of deleted) {
+        repo.cache?.delete(n);
+        if (n.type === 'data') result.freedBytes += stored.get(n.id) ?? 0;
+        options.onDelete?.(n, reason);
+      }
+      return deleted.length;
+    };
+    result.deletedIndexes = (await report(old.map((id) => ({ type: 'index' as const, id })), 'superseded index')) ?? 0;
+    await report(drop.map((p) => ({ type: 'data' as const, id: p.id })), 'unused pack');
+    await report(repack.map((r) => ({ type: 'data' as const, id: r.pack.id })), 'repacked pack');
+    await report(unindexed.map((id) => ({ type: 'data' as const, id })), 'pack no index lists');
+    await repo.loadIndex(call);
+    return result;
+  });
+}

@@ -1,0 +1,188 @@
+// An open repository (docs/repository.md): the store, K's keys, the config (which proves K: a repository under
+// another key is refused before anything is written), the index, the local cache of encrypted index, snapshot
+// and tree-pack objects, and the blob workers. `initRepository` creates the config through the create-only
+// route; `openRepository` fetches and decrypts it.
+
+import { BackupKey } from '../backup-key.js';
+import { join } from 'node:path';
+import { BkvError } from '../../protocol/errors.js';
+import { isAgeError } from '../age/errors.js';
+import { BlobPool } from './blob-pool.js';
+import { RepoCache } from './cache.js';
+import { CHUNKER_PARAMS } from './chunker.js';
+import { MasterIndex, toIndexObject, type IndexObject } from './index.js';
+import { deriveRepoKeys, type RepoKeys } from './keys.js';
+import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, putJson } from './objects.js';
+import { readBlobs } from './pack-reader.js';
+import { toSnapshot, type Snapshot } from './snapshot.js';
+import type { CallOptions, ObjectName, RepoStore } from './store.js';
+import { decodeTree, type Tree } from './tree.js';
+import { ClientError } from '../errors.js';
+
+export interface RepoConfig {
+  version: 1;
+  id: string;
+  created: string;
+  chunker: { min: number; avg: number; max: number };
+}
+
+export interface RepositoryOptions extends CallOptions {
+  /** Where the local cache lives (`<home>/cache/<repository id>/`); no cache without it. */
+  home?: string;
+  /** Blob worker threads (default: one per core, at most 2; 0: this thread only). */
+  workers?: number;
+}
+
+export function otherKeyError(cause?: unknown): ClientError {
+  return new ClientError('wrong-key', 'repository is under another backup key: this device\'s key does not decrypt its config (use the key the repository was made with, e.g. bkv restore --key)', {}, { cause });
+}
+
+export class Repository {
+  index = new MasterIndex();
+  private readonly trees = new Map<string, Tree>();
+
+  constructor(readonly store: RepoStore, readonly keys: RepoKeys, readonly config: RepoConfig, readonly cache: RepoCache | undefined, readonly pool: BlobPool) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  /** Fetches (or takes from the cache) every index object and builds the index. */
+  async loadIndex(options: CallOptions = {}): Promise<MasterIndex> {
+    const live = new Set<string>();
+    const objects: IndexObject[] = [];
+    const names: ObjectName[] = [];
+    for await (const info of this.store.list('index', options)) names.push({ type: 'index', id: info.id });
+    await parallel(names, 8, async (name) => {
+      live.add(name.id);
+      objects.push(toIndexObject(await this.getCached(name, options)));
+    });
+    this.cache?.retain('index', live);
+    this.index = MasterIndex.from(objects);
+    return this.index;
+  }
+
+  /** A JSON object, from the cache when it is there (index and snapshots are immutable). */
+  async getCached(name: ObjectName, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    const cached = this.cache?.get(name);
+    if (cached !== undefined) {
+      try {
+        return await parseJsonObject(this.keys, name, cached);
+      } catch {
+        this.cache?.delete(name);
+      }
+    }
+    const body = await this.store.get(name, undefined, options);
+    const obj = await parseJsonObject(this.keys, name, body);
+    this.cache?.put(name, body);
+    return obj;
+  }
+
+  async snapshots(options: CallOptions = {}): Promise<Snapshot[]> {
+    const names: ObjectName[] = [];
+    for await (const info of this.store.list('snapshots', options)) names.push({ type: 'snapshots', id: info.id });
+    const out: Snapshot[] = [];
+    await parallel(names, 8, async (name) => {
+      out.push(toSnapshot(await this.getCached(name, options)));
+    });
+    this.cache?.retain('snapshots', new Set(names.map((n) => n.id)));
+    return out;
+  }
+
+  /** A tree blob, decoded and validated (tree packs are read whole and cached). */
+  async tree(id: string, options: CallOptions = {}): Promise<Tree> {
+    const known = this.trees.get(id);
+    if (known !== undefined) return known;
+    const loc = this.index.lookup(id);
+    if (loc === undefined) throw damaged(`tree ${id} is not in the index`);
+    await readBlobs(this, loc.pack, loc.pack.blobs, (b, plain) => {
+      // every tree of the pack is decoded lazily from here on
+      if (!this.trees.has(b.id)) this.treeBytes.set(b.id, new Uint8Array(plain));
+    }, options);
+    const bytes = this.treeBytes.get(id);
+    if (bytes === undefined) throw damaged(`tree ${id} is not in pack ${loc.pack.id}`);
+    const tree = decodeTree(bytes);
+    this.treeBytes.delete(id);
+    this.trees.set(id, tree);
+    return tree;
+  }
+
+  private readonly treeBytes = new Map<string, Uint8Array>();
+
+  async putIndex(packs: IndexObject['packs'], supersedes: string[] = [], options: CallOptions = {}): Promise<{ obj: IndexObject; bytes: number }> {
+    const obj: IndexObject = { version: 1, id: newId(), supersedes, packs };
+    const body = encryptObject(this.keys, encodeJson(obj));
+    await this.store.put({ type: 'index', id: obj.id }, body, options);
+    this.cache?.put({ type: 'index', id: obj.id }, body);
+    this.index.addObject(obj);
+    return { obj, bytes: body.length };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+export async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+function toConfig(obj: Record<string, unknown>): RepoConfig {
+  const c = obj.chunker as RepoConfig['chunker'] | undefined;
+  if (obj.version !== 1) throw new ClientError('usage', `repository version ${String(obj.version)} is not supported by this bkv: upgrade bkv`);
+  if (c === undefined || c.min !== CHUNKER_PARAMS.minSize || c.avg !== CHUNKER_PARAMS.avgSize || c.max !== CHUNKER_PARAMS.maxSize) {
+    throw new ClientError('usage', 'repository uses chunker parameters this bkv does not support: upgrade bkv');
+  }
+  return { version: 1, id: obj.id as string, created: String(obj.created), chunker: c };
+}
+
+function build(store: RepoStore, key: BackupKey | Uint8Array, config: RepoConfig, options: RepositoryOptions): Repository {
+  const cache = options.home === undefined ? undefined : new RepoCache(join(options.home, 'cache', config.id));
+  return new Repository(store, deriveRepoKeys(key), config, cache, new BlobPool(options.workers));
+}
+
+/** Opens the account's repository under K; refuses one under another key. Rejects with not-found if none. */
+export async function openRepository(store: RepoStore, key: BackupKey | Uint8Array, options: RepositoryOptions = {}): Promise<Repository> {
+  const status = await store.status(options);
+  if (status.repositoryId === null) throw new ClientError('usage', 'this account has no repository yet: run bkv backup (it creates one) or bkv init');
+  const keys = deriveRepoKeys(key);
+  let obj;
+  try {
+    obj = await getJson(store, keys, { type: 'config', id: status.repositoryId }, options);
+  } catch (e) {
+    if (isAgeError(e, 'no-match')) throw otherKeyError(e);
+    throw e;
+  }
+  return build(store, key, toConfig(obj), options);
+}
+
+/** Creates the repository's config under K (the create-only route: an existing one is kept and opened). */
+export async function initRepository(store: RepoStore, key: BackupKey | Uint8Array, options: RepositoryOptions = {}): Promise<Repository> {
+  const status = await store.status(options);
+  if (status.repositoryId !== null) return openRepository(store, key, options);
+  const keys = deriveRepoKeys(key);
+  const config: RepoConfig = {
+    version: 1, id: newId(), created: new Date().toISOString(),
+    chunker: { min: CHUNKER_PARAMS.minSize, avg: CHUNKER_PARAMS.avgSize, max: CHUNKER_PARAMS.maxSize },
+  };
+  const body = encryptObject(keys, encodeJson(config));
+  try {
+    await store.createConfig(config.id, body, options);
+  } catch (e) {
+    if (e instanceof BkvError && e.code === 'repository-exists') return openRepository(store, key, options);
+    throw e;
+  }
+  return build(store, key, config, options);
+}
+
+/** Opens the repository, creating it first when the account has none. */
+export async function openOrInitRepository(store: RepoStore, key: BackupKey | Uint8Array, options: RepositoryOptions = {}): Promise<Repository> {
+  const status = await store.status(options);
+  return status.repositoryId === null ? initRepository(store, key, options) : openRepository(store, key, options);
+}
+
+export { putJson };

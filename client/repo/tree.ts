@@ -1,0 +1,125 @@
+// Tree blobs (docs/repository.md "Trees"): one directory listing as JSON `{"nodes": [...]}`, nodes sorted by
+// the UTF-8 bytes of their names. Decoding is strict: every name is one safe path component, names are unique
+// and sorted, and each type carries exactly the members it needs; anything else is refused as damaged, so a
+// crafted tree can never name a path outside the directory it describes.
+
+import { ClientError } from '../errors.js';
+
+export type NodeType = 'file' | 'dir' | 'symlink';
+
+interface NodeBase {
+  name: string;
+  mode: number;
+  /** Nanoseconds since 1970, decimal. */
+  mtime: string;
+  uid: number;
+  gid: number;
+}
+
+export interface FileNode extends NodeBase {
+  type: 'file';
+  size: number;
+  content: string[];
+  inode?: string;
+  links?: number;
+  ctime?: string;
+}
+
+export interface DirNode extends NodeBase {
+  type: 'dir';
+  subtree: string;
+}
+
+export interface SymlinkNode extends NodeBase {
+  type: 'symlink';
+  target: string;
+}
+
+export type TreeNode = FileNode | DirNode | SymlinkNode;
+
+export interface Tree {
+  nodes: TreeNode[];
+}
+
+const BLOB_ID = /^[0-9a-f]{64}$/;
+const DECIMAL = /^(0|[1-9][0-9]{0,29})$/;
+
+export function unsafeTree(message: string): ClientError<'unsafe-archive'> {
+  return new ClientError('unsafe-archive', `unsafe snapshot: ${message}`);
+}
+
+/** Whether `name` is one path component a restorer may create. */
+export function isSafeName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0')
+    && Buffer.byteLength(name, 'utf8') <= 255 && !/[\uD800-\uDFFF]/.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+}
+
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export function sortNodes(nodes: TreeNode[]): TreeNode[] {
+  return nodes.sort((a, b) => compareNames(a.name, b.name));
+}
+
+export function encodeTree(tree: Tree): Uint8Array {
+  return new Uint8Array(Buffer.from(JSON.stringify({ nodes: tree.nodes }), 'utf8'));
+}
+
+function int(v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw unsafeTree(`bad ${what}`);
+  return v;
+}
+
+function decimal(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !DECIMAL.test(v)) throw unsafeTree(`bad ${what}`);
+  return v;
+}
+
+function blobId(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !BLOB_ID.test(v)) throw unsafeTree(`bad ${what}`);
+  return v;
+}
+
+/** Parses and validates a tree blob's plaintext; throws BkvError (unsafe-entry) on anything out of spec. */
+export function decodeTree(bytes: Uint8Array): Tree {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch {
+    throw unsafeTree('tree is not json');
+  }
+  const rawNodes = (value as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(rawNodes)) throw unsafeTree('tree without nodes');
+  const nodes: TreeNode[] = [];
+  let previous: string | undefined;
+  for (const raw of rawNodes as unknown[]) {
+    if (typeof raw !== 'object' || raw === null) throw unsafeTree('tree node is not an object');
+    const r = raw as Record<string, unknown>;
+    if (typeof r.name !== 'string' || !isSafeName(r.name)) throw unsafeTree(`bad name ${JSON.stringify(r.name)}`);
+    const name = r.name;
+    if (previous !== undefined) {
+      const c = compareNames(previous, name);
+      if (c === 0) throw unsafeTree(`duplicate name ${JSON.stringify(name)}`);
+      if (c > 0) throw unsafeTree(`names out of order at ${JSON.stringify(name)}`);
+    }
+    previous = name;
+    const base = { name, mode: int(r.mode, 'mode', 0o7777), mtime: decimal(r.mtime, 'mtime'), uid: int(r.uid, 'uid', 2 ** 32 - 1), gid: int(r.gid, 'gid', 2 ** 32 - 1) };
+    if (r.type === 'file') {
+      if (!Array.isArray(r.content)) throw unsafeTree(`file ${JSON.stringify(name)} without content`);
+      const node: FileNode = { ...base, type: 'file', size: int(r.size, 'size'), content: r.content.map((c) => blobId(c, 'content id')) };
+      if (r.inode !== undefined) node.inode = decimal(r.inode, 'inode');
+      if (r.links !== undefined) node.links = int(r.links, 'links');
+      if (r.ctime !== undefined) node.ctime = decimal(r.ctime, 'ctime');
+      nodes.push(node);
+    } else if (r.type === 'dir') {
+      nodes.push({ ...base, type: 'dir', subtree: blobId(r.subtree, 'subtree') });
+    } else if (r.type === 'symlink') {
+      if (typeof r.target !== 'string' || r.target.length === 0 || r.target.includes('\0')) throw unsafeTree(`bad symlink target of ${JSON.stringify(name)}`);
+      nodes.push({ ...base, type: 'symlink', target: r.target });
+    } else {
+      throw unsafeTree(`bad type of ${JSON.stringify(name)}`);
+    }
+  }
+  return { nodes };
+}
