@@ -4,7 +4,6 @@
 // `wireDetails(code)`); what fails on this device is a `ClientError` whose `kind` says what (client/errors.ts).
 
 export { VaultClient, type VaultClientOptions, type Registered } from './vault-client.js';
-export { BackupsClient, type BackupsClientOptions, type Progress, type ProgressListener } from './backups-client.js';
 export type { ApiOptions, TokenProvider, TokenSource } from './http.js';
 export {
   signIn, signOut, SignedIn, fetchSignInConfig, type SignInOptions, type SignOutResult,
@@ -16,7 +15,6 @@ export {
   createBackupEncryptStream, createBackupDecryptStream, encryptBackup, decryptBackup, backupAgeIdentity,
   backupAgeRecipient, backupEncryptedSize, type BackupStreamOptions,
 } from './backup-crypto.js';
-export { packDirectory, extractArchive, type PackedDirectory, type ExtractOptions, type ExtractResult } from './archive.js';
 export {
   estimatePasswordStrength, generatePassphrase, type PasswordStrength, type PasswordVerdict, type StrengthOptions,
 } from './password-strength.js';

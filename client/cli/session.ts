@@ -14,8 +14,6 @@ import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
 import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
-import { BackupsClient } from '../backups-client.js';
-import { httpTransport } from '../blob-transport.js';
 import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
 import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
@@ -166,10 +164,6 @@ export class Session {
   /** The account's snapshot repository on the server (docs/protocol.md "Repository API"). */
   async repoStore(): Promise<RepoStore> {
     return new HttpRepoStore(await this.api());
-  }
-
-  async backups(): Promise<BackupsClient> {
-    return new BackupsClient({ server: await this.server(), token: await this.provider(), fetch: nodeFetch, transport: httpTransport() });
   }
 
   /** Remembers where this device's key belongs. */

@@ -17,18 +17,27 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** What a delete removes, in words: `the vault key and 3 backups`, or undefined for nothing. */
+/** What a delete removes, in words: `the vault key and 3 snapshots`, or undefined for nothing. */
 export function describeDeletion(status: VaultStatus, backups: number | undefined): string | undefined {
   const parts: string[] = [];
   if (status.registered) parts.push(status.locked ? 'the vault\'s record of the destroyed key' : 'the vault key');
-  if (backups !== undefined && backups > 0) parts.push(plural(backups, 'backup'));
+  if (backups !== undefined && backups > 0) parts.push(`the repository (${plural(backups, 'snapshot')})`);
   return parts.length ? parts.join(' and ') : undefined;
+}
+
+/** Snapshots in the account's repository (0 without one): the repository goes as a whole with --backups. */
+async function snapshotCount(session: Session): Promise<number> {
+  const store = await session.repoStore();
+  if ((await store.status()).repositoryId === null) return 0;
+  let n = 0;
+  for await (const _ of store.list('snapshots')) n++;
+  return n;
 }
 
 export async function remove(flags: DeleteFlags, session = new Session(flags)): Promise<void> {
   const account = await session.account();
   const status = await session.vaultStatus();
-  const backups = flags.backups ? (await (await session.backups()).list()).length : undefined;
+  const backups = flags.backups ? await snapshotCount(session) : undefined;
   const what = describeDeletion(status, backups);
   if (!what) {
     session.say(`nothing to delete: account ${account} keeps no key in the vault${flags.backups ? ' and has no backups' : ''}.`);

@@ -23,11 +23,11 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
   }
   const account = await session.account();
   const vault = await session.vaultStatus();
-  const backups = await (await session.backups()).list();
+  const repo = await (await session.repoStore()).status();
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({
       device: { home: session.device.home, hasKey, protection: config.protection ?? null },
-      server, account, vault, backups,
+      server, account, vault, repository: repo,
       signIn: signIn ? {
         subject: signIn.subject, name: signIn.name ?? null, issuer: signIn.config.issuer, tokenExpiresAt: new Date(signIn.expiresAt).toISOString(),
         renews: Boolean(signIn.refreshToken), until: signIn.refreshExpiresAt ? new Date(signIn.refreshExpiresAt).toISOString() : null,
@@ -43,8 +43,7 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
     `vault:    ${!vault.registered ? 'no key kept'
       : vault.locked ? 'locked: the key was destroyed after too many wrong passwords'
       : `key kept, ${vault.attemptsRemaining} of ${vault.maxAttempts} password attempts left${vault.attemptsRemaining === 1 ? ' (the next wrong password destroys it)' : ''}`}`,
-    `backups:  ${backups.length === 0 ? 'none' : backups.length}`,
-    ...backups.map((b) => `  ${b.backupId}  ${b.createdAt}  ${formatBytes(b.size)}`),
+    `repository: ${repo.repositoryId === null ? 'none yet (bkv backup makes it)' : `${repo.repositoryId.slice(0, 8)}, ${formatBytes(repo.usedBytes)} of ${formatBytes(repo.quotaBytes)} used (bkv snapshots lists them)`}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
