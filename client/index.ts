@@ -4,7 +4,9 @@
 // `wireDetails(code)`); what fails on this device is a `ClientError` whose `kind` says what (client/errors.ts).
 
 export { VaultClient, type VaultClientOptions, type Registered } from './vault-client.js';
-export type { ApiOptions, TokenProvider, TokenSource } from './http.js';
+export { ApiClient, type ApiOptions, type TokenProvider, type TokenSource } from './http.js';
+export { HttpRepoStore, type HttpRepoStoreOptions } from './repo/http-store.js';
+export { MemoryRepoStore, type MemoryRepoStoreOptions } from './repo/memory-store.js';
 export {
   signIn, signOut, SignedIn, fetchSignInConfig, type SignInOptions, type SignOutResult,
 } from './auth/sign-in.js';

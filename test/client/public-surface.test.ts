@@ -7,13 +7,13 @@ describe('bkv/client', () => {
   it('exports exactly the public surface', async () => {
     const sdk = await import('bkv/client');
     expect(Object.keys(sdk).sort()).toEqual([
-      'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'BackupKey', 'BackupsClient', 'BkvError', 'ClientError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
+      'BACKUP_KEY_BYTES', 'BACKUP_KEY_DIGITS', 'ApiClient', 'BackupKey', 'BkvError', 'ClientError', 'PROBLEMS', 'VaultClient', 'backupAgeIdentity',
       'backupAgeRecipient', 'backupEncryptedSize', 'createBackupDecryptStream', 'createBackupEncryptStream', 'decryptBackup',
-      'encryptBackup', 'estimatePasswordStrength', 'extractArchive', 'formatBackupKey', 'generatePassphrase', 'isBkvError', 'isClientError', 'newBackupKey', 'packDirectory', 'parseBackupKey',
+      'encryptBackup', 'estimatePasswordStrength', 'formatBackupKey', 'generatePassphrase', 'isBkvError', 'isClientError', 'newBackupKey', 'parseBackupKey',
       'SignedIn', 'TokenStore', 'fetchSignInConfig', 'openInBrowser', 'signIn', 'signOut',
       // the snapshot engine (client/repo/sdk.ts)
       'RepoObjectMissing', 'Repository', 'applyPolicy', 'backup', 'check', 'dumpFile', 'findSnapshot', 'forget', 'forgetPlan', 'initRepository',
-      'listSnapshot', 'openOrInitRepository', 'openRepository', 'prune', 'removeStaleStaging', 'restore',
+      'HttpRepoStore', 'MemoryRepoStore', 'listSnapshot', 'openOrInitRepository', 'openRepository', 'prune', 'removeStaleStaging', 'restore',
     ].sort());
   });
 

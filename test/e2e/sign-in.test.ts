@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bkv, newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
@@ -23,10 +23,16 @@ let work: string;
 let profile: string;
 /** Route outcomes and refresh grants, in the order the runtime saw them. */
 const seen: string[] = [];
+const SLOW_UPLOADS_MS = 700;
+let slow = false;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  rt = await startTestRuntime({ accessTokenTtlSeconds: ACCESS_TTL_S, observe: (o) => seen.push(o.route) });
+  rt = await startTestRuntime({ accessTokenTtlSeconds: ACCESS_TTL_S, observe: (o) => {
+    seen.push(o.route);
+    // holds the runtime (in this process) so a backup outlives its 2-second access token whatever the machine's speed
+    if (o.route === 'repo.uploads' && slow) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SLOW_UPLOADS_MS);
+  } });
   rt.provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params?.grant_type === 'refresh_token') seen.push('refresh');
   });
@@ -104,22 +110,25 @@ describe('bkv login in a real browser, then backup and restore with the stored t
     const backup = await bkv(['backup', source()], { BKV_SERVER: rt.url, BKV_HOME: home });
     expect(backup.code, backup.stderr).toBe(0);
     const target = join(work, 'restored');
-    const restore = await bkv(['restore', target], { BKV_SERVER: rt.url, BKV_HOME: home });
+    const restore = await bkv(['restore', 'latest', target], { BKV_SERVER: rt.url, BKV_HOME: home });
     expect(restore.code, restore.stderr).toBe(0);
-    expect(await readFile(join(target, 'note.txt'), 'utf8')).toBe('hello from erin');
+    expect(await readFile(join(target, basename(source()), 'note.txt'), 'utf8')).toBe('hello from erin');
   }, 120_000);
 
   it('a backup that outlives its access token completes through a refresh in the middle', async () => {
     await writeFile(join(source(), 'big.bin'), randomBytes(48 * 1024 * 1024));
     seen.length = 0;
     const started = Date.now();
-    const backup = await bkv(['backup', source()], { BKV_SERVER: rt.url, BKV_HOME: home });
+    slow = true;
+    const backup = await bkv(['backup', source()], { BKV_SERVER: rt.url, BKV_HOME: home }).finally(() => (slow = false));
     expect(backup.code, backup.stderr).toBe(0);
-    const create = seen.indexOf('backups.create');
-    const complete = seen.lastIndexOf('backups.complete');
+    // from the backup's lock to its last upload (the snapshot): a refresh must have happened in between
+    const create = seen.indexOf('repo.lock');
+    const complete = seen.lastIndexOf('repo.uploads');
     expect(create).toBeGreaterThanOrEqual(0);
     expect(complete).toBeGreaterThan(create);
-    // Only meaningful when the backup took longer than the token lives; 48 MiB through tar, age and s3rver does.
+    // Only meaningful when the backup took longer than the token lives: every upload-URL request is held
+    // SLOW_UPLOADS_MS by the runtime (below), and a 48 MiB file takes at least 4 of them.
     expect(Date.now() - started).toBeGreaterThan(ACCESS_TTL_S * 1000);
     expect(seen.slice(create, complete)).toContain('refresh');
   }, 180_000);
