@@ -3,13 +3,15 @@
 // on any port as RFC 8252 §7.3 asks, refresh tokens with `offline_access`, rotated on every use), JWT access
 // tokens (RFC 9068, RS256) for one resource server whose audience the API checks, revocation (RFC 7009), and
 // a plain login page for local accounts (local/accounts.ts) with a sign-up form: it is a local runtime.
-// The consent step is answered by the runtime itself: the CLI is the runtime's own first-party client.
+// The consent step is answered by the runtime itself: the CLI is the runtime's own first-party client. Its
+// state lives in the data dir (local/provider-store.ts), so sign-ins survive a restart.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { LocalAccounts } from './accounts.js';
 import { AccountError } from './accounts.js';
 import type { SigningKey } from './keys.js';
+import { fileAdapterFactory } from './provider-store.js';
 
 /** The CLI's client id at the local provider (what `GET /v1/auth` names). */
 export const LOCAL_CLIENT_ID = 'bkv-cli';
@@ -33,6 +35,8 @@ export interface ProviderOptions {
   accounts: LocalAccounts;
   accessTokenTtlS?: number;
   refreshTokenTtlS?: number;
+  /** Where grants, sessions and tokens are kept (local/provider-store.ts); in memory when absent. */
+  stateDir?: string;
 }
 
 export function buildProvider(options: ProviderOptions): Provider {
@@ -40,6 +44,7 @@ export function buildProvider(options: ProviderOptions): Provider {
   const refreshTtl = options.refreshTokenTtlS ?? DEFAULT_REFRESH_TOKEN_TTL_S;
   const { accounts } = options;
   const configuration: Configuration = {
+    ...(options.stateDir ? { adapter: fileAdapterFactory(options.stateDir) } : {}),
     clients: [{
       client_id: LOCAL_CLIENT_ID,
       client_name: 'bkv',

@@ -176,7 +176,7 @@ async function serve(
     throw new Error(`access token lifetime must be 1-${MAX_TOKEN_LIFETIME_S} seconds`);
   }
   const provider = buildProvider({
-    issuer, signingKey: signing, cookieKey, accounts, accessTokenTtlS: accessTtl,
+    issuer, signingKey: signing, cookieKey, accounts, accessTokenTtlS: accessTtl, stateDir: join(options.dataDir, 'oidc'),
     ...(options.refreshTokenTtlSeconds ? { refreshTokenTtlS: options.refreshTokenTtlSeconds } : {}),
   });
   const providerCallback = provider.callback();
