@@ -16,7 +16,7 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+  return i === 0 ? `${Math.round(n)} B` : `${v.toFixed(1)} ${units[i]}`; // rates are fractional
 }
 
 function rate(bytes: number, ms: number): string {

@@ -32,6 +32,7 @@ describe('dedup', () => {
     expect(dataPuts()).toBe(packsBefore);
     expect(store.putCount - putsBefore).toBe(1); // the snapshot only
     expect(second.snapshot.summary.newBytes).toBe(0);
+    expect(second.snapshot.summary.bytes).toBe(50 * 1000 + 3000 * (49 * 50) / 2 + 10 * MiB); // unchanged files count: the snapshot's size
     expect(second.snapshot.parent).not.toBeNull();
   });
 
