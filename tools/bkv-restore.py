@@ -776,7 +776,7 @@ class Restorer:
         try:
             if self.am_root:
                 os.fchown(f, n.uid, n.gid)  # before chmod: chown clears setuid/setgid
-            os.fchmod(f, n.mode)
+            os.fchmod(f, n.mode & ~self.umask)
             os.utime(f, ns=(n.mtime, n.mtime))
         finally:
             os.close(f)

@@ -157,7 +157,7 @@ class RoundTrip(Base):
         self.assertEqual(read('sub/deeper/deepest/leaf'), b'leaf')
         with open(os.path.join(t, 'rootfile'), 'rb') as f:
             self.assertEqual(f.read(), b'second path')
-        # modes: files exactly, directories with the umask (022) applied
+        # modes: files and directories with the umask (022) applied
         self.assertEqual(mode('plain'), 0o600)
         self.assertEqual(mode('zipped'), 0o755)
         self.assertEqual(mode('setuid'), 0o4755)
