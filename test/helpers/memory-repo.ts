@@ -1,6 +1,7 @@
-// A minimal in-memory RepoStore for the snapshot engine's tests (test-only; client/repo/memory-store.ts replaces
-// it at merge). Counts bytes put and gets, copies every body in and out (as a network would), and can fail a
-// chosen call to simulate crashes.
+// An instrumented in-memory RepoStore for the snapshot engine's tests: unlike the SDK's MemoryRepoStore
+// (client/repo/memory-store.ts, which runs the store contract suite), it counts bytes and calls, exposes its
+// objects and locks so a test can tamper with them, copies every body in and out (as a network would), and can
+// fail a chosen call (`hook`) to simulate crashes at exact points.
 
 import { randomBytes } from 'node:crypto';
 import { BkvError } from '../../protocol/errors.js';
