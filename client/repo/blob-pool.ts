@@ -117,7 +117,7 @@ export class BlobPool {
     }
     const r = openBlobs(task as OpenTask);
     const whole = r.plain.byteOffset === 0 && r.plain.byteLength === r.plain.buffer.byteLength;
-    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at };
+    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at, buf: (task as OpenTask).buf };
   }
 
   /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
@@ -130,8 +130,11 @@ export class BlobPool {
     return this.run('seal', task, [task.buf]);
   }
 
-  /** Opens sealed chunks and returns the blobs' plaintext back to back; `task.buf` is transferred. */
-  open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[] }> {
+  /**
+   * Opens sealed chunks and returns the blobs' plaintext back to back (or, with `task.writes`, writes them into
+   * their files and returns no plaintext); `task.buf` is transferred and comes back as `buf`.
+   */
+  open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
     return this.run('open', task, [task.buf], task.length <= INLINE_OPEN_BYTES);
   }
 

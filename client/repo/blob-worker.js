@@ -21,8 +21,10 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ id: m.id, result: { file, buf: m.task.buf } }, [file, m.task.buf]);
     } else {
       const r = openBlobs(m.task);
-      const plain = whole(r.plain);
-      parentPort.postMessage({ id: m.id, result: { plain, at: r.at } }, [plain]);
+      const plain = r.plain.length === 0 ? new ArrayBuffer(0) : whole(r.plain);
+      // the sealed input goes back too, for its owner to reuse (fresh pages cost page faults)
+      const transfer = plain.byteLength > 0 ? [plain, m.task.buf] : [m.task.buf];
+      parentPort.postMessage({ id: m.id, result: { plain, at: r.at, buf: m.task.buf } }, transfer);
     }
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });

@@ -74,6 +74,8 @@ export interface RepoStore {
   lock(request: LockRequest, options?: CallOptions): Promise<RepoLock>;
   refresh(lockId: string, options?: CallOptions): Promise<RepoLock>;
   unlock(lockId: string, options?: CallOptions): Promise<void>;
+  /** Hands back the memory of a body `get` returned, which the caller no longer uses, for the store to reuse. */
+  recycle?(body: ArrayBuffer): void;
 }
 
 /** A named object is not in the repository (deleted, never written, or lost by the storage). */
