@@ -36,6 +36,8 @@ export interface SealTask {
   payloadKey: Uint8Array;
   buf: ArrayBuffer;
   length: number;
+  /** Where to put the age file when it fits (transferred; comes back as the result's `file`). */
+  out?: ArrayBuffer;
 }
 
 export interface OpenTask {

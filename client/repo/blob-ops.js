@@ -111,7 +111,9 @@ export function chunkSegments(t) {
 export function sealObject(t) {
   const plain = new Uint8Array(t.buf, 0, t.length);
   const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
-  const file = Buffer.allocUnsafeSlow(t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE));
+  const size = t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE);
+  // into the caller's buffer when it is big enough (a reused one: no fresh pages to fault in)
+  const file = t.out !== undefined && t.out.byteLength >= size ? Buffer.from(t.out, 0, size) : Buffer.allocUnsafeSlow(size);
   file.set(t.prefix, 0);
   let at = t.prefix.length;
   const key = createSecretKey(Buffer.from(t.payloadKey));

@@ -17,8 +17,9 @@ parentPort.on('message', (m) => {
       for (const s of segments) for (const c of s.chunks) if (c.z !== undefined) { c.z = new Uint8Array(whole(c.z)); transfer.push(c.z.buffer); }
       parentPort.postMessage({ id: m.id, result: { segments, buf: m.task.buf } }, transfer);
     } else if (m.op === 'seal') {
-      const file = whole(sealObject(m.task));
-      parentPort.postMessage({ id: m.id, result: { file, buf: m.task.buf } }, [file, m.task.buf]);
+      const sealed = sealObject(m.task);
+      const file = sealed.byteOffset === 0 ? sealed.buffer : whole(sealed);
+      parentPort.postMessage({ id: m.id, result: { file, size: sealed.byteLength, buf: m.task.buf } }, [file, m.task.buf]);
     } else {
       const r = openBlobs(m.task);
       const plain = r.plain.length === 0 ? new ArrayBuffer(0) : whole(r.plain);

@@ -67,6 +67,7 @@ export interface CallOptions {
 export interface RepoStore {
   status(options?: CallOptions): Promise<RepoStatus>;
   createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void>;
+  /** Once it settles, the store keeps no reference to `body` (the caller reuses its memory). */
   put(name: ObjectName, body: Uint8Array, options?: CallOptions): Promise<void>;
   get(name: ObjectName, range?: Range, options?: CallOptions): Promise<Uint8Array>;
   list(type: ObjectType, options?: CallOptions): AsyncIterable<ObjectInfo>;
