@@ -74,9 +74,9 @@ export interface BackupResult {
 const SMALL_FILE = 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 256;
-const WINDOW = 16 * 1024 * 1024;
+const WINDOW = 8 * 1024 * 1024;
 /** File bytes read but not yet packed, across all files. */
-const READ_BUDGET = 48 * 1024 * 1024;
+const READ_BUDGET = 16 * 1024 * 1024;
 const PACKS_PER_INDEX = 64;
 
 class Semaphore {
@@ -116,6 +116,8 @@ interface PendingFile {
 
 function utf8Name(raw: Buffer): string | undefined {
   const s = raw.toString('utf8');
+  // the decoder turns every invalid sequence into U+FFFD: without one the name is valid UTF-8 as it is
+  if (!s.includes('\uFFFD')) return s;
   return Buffer.from(s, 'utf8').equals(raw) ? s : undefined;
 }
 
@@ -144,10 +146,10 @@ class BackupRun {
   private readonly links = new Map<string, Promise<Content | undefined>>();
   private batch: { buf: Buffer; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
-  private readonly packBuffers = new BufferRecycler(3);
+  private readonly packBuffers = new BufferRecycler(2);
   /** Buffers of sealed packs, back once uploaded. */
-  private readonly sealedBuffers = new BufferRecycler(3);
-  private readonly readBuffers = new BufferRecycler(8);
+  private readonly sealedBuffers = new BufferRecycler(2);
+  private readonly readBuffers = new BufferRecycler(4);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);

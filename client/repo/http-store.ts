@@ -41,7 +41,7 @@ const MAX_GET_BYTES = 80 * 1024 * 1024;
 /** Bodies at least this long are received into one buffer of their declared length. */
 const BIG_BODY = 1024 * 1024;
 /** Buffers of big bodies handed back (recycle) kept for the next ones: packs in flight plus one. */
-const KEEP_BODIES = 5;
+const KEEP_BODIES = 4;
 
 const nameOf = (n: ObjectName) => `${n.type}/${n.id}`;
 /** A Uint8Array over the same memory (`new Uint8Array(buffer)` would copy it). */
