@@ -2,26 +2,15 @@
 // back with its big buffers transferred (the input buffer of a chunk task goes back to its owner too). Plain
 // JavaScript so a worker loads it without a TypeScript loader.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { chunkSegments, openBlobs, sealObject } from './blob-ops.js';
+import { minorGc } from './gc.js';
 
 function whole(b) {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
 }
 
-// A seal or open task leaves ~16 MiB of node:crypto output buffers behind as garbage; V8 only collects it once
-// tens of MiB of such external memory piled up, per worker. A minor GC after each of those tasks (young objects
-// only, well under a millisecond) frees it at once, which keeps the process's peak RSS down.
-let collect;
-try {
-  setFlagsFromString('--expose-gc');
-  collect = runInNewContext('gc');
-} catch {
-  collect = undefined;
-}
-
+// A seal or open task leaves ~16 MiB of node:crypto output buffers behind as garbage: collected at once (gc.js).
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'chunk') {
@@ -43,5 +32,5 @@ parentPort.on('message', (m) => {
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
   }
-  if (m.op !== 'chunk' && collect !== undefined) collect({ type: 'minor' });
+  if (m.op !== 'chunk') minorGc();
 });

@@ -5,6 +5,7 @@
 // honouring retry-after. S3's 404 is RepoObjectMissing; a short or garbled answer is a clear error, never data.
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { minorGc } from './gc.js';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isBkvError } from '../../protocol/errors.js';
 import {
@@ -41,7 +42,7 @@ const MAX_GET_BYTES = 80 * 1024 * 1024;
 /** Bodies at least this long are received into one buffer of their declared length. */
 const BIG_BODY = 1024 * 1024;
 /** Buffers of big bodies handed back (recycle) kept for the next ones: packs in flight plus one. */
-const KEEP_BODIES = 4;
+const KEEP_BODIES = 2;
 
 const nameOf = (n: ObjectName) => `${n.type}/${n.id}`;
 /** A Uint8Array over the same memory (`new Uint8Array(buffer)` would copy it). */
@@ -271,6 +272,7 @@ export class HttpRepoStore implements RepoStore {
         res.once('end', () => {
           const status = res.statusCode ?? 0;
           const answer = { status, headers: res.headers, body: into !== undefined ? into.subarray(0, size) : Buffer.concat(chunks) };
+          if (size >= BIG_BODY) minorGc(); // the socket's 64 KiB pieces of it are garbage now
           if (!res.complete) {
             reject(new Retryable('storage sent a short body'));
             return;

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync, constants as fsc, linkSync, lchownSync, lstatSync, lutimesSync, chmodSync, mkdirSync, openSync, readFileSync, readdirSync,
-  renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, writeSync, utimesSync, chownSync,
+  renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, utimesSync, chownSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BkvError } from '../../protocol/errors.js';
@@ -40,7 +40,7 @@ export interface RestoreOptions {
   home?: string;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
-  /** Packs fetched at once (default 4). */
+  /** Packs fetched at once (default 3). */
   parallel?: number;
   /** Test hook: called before each pack is read. */
   beforePack?: (packId: string) => void;
@@ -229,7 +229,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const progress = { files: 0, bytes: 0, totalFiles: files.length, totalBytes };
   let lastReport = 0;
   // The blob workers write the plaintext straight into the files (positional writes); here only the accounting.
-  await parallel([...packs.values()], options.parallel ?? 4, async ({ pack, blobs }) => {
+  await parallel([...packs.values()], options.parallel ?? 3, async ({ pack, blobs }) => {
     cancelled(signal);
     options.beforePack?.(pack.id);
     await readBlobs(repo, pack, blobs, (blob) => {
