@@ -5,7 +5,8 @@
 // a first backup into an empty repository, the same tree again (unchanged), a restore of the latest snapshot
 // (checked byte-identical on the first run), and 1% of a large file changed in place then backed up again (the
 // bytes each repository grew by). Then peak RSS as the number of files grows (BENCH_MANY_FILES small files).
-// Writes its section of docs/benchmarks.md; BENCH_BYTES (default 1 GiB) and BENCH_RUNS (default 3) scale it.
+// Writes its section of docs/benchmarks.md (not with BENCH_NO_WRITE=1); BENCH_BYTES (default 1 GiB) and BENCH_RUNS
+// (default 3) scale it.
 
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
         name: 'bkv',
         init: async (run) => void check(await bkv(['init', '--key'], env(run)), 'bkv init'),
         backup: async (run) => check(await bkv(['backup', '--quiet', src], env(run)), 'bkv backup'),
-        restore: async (run, out) => check(await bkv(['restore', '--quiet', 'latest', out], env(run)), 'bkv restore'),
+        restore: async (run, out) => check(await bkv(['restore', 'latest', out], env(run)), 'bkv restore'),
         restored: (out) => join(out, 'src'),
         stored: () => duBytes(serverData),
       },
@@ -176,7 +177,7 @@ Memory as files grow (one backup of N small files into an empty repository; peak
 | --- | --- | --- | --- | --- |
 ${many.map((m) => `| ${m.files} | ${fmt(m.bkv.seconds, 2)} s | ${fmt(m.bkv.rssMiB, 0)} MiB | ${fmt(m.restic.seconds, 2)} s | ${fmt(m.restic.rssMiB, 0)} MiB |`).join('\n')}
 `;
-    await writeSection('## End to end (`npm run bench:e2e`)', body);
+    if (!process.env.BENCH_NO_WRITE) await writeSection('## End to end (`npm run bench:e2e`)', body);
     process.stdout.write(body);
   } finally {
     await runtime?.stop();

@@ -19,7 +19,7 @@ import { Excluder } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
-import { BufferRecycler, PACK_TARGET, PackBuilder } from './pack-writer.js';
+import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pack-writer.js';
 import type { Repository } from './repository.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
 import { type DirNode, type FileNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
@@ -74,9 +74,9 @@ export interface BackupResult {
 const SMALL_FILE = 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 256;
-const WINDOW = 16 * 1024 * 1024;
+const WINDOW = 8 * 1024 * 1024;
 /** File bytes read but not yet packed, across all files. */
-const READ_BUDGET = 48 * 1024 * 1024;
+const READ_BUDGET = 16 * 1024 * 1024;
 const PACKS_PER_INDEX = 64;
 
 class Semaphore {
@@ -116,6 +116,8 @@ interface PendingFile {
 
 function utf8Name(raw: Buffer): string | undefined {
   const s = raw.toString('utf8');
+  // the decoder turns every invalid sequence into U+FFFD: without one the name is valid UTF-8 as it is
+  if (!s.includes('\uFFFD')) return s;
   return Buffer.from(s, 'utf8').equals(raw) ? s : undefined;
 }
 
@@ -145,7 +147,9 @@ class BackupRun {
   private batch: { buf: Buffer; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
   private readonly packBuffers = new BufferRecycler(2);
-  private readonly readBuffers = new BufferRecycler(8);
+  /** Buffers of sealed packs, back once uploaded. */
+  private readonly sealedBuffers = new BufferRecycler(2);
+  private readonly readBuffers = new BufferRecycler(4);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);
@@ -536,11 +540,13 @@ class BackupRun {
     this.check();
     const p = (async () => {
       try {
-        const { file, entry } = await pack.seal(this.repo.keys, this.repo.pool);
+        if (pack.type === 'data' && this.sealedBuffers.size < 1) this.sealedBuffers.give(Buffer.allocUnsafeSlow(SEALED_CAPACITY));
+        const { file, entry } = await pack.seal(this.repo.keys, this.repo.pool, pack.type === 'data' ? this.sealedBuffers : undefined);
         throwIfAborted(this.signal);
         await this.repo.store.put({ type: 'data', id: entry.id }, file, { signal: this.signal });
         this.summary.uploadedBytes += file.length;
         if (entry.t === 'tree') this.repo.cache?.put({ type: 'data', id: entry.id }, file);
+        else this.sealedBuffers.give(Buffer.from(file.buffer));
         this.repo.index.addPack(entry);
         for (const b of entry.blobs) this.pending.delete(b.id);
         this.unindexed.push(entry);

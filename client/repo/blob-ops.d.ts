@@ -36,6 +36,8 @@ export interface SealTask {
   payloadKey: Uint8Array;
   buf: ArrayBuffer;
   length: number;
+  /** Where to put the age file when it fits (transferred; comes back as the result's `file`). */
+  out?: ArrayBuffer;
 }
 
 export interface OpenTask {
@@ -51,6 +53,8 @@ export interface OpenTask {
   /** When set, each blob's HMAC id is checked against these (check --read-data). */
   verify?: string[];
   hmacKey?: Uint8Array;
+  /** When set, the blobs are written into these existing files instead of returned: per blob, [file, offset] each. */
+  writes?: { paths: string[]; to: [number, number][][] };
 }
 
 export declare function maybeCompress(blob: Uint8Array): Buffer | undefined;

@@ -6,6 +6,7 @@
 // compression is node:zlib. Types: blob-ops.d.ts.
 
 import { createHmac, createSecretKey } from 'node:crypto';
+import { closeSync, constants as fsc, openSync, writeSync } from 'node:fs';
 import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
 import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../age/stream-chunks.js';
 import { findCuts } from './cut-points.js';
@@ -110,7 +111,9 @@ export function chunkSegments(t) {
 export function sealObject(t) {
   const plain = new Uint8Array(t.buf, 0, t.length);
   const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
-  const file = Buffer.allocUnsafeSlow(t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE));
+  const size = t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE);
+  // into the caller's buffer when it is big enough (a reused one: no fresh pages to fault in)
+  const file = t.out !== undefined && t.out.byteLength >= size ? Buffer.from(t.out, 0, size) : Buffer.allocUnsafeSlow(size);
   file.set(t.prefix, 0);
   let at = t.prefix.length;
   const key = createSecretKey(Buffer.from(t.payloadKey));
@@ -156,6 +159,7 @@ export function openBlobs(t) {
     }
     return list;
   };
+  if (t.writes !== undefined) return { plain: writeBlobs(t, pieces, plainLength), at: [] };
   let total = 0;
   for (const b of t.blobs) total += b[3];
   const out = Buffer.allocUnsafeSlow(total);
@@ -185,6 +189,56 @@ export function openBlobs(t) {
     pos += u;
   }
   return { plain: out, at };
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * The restore form of openBlobs: every chunk of the run has authenticated (openChunks) before anything is
+ * written; each blob's plaintext then goes straight from the opened chunks to its places
+ * (`writes.to[i]`: [file index, offset] each) with positional writes, in files that exist already (opened
+ * O_WRONLY | O_NOFOLLOW, never created here), so no plaintext crosses threads or is copied out first.
+ */
+function writeBlobs(t, pieces, plainLength) {
+  const { paths, to } = t.writes;
+  const fds = new Map();
+  const fdOf = (i) => {
+    let fd = fds.get(i);
+    if (fd === undefined) {
+      fd = openSync(paths[i], fsc.O_WRONLY | fsc.O_NOFOLLOW);
+      fds.set(i, fd);
+    }
+    return fd;
+  };
+  try {
+    for (let b = 0; b < t.blobs.length; b++) {
+      const [o, l, z, u] = t.blobs[b];
+      if (o + l > plainLength) throw new Error('blob beyond the pack');
+      let parts = pieces(o, l);
+      if (z === 1) {
+        const inflated = inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: Math.max(1, u) });
+        if (inflated.length !== u) throw new Error('blob inflates to the wrong length');
+        parts = [inflated];
+      } else if (l !== u) throw new Error('stored blob has the wrong length');
+      if (t.verify !== undefined) {
+        const h = createHmac('sha256', keyObject(t.hmacKey));
+        for (const part of parts) h.update(part);
+        if (h.digest('hex') !== t.verify[b]) throw new Error(`blob ${t.verify[b]} does not match its id`);
+      }
+      for (const [file, offset] of to[b]) {
+        const fd = fdOf(file);
+        let pos = offset;
+        for (const part of parts) {
+          let n = 0;
+          while (n < part.length) n += writeSync(fd, part, n, part.length - n, pos + n);
+          pos += part.length;
+        }
+      }
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+  return NO_BYTES;
 }
 
 export { CHUNK_SIZE, SEALED_CHUNK_SIZE };

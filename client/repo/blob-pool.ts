@@ -112,12 +112,11 @@ export class BlobPool {
     if (op === 'seal') {
       const t = task as SealTask;
       const file = sealObject(t);
-      const whole = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
-      return { file: whole ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), buf: t.buf };
+      return { file: file.byteOffset === 0 ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), size: file.byteLength, buf: t.buf };
     }
     const r = openBlobs(task as OpenTask);
     const whole = r.plain.byteOffset === 0 && r.plain.byteLength === r.plain.buffer.byteLength;
-    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at };
+    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at, buf: (task as OpenTask).buf };
   }
 
   /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
@@ -125,13 +124,16 @@ export class BlobPool {
     return this.run('chunk', task, [task.buf]);
   }
 
-  /** Seals a pack; `task.buf` is transferred and comes back as `buf`. */
-  seal(task: SealTask): Promise<{ file: ArrayBuffer; buf: ArrayBuffer }> {
-    return this.run('seal', task, [task.buf]);
+  /** Seals a pack into the first `size` bytes of `file` (`task.out` when it fits); `task.buf` (and `out`) are transferred, `buf` comes back. */
+  seal(task: SealTask): Promise<{ file: ArrayBuffer; size: number; buf: ArrayBuffer }> {
+    return this.run('seal', task, task.out !== undefined ? [task.buf, task.out] : [task.buf]);
   }
 
-  /** Opens sealed chunks and returns the blobs' plaintext back to back; `task.buf` is transferred. */
-  open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[] }> {
+  /**
+   * Opens sealed chunks and returns the blobs' plaintext back to back (or, with `task.writes`, writes them into
+   * their files and returns no plaintext); `task.buf` is transferred and comes back as `buf`.
+   */
+  open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
     return this.run('open', task, [task.buf], task.length <= INLINE_OPEN_BYTES);
   }
 

@@ -5,6 +5,7 @@
 // honouring retry-after. S3's 404 is RepoObjectMissing; a short or garbled answer is a clear error, never data.
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { minorGc } from './gc.js';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isBkvError } from '../../protocol/errors.js';
 import {
@@ -38,8 +39,14 @@ const RETRY_CODES = new Set(['unavailable', 'insufficient-storage', 'too-many-re
 const MAX_BACKOFF_MS = 10_000;
 /** Largest body accepted for a GET (a pack object is at most 64 MiB plus age overhead). */
 const MAX_GET_BYTES = 80 * 1024 * 1024;
+/** Bodies at least this long are received into one buffer of their declared length. */
+const BIG_BODY = 1024 * 1024;
+/** Buffers of big bodies handed back (recycle) kept for the next ones: packs in flight plus one. */
+const KEEP_BODIES = 2;
 
 const nameOf = (n: ObjectName) => `${n.type}/${n.id}`;
+/** A Uint8Array over the same memory (`new Uint8Array(buffer)` would copy it). */
+const view = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return p;
@@ -126,6 +133,25 @@ class Batcher<V> {
   }
 }
 
+/** A few big buffers kept for reuse (the largest ones first). */
+class BodyRecycler {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep: number) {}
+
+  take(size: number): Buffer | undefined {
+    const i = this.free.findIndex((b) => b.length >= size);
+    return i < 0 ? undefined : this.free.splice(i, 1)[0];
+  }
+
+  give(b: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(b);
+    else {
+      const i = this.free.findIndex((f) => f.length < b.length);
+      if (i >= 0) this.free[i] = b;
+    }
+  }
+}
+
 interface UploadUrl {
   url: string;
   headers: Record<string, string>;
@@ -145,6 +171,7 @@ export class HttpRepoStore implements RepoStore {
   private readonly putSizes = new Map<string, number>();
   private readonly uploadBatcher: Batcher<UploadUrl>;
   private readonly downloadBatcher: Batcher<{ url: string; expiresAt: number }>;
+  private readonly bodies = new BodyRecycler(KEEP_BODIES);
 
   constructor(private readonly api: ApiClient, options: HttpRepoStoreOptions = {}) {
     this.attempts = options.attempts ?? 6;
@@ -173,6 +200,10 @@ export class HttpRepoStore implements RepoStore {
       const expiresAt = Date.parse(answer.expiresAt);
       return new Map(answer.downloads.map((d) => [`${d.type}/${d.id}`, { url: d.url, expiresAt }]));
     });
+  }
+
+  recycle(body: ArrayBuffer): void {
+    if (body.byteLength >= BIG_BODY) this.bodies.give(Buffer.from(body));
   }
 
   /** Releases idle connections. */
@@ -216,7 +247,23 @@ export class HttpRepoStore implements RepoStore {
         res.setTimeout(this.timeout, () => res.destroy(new Error('storage stopped sending')));
         const chunks: Buffer[] = [];
         let size = 0;
+        // A big body of a declared length is received straight into one buffer (a reused one when there is one),
+        // not gathered in pieces and joined: half the memory, and no fresh pages to fault in.
+        const declared = Number(res.headers['content-length']);
+        let into: Buffer | undefined;
+        if (method === 'GET' && Number.isSafeInteger(declared) && declared >= BIG_BODY && declared <= MAX_GET_BYTES) {
+          into = this.bodies.take(declared) ?? Buffer.allocUnsafeSlow(declared);
+        }
         res.on('data', (c: Buffer) => {
+          if (into !== undefined && size + c.length <= declared) {
+            into.set(c, size);
+            size += c.length;
+            return;
+          }
+          if (into !== undefined) {
+            chunks.push(into.subarray(0, size));
+            into = undefined;
+          }
           size += c.length;
           if (size > MAX_GET_BYTES) res.destroy(new ClientError('bad-answer', 'storage answered more than an object can hold', { from: 'storage' }));
           else chunks.push(c);
@@ -224,7 +271,8 @@ export class HttpRepoStore implements RepoStore {
         res.once('error', (e) => reject(isBkvError(e) || isClientError(e) ? e : new Retryable(`storage connection failed: ${e.message}`, undefined, { cause: e })));
         res.once('end', () => {
           const status = res.statusCode ?? 0;
-          const answer = { status, headers: res.headers, body: Buffer.concat(chunks) };
+          const answer = { status, headers: res.headers, body: into !== undefined ? into.subarray(0, size) : Buffer.concat(chunks) };
+          if (size >= BIG_BODY) minorGc(); // the socket's 64 KiB pieces of it are garbage now
           if (!res.complete) {
             reject(new Retryable('storage sent a short body'));
             return;
@@ -312,7 +360,7 @@ export class HttpRepoStore implements RepoStore {
       if (a.status === 416 && range) return new Uint8Array(0); // the range starts at or after the end
       const declared = a.headers['content-length'];
       if (declared !== undefined && Number(declared) !== a.body.length) throw new Retryable('storage sent a short body');
-      if (a.status === 200) return new Uint8Array(range ? a.body.subarray(range.offset, range.offset + range.length) : a.body);
+      if (a.status === 200) return view(range ? a.body.subarray(range.offset, range.offset + range.length) : a.body);
       if (a.status === 206 && range) {
         const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(a.headers['content-range'] ?? ''));
         const total = m?.[3] === '*' ? Infinity : Number(m?.[3]);
@@ -320,7 +368,7 @@ export class HttpRepoStore implements RepoStore {
         if (!m || Number(m[1]) !== range.offset || Number(m[2]) - Number(m[1]) + 1 !== a.body.length || a.body.length !== want) {
           throw new ClientError('bad-answer', `storage answered another range than asked for ${key}`, { from: 'storage' });
         }
-        return new Uint8Array(a.body);
+        return view(a.body);
       }
       throw HttpRepoStore.storageError(a, `read ${key}`);
     });

@@ -17,6 +17,7 @@ import type { CallOptions, RepoStore } from './store.js';
 const GAP_CHUNKS = 16;
 /** Bytes of the first read: an X25519 header is ~200 bytes. */
 const HEADER_PROBE = 1024;
+const NO_BYTES = new Uint8Array(0);
 
 export interface PackSource {
   store: RepoStore;
@@ -60,7 +61,11 @@ function checkHeader(src: PackSource, pack: PackEntry, bytes: Uint8Array) {
  */
 export async function readBlobs(
   src: PackSource, pack: PackEntry, blobs: readonly BlobEntry[], each: (blob: BlobEntry, plain: Uint8Array) => void | Promise<void>,
-  options: CallOptions & { verify?: boolean; whole?: boolean; tail?: number } = {},
+  options: CallOptions & {
+    verify?: boolean; whole?: boolean; tail?: number;
+    /** Restore: where each blob goes ([path, offset] each, files that exist); written on the blob worker, `each` then gets no bytes. */
+    writeTo?: (blob: BlobEntry) => [string, number][];
+  } = {},
 ): Promise<void> {
   if (blobs.length === 0 && options.tail === undefined) return;
   const sorted = [...blobs].sort((a, b) => a.o - b.o);
@@ -116,17 +121,35 @@ export async function readBlobs(
     }
     const base = run.first * CHUNK_SIZE;
     // A whole pack in its own memory is handed over as it is (one run); anything else is copied out.
-    const own = file !== undefined && runs.length === 1 && file.byteOffset === 0 && file.buffer instanceof ArrayBuffer && file.byteLength === file.buffer.byteLength
-      ? { buf: file.buffer, at: start } : ownBuffer(sealed);
+    // (a body the store answered is ours: the whole buffer can go to the worker even when the body is a view of it)
+    const own = file !== undefined && runs.length === 1 && file.buffer instanceof ArrayBuffer && (pack.t !== 'tree' || file.byteOffset === 0 && file.byteLength === file.buffer.byteLength)
+      ? { buf: file.buffer, at: file.byteOffset + start } : ownBuffer(sealed);
+    let writes: { paths: string[]; to: [number, number][][] } | undefined;
+    if (options.writeTo !== undefined) {
+      const paths: string[] = [];
+      const index = new Map<string, number>();
+      const to = run.blobs.map((b) => options.writeTo!(b).map(([path, offset]): [number, number] => {
+        let i = index.get(path);
+        if (i === undefined) index.set(path, (i = paths.push(path) - 1));
+        return [i, offset];
+      }));
+      writes = { paths, to };
+    }
     let result;
     try {
       result = await src.pool.open({
         payloadKey: opened.payloadKey, counter: run.first, final, buf: own.buf, at: own.at, length: end - start,
         blobs: run.blobs.map((b) => [b.o - base, b.l, b.z, b.u]),
         ...(options.verify ? { verify: run.blobs.map((b) => b.id), hmacKey: src.keys.blobIdKey } : {}),
+        ...(writes !== undefined ? { writes } : {}),
       });
     } catch (e) {
       throw damaged(`pack ${pack.id}: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+    if (pack.t !== 'tree' && result.buf.byteLength >= 1024 * 1024) src.store.recycle?.(result.buf);
+    if (writes !== undefined) {
+      for (const b of run.blobs) await each(b, NO_BYTES);
+      return;
     }
     const plain = new Uint8Array(result.plain);
     for (let i = 0; i < run.blobs.length; i++) {

@@ -13,6 +13,10 @@ export const PACK_TARGET = 16 * 1024 * 1024;
 export const PACK_MAX = 64 * 1024 * 1024;
 /** A backup closes a pack before a blob would take it past the target; room for a trailer of ~5,000 blobs. */
 const INITIAL_CAPACITY = PACK_TARGET + 1024 * 1024;
+/** What sealing adds to a pack's plaintext: the age header and nonce, and 16 bytes per 64 KiB (~0.03%). */
+const SEAL_ROOM = 64 * 1024 + INITIAL_CAPACITY / 2048;
+/** Size of a fresh buffer for sealed packs: any pack up to the initial capacity fits. */
+export const SEALED_CAPACITY = INITIAL_CAPACITY + SEAL_ROOM;
 
 /** A few big buffers kept for reuse instead of fresh allocations. */
 export class BufferRecycler {
@@ -22,6 +26,10 @@ export class BufferRecycler {
   take(size: number): Buffer | undefined {
     const i = this.free.findIndex((b) => b.length >= size);
     return i < 0 ? undefined : this.free.splice(i, 1)[0];
+  }
+
+  get size(): number {
+    return this.free.length;
   }
 
   give(b: Buffer): void {
@@ -64,7 +72,7 @@ export class PackBuilder {
   }
 
   /** Appends the trailer, seals the pack (on a worker) and returns the age file and its index entry. */
-  async seal(keys: RepoKeys, pool: BlobPool): Promise<{ file: Uint8Array; entry: PackEntry }> {
+  async seal(keys: RepoKeys, pool: BlobPool, outputs?: BufferRecycler): Promise<{ file: Uint8Array; entry: PackEntry }> {
     const trailer = Buffer.from(JSON.stringify({ id: this.id, blobs: this.blobs.map((b) => ({ id: b.id, t: this.type, o: b.o, l: b.l, u: b.u, z: b.z })) }), 'utf8');
     this.ensure(trailer.length + 4);
     this.buf.set(trailer, this.length);
@@ -72,11 +80,12 @@ export class PackBuilder {
     const length = this.length + trailer.length + 4;
     const start = beginFile(keys.recipient);
     const ab = this.buf.buffer as ArrayBuffer;
-    const { file, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: ab, length });
+    const out = outputs?.take(length + SEAL_ROOM)?.buffer as ArrayBuffer | undefined;
+    const { file, size, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: ab, length, ...(out !== undefined ? { out } : {}) });
     this.buf = Buffer.alloc(0);
     this.recycle?.give(Buffer.from(buf));
     const h = createHash('sha256').update(start.header).digest('hex');
-    return { file: new Uint8Array(file), entry: { id: this.id, t: this.type, size: file.byteLength, h, blobs: this.blobs } };
+    return { file: new Uint8Array(file, 0, size), entry: { id: this.id, t: this.type, size, h, blobs: this.blobs } };
   }
 }
 

@@ -8,12 +8,13 @@
 // O_NOFOLLOW, and symlinks are created last, after every file and hard link, so nothing is ever written
 // beneath or through one. Hard links are files of the snapshot with the same inode (links > 1), linked to the
 // first of them. Data is fetched pack by pack, a few packs at once, only the ranges needed (pack-reader.ts),
-// opened on the blob workers, and written with positional writes.
+// opened on the blob workers, and written there
+// with positional writes (the plaintext never comes back to this thread).
 
 import { randomBytes } from 'node:crypto';
 import {
   closeSync, constants as fsc, linkSync, lchownSync, lstatSync, lutimesSync, chmodSync, mkdirSync, openSync, readFileSync, readdirSync,
-  renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, writeSync, utimesSync, chownSync,
+  renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, utimesSync, chownSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BkvError } from '../../protocol/errors.js';
@@ -39,7 +40,7 @@ export interface RestoreOptions {
   home?: string;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
-  /** Packs fetched at once (default 4). */
+  /** Packs fetched at once (default 3). */
   parallel?: number;
   /** Test hook: called before each pack is read. */
   beforePack?: (packId: string) => void;
@@ -99,7 +100,6 @@ interface PlannedFile {
   path: string;
   node: FileNode;
   written: number;
-  fd: number | undefined;
 }
 
 /** Whether `rel` (components) is wanted by the include list: on, under or above an included path. */
@@ -202,7 +202,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
         if (total !== node.size) throw damaged(`${nodeRel.join('/')}: its blobs hold ${total} bytes, the tree says ${node.size}`);
         const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
         closeSync(fd);
-        const file: PlannedFile = { path, node, written: 0, fd: undefined };
+        const file: PlannedFile = { path, node, written: 0 };
         files.push(file);
         if (linkKey !== undefined) byInode.set(linkKey, file);
         let offset = 0;
@@ -228,54 +228,23 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const totalBytes = files.reduce((n, f) => n + f.node.size, 0);
   const progress = { files: 0, bytes: 0, totalFiles: files.length, totalBytes };
   let lastReport = 0;
-  const openFds: PlannedFile[] = [];
-  const fdFor = (f: PlannedFile): number => {
-    if (f.fd !== undefined) return f.fd;
-    if (openFds.length >= 128) {
-      const old = openFds.shift()!;
-      closeSync(old.fd!);
-      old.fd = undefined;
-    }
-    f.fd = openSync(f.path, fsc.O_WRONLY | fsc.O_NOFOLLOW);
-    openFds.push(f);
-    return f.fd;
-  };
-  const closeFd = (f: PlannedFile) => {
-    if (f.fd === undefined) return;
-    closeSync(f.fd);
-    f.fd = undefined;
-    const i = openFds.indexOf(f);
-    if (i >= 0) openFds.splice(i, 1);
-  };
-  try {
-    await parallel([...packs.values()], options.parallel ?? 4, async ({ pack, blobs }) => {
-      cancelled(signal);
-      options.beforePack?.(pack.id);
-      await readBlobs(repo, pack, blobs, (blob, plain) => {
-        for (const use of uses.get(blob.id) ?? []) {
-          const fd = fdFor(use.file);
-          let n = 0;
-          while (n < plain.length) n += writeSync(fd, plain, n, plain.length - n, use.offset + n);
-          use.file.written += plain.length;
-          progress.bytes += plain.length;
-          if (use.file.written === use.file.node.size) {
-            closeFd(use.file);
-            progress.files++;
-          }
-        }
-        const now = Date.now();
-        if (options.onProgress !== undefined && now - lastReport > 100) {
-          lastReport = now;
-          options.onProgress({ ...progress });
-        }
-      }, { signal });
-    });
-  } finally {
-    for (const f of openFds.splice(0)) {
-      closeSync(f.fd!);
-      f.fd = undefined;
-    }
-  }
+  // The blob workers write the plaintext straight into the files (positional writes); here only the accounting.
+  await parallel([...packs.values()], options.parallel ?? 3, async ({ pack, blobs }) => {
+    cancelled(signal);
+    options.beforePack?.(pack.id);
+    await readBlobs(repo, pack, blobs, (blob) => {
+      for (const use of uses.get(blob.id) ?? []) {
+        use.file.written += blob.u;
+        progress.bytes += blob.u;
+        if (use.file.written === use.file.node.size) progress.files++;
+      }
+      const now = Date.now();
+      if (options.onProgress !== undefined && now - lastReport > 100) {
+        lastReport = now;
+        options.onProgress({ ...progress });
+      }
+    }, { signal, writeTo: (blob) => (uses.get(blob.id) ?? []).map((use): [string, number] => [use.file.path, use.offset]) });
+  });
   cancelled(signal);
   for (const f of files) {
     if (f.written !== f.node.size || lstatSync(f.path).size !== f.node.size) throw damaged(`${f.path.slice(root.length + 1)} restored with the wrong size`);

@@ -67,6 +67,7 @@ export interface CallOptions {
 export interface RepoStore {
   status(options?: CallOptions): Promise<RepoStatus>;
   createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void>;
+  /** Once it settles, the store keeps no reference to `body` (the caller reuses its memory). */
   put(name: ObjectName, body: Uint8Array, options?: CallOptions): Promise<void>;
   get(name: ObjectName, range?: Range, options?: CallOptions): Promise<Uint8Array>;
   list(type: ObjectType, options?: CallOptions): AsyncIterable<ObjectInfo>;
@@ -74,6 +75,8 @@ export interface RepoStore {
   lock(request: LockRequest, options?: CallOptions): Promise<RepoLock>;
   refresh(lockId: string, options?: CallOptions): Promise<RepoLock>;
   unlock(lockId: string, options?: CallOptions): Promise<void>;
+  /** Hands back the memory of a body `get` returned, which the caller no longer uses, for the store to reuse. */
+  recycle?(body: ArrayBuffer): void;
 }
 
 /** A named object is not in the repository (deleted, never written, or lost by the storage). */

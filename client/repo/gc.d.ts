@@ -1,0 +1,4 @@
+// Types of gc.js.
+
+/** Runs a minor GC now (a no-op when V8 does not allow it). */
+export declare function minorGc(): void;
