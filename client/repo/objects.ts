@@ -5,7 +5,7 @@
 import { sealChunks } from '../age/stream-chunks.js';
 import { beginFile } from '../age/object-parts.js';
 import { decrypt } from '../age/index.js';
-import { BkvError } from '../../protocol/errors.js';
+import { isAgeError } from '../age/errors.js';
 import type { RepoKeys } from './keys.js';
 import type { CallOptions, ObjectName, ObjectType, RepoStore } from './store.js';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +46,7 @@ export async function parseJsonObject(keys: RepoKeys, name: ObjectName, file: Ui
   try {
     value = JSON.parse(Buffer.from(await decryptObject(keys, file)).toString('utf8'));
   } catch (e) {
-    if (e instanceof BkvError && (e.details as { kind?: string }).kind === 'no-match') throw e;
+    if (isAgeError(e, 'no-match')) throw e; // another key: the caller says so (repository.ts otherKeyError)
     throw damaged(`${name.type}/${name.id} does not decrypt or parse`, e);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw damaged(`${name.type}/${name.id} is not a json object`);
