@@ -273,8 +273,10 @@ class BackupRun {
       const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
       const known = linkKey === undefined ? undefined : this.links.get(linkKey);
       if (known !== undefined) content = known;
-      else if (reuse) content = Promise.resolve({ content: prev.content, size });
-      else content = this.readFile(path, size);
+      else if (reuse) {
+        content = Promise.resolve({ content: prev.content, size });
+        this.summary.bytes += size;
+      } else content = this.readFile(path, size);
       content.catch(() => undefined); // awaited by the directory; one abandoned by an abort must not go unhandled
       if (linkKey !== undefined && known === undefined) this.links.set(linkKey, content);
       this.summary.files++;
