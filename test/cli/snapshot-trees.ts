@@ -118,9 +118,10 @@ export interface SnapshotJson {
 export interface RawResult { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }
 
 /** `bkv` with stdout as bytes (dump), optionally as another user (`runuser -u <user> --`); never blocks the loop. */
-export function bkvRaw(args: string[], env: Record<string, string | undefined>, user?: string): Promise<RawResult> {
+export function bkvRaw(args: string[], env: Record<string, string | undefined>, user?: string, input?: string): Promise<RawResult> {
   const argv = user ? ['runuser', '-u', user, '--', process.execPath, BKV_BIN, ...args] : [process.execPath, BKV_BIN, ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input ?? '');
   const out: Buffer[] = [];
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => out.push(d));
