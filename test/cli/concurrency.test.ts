@@ -1,13 +1,13 @@
 // Commands at once: a prune racing a backup (the backup's shared lock makes the prune refuse) loses nothing;
 // two devices (two $BKV_HOMEs, one account and key) backing up at once both commit and both restore.
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it, describe as suite } from 'vitest';
 import { newDevice } from '../helpers/cli.js';
-import { describe, device, makeTree, noise, objects } from './snapshot-trees.js';
+import { describe, device, makeTree, noise } from './snapshot-trees.js';
 import * as ctx from './interrupt-helpers.js';
-import { ACCOUNT, addBulk, allRestore, committed, fractions, interrupt, skipLockTtl, snapshotIds, staging, timed, useInterruptSetup } from './interrupt-helpers.js';
+import { ACCOUNT, addBulk, allRestore, committed, interrupt, snapshotIds, useInterruptSetup } from './interrupt-helpers.js';
 
 useInterruptSetup();
 

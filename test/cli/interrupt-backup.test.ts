@@ -2,13 +2,11 @@
 // committed, `bkv check` stays clean, committed snapshots restore byte-identical, and the next backup completes
 // (and does not upload again what an interrupted one indexed). DESIGN.md §2 invariant 9.
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, it, describe as suite } from 'vitest';
 import { newDevice } from '../helpers/cli.js';
-import { describe, device, makeTree, noise, objects } from './snapshot-trees.js';
+import { describe, device, objects } from './snapshot-trees.js';
 import * as ctx from './interrupt-helpers.js';
-import { ACCOUNT, addBulk, allRestore, committed, fractions, interrupt, skipLockTtl, snapshotIds, staging, timed, useInterruptSetup } from './interrupt-helpers.js';
+import { ACCOUNT, addBulk, allRestore, committed, fractions, interrupt, skipLockTtl, snapshotIds, timed, useInterruptSetup } from './interrupt-helpers.js';
 
 useInterruptSetup();
 

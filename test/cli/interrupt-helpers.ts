@@ -2,13 +2,13 @@
 // command's lock ttl, a device with a 64-digit key and one committed snapshot, commands sent a signal after a
 // delay, seeded delays, and "check is clean and the committed snapshots restore byte-identical".
 
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { newDevice, removeDevices, spawnBkv, type CliResult } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { LOCK_TTL_SECONDS } from '../../client/repo/lock.js';
-import { describe, device, makeTree, noise, objects, parseSnapshots, scratch, type Device } from './snapshot-trees.js';
+import { describe, device, makeTree, noise, parseSnapshots, scratch, type Device } from './snapshot-trees.js';
 
 export let rt: TestRuntime;
 export let dev: Device;

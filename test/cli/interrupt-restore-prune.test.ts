@@ -2,13 +2,12 @@
 // interrupted restore leaves no target and no staging directory with plaintext (SIGINT), or one the next restore
 // removes (SIGKILL); an interrupted prune loses nothing (check clean, every kept snapshot restores).
 
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it, describe as suite } from 'vitest';
-import { newDevice } from '../helpers/cli.js';
-import { describe, device, makeTree, noise, objects } from './snapshot-trees.js';
+import { describe } from './snapshot-trees.js';
 import * as ctx from './interrupt-helpers.js';
-import { ACCOUNT, addBulk, allRestore, committed, fractions, interrupt, skipLockTtl, snapshotIds, staging, timed, useInterruptSetup } from './interrupt-helpers.js';
+import { addBulk, allRestore, committed, fractions, interrupt, skipLockTtl, staging, timed, useInterruptSetup } from './interrupt-helpers.js';
 
 useInterruptSetup();
 

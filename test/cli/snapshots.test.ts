@@ -11,7 +11,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rm
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { removeDevices, newDevice } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
@@ -165,14 +165,14 @@ suite('bkv snapshot commands, end to end', () => {
     const file = join(repoDir(rt, ACCOUNT), 'data', packs[0]!);
     const bytes = await readFile(file);
     const i = Math.floor(bytes.length / 2);
-    bytes[i] ^= 0x01;
+    bytes[i] = bytes[i]! ^ 0x01;
     await writeFile(file, bytes);
     try {
       const r = await dev.run(['check', '--read-data']);
       expect(r.code, r.stderr).toBe(5);
       expect(r.stderr).toMatch(/error: .*data\/|error: .*pack/);
     } finally {
-      bytes[i] ^= 0x01;
+      bytes[i] = bytes[i]! ^ 0x01;
       await writeFile(file, bytes);
     }
     ok(await dev.run(['check', '--read-data']));

@@ -76,8 +76,8 @@ suite('tools/bkv-restore.py against the real bkv backup', () => {
     const want = describe(src);
     expect(fromPy).toEqual(want);
     expect(describe(join(viaBkv, 'src'))).toEqual(fromPy);
-    expect(fromPy['tool']!.mode & 0o4000).toBe(0o4000);
-    expect(fromPy['shared']!.mode & 0o1000).toBe(0o1000);
+    expect(fromPy['tool']!.mode! & 0o4000).toBe(0o4000);
+    expect(fromPy['shared']!.mode! & 0o1000).toBe(0o1000);
     expect(fromPy['big.bin']!.sha).toBe(want['big.bin']!.sha);
     expect(fromPy['docs/deep/hard-a2']!.link).toBe('docs/a.txt');
     expect(fromPy['x']!.mtimeUs).toBe('1600000001000001');
