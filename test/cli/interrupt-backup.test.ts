@@ -24,13 +24,22 @@ suite('interrupt-backup', () => {
     expect(await snapshotIds()).toEqual(before);
     const indexesBefore = await objects(ctx.rt, ACCOUNT, 'index');
     for (const [signal, seed] of [['SIGINT', 11], ['SIGKILL', 12]] as const) {
-      for (const f of fractions(seed, 2)) {
-        const r = await interrupt(['backup', ctx.src], signal, Math.round(f * fullMs));
-        const label = `${signal} at ${Math.round(f * 100)}%`;
+      for (const [i, f] of fractions(seed, 2).entries()) {
+        const [data0, index0] = [await objects(ctx.rt, ACCOUNT, 'data'), await objects(ctx.rt, ACCOUNT, 'index')];
+        // the first run of each signal at a seeded point of the whole run; the second once 1 or 2 packs are
+        // stored, plus a seeded delay (a 64 MiB backup takes ~3 s here, most of it before the first pack lands)
+        const packs = 1 + Math.floor(f * 2);
+        const afterPacks = i === 0 ? undefined : async () => (await objects(ctx.rt, ACCOUNT, 'data')).length >= data0.length + packs;
+        const ms = Math.round(i === 0 ? f * fullMs : f * 200);
+        const r = await interrupt(['backup', ctx.src], signal, ms, ctx.dev.home, afterPacks);
+        const label = `${signal} at ${i === 0 ? `${Math.round(f * 100)}%` : `${packs} pack(s) + ${ms} ms`}`;
         if (r.code === 0) committed.set(r.stdout.trim(), describe(ctx.src)); // it finished first
         else {
-          if (signal === 'SIGINT') expect(r.code, `${label}: ${r.stderr}`).toBe(2);
-          else {
+          if (signal === 'SIGINT') {
+            expect(r.code, `${label}: ${r.stderr}`).toBe(2);
+            // the packs it knows are stored are indexed before it exits (one whose upload was cut may not be)
+            if ((await objects(ctx.rt, ACCOUNT, 'data')).length > data0.length + 1) expect((await objects(ctx.rt, ACCOUNT, 'index')).length, label).toBeGreaterThan(index0.length);
+          } else {
             expect(r.signal, label).toBe('SIGKILL');
             skipLockTtl();
           }
@@ -45,7 +54,8 @@ suite('interrupt-backup', () => {
     const j = JSON.parse(next.stdout) as { snapshot: string; summary: { uploadedBytes: number } };
     committed.set(j.snapshot, describe(ctx.src));
     expect(j.summary.uploadedBytes).toBeLessThan(fullJ.summary.uploadedBytes * 1.05);
-    // packs an interrupted backup indexed (docs/repository.md: an index every 64 packs) are not uploaded again
+    // packs an interrupted backup indexed (on Ctrl-C, and every 64 packs) are not uploaded again
+    expect(indexes.length, 'the SIGINT runs were late enough to upload packs').toBeGreaterThan(indexesBefore.length);
     if (indexes.length > indexesBefore.length) expect(j.summary.uploadedBytes, 'reuses what the interrupted backups indexed').toBeLessThan(fullJ.summary.uploadedBytes * 0.9);
     await allRestore('after the completed backup', true);
   });

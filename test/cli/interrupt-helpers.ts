@@ -34,8 +34,8 @@ export function fractions(seed: number, n: number): number[] {
 
 export interface Interrupted extends CliResult { signalled: boolean }
 
-/** Runs `bkv args` and sends `signal` after `ms` (unless it has finished by then). */
-export function interrupt(args: string[], signal: NodeJS.Signals, ms: number, home = dev.home): Promise<Interrupted> {
+/** Runs `bkv args` and sends `signal` after `ms` (from when `after` holds, if given), unless it has finished. */
+export function interrupt(args: string[], signal: NodeJS.Signals, ms: number, home = dev.home, after?: () => Promise<boolean>): Promise<Interrupted> {
   const child = spawnBkv(args, { BKV_SERVER: rt.url, BKV_HOME: home, BKV_ACCOUNT: ACCOUNT });
   let stdout = '';
   let stderr = '';
@@ -43,8 +43,20 @@ export function interrupt(args: string[], signal: NodeJS.Signals, ms: number, ho
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin!.end();
-  const timer = setTimeout(() => { signalled = child.kill(signal); }, ms);
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const arm = () => { timer = setTimeout(() => { signalled = child.kill(signal); }, ms); };
+  if (after === undefined) arm();
+  else {
+    // the delay counts from the moment `after` holds (polled): e.g. once the command has uploaded a pack
+    const poll = async () => {
+      while (!closed && !(await after())) await new Promise((r) => setTimeout(r, 10));
+      if (!closed) arm();
+    };
+    void poll();
+  }
   return new Promise((res) => child.on('close', (code, sig) => {
+    closed = true;
     clearTimeout(timer);
     res({ code, signal: sig, stdout, stderr, signalled });
   }));
