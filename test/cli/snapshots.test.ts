@@ -160,7 +160,11 @@ suite('bkv snapshot commands, end to end', () => {
 
   it('check and check --read-data pass; one flipped byte in a pack is found by --read-data (exit 5)', async () => {
     ok(await dev.run(['check']));
-    ok(await dev.run(['check', '--read-data']));
+    const clean = await dev.run(['check', '--read-data']);
+    ok(clean);
+    // progress counts packs as packs (not as bytes), rates rounded
+    expect(clean.stderr).toMatch(/^check --read-data: 100% \((\d+) packs of \1 packs, \d+ packs\/s\)$/m);
+    expect(clean.stderr).not.toMatch(/\d\.\d{3,}/);
     const packs = await objects(rt, ACCOUNT, 'data');
     const file = join(repoDir(rt, ACCOUNT), 'data', packs[0]!);
     const bytes = await readFile(file);
