@@ -1,12 +1,12 @@
 // Crafted trees cannot make restore write outside the target (DESIGN.md invariant 9): names with `..`, `/`,
 // absolute or empty names, `.`, NUL, duplicates (a symlink named like a later directory), unsorted names, a
 // file whose blobs do not add up, and a "hard link" by shared inode can only link inside the target. Each
-// fails with a clear BkvError before anything lands in the target, and the staging directory is gone.
+// fails with a clear ClientError (kind unsafe-archive, exit 2) before anything lands in the target, and the staging directory is gone.
 
 import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BkvError } from '../../../protocol/errors.js';
+import { ClientError } from '../../../client/errors.js';
 import { restore } from '../../../client/repo/restore.js';
 import { Crafter, dirMeta, meta } from './craft.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
@@ -30,7 +30,8 @@ describe('restore of crafted trees', () => {
     const parent = tempDir();
     const target = join(parent, 'out');
     const err = await restore(repo, s, target, { home }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(BkvError);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).kind).toBe('unsafe-archive');
     expect((err as Error).message).toMatch(/unsafe snapshot/);
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(parent)).toEqual([]);
