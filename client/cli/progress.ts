@@ -16,15 +16,16 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${Math.round(n)} B` : `${v.toFixed(1)} ${units[i]}`; // rates are fractional
+  return i === 0 ? `${Math.round(n)} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
-function rate(bytes: number, ms: number): string {
-  return ms <= 0 ? '-' : `${formatBytes((bytes * 1000) / ms)}/s`;
-}
+/** How a progress sink shows amounts: bytes (the default) or a count of things, e.g. `countOf('packs')`. */
+export type Amount = (n: number) => string;
+export const countOf = (things: string): Amount => (n) => `${Math.round(n)} ${things}`;
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): ProgressSink {
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now, amount: Amount = formatBytes): ProgressSink {
   const started = now();
+  const rate = (done: number, ms: number) => (ms <= 0 ? '-' : `${amount((done * 1000) / ms)}/s`);
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar({
       stream,
@@ -38,7 +39,7 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     let begun = false;
     return {
       update(done, total) {
-        const payload = { doneH: formatBytes(done), totalH: formatBytes(total), rate: rate(done, now() - started) };
+        const payload = { doneH: amount(done), totalH: amount(total), rate: rate(done, now() - started) };
         if (!begun) {
           bar.start(Math.max(total, 1), done, payload);
           begun = true;
@@ -61,7 +62,7 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       if (step === lastStep) return;
       lastStep = step;
       const pct = total === 0 ? 100 : Math.floor((done * 100) / total);
-      stream.write(`${label}: ${pct}% (${formatBytes(done)} of ${formatBytes(total)}, ${rate(done, now() - started)})\n`);
+      stream.write(`${label}: ${pct}% (${amount(done)} of ${amount(total)}, ${rate(done, now() - started)})\n`);
     },
     stop() {
       if (lastStep !== 10 && last.total > 0 && last.done === last.total) this.update(last.done, last.total);

@@ -1,11 +1,12 @@
 // `check`: the repository's structure — every blob a snapshot references is indexed, every indexed pack exists
 // with the indexed size and its trailer (decrypted from the pack's last chunks) lists the same blobs at the same
-// places — and with `readData` every pack is decrypted whole and every blob's HMAC id verified.
+// places — and with `readData` every pack is decrypted whole and every blob's HMAC id verified. It reads what
+// the server holds, never the local cache (a cached tree pack or index object says nothing about the server's).
 
 import type { BlobEntry } from './index.js';
 import { readTrailer } from './pack-writer.js';
 import { readBlobs } from './pack-reader.js';
-import { parallel, type Repository } from './repository.js';
+import { parallel, Repository } from './repository.js';
 import type { CallOptions } from './store.js';
 import { usedBlobs } from './used.js';
 
@@ -23,7 +24,9 @@ export interface CheckResult {
 
 const TRAILER_PROBE = 256 * 1024;
 
-export async function check(repo: Repository, options: CheckOptions = {}): Promise<CheckResult> {
+export async function check(cached: Repository, options: CheckOptions = {}): Promise<CheckResult> {
+  await cached.loadIndex(options); // the caller's repository sees the index as it is now, too
+  const repo = new Repository(cached.store, cached.keys, cached.config, undefined, cached.pool);
   const errors: string[] = [];
   await repo.loadIndex(options);
   const snapshots = await repo.snapshots(options);

@@ -17,7 +17,6 @@ import {
   renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, utimesSync, chownSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BkvError } from '../../protocol/errors.js';
 import type { BlobEntry, PackEntry } from './index.js';
 import { damaged } from './objects.js';
 import { readBlobs } from './pack-reader.js';
@@ -130,7 +129,7 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     if (!st.isDirectory() || readdirSync(dest).length > 0) throw new ClientError('usage', `${target} exists and is not an empty directory: restore into a new one`, { path: target });
     targetExists = true;
   } catch (e) {
-    if (e instanceof BkvError) throw e;
+    if (e instanceof ClientError) throw e;
   }
   if (repo.index.packs.size === 0) await repo.loadIndex({ signal });
   const staging = join(dirname(dest), `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);

@@ -4,7 +4,7 @@
 // again with its position named.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -88,6 +88,57 @@ describe('terminal prompts', { timeout: 180_000 }, () => {
     expect((await (await rt.vaultClient('uma')).status()).registered).toBe(false);
   });
 
-  // The two restore prompts (password with type-ahead, the 64-digit key's grouped echo) went with the old backup CLI
-  // (they needed `bkv backup` against /v1/backups); the snapshot CLI brings its own.
+  it('restores with the password without spending an attempt on type-ahead', async () => {
+    const env = (home: string) => ({ BKV_SERVER: rt.url, BKV_HOME: home, BKV_ACCOUNT: 'vic' });
+    const laptop = await newDevice();
+    const src = join(work, 'vic-src');
+    await mkdir(src);
+    await writeFile(join(src, 'f.txt'), 'hello');
+    expect((await bkv(['init'], { ...env(laptop), BKV_PASSWORD: PASSWORD })).code).toBe(0);
+    expect((await bkv(['backup', src], env(laptop))).code).toBe(0);
+
+    const out = join(work, 'vic-out');
+    const t = terminal(['restore', 'latest', out], env(await newDevice()));
+    t.type('git status\r');
+    await t.waitFor(/password for vic: $/);
+    await sleep(500);
+    expect(t.output).toMatch(/password for vic: $/);
+    t.type(`${PASSWORD}\r`);
+    await t.waitFor(/restored 1 files/);
+    expect(await t.exited).toBe(0);
+    expect(t.output).not.toMatch(/wrong password/);
+    expect(await readFile(join(out, 'vic-src', 'f.txt'), 'utf8')).toBe('hello');
+    expect((await (await rt.vaultClient('vic')).status()).attemptsRemaining).toBe(10);
+  });
+
+  it('echoes the 64-digit key in groups of four and asks again naming a typo\'s position', async () => {
+    const env = (home: string) => ({ BKV_SERVER: rt.url, BKV_HOME: home, BKV_ACCOUNT: 'wes' });
+    const laptop = await newDevice();
+    const src = join(work, 'wes-src');
+    await mkdir(src);
+    await writeFile(join(src, 'f.txt'), 'paper key');
+    const init = await bkv(['init', '--key'], env(laptop));
+    expect(init.code).toBe(0);
+    const formatted = init.stdout.trim();
+    expect((await bkv(['backup', src], env(laptop))).code).toBe(0);
+    const digits = formatted.replaceAll('-', '');
+    const typo = `${digits.slice(0, 17)}g${digits.slice(18)}`; // digit 18: group 5, digit 2
+
+    const out = join(work, 'wes-out');
+    const t = terminal(['restore', '--key', 'latest', out], env(await newDevice()));
+    await t.waitFor(/shows as you type, in groups of four \(it is on your paper anyway\)\.\n64-digit backup key: $/);
+    t.type(typo); // typed without dashes: the echo groups it
+    const grouped = typo.match(/.{4}/g)!.join('-');
+    await t.waitFor(new RegExp(`^${grouped}$`));
+    t.type('\r');
+    await t.waitFor(/^\n64-digit key: bad character 'g' at position 22 \(group 5, digit 2\); try again\.\n64-digit backup key: $/);
+    const mark = t.output.length;
+    t.type(`${digits.slice(0, 6)}x\x7f${digits.slice(6)}`); // a slip taken back with backspace
+    await t.waitFor(new RegExp(`^${formatted}$`));
+    t.type('\r');
+    await t.waitFor(/restored 1 files/);
+    expect(await t.exited).toBe(0);
+    expect(t.since(mark)).not.toMatch(/bad character/);
+    expect(await readFile(join(out, 'wes-src', 'f.txt'), 'utf8')).toBe('paper key');
+  });
 });

@@ -2,12 +2,12 @@
 
 import { check as runCheck } from '../../repo/check.js';
 import { ClientError } from '../../errors.js';
-import { createProgress } from '../progress.js';
+import { countOf, createProgress } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 
 export async function check(flags: RepoFlags & { readData?: boolean }, session = new Session(flags)): Promise<void> {
-  const progress = createProgress(flags.readData ? 'check --read-data (packs)' : 'check (packs)');
+  const progress = createProgress(flags.readData ? 'check --read-data' : 'check', process.stderr, Date.now, countOf('packs'));
   let r;
   try {
     r = await withRepository(flags, session, (repo, signal) => runCheck(repo, {
