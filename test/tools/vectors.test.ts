@@ -4,14 +4,14 @@
 // change to either reader stops it reading repositories written before, this fails. Needs python3 and `age`.
 
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackupKey, backupAgeIdentity, findSnapshot, openRepository, restore, type ObjectType } from '../../client/index.js';
 import { MemoryRepoStore } from '../../client/repo/memory-store.js';
+import { describeTree } from '../../scripts/make-test-vectors.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const VECTORS = join(root, 'test/vectors/repo-v1');
@@ -28,20 +28,6 @@ const MTIME_MS = Date.parse('2024-01-02T03:04:05Z');
 const scratch = mkdtempSync(join(tmpdir(), 'bkv-vectors-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Same format as the vectors' README (and scripts/make-test-vectors.ts). */
-function describeTree(dir: string, rel = ''): string[] {
-  const lines: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const full = join(dir, name);
-    const path = rel ? `${rel}/${name}` : name;
-    const st = lstatSync(full);
-    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-    if (st.isSymbolicLink()) lines.push(`${path} -> ${readlinkSync(full)}`);
-    else if (st.isDirectory()) lines.push(`${path}/ ${mode}`, ...describeTree(full, path));
-    else lines.push(`${path} ${mode} ${st.size} sha256:${createHash('sha256').update(readFileSync(full)).digest('hex')}`);
-  }
-  return lines;
-}
 
 /** The expected modes under this process's umask: docs/repository.md "Restoring" applies it to files and directories. */
 const masked = (lines: string[]) => lines.map((l) => l.replace(/ (\d{4})( |$)/,
