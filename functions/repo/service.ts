@@ -169,7 +169,9 @@ export class RepoService {
       if (got.ok) return { locks: got.locks, result: got.lock };
       if (got.reason === 'too-many') throw new BkvError('conflict', 'the repository has too many locks');
       const h = got.holder;
-      throw new BkvError('repository-locked', h.exclusive ? 'the repository is locked exclusively' : 'the repository is in use', {
+      const by = h.description !== undefined ? ` by ${h.description}` : '';
+      const what = h.exclusive ? `locked exclusively${by}` : `in use${by}`;
+      throw new BkvError('repository-locked', `the repository is ${what} until ${iso(h.expiresAt)} unless renewed: retry then`, {
         details: { exclusive: h.exclusive, expiresAt: iso(h.expiresAt), ...(h.description !== undefined ? { description: h.description } : {}) },
       });
     });
