@@ -182,7 +182,24 @@ class BackupRun {
     } catch (e) {
       this.failure ??= e;
       await this.settle();
+      await this.indexUploaded();
       throw e;
+    }
+  }
+
+  /**
+   * After Ctrl-C or a failure: an index of the packs that reached the server but no index yet, so the next backup
+   * reuses them (docs/repository.md "Index"). Never a snapshot; best effort (otherwise prune frees them).
+   */
+  private async indexUploaded(): Promise<void> {
+    await this.indexWrites;
+    const packs = this.unindexed.splice(0);
+    if (packs.length === 0) return;
+    try {
+      this.lock.assertHeld();
+      await this.repo.putIndex(packs, [], { signal: AbortSignal.timeout(15_000) });
+    } catch {
+      // the next backup uploads them again
     }
   }
 
