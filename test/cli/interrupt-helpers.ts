@@ -118,3 +118,12 @@ export function addBulk(seed: number): void {
   writeFileSync(join(dir, 'large'), noise(15 * 1024 * 1024, seed));
 }
 
+/** After the common set-up: one more committed snapshot with 64 MiB of new data in many files (bulk 1). */
+export function useBulkSnapshot(): void {
+  beforeAll(async () => {
+    addBulk(1);
+    const b = await dev.run(['backup', src]);
+    expect(b.code, b.stderr).toBe(0);
+    committed.set(b.stdout.trim(), describe(src));
+  });
+}

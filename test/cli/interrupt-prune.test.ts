@@ -4,19 +4,13 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, expect, it, describe as suite } from 'vitest';
+import { expect, it, describe as suite } from 'vitest';
 import { describe, objects } from './snapshot-trees.js';
 import * as ctx from './interrupt-helpers.js';
-import { ACCOUNT, addBulk, allRestore, committed, fractions, interrupt, skipLockTtl, timed, useInterruptSetup } from './interrupt-helpers.js';
+import { ACCOUNT, allRestore, committed, fractions, interrupt, skipLockTtl, timed, useBulkSnapshot, useInterruptSetup } from './interrupt-helpers.js';
 
 useInterruptSetup();
-
-beforeAll(async () => {
-  addBulk(1);
-  const b = await ctx.dev.run(['backup', ctx.src]);
-  expect(b.code, b.stderr).toBe(0);
-  committed.set(b.stdout.trim(), describe(ctx.src));
-});
+useBulkSnapshot();
 
 suite('interrupted prune', () => {
   it('prune: SIGINT and SIGKILL mid-way lose nothing', async () => {

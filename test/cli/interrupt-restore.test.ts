@@ -5,19 +5,13 @@
 
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, expect, it, describe as suite } from 'vitest';
+import { expect, it, describe as suite } from 'vitest';
 import { describe } from './snapshot-trees.js';
 import * as ctx from './interrupt-helpers.js';
-import { addBulk, committed, fractions, interrupt, staging, timed, useInterruptSetup } from './interrupt-helpers.js';
+import { committed, fractions, interrupt, staging, timed, useBulkSnapshot, useInterruptSetup } from './interrupt-helpers.js';
 
 useInterruptSetup();
-
-beforeAll(async () => {
-  addBulk(1);
-  const b = await ctx.dev.run(['backup', ctx.src]);
-  expect(b.code, b.stderr).toBe(0);
-  committed.set(b.stdout.trim(), describe(ctx.src));
-});
+useBulkSnapshot();
 
 suite('interrupted restore', () => {
   it('restore: SIGINT leaves no target and no staging directory; after SIGKILL the next restore removes it', async () => {
