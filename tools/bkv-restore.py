@@ -677,6 +677,14 @@ class Restorer:
             raise usage('target %s exists and is not empty: restore into a fresh directory' % target)
         return stat.S_IMODE(st.st_mode)
 
+    def open_entry(self, n, flags, mode=0o600):
+        """Opens entry n relative to its parent directory's fd, never following a symlink; returns the fd."""
+        dfd = self.dir_fd(n.rel[:-1])
+        try:
+            return os.open(n.name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dfd)
+        finally:
+            os.close(dfd)
+
     def dir_fd(self, rel):
         return fd_open_dir(self.root_fd, rel)
 
@@ -693,24 +701,14 @@ class Restorer:
         # 2. files: created empty (0600), then each pack fetched once and its blobs written where they belong
         for n in sel:
             if n.type == 'file' and n.link_to is None:
-                fd = self.dir_fd(n.rel[:-1])
-                try:
-                    f = os.open(n.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                                dir_fd=fd)
-                    os.close(f)
-                finally:
-                    os.close(fd)
+                os.close(self.open_entry(n, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         for pid in sorted(self.plan):
             pk = self.repo.pack(pid)
             byfile = {}
             for n, off, loc in self.plan[pid]:
                 byfile.setdefault(id(n), (n, []))[1].append((off, loc))
             for n, parts in byfile.values():
-                fd = self.dir_fd(n.rel[:-1])
-                try:
-                    f = os.open(n.name, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-                finally:
-                    os.close(fd)
+                f = self.open_entry(n, os.O_WRONLY)
                 try:
                     for off, loc in parts:
                         data = self.repo.blob_from(pk, loc, show(n.rel))
@@ -768,11 +766,7 @@ class Restorer:
             os.close(fd)
 
     def set_meta(self, n):
-        dfd = self.dir_fd(n.rel[:-1])
-        try:
-            f = os.open(n.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
-        finally:
-            os.close(dfd)
+        f = self.open_entry(n, os.O_RDONLY)
         try:
             if self.am_root:
                 os.fchown(f, n.uid, n.gid)  # before chmod: chown clears setuid/setgid
