@@ -27,6 +27,7 @@ export class Session {
   readonly device: DeviceState;
   readonly prompt: Prompter;
   private tokenPromise: Promise<string> | undefined;
+  private repoStorePromise: Promise<RepoStore> | undefined;
   private configCache: DeviceConfig | undefined;
 
   /** Where password recovery runs (client/cli/vault-recover.ts): this worker script, or this thread. */
@@ -161,9 +162,10 @@ export class Session {
     return (await this.api()).request('GET', '/v1/vault', undefined, VaultStatusResponse);
   }
 
-  /** The account's snapshot repository on the server (docs/protocol.md "Repository API"). */
-  async repoStore(): Promise<RepoStore> {
-    return new HttpRepoStore(await this.api());
+  /** The account's snapshot repository on the server (docs/protocol.md "Repository API"): one per session. */
+  repoStore(): Promise<RepoStore> {
+    this.repoStorePromise ??= this.api().then((api) => new HttpRepoStore(api));
+    return this.repoStorePromise;
   }
 
   /** Remembers where this device's key belongs. */
