@@ -14,6 +14,7 @@ import { TokenStore } from '../../client/auth/token-store.js';
 import { BkvError } from '../../protocol/errors.js';
 import { localTokenRequest, startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { cookieBrowser } from '../helpers/sign-in.js';
+import { freePort } from '../../local/free-port.js';
 
 let rt: TestRuntime;
 let homes: string;
@@ -178,12 +179,16 @@ describe('the SDK\'s sign-in refuses, and stores nothing', () => {
   });
 
   it('fixed ports (Cognito): the next free one is used; all taken is a clear error', async () => {
-    const first = await startLoopback({ host: 'localhost', ports: [45817, 45818], timeoutMs: 10_000 });
-    const second = await startLoopback({ host: 'localhost', ports: [45817, 45818], timeoutMs: 10_000 });
+    // Two ports free right now (not the product's 45817-45819, which another process on a shared machine may hold).
+    const a = await freePort();
+    let b = await freePort();
+    while (b === a) b = await freePort();
+    const first = await startLoopback({ host: 'localhost', ports: [a, b], timeoutMs: 10_000 });
+    const second = await startLoopback({ host: 'localhost', ports: [a, b], timeoutMs: 10_000 });
     try {
-      expect(first.redirectUri).toBe('http://localhost:45817/callback');
-      expect(second.redirectUri).toBe('http://localhost:45818/callback');
-      await expect(startLoopback({ host: 'localhost', ports: [45817, 45818] })).rejects.toThrow(/ports 45817, 45818 on 127\.0\.0\.1 are all in use/);
+      expect(first.redirectUri).toBe(`http://localhost:${a}/callback`);
+      expect(second.redirectUri).toBe(`http://localhost:${b}/callback`);
+      await expect(startLoopback({ host: 'localhost', ports: [a, b] })).rejects.toThrow(new RegExp(`ports ${a}, ${b} on 127\\.0\\.0\\.1 are all in use`));
     } finally {
       await first.close();
       await second.close();
