@@ -21,6 +21,7 @@ import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
 import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pack-writer.js';
 import type { Repository } from './repository.js';
+import { isDirectStore } from './store.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
 import { type DirNode, type FileNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
 import { ClientError, fileSystemError } from '../errors.js';
@@ -557,13 +558,8 @@ class BackupRun {
     this.check();
     const p = (async () => {
       try {
-        if (pack.type === 'data' && this.sealedBuffers.size < 1) this.sealedBuffers.give(Buffer.allocUnsafeSlow(SEALED_CAPACITY));
-        const { file, entry } = await pack.seal(this.repo.keys, this.repo.pool, pack.type === 'data' ? this.sealedBuffers : undefined);
-        throwIfAborted(this.signal);
-        await this.repo.store.put({ type: 'data', id: entry.id }, file, { signal: this.signal });
-        this.summary.uploadedBytes += file.length;
-        if (entry.t === 'tree') this.repo.cache?.put({ type: 'data', id: entry.id }, file);
-        else this.sealedBuffers.give(Buffer.from(file.buffer));
+        const entry = await this.storePack(pack);
+        this.summary.uploadedBytes += entry.size;
         this.repo.index.addPack(entry);
         for (const b of entry.blobs) this.pending.delete(b.id);
         this.unindexed.push(entry);
@@ -576,6 +572,21 @@ class BackupRun {
     })();
     this.inFlight.add(p);
     void p.then(() => this.inFlight.delete(p));
+  }
+
+  /** Seals and stores a pack: a data pack straight from a worker when the store has URLs, else through put. */
+  private async storePack(pack: PackBuilder): Promise<PackEntry> {
+    const { store, pool, keys } = this.repo;
+    if (pack.type === 'data' && isDirectStore(store) && pool.threaded) {
+      return pack.sealAndStore(keys, pool, store, { signal: this.signal });
+    }
+    if (pack.type === 'data' && this.sealedBuffers.size < 1) this.sealedBuffers.give(Buffer.allocUnsafeSlow(SEALED_CAPACITY));
+    const { file, entry } = await pack.seal(keys, pool, pack.type === 'data' ? this.sealedBuffers : undefined);
+    throwIfAborted(this.signal);
+    await store.put({ type: 'data', id: entry.id }, file, { signal: this.signal });
+    if (entry.t === 'tree') this.repo.cache?.put({ type: 'data', id: entry.id }, file);
+    else this.sealedBuffers.give(Buffer.from(file.buffer));
+    return entry;
   }
 
   private writeIndex(): void {

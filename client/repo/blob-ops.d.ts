@@ -53,6 +53,8 @@ export interface OpenTask {
   /** When set, each blob's HMAC id is checked against these (check --read-data). */
   verify?: string[];
   hmacKey?: Uint8Array;
+  /** Open over `buf` itself (a buffer nobody reads again): less memory at once. */
+  inPlace?: boolean;
   /** When set, the blobs are written into these existing files instead of returned: per blob, [file, offset] each. */
   writes?: { paths: string[]; to: [number, number][][] };
 }
@@ -61,6 +63,8 @@ export declare function maybeCompress(blob: Uint8Array): Buffer | undefined;
 export declare function compressAlways(blob: Uint8Array): Buffer;
 export declare function blobId(hmacKey: Uint8Array, data: Uint8Array): string;
 export declare function chunkSegments(t: ChunkTask): SegmentOut[];
+export declare function sealedSize(prefixLength: number, length: number): number;
+export declare function sealedPieces(t: SealTask): Generator<Uint8Array[]>;
 export declare function sealObject(t: SealTask): Buffer;
 export declare function openBlobs(t: OpenTask): { plain: Buffer; at: number[] };
 export declare const CHUNK_SIZE: number;

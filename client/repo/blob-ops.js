@@ -10,6 +10,7 @@ import { closeSync, constants as fsc, openSync, writeSync } from 'node:fs';
 import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
 import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../age/stream-chunks.js';
 import { findCuts } from './cut-points.js';
+import { minorGc } from './gc.js';
 
 /** Bytes deflated to decide whether a blob is worth compressing. */
 const SAMPLE_BYTES = 16 * 1024;
@@ -107,23 +108,38 @@ export function chunkSegments(t) {
   return out;
 }
 
-/** The age file of a pack: `prefix` (header ‖ nonce) then the STREAM payload of `length` plaintext bytes. */
-export function sealObject(t) {
+/** The length of the age file of `length` plaintext bytes after a `prefixLength`-byte header and nonce. */
+export function sealedSize(prefixLength, length) {
+  return prefixLength + length + Math.max(1, Math.ceil(length / CHUNK_SIZE)) * (SEALED_CHUNK_SIZE - CHUNK_SIZE);
+}
+
+/**
+ * The age file of `length` plaintext bytes at the start of `t.buf` after `t.prefix` (header ‖ nonce), in pieces:
+ * first the prefix, then the sealed chunks 16 at a time (each piece a list of node:crypto's buffers). Sealing is
+ * deterministic (the payload key and the chunk counters fix every nonce), so the same task gives the same bytes.
+ */
+export function* sealedPieces(t) {
   const plain = new Uint8Array(t.buf, 0, t.length);
   const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
-  const size = t.prefix.length + t.length + chunks * (SEALED_CHUNK_SIZE - CHUNK_SIZE);
-  // into the caller's buffer when it is big enough (a reused one: no fresh pages to fault in)
-  const file = t.out !== undefined && t.out.byteLength >= size ? Buffer.from(t.out, 0, size) : Buffer.allocUnsafeSlow(size);
-  file.set(t.prefix, 0);
-  let at = t.prefix.length;
+  yield [t.prefix];
   const key = createSecretKey(Buffer.from(t.payloadKey));
-  // 16 chunks at a time, copied out at once, so the cipher's output buffers never add up to the whole pack
+  // 16 chunks at a time, so the cipher's output buffers never add up to the whole pack
   const BATCH = 16;
   for (let c = 0; c < chunks; c += BATCH) {
     const from = c * CHUNK_SIZE;
     const final = c + BATCH >= chunks;
     const length = final ? t.length - from : BATCH * CHUNK_SIZE;
-    for (const o of sealChunks(key, c, plain.subarray(from, from + length), length, final)) {
+    yield sealChunks(key, c, plain.subarray(from, from + length), length, final);
+  }
+}
+
+/** The age file of a pack as one buffer (`t.out` when it is big enough: a reused one has no fresh pages to fault in). */
+export function sealObject(t) {
+  const size = sealedSize(t.prefix.length, t.length);
+  const file = t.out !== undefined && t.out.byteLength >= size ? Buffer.from(t.out, 0, size) : Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const piece of sealedPieces(t)) {
+    for (const o of piece) {
       file.set(o, at);
       at += o.length;
     }
@@ -133,16 +149,12 @@ export function sealObject(t) {
 }
 
 /**
- * Opens the sealed chunks in `buf` (the first numbered `counter`; `final` when the run ends the object) and
- * returns the blobs at plaintext offsets `blobs` ([o, l, z, u], relative to the run's first chunk) as one
- * buffer of their bytes back to back (inflated), with their offsets in it. Throws on any damage.
+ * Opens the run apart from its bytes: node:crypto's plaintext buffers, not joined; each blob is then read out
+ * of the pieces that cover it (chunk i holds the run's plaintext bytes [i·64 KiB, (i+1)·64 KiB)).
  */
-export function openBlobs(t) {
-  const sealed = new Uint8Array(t.buf, t.at ?? 0, t.length);
+function openApart(t, sealed) {
   const r = openChunks(t.payloadKey, t.counter, sealed, t.length, t.final);
   if (r.error !== undefined) throw new Error(r.error);
-  // The opened chunks are not joined: each blob is copied out of the pieces that cover it (chunk i holds the
-  // run's plaintext bytes [i·64 KiB, (i+1)·64 KiB)).
   const outs = r.outs;
   let plainLength = 0;
   for (const o of outs) plainLength += o.length;
@@ -159,6 +171,45 @@ export function openBlobs(t) {
     }
     return list;
   };
+  return { pieces, plainLength };
+}
+
+/** Chunks opened at a time by openInPlace. */
+const IN_PLACE_BATCH = 16;
+
+/**
+ * Opens the run over its own bytes: each chunk's plaintext (once it authenticated) is copied to its plaintext
+ * offset in the same buffer, which is never past the chunk's sealed bytes, so the run ends up as one contiguous
+ * plaintext and node:crypto's buffers are garbage 1 MiB at a time (collected every 4 MiB) instead of all at once.
+ * For a buffer the caller owns and does not read again (a worker's receive buffer).
+ */
+function openInPlace(t, sealed) {
+  const n = Math.ceil(t.length / SEALED_CHUNK_SIZE);
+  let plainLength = 0;
+  for (let g = 0; g < n; g += IN_PLACE_BATCH) {
+    const from = g * SEALED_CHUNK_SIZE;
+    const last = g + IN_PLACE_BATCH >= n;
+    const length = last ? t.length - from : IN_PLACE_BATCH * SEALED_CHUNK_SIZE;
+    const r = openChunks(t.payloadKey, t.counter + g, sealed.subarray(from, from + length), length, last && t.final);
+    if (r.error !== undefined) throw new Error(r.error);
+    for (const o of r.outs) {
+      sealed.set(o, plainLength);
+      plainLength += o.length;
+    }
+    if ((g / IN_PLACE_BATCH) % 4 === 3) minorGc();
+  }
+  const plain = sealed.subarray(0, plainLength);
+  return { pieces: (o, l) => [plain.subarray(o, o + l)], plainLength };
+}
+
+/**
+ * Opens the sealed chunks in `buf` (the first numbered `counter`; `final` when the run ends the object) and
+ * returns the blobs at plaintext offsets `blobs` ([o, l, z, u], relative to the run's first chunk) as one
+ * buffer of their bytes back to back (inflated), with their offsets in it. Throws on any damage.
+ */
+export function openBlobs(t) {
+  const sealed = new Uint8Array(t.buf, t.at ?? 0, t.length);
+  const { pieces, plainLength } = t.inPlace ? openInPlace(t, sealed) : openApart(t, sealed);
   if (t.writes !== undefined) return { plain: writeBlobs(t, pieces, plainLength), at: [] };
   let total = 0;
   for (const b of t.blobs) total += b[3];

@@ -7,6 +7,19 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
+import type { DirectRequest } from './store.js';
+
+/** A seal whose age file the worker PUTs to `put` itself; `size` is the sealed size (the URL was signed for it). */
+export interface SealPutTask extends SealTask {
+  size: number;
+  put: DirectRequest;
+}
+
+/** An open of the sealed bytes [offset, offset + length) of the object at `get`, which the worker GETs itself. */
+export interface GetOpenTask extends Omit<OpenTask, 'buf' | 'at'> {
+  get: DirectRequest;
+  offset: number;
+}
 
 const WORKER_URL = new URL('./blob-worker.js', import.meta.url);
 /** Runs this short are opened on this thread: a message round trip costs more than the work. */
@@ -21,7 +34,7 @@ interface Member {
   busySince: number;
 }
 
-type Op = 'chunk' | 'seal' | 'open';
+type Op = 'chunk' | 'seal' | 'open' | 'sealPut' | 'getOpen';
 
 /** Worker threads by default: one per core, at most 2 (the main thread reads, packs and uploads). */
 export function defaultBlobWorkers(): number {
@@ -105,6 +118,7 @@ export class BlobPool {
   }
 
   private inline(op: Op, task: unknown): unknown {
+    if (op === 'sealPut' || op === 'getOpen') throw new Error('direct transfers need a worker');
     if (op === 'chunk') {
       const t = task as ChunkTask;
       return { segments: chunkSegments(t), buf: t.buf };
@@ -135,6 +149,29 @@ export class BlobPool {
    */
   open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
     return this.run('open', task, [task.buf], task.length <= INLINE_OPEN_BYTES);
+  }
+
+  /** Whether tasks run on worker threads (`sealPut` and `getOpen` need one). */
+  get threaded(): boolean {
+    return this.size > 0;
+  }
+
+  /**
+   * Seals a pack on a worker, which PUTs the age file to `task.put` itself (the bytes never come to this
+   * thread). When that one attempt did not succeed, `file` holds the age file (and `miss` why) for the caller to
+   * store through its store, with its retry rules. `task.buf` is transferred and comes back as `buf`.
+   */
+  sealPut(task: SealPutTask): Promise<{ size: number; buf: ArrayBuffer; file?: ArrayBuffer; miss?: string }> {
+    return this.run('sealPut', task, [task.buf]);
+  }
+
+  /**
+   * A worker GETs a range of sealed chunks from `task.get` and opens (or, with `writes`, writes) the blobs in it,
+   * as `open` does. `miss` (and no plaintext) when that one GET did not bring exactly the range: the caller then
+   * reads it through its store.
+   */
+  getOpen(task: GetOpenTask): Promise<{ plain: ArrayBuffer; at: number[] } | { miss: string }> {
+    return this.run('getOpen', task, []);
   }
 
   async close(): Promise<void> {

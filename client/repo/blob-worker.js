@@ -1,17 +1,91 @@
 // Worker thread of the blob pool (blob-pool.ts): runs one blob-ops.js task per message and sends the result
-// back with its big buffers transferred (the input buffer of a chunk task goes back to its owner too). Plain
-// JavaScript so a worker loads it without a TypeScript loader.
+// back with its big buffers transferred (the input buffer of a chunk or seal task goes back to its owner too).
+// `sealPut` and `getOpen` also move the pack's bytes to or from storage themselves (direct.js): a pack is sealed
+// into its PUT as it is sent, a range is received into this thread's reused buffer, so they never reach the main
+// thread. Plain JavaScript so a worker loads it
+// without a TypeScript loader.
 
 import { parentPort } from 'node:worker_threads';
 import { chunkSegments, openBlobs, sealObject } from './blob-ops.js';
+import { getDirect, putSealed } from './direct.js';
 import { minorGc } from './gc.js';
+
+/** Idle timeout of a direct transfer (as the store's). */
+const DIRECT_TIMEOUT_MS = 60_000;
 
 function whole(b) {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
 }
 
+/**
+ * This thread's receive buffers, kept and reused: a fresh one costs page faults, and one dropped after living
+ * through the collections made while it filled would stay until a major GC. Big enough for any run of a direct read
+ * (pack-reader.ts reads at most 4 MiB at once unless one blob is longer), so in steady state none is allocated.
+ */
+const RECEIVE_BYTES = 4.5 * 1024 * 1024;
+/** Direct reads running at once on this thread (the rest wait): one receiving while another is opened. */
+const KEEP_RECEIVE = 2;
+let receiving = 0;
+const waiting = [];
+const spare = [];
+function takeReceive(size) {
+  const i = spare.findIndex((b) => b.byteLength >= size);
+  return i < 0 ? new ArrayBuffer(Math.max(size, RECEIVE_BYTES)) : spare.splice(i, 1)[0];
+}
+function giveReceive(ab) {
+  if (spare.length < KEEP_RECEIVE) spare.push(ab);
+}
+
+async function sealPut(m) {
+  const r = await putSealed(m.task.put, m.task, DIRECT_TIMEOUT_MS);
+  if (r.ok) {
+    parentPort.postMessage({ id: m.id, result: { size: m.task.size, buf: m.task.buf } }, [m.task.buf]);
+    return;
+  }
+  // the main thread's store takes over with the same bytes (sealing is deterministic)
+  const sealed = sealObject(m.task);
+  const file = sealed.byteOffset === 0 ? sealed.buffer : whole(sealed);
+  parentPort.postMessage({ id: m.id, result: { size: sealed.byteLength, buf: m.task.buf, file, miss: r.miss } }, [m.task.buf, file]);
+}
+
+async function getOpen(m) {
+  if (receiving >= KEEP_RECEIVE) await new Promise((r) => waiting.push(r));
+  receiving++;
+  try {
+    await getOpenNow(m);
+  } finally {
+    receiving--;
+    waiting.shift()?.();
+  }
+}
+
+async function getOpenNow(m) {
+  const t = m.task;
+  const into = Buffer.from(takeReceive(t.length));
+  try {
+    const r = await getDirect(t.get, t.offset, t.length, into, DIRECT_TIMEOUT_MS);
+    if (!r.ok) {
+      parentPort.postMessage({ id: m.id, result: { miss: r.miss } });
+      return;
+    }
+    const o = openBlobs({ ...t, buf: into.buffer, at: 0, inPlace: true });
+    const plain = o.plain.length === 0 ? new ArrayBuffer(0) : whole(o.plain);
+    parentPort.postMessage({ id: m.id, result: { plain, at: o.at } }, plain.byteLength > 0 ? [plain] : []);
+  } finally {
+    giveReceive(into.buffer);
+  }
+}
+
+function fail(id, e) {
+  parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+}
+
 // A seal or open task leaves ~16 MiB of node:crypto output buffers behind as garbage: collected at once (gc.js).
 parentPort.on('message', (m) => {
+  if (m.op === 'sealPut' || m.op === 'getOpen') {
+    (m.op === 'sealPut' ? sealPut(m) : getOpen(m)).catch((e) => fail(m.id, e)).finally(minorGc);
+    return;
+  }
   try {
     if (m.op === 'chunk') {
       const segments = chunkSegments(m.task);
@@ -30,7 +104,7 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ id: m.id, result: { plain, at: r.at, buf: m.task.buf } }, transfer);
     }
   } catch (e) {
-    parentPort.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+    fail(m.id, e);
   }
   if (m.op !== 'chunk') minorGc();
 });

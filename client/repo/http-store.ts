@@ -15,7 +15,7 @@ import {
 import type { ApiClient } from '../http.js';
 import { ClientError, isClientError } from '../errors.js';
 import {
-  RepoObjectMissing, type CallOptions, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
+  RepoObjectMissing, type CallOptions, type DirectRequest, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
   type RepoStatus, type RepoStore,
 } from './store.js';
 
@@ -328,10 +328,23 @@ export class HttpRepoStore implements RepoStore {
 
   async put(name: ObjectName, body: Uint8Array, options?: CallOptions): Promise<void> {
     const key = nameOf(name);
-    await this.upload(key, body, () => {
-      this.putSizes.set(key, body.length);
-      return this.uploadBatcher.get(key).finally(() => this.putSizes.delete(key));
-    }, options?.signal);
+    await this.upload(key, body, () => this.presignPut(key, body.length), options?.signal);
+  }
+
+  private presignPut(key: string, size: number): Promise<UploadUrl> {
+    this.putSizes.set(key, size);
+    return this.uploadBatcher.get(key).finally(() => this.putSizes.delete(key));
+  }
+
+  uploadRequest(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest> {
+    return this.api_(options?.signal, () => this.presignPut(nameOf(name), size));
+  }
+
+  async downloadRequest(name: ObjectName, options?: CallOptions): Promise<DirectRequest> {
+    const key = nameOf(name);
+    const cached = this.downloadUrls.get(key);
+    if (cached && cached.expiresAt - this.margin > this.now()) return { url: cached.url };
+    return { url: await this.api_(options?.signal, () => this.downloadUrl(key, false)) };
   }
 
   private async downloadUrl(key: string, fresh: boolean): Promise<string> {

@@ -11,10 +11,17 @@ import type { RepoCache } from './cache.js';
 import type { BlobEntry, PackEntry } from './index.js';
 import type { RepoKeys } from './keys.js';
 import { damaged } from './objects.js';
-import type { CallOptions, RepoStore } from './store.js';
+import { isDirectStore, RepoObjectMissing, type CallOptions, type RepoStore } from './store.js';
+import { isClientError } from '../errors.js';
+import { isBkvError } from '../../protocol/errors.js';
 
 /** Runs of chunks closer than this are fetched as one. */
 const GAP_CHUNKS = 16;
+/**
+ * A direct read (storage → blob worker) covers at most this many chunks (4 MiB) unless one blob is longer:
+ * little memory per read, and reads of one pack in parallel. A chunk shared by two reads is read twice.
+ */
+const DIRECT_RUN_CHUNKS = 64;
 /** Bytes of the first read: an X25519 header is ~200 bytes. */
 const HEADER_PROBE = 1024;
 const NO_BYTES = new Uint8Array(0);
@@ -72,9 +79,11 @@ export async function readBlobs(
   let wanted = 0;
   for (const b of sorted) wanted += b.l;
   const whole = options.whole === true || pack.t === 'tree' || wanted * 2 > pack.size;
+  // a data pack's runs go straight from storage to a blob worker when the store has URLs: the header alone comes here
+  const direct = pack.t === 'data' && src.pool.threaded && isDirectStore(src.store) ? src.store : undefined;
   let file: Uint8Array | undefined;
   let head: Uint8Array;
-  if (whole) {
+  if (whole && direct === undefined) {
     file = await fetchWhole(src, pack, options);
     head = file;
   } else {
@@ -101,29 +110,19 @@ export async function readBlobs(
     const last = Math.floor((b.o + Math.max(b.l, 1) - 1) / CHUNK_SIZE);
     if (last >= chunks) throw damaged(`blob ${b.id} lies beyond pack ${pack.id}`);
     const run = runs[runs.length - 1];
-    if (run !== undefined && (whole || first <= run.last + GAP_CHUNKS)) {
+    if (run !== undefined && (whole || first <= run.last + GAP_CHUNKS) && (direct === undefined || last - run.first < DIRECT_RUN_CHUNKS)) {
       run.last = Math.max(run.last, last);
       run.blobs.push(b);
     } else {
       runs.push({ first, last, blobs: [b] });
     }
   }
+  const name = { type: 'data' as const, id: pack.id };
   await Promise.all(runs.map(async (run) => {
     const start = opened.payloadStart + run.first * SEALED_CHUNK_SIZE;
     const end = Math.min(pack.size, opened.payloadStart + (run.last + 1) * SEALED_CHUNK_SIZE);
     const final = run.last === chunks - 1;
-    let sealed: Uint8Array;
-    if (file !== undefined) {
-      sealed = file.subarray(start, end);
-    } else {
-      sealed = await src.store.get({ type: 'data', id: pack.id }, { offset: start, length: end - start }, options);
-      if (sealed.length !== end - start) throw damaged(`pack ${pack.id} is shorter than the index says`);
-    }
     const base = run.first * CHUNK_SIZE;
-    // A whole pack in its own memory is handed over as it is (one run); anything else is copied out.
-    // (a body the store answered is ours: the whole buffer can go to the worker even when the body is a view of it)
-    const own = file !== undefined && runs.length === 1 && file.buffer instanceof ArrayBuffer && (pack.t !== 'tree' || file.byteOffset === 0 && file.byteLength === file.buffer.byteLength)
-      ? { buf: file.buffer, at: file.byteOffset + start } : ownBuffer(sealed);
     let writes: { paths: string[]; to: [number, number][][] } | undefined;
     if (options.writeTo !== undefined) {
       const paths: string[] = [];
@@ -135,23 +134,41 @@ export async function readBlobs(
       }));
       writes = { paths, to };
     }
-    let result;
+    const task = {
+      payloadKey: opened.payloadKey, counter: run.first, final, length: end - start,
+      blobs: run.blobs.map((b): [number, number, number, number] => [b.o - base, b.l, b.z, b.u]),
+      ...(options.verify ? { verify: run.blobs.map((b) => b.id), hmacKey: src.keys.blobIdKey } : {}),
+      ...(writes !== undefined ? { writes } : {}),
+    };
+    let result: { plain: ArrayBuffer; at: number[] } | { miss: string } = { miss: 'no direct transfer' };
     try {
-      result = await src.pool.open({
-        payloadKey: opened.payloadKey, counter: run.first, final, buf: own.buf, at: own.at, length: end - start,
-        blobs: run.blobs.map((b) => [b.o - base, b.l, b.z, b.u]),
-        ...(options.verify ? { verify: run.blobs.map((b) => b.id), hmacKey: src.keys.blobIdKey } : {}),
-        ...(writes !== undefined ? { writes } : {}),
-      });
+      if (direct !== undefined) result = await src.pool.getOpen({ ...task, get: await direct.downloadRequest(name, options), offset: start });
+      if ('miss' in result) {
+        let sealed: Uint8Array;
+        if (file !== undefined) {
+          sealed = file.subarray(start, end);
+        } else {
+          sealed = await src.store.get(name, { offset: start, length: end - start }, options);
+          if (sealed.length !== end - start) throw damaged(`pack ${pack.id} is shorter than the index says`);
+        }
+        // A whole pack in its own memory is handed over as it is (one run); anything else is copied out.
+        // (a body the store answered is ours: the whole buffer can go to the worker even when the body is a view of it)
+        const own = file !== undefined && runs.length === 1 && file.buffer instanceof ArrayBuffer && (pack.t !== 'tree' || file.byteOffset === 0 && file.byteLength === file.buffer.byteLength)
+          ? { buf: file.buffer, at: file.byteOffset + start } : ownBuffer(sealed);
+        const r = await src.pool.open({ ...task, buf: own.buf, at: own.at });
+        if (pack.t !== 'tree' && r.buf.byteLength >= 1024 * 1024) src.store.recycle?.(r.buf);
+        result = r;
+      }
     } catch (e) {
+      if (options.signal?.aborted) throw options.signal.reason; // a worker still writing into a removed staging directory fails: that is the abort
+      if (isClientError(e) || isBkvError(e) || e instanceof RepoObjectMissing) throw e;
       throw damaged(`pack ${pack.id}: ${e instanceof Error ? e.message : String(e)}`, e);
     }
-    if (pack.t !== 'tree' && result.buf.byteLength >= 1024 * 1024) src.store.recycle?.(result.buf);
     if (writes !== undefined) {
       for (const b of run.blobs) await each(b, NO_BYTES);
       return;
     }
-    const plain = new Uint8Array(result.plain);
+    const plain = new Uint8Array((result as { plain: ArrayBuffer }).plain);
     for (let i = 0; i < run.blobs.length; i++) {
       const b = run.blobs[i]!;
       const at0 = result.at[i]!;

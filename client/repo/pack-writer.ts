@@ -4,10 +4,12 @@
 
 import { createHash } from 'node:crypto';
 import { beginFile } from '../age/object-parts.js';
+import { sealedSize } from './blob-ops.js';
 import type { BlobPool } from './blob-pool.js';
 import type { BlobEntry, BlobType, PackEntry } from './index.js';
 import type { RepoKeys } from './keys.js';
 import { newId } from './objects.js';
+import type { CallOptions, DirectStore } from './store.js';
 
 export const PACK_TARGET = 16 * 1024 * 1024;
 export const PACK_MAX = 64 * 1024 * 1024;
@@ -71,21 +73,45 @@ export class PackBuilder {
     this.length += stored.length;
   }
 
-  /** Appends the trailer, seals the pack (on a worker) and returns the age file and its index entry. */
-  async seal(keys: RepoKeys, pool: BlobPool, outputs?: BufferRecycler): Promise<{ file: Uint8Array; entry: PackEntry }> {
+  /** Appends the trailer and begins the pack's age file: the plaintext length and the sealed size. */
+  private finish(keys: RepoKeys): { start: ReturnType<typeof beginFile>; length: number; size: number; entry: (size: number) => PackEntry } {
     const trailer = Buffer.from(JSON.stringify({ id: this.id, blobs: this.blobs.map((b) => ({ id: b.id, t: this.type, o: b.o, l: b.l, u: b.u, z: b.z })) }), 'utf8');
     this.ensure(trailer.length + 4);
     this.buf.set(trailer, this.length);
     this.buf.writeUInt32LE(trailer.length, this.length + trailer.length);
     const length = this.length + trailer.length + 4;
     const start = beginFile(keys.recipient);
-    const ab = this.buf.buffer as ArrayBuffer;
-    const out = outputs?.take(length + SEAL_ROOM)?.buffer as ArrayBuffer | undefined;
-    const { file, size, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: ab, length, ...(out !== undefined ? { out } : {}) });
+    const h = createHash('sha256').update(start.header).digest('hex');
+    return { start, length, size: sealedSize(start.prefix.length, length), entry: (size) => ({ id: this.id, t: this.type, size, h, blobs: this.blobs }) };
+  }
+
+  private release(buf: ArrayBuffer): void {
     this.buf = Buffer.alloc(0);
     this.recycle?.give(Buffer.from(buf));
-    const h = createHash('sha256').update(start.header).digest('hex');
-    return { file: new Uint8Array(file, 0, size), entry: { id: this.id, t: this.type, size, h, blobs: this.blobs } };
+  }
+
+  /** Appends the trailer, seals the pack (on a worker) and returns the age file and its index entry. */
+  async seal(keys: RepoKeys, pool: BlobPool, outputs?: BufferRecycler): Promise<{ file: Uint8Array; entry: PackEntry }> {
+    const { start, length, entry } = this.finish(keys);
+    const out = outputs?.take(length + SEAL_ROOM)?.buffer as ArrayBuffer | undefined;
+    const { file, size, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: this.buf.buffer as ArrayBuffer, length, ...(out !== undefined ? { out } : {}) });
+    this.release(buf);
+    return { file: new Uint8Array(file, 0, size), entry: entry(size) };
+  }
+
+  /**
+   * Seals the pack on a worker that uploads it itself to the store's presigned URL (`store.uploadRequest`), so
+   * its bytes never come to this thread; if that one attempt fails, the age file is stored through `store.put`.
+   */
+  async sealAndStore(keys: RepoKeys, pool: BlobPool, store: DirectStore, options: CallOptions): Promise<PackEntry> {
+    const { start, length, size, entry } = this.finish(keys);
+    const name = { type: 'data' as const, id: this.id };
+    const put = await store.uploadRequest(name, size, options);
+    const r = await pool.sealPut({ prefix: start.prefix, payloadKey: start.payloadKey, buf: this.buf.buffer as ArrayBuffer, length, size, put });
+    this.release(r.buf);
+    if (r.size !== size) throw new Error('sealed size mismatch');
+    if (r.file !== undefined) await store.put(name, new Uint8Array(r.file, 0, r.size), options);
+    return entry(size);
   }
 }
 

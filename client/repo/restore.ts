@@ -23,7 +23,7 @@ import { readBlobs } from './pack-reader.js';
 import { parallel, type Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
 import type { FileNode, TreeNode } from './tree.js';
-import { ClientError } from '../errors.js';
+import { ClientError, fileSystemError } from '../errors.js';
 
 export interface RestoreProgress {
   files: number;
@@ -39,7 +39,7 @@ export interface RestoreOptions {
   home?: string;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
-  /** Packs fetched at once (default 3). */
+  /** Packs fetched at once (default 4). */
   parallel?: number;
   /** Test hook: called before each pack is read. */
   beforePack?: (packId: string) => void;
@@ -132,9 +132,18 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     if (e instanceof ClientError) throw e;
   }
   if (repo.index.packs.size === 0) await repo.loadIndex({ signal });
+  // a target whose parents do not exist yet gets them (as mkdir -p would make them), so the staging directory fits beside it
   const staging = join(dirname(dest), `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);
+  try {
+    mkdirSync(dirname(dest), { recursive: true });
+    mkdirSync(staging, { mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // mkdir -p answers EEXIST when a parent is a file
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ClientError('file-system', `cannot restore into ${target}: a parent is not a directory`, { path: target, errno: 'ENOTDIR' }, { cause: e });
+    throw fileSystemError(e, 'create a directory in', dirname(dest));
+  }
   const record = options.home === undefined ? undefined : join(options.home, 'restores', `${basename(staging)}.json`);
-  mkdirSync(staging, { mode: 0o700 });
   if (record !== undefined) {
     mkdirSync(dirname(record), { recursive: true, mode: 0o700 });
     writeFileSync(record, JSON.stringify({ path: staging, pid: process.pid }), { mode: 0o600 });
@@ -228,7 +237,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const progress = { files: 0, bytes: 0, totalFiles: files.length, totalBytes };
   let lastReport = 0;
   // The blob workers write the plaintext straight into the files (positional writes); here only the accounting.
-  await parallel([...packs.values()], options.parallel ?? 3, async ({ pack, blobs }) => {
+  await parallel([...packs.values()], options.parallel ?? 4, async ({ pack, blobs }) => {
     cancelled(signal);
     options.beforePack?.(pack.id);
     await readBlobs(repo, pack, blobs, (blob) => {

@@ -64,6 +64,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** A presigned request for one object's bytes: its URL and the headers to send with it. */
+export interface DirectRequest {
+  url: string;
+  headers?: Record<string, string>;
+}
+
 export interface RepoStore {
   status(options?: CallOptions): Promise<RepoStatus>;
   createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void>;
@@ -75,8 +81,22 @@ export interface RepoStore {
   lock(request: LockRequest, options?: CallOptions): Promise<RepoLock>;
   refresh(lockId: string, options?: CallOptions): Promise<RepoLock>;
   unlock(lockId: string, options?: CallOptions): Promise<void>;
+  /**
+   * HTTP adapters: the presigned request of an upload of exactly `size` bytes, or of a download, for a blob
+   * worker to send itself (so the bytes never pass through the caller's thread). A worker makes one attempt;
+   * whatever it could not do is done through put and get. Adapters without URLs leave these out.
+   */
+  uploadRequest?(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest>;
+  downloadRequest?(name: ObjectName, options?: CallOptions): Promise<DirectRequest>;
   /** Hands back the memory of a body `get` returned, which the caller no longer uses, for the store to reuse. */
   recycle?(body: ArrayBuffer): void;
+}
+
+/** A store that hands out presigned requests (the HTTP adapter). */
+export type DirectStore = RepoStore & Required<Pick<RepoStore, 'uploadRequest' | 'downloadRequest'>>;
+
+export function isDirectStore(store: RepoStore): store is DirectStore {
+  return store.uploadRequest !== undefined && store.downloadRequest !== undefined;
 }
 
 /** A named object is not in the repository (deleted, never written, or lost by the storage). */

@@ -112,14 +112,27 @@ suite('bkv snapshot commands, end to end', () => {
     expect(readdirSync(work).filter((n) => n !== 'src' && n !== 'other' && n !== 'restored' && n !== 'key.txt')).toEqual([]);
   });
 
-  it('restore <id> --include restores only that path, from the older snapshot', async () => {
-    const target = join(work, 'partial');
+  it('restore <id> --include restores only that path, from the older snapshot, into a target whose parents it makes', async () => {
+    const target = join(work, 'new', 'parents', 'partial');
     ok(await dev.run(['restore', ids[0]!, target, '--include', 'src/docs']));
     const got = describe(join(target, 'src'));
     expect(Object.keys(got).filter((p) => !p.startsWith('docs'))).toEqual([]);
     expect(readFileSync(join(target, 'src/docs/a.txt'), 'utf8')).toBe('alpha\n');
     expect(got['docs/deep/er/b.bin']).toEqual(describe(src)['docs/deep/er/b.bin']);
-    rmSync(target, { recursive: true });
+    expect(readdirSync(join(work, 'new', 'parents'))).toEqual(['partial']);
+    rmSync(join(work, 'new'), { recursive: true });
+  });
+
+  it('a restore target under a regular file is a file-system error (exit 1) naming it, and nothing is written', async () => {
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const before = readdirSync(work).sort();
+    const r = await dev.run(['restore', 'latest', join(file, 'target')]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^bkv: cannot restore into ${file}/target: a parent is not a directory$`, 'm'));
+    expect(readdirSync(work).sort()).toEqual(before);
+    expect(readFileSync(file, 'utf8')).toBe('not a directory');
+    rmSync(file);
   });
 
   it('dump writes one file to stdout byte-identical', async () => {
