@@ -19,6 +19,7 @@ import { Excluder } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
+import type { Slab } from './blob-pool.js';
 import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pack-writer.js';
 import type { Repository } from './repository.js';
 import { isDirectStore } from './store.js';
@@ -145,12 +146,10 @@ class BackupRun {
   private indexWrites: Promise<void> = Promise.resolve();
   /** Hard links: (dev, inode) → the content of the first one read. */
   private readonly links = new Map<string, Promise<Content | undefined>>();
-  private batch: { buf: Buffer; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
+  private batch: { slab: Slab; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
-  private readonly packBuffers = new BufferRecycler(2);
   /** Buffers of sealed packs, back once uploaded. */
   private readonly sealedBuffers = new BufferRecycler(2);
-  private readonly readBuffers = new BufferRecycler(4);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);
@@ -402,8 +401,8 @@ class BackupRun {
 
   private readSmall(path: string, size: number): Promise<Content | undefined> {
     return new Promise((done, fail) => {
-      if (this.batch !== undefined && (this.batch.length + size + 1 > this.batch.buf.length || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
-      this.batch ??= { buf: this.readBuffers.take(BATCH_BYTES + SMALL_FILE + 1) ?? Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE + 1), length: 0, files: [] };
+      if (this.batch !== undefined && (this.batch.length + size + 1 > this.batch.slab.bytes.length || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
+      this.batch ??= { slab: this.repo.pool.takeSlab(BATCH_BYTES + SMALL_FILE + 1), length: 0, files: [] };
       this.batch.files.push({ path, size, done, fail });
       this.batch.length += size + 1; // room for one byte of growth detection
     });
@@ -415,7 +414,8 @@ class BackupRun {
     if (batch === undefined) return;
     this.batch = undefined;
     const work = (async () => {
-      const held = await this.budget.acquire(batch.buf.length);
+      const held = await this.budget.acquire(batch.slab.bytes.length);
+      const buf = batch.slab.bytes;
       try {
         this.check();
         const segments: [number, number, boolean][] = [];
@@ -429,7 +429,7 @@ class BackupRun {
           }
           let n = 0;
           try {
-            n = readAll(fd, batch.buf, at, f.size + 1);
+            n = readAll(fd, buf, at, f.size + 1);
             if (n !== f.size) this.warn(f.path, `changed while reading (${n > f.size ? 'grew' : 'shrank'})`, 'changed');
             n = Math.min(n, f.size);
           } catch (e) {
@@ -443,20 +443,19 @@ class BackupRun {
           live.push(f);
           at += n;
         }
-        const { segments: outs, buf } = await this.repo.pool.chunk({
-          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, buf: batch.buf.buffer as ArrayBuffer, length: at, segments,
+        const { segments: outs } = await this.repo.pool.chunk({
+          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: batch.slab.id, length: at, segments,
         });
-        const view = Buffer.from(buf);
         for (let i = 0; i < live.length; i++) {
-          const content = await this.accept(outs[i]!, view);
+          const content = await this.accept(outs[i]!, buf);
           this.summary.bytes += segments[i]![1];
           live[i]!.done({ content, size: segments[i]![1] });
         }
-        this.readBuffers.give(view);
         this.progress();
       } catch (e) {
         for (const f of batch.files) f.fail(e);
       } finally {
+        this.repo.pool.giveSlab(batch.slab);
         this.budget.release(held);
       }
     })();
@@ -470,7 +469,8 @@ class BackupRun {
       this.check();
       const fd = this.open(path);
       if (fd === undefined) return undefined;
-      let buf = this.readBuffers.take(WINDOW) ?? Buffer.allocUnsafeSlow(WINDOW);
+      const slab = this.repo.pool.takeSlab(WINDOW);
+      const buf = slab.bytes;
       const content: string[] = [];
       let total = 0;
       let carry = 0;
@@ -494,9 +494,8 @@ class BackupRun {
           if (eof && total < size) this.warn(path, 'changed while reading (shrank)', 'changed');
           const length = carry + n;
           const r = await this.repo.pool.chunk({
-            chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, buf: buf.buffer as ArrayBuffer, length, segments: [[0, length, eof]],
+            chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length, segments: [[0, length, eof]],
           });
-          buf = Buffer.from(r.buf);
           const seg = r.segments[0]!;
           content.push(...(await this.accept(seg, buf)));
           this.summary.bytes += n;
@@ -507,8 +506,8 @@ class BackupRun {
         }
       } finally {
         closeSync(fd);
+        this.repo.pool.giveSlab(slab);
       }
-      if (buf.buffer.byteLength > 0) this.readBuffers.give(buf);
       return { content, size: total };
     } finally {
       this.budget.release(held);
@@ -531,7 +530,7 @@ class BackupRun {
         this.dataPack = undefined;
         await this.upload(pack);
       }
-      this.dataPack ??= new PackBuilder('data', undefined, this.packBuffers);
+      this.dataPack ??= new PackBuilder('data', undefined, this.repo.pool);
       this.dataPack.add(c.id, stored, c.l, c.z !== undefined ? 1 : 0);
     }
     return ids;

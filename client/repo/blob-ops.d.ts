@@ -13,7 +13,9 @@ export interface ChunkTask {
   chunker: ChunkerTables;
   hmacKey: Uint8Array;
   compress: boolean;
-  buf: ArrayBuffer;
+  /** The bytes: `buf` (transferred), or the slab (blob-pool.ts) with this id. */
+  buf?: ArrayBuffer | SharedArrayBuffer;
+  slab?: number;
   length: number;
   /** [offset, length, eof] */
   segments: [number, number, boolean][];
@@ -34,7 +36,9 @@ export interface SegmentOut {
 export interface SealTask {
   prefix: Uint8Array;
   payloadKey: Uint8Array;
-  buf: ArrayBuffer;
+  /** The plaintext: `buf` (transferred), or the slab (blob-pool.ts) with this id. */
+  buf?: ArrayBuffer | SharedArrayBuffer;
+  slab?: number;
   length: number;
   /** Where to put the age file when it fits (transferred; comes back as the result's `file`). */
   out?: ArrayBuffer;
@@ -44,7 +48,7 @@ export interface OpenTask {
   payloadKey: Uint8Array;
   counter: number;
   final: boolean;
-  buf: ArrayBuffer;
+  buf: ArrayBuffer | SharedArrayBuffer;
   /** Where the sealed chunks start in `buf` (default 0). */
   at?: number;
   length: number;

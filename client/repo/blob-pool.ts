@@ -1,6 +1,8 @@
 // Worker threads for the snapshot engine's CPU work (blob-ops.js: chunk + HMAC + compress, seal, open), so a
 // backup hashes on the other cores while this thread reads files and uploads. Tasks go to the worker with the
-// fewest in flight; their big buffers are transferred both ways (no copies). With size 0 every task runs on
+// fewest in flight. Big buffers are slabs: shared with every worker once, then named by id in tasks, so no buffer
+// object crosses threads per task (each one that arrives counts as fresh external memory, and the main thread's
+// big heap pays for that in full collections); others are transferred both ways (no copies). With size 0 every task runs on
 // this thread, synchronously, with the same code. Idle workers are unref'd, so an idle pool never keeps the
 // process alive; a worker that dies fails its tasks (the caller's operation then fails; nothing is committed).
 
@@ -25,9 +27,20 @@ const WORKER_URL = new URL('./blob-worker.js', import.meta.url);
 /** Runs this short are opened on this thread: a message round trip costs more than the work. */
 const INLINE_OPEN_BYTES = 256 * 1024;
 
+/**
+ * A buffer shared with the blob workers, reused: a task names it by `id` (`slab` instead of `buf`) and owns its
+ * bytes until it settles; in between, its taker does.
+ */
+export interface Slab {
+  readonly id: number;
+  readonly bytes: Buffer;
+}
+
 interface Member {
   worker: Worker;
   tasks: number;
+  /** Slabs this worker has been sent. */
+  slabs: Set<number>;
   /** Tasks finished and milliseconds with at least one task in flight (benchmarks). */
   done: number;
   busyMs: number;
@@ -39,6 +52,11 @@ type Op = 'chunk' | 'seal' | 'open' | 'sealPut' | 'getOpen';
 /** Worker threads by default: one per core, at most 2 (the main thread reads, packs and uploads). */
 export function defaultBlobWorkers(): number {
   return Math.min(2, availableParallelism());
+}
+
+/** A task's own buffer is transferred; a slab is not. */
+function transferOf(task: { buf?: ArrayBuffer | SharedArrayBuffer; slab?: number }): ArrayBuffer[] {
+  return task.slab === undefined && task.buf instanceof ArrayBuffer ? [task.buf] : [];
 }
 
 export class BlobPool {
@@ -53,7 +71,7 @@ export class BlobPool {
 
   private spawn(): void {
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
-    const member: Member = { worker, tasks: 0, done: 0, busyMs: 0, busySince: 0 };
+    const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
     worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
@@ -92,6 +110,29 @@ export class BlobPool {
     return this.pending.size;
   }
 
+  private readonly slabMemory: (ArrayBuffer | SharedArrayBuffer)[] = [];
+  private readonly freeSlabs: Slab[] = [];
+
+  /** A slab of at least `size` bytes: a free one, else a new one (shared memory when there are workers). */
+  takeSlab(size: number): Slab {
+    const i = this.freeSlabs.findIndex((s) => s.bytes.length >= size);
+    if (i >= 0) return this.freeSlabs.splice(i, 1)[0]!;
+    const memory = this.size > 0 ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+    const id = this.slabMemory.push(memory) - 1;
+    return { id, bytes: Buffer.from(memory) };
+  }
+
+  /** Hands a slab back for the next takeSlab (slabs live as long as the pool). */
+  giveSlab(slab: Slab): void {
+    this.freeSlabs.push(slab);
+  }
+
+  /** The task as the blob-ops functions take it: a slab named by id resolved to its memory. */
+  private resolve(task: unknown): unknown {
+    const t = task as { slab?: number };
+    return t.slab === undefined ? task : { ...t, buf: this.slabMemory[t.slab] };
+  }
+
   private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
     if (!this.started && !small) {
       this.started = true;
@@ -101,7 +142,7 @@ export class BlobPool {
     for (const m of this.members) if (best === undefined || m.tasks < best.tasks) best = m;
     if (best === undefined || small) {
       try {
-        return Promise.resolve(this.inline(op, task) as T);
+        return Promise.resolve(this.inline(op, this.resolve(task)) as T);
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
@@ -111,9 +152,15 @@ export class BlobPool {
     if (member.tasks === 0) member.busySince = performance.now();
     member.tasks++;
     member.worker.ref();
+    const slab = (task as { slab?: number }).slab;
+    let sab: ArrayBuffer | SharedArrayBuffer | undefined;
+    if (slab !== undefined && !member.slabs.has(slab)) {
+      member.slabs.add(slab);
+      sab = this.slabMemory[slab];
+    }
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { member, resolve: resolve as (v: unknown) => void, reject });
-      member.worker.postMessage({ id, op, task }, transfer);
+      member.worker.postMessage({ id, op, task, ...(sab !== undefined ? { sab } : {}) }, transfer);
     });
   }
 
@@ -134,13 +181,13 @@ export class BlobPool {
   }
 
   /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
-  chunk(task: ChunkTask): Promise<{ segments: SegmentOut[]; buf: ArrayBuffer }> {
-    return this.run('chunk', task, [task.buf]);
+  chunk(task: ChunkTask): Promise<{ segments: SegmentOut[]; buf?: ArrayBuffer }> {
+    return this.run('chunk', task, transferOf(task));
   }
 
   /** Seals a pack into the first `size` bytes of `file` (`task.out` when it fits); `task.buf` (and `out`) are transferred, `buf` comes back. */
-  seal(task: SealTask): Promise<{ file: ArrayBuffer; size: number; buf: ArrayBuffer }> {
-    return this.run('seal', task, task.out !== undefined ? [task.buf, task.out] : [task.buf]);
+  seal(task: SealTask): Promise<{ file: ArrayBuffer; size: number; buf?: ArrayBuffer }> {
+    return this.run('seal', task, [...transferOf(task), ...(task.out !== undefined ? [task.out] : [])]);
   }
 
   /**
@@ -148,7 +195,7 @@ export class BlobPool {
    * their files and returns no plaintext); `task.buf` is transferred and comes back as `buf`.
    */
   open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
-    return this.run('open', task, [task.buf], task.length <= INLINE_OPEN_BYTES);
+    return this.run('open', task, [task.buf as ArrayBuffer], task.length <= INLINE_OPEN_BYTES);
   }
 
   /** Whether tasks run on worker threads (`sealPut` and `getOpen` need one). */
@@ -161,8 +208,8 @@ export class BlobPool {
    * thread). When that one attempt did not succeed, `file` holds the age file (and `miss` why) for the caller to
    * store through its store, with its retry rules. `task.buf` is transferred and comes back as `buf`.
    */
-  sealPut(task: SealPutTask): Promise<{ size: number; buf: ArrayBuffer; file?: ArrayBuffer; miss?: string }> {
-    return this.run('sealPut', task, [task.buf]);
+  sealPut(task: SealPutTask): Promise<{ size: number; buf?: ArrayBuffer; file?: ArrayBuffer; miss?: string }> {
+    return this.run('sealPut', task, transferOf(task));
   }
 
   /**

@@ -37,15 +37,16 @@ function giveReceive(ab) {
 }
 
 async function sealPut(m) {
-  const r = await putSealed(m.task.put, m.task, DIRECT_TIMEOUT_MS);
+  const { task, back, buf } = own(m);
+  const r = await putSealed(task.put, task, DIRECT_TIMEOUT_MS);
   if (r.ok) {
-    parentPort.postMessage({ id: m.id, result: { size: m.task.size, buf: m.task.buf } }, [m.task.buf]);
+    parentPort.postMessage({ id: m.id, result: { size: task.size, buf } }, back);
     return;
   }
   // the main thread's store takes over with the same bytes (sealing is deterministic)
-  const sealed = sealObject(m.task);
+  const sealed = sealObject(task);
   const file = sealed.byteOffset === 0 ? sealed.buffer : whole(sealed);
-  parentPort.postMessage({ id: m.id, result: { size: sealed.byteLength, buf: m.task.buf, file, miss: r.miss } }, [m.task.buf, file]);
+  parentPort.postMessage({ id: m.id, result: { size: sealed.byteLength, buf, file, miss: r.miss } }, [...back, file]);
 }
 
 async function getOpen(m) {
@@ -76,6 +77,16 @@ async function getOpenNow(m) {
   }
 }
 
+/** The slabs (blob-pool.ts) this worker was sent, by id: a task names one instead of carrying a buffer. */
+const slabs = [];
+
+/** The task with its slab resolved, and what to transfer back of it (its own buffer; a slab stays). */
+function own(m) {
+  if (m.sab !== undefined) slabs[m.task.slab] = m.sab;
+  if (m.task.slab === undefined) return { task: m.task, back: m.task.buf !== undefined ? [m.task.buf] : [], buf: m.task.buf };
+  return { task: { ...m.task, buf: slabs[m.task.slab] }, back: [], buf: undefined };
+}
+
 function fail(id, e) {
   parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
 }
@@ -88,14 +99,16 @@ parentPort.on('message', (m) => {
   }
   try {
     if (m.op === 'chunk') {
-      const segments = chunkSegments(m.task);
-      const transfer = [m.task.buf];
+      const { task, back, buf } = own(m);
+      const segments = chunkSegments(task);
+      const transfer = [...back];
       for (const s of segments) for (const c of s.chunks) if (c.z !== undefined) { c.z = new Uint8Array(whole(c.z)); transfer.push(c.z.buffer); }
-      parentPort.postMessage({ id: m.id, result: { segments, buf: m.task.buf } }, transfer);
+      parentPort.postMessage({ id: m.id, result: { segments, buf } }, transfer);
     } else if (m.op === 'seal') {
-      const sealed = sealObject(m.task);
+      const { task, back, buf } = own(m);
+      const sealed = sealObject(task);
       const file = sealed.byteOffset === 0 ? sealed.buffer : whole(sealed);
-      parentPort.postMessage({ id: m.id, result: { file, size: sealed.byteLength, buf: m.task.buf } }, [file, m.task.buf]);
+      parentPort.postMessage({ id: m.id, result: { file, size: sealed.byteLength, buf } }, [file, ...back]);
     } else {
       const r = openBlobs(m.task);
       const plain = r.plain.length === 0 ? new ArrayBuffer(0) : whole(r.plain);

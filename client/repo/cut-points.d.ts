@@ -11,3 +11,9 @@ export declare function findCuts(
 ): void;
 
 export declare function topMask(bits: number): number;
+
+/** The same algorithm in JavaScript (the reference findCuts is tested against). */
+export declare function findCutsJs(
+  gear: Uint32Array, hard: number, easy: number, minSize: number, avgSize: number, maxSize: number,
+  state: CutState, data: Uint8Array, cuts: number[],
+): void;

@@ -1,6 +1,11 @@
 // The cut-point loop of the keyed FastCDC chunker (docs/repository.md "Chunking"), shared by chunker.ts on the
 // main thread and blob-worker.js (a worker thread loads plain JavaScript without a TypeScript loader). Types:
-// cut-points.d.ts. It only finds boundaries; the caller keeps the bytes.
+// cut-points.d.ts. It only finds boundaries; the caller keeps the bytes. The rolling-hash loops run as
+// WebAssembly (cut-points.wat, ~4× the speed of V8's code for them), over a 1 MiB window of the data copied in
+// at a time; `findCutsJs` is the same algorithm in JavaScript, the reference the WebAssembly is tested against
+// and what runs where WebAssembly cannot.
+
+import { CUT_POINTS_WASM } from './cut-points-wasm.js';
 
 /**
  * Scans `data` from the chunker state `state` ({hash, length}, updated in place) and appends to `cuts` the
@@ -10,7 +15,7 @@
  * bytes of a chunk are not hashed (the hash at minSize depends only on its last 32 bytes); the next 31 are
  * hashed without testing; each loop counts bytes by its index, not per byte.
  */
-export function findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
+export function findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
   const g = gear instanceof Int32Array ? gear : new Int32Array(gear.buffer, gear.byteOffset, gear.length);
   const hm = hard | 0, em = easy | 0;
   let hash = state.hash | 0;
@@ -49,6 +54,87 @@ export function findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, dat
         if ((hash & em) === 0) { i++; cut = true; break; }
       }
       length += i - start;
+      if (!cut && length >= maxSize) cut = true;
+    }
+    if (cut) { cuts.push(length); length = 0; hash = 0; }
+  }
+  state.hash = hash >>> 0;
+  state.length = length;
+}
+
+/** Where the data window starts in the module's memory (the gear table is at 0), and its size. */
+const BASE = 1024;
+const WINDOW = 1024 * 1024;
+
+function instantiate() {
+  try {
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(CUT_POINTS_WASM, 'base64')), {});
+    if (exports.memory.buffer.byteLength < BASE + WINDOW) exports.memory.grow(Math.ceil((BASE + WINDOW - exports.memory.buffer.byteLength) / 65536));
+    return { ...exports, bytes: new Uint8Array(exports.memory.buffer), gear: new Uint32Array(exports.memory.buffer, 0, 256), loaded: undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+const wasm = typeof WebAssembly === 'object' ? instantiate() : undefined;
+
+/** Hashes data[from, to) into `hash` without testing, through the window. */
+function roll(data, from, to, hash) {
+  let h = hash;
+  for (let at = from; at < to; at += WINDOW) {
+    const end = Math.min(to, at + WINDOW);
+    wasm.bytes.set(data.subarray(at, end), BASE);
+    h = wasm.roll(BASE, BASE + end - at, h);
+  }
+  return h;
+}
+
+/** Hashes data[from, to) until (hash & mask) = 0: [position after the last byte hashed, hash, found]. */
+function scan(data, from, to, hash, mask) {
+  let h = hash;
+  for (let at = from; at < to; at += WINDOW) {
+    const end = Math.min(to, at + WINDOW);
+    wasm.bytes.set(data.subarray(at, end), BASE);
+    const p = wasm.scan(BASE, BASE + end - at, h, mask) - BASE + at;
+    h = wasm.hash.value;
+    if (wasm.found.value === 1) return [p, h, true];
+  }
+  return [to, h, false];
+}
+
+/** findCutsJs's algorithm, with its loops in WebAssembly: the same cuts and state. */
+export function findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
+  if (wasm === undefined) return findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+  if (wasm.loaded !== gear) {
+    wasm.gear.set(gear);
+    wasm.loaded = gear;
+  }
+  const hm = hard | 0, em = easy | 0;
+  let hash = state.hash | 0;
+  let length = state.length;
+  let i = 0;
+  const n = data.length;
+  while (i < n) {
+    if (length < minSize - 32) {
+      const skip = Math.min(n - i, minSize - 32 - length);
+      i += skip; length += skip; hash = 0;
+      continue;
+    }
+    if (length < minSize - 1) {
+      const end = Math.min(n, i + (minSize - 1 - length));
+      hash = roll(data, i, end, hash);
+      length += end - i;
+      i = end;
+      if (length < minSize - 1) break;
+    }
+    let cut = false;
+    if (length < avgSize) {
+      const [p, h, found] = scan(data, i, Math.min(n, i + (avgSize - length)), hash, hm);
+      length += p - i; i = p; hash = h; cut = found;
+    }
+    if (!cut && length >= avgSize) {
+      const [p, h, found] = scan(data, i, Math.min(n, i + (maxSize - length)), hash, em);
+      length += p - i; i = p; hash = h; cut = found;
       if (!cut && length >= maxSize) cut = true;
     }
     if (cut) { cuts.push(length); length = 0; hash = 0; }

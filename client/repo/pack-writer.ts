@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { beginFile } from '../age/object-parts.js';
 import { sealedSize } from './blob-ops.js';
-import type { BlobPool } from './blob-pool.js';
+import type { BlobPool, Slab } from './blob-pool.js';
 import type { BlobEntry, BlobType, PackEntry } from './index.js';
 import type { RepoKeys } from './keys.js';
 import { newId } from './objects.js';
@@ -43,11 +43,14 @@ export class PackBuilder {
   readonly id = newId();
   readonly blobs: BlobEntry[] = [];
   private buf: Buffer;
+  /** The pool slab `buf` is, while it is one (a pack that outgrows it moves to its own buffer). */
+  private slab: Slab | undefined;
   private length = 0;
 
-  /** `recycle` hands out a used buffer of at least `capacity` bytes (fresh pages cost page faults). */
-  constructor(readonly type: BlobType, capacity = INITIAL_CAPACITY, private readonly recycle?: BufferRecycler) {
-    this.buf = recycle?.take(capacity) ?? Buffer.allocUnsafeSlow(capacity);
+  /** With `pool`, the plaintext goes into one of its slabs (reused memory the workers seal from in place). */
+  constructor(readonly type: BlobType, capacity = INITIAL_CAPACITY, private readonly pool?: BlobPool) {
+    this.slab = pool?.takeSlab(capacity);
+    this.buf = this.slab?.bytes ?? Buffer.allocUnsafeSlow(capacity);
   }
 
   get size(): number {
@@ -63,6 +66,7 @@ export class PackBuilder {
     const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + extra));
     this.buf.copy(grown, 0, 0, this.length);
     this.buf = grown;
+    this.releaseSlab();
   }
 
   /** Appends a blob as stored (`stored`: compressed when z = 1) whose plaintext is `u` bytes. */
@@ -85,17 +89,28 @@ export class PackBuilder {
     return { start, length, size: sealedSize(start.prefix.length, length), entry: (size) => ({ id: this.id, t: this.type, size, h, blobs: this.blobs }) };
   }
 
-  private release(buf: ArrayBuffer): void {
+  private releaseSlab(): void {
+    if (this.slab !== undefined) this.pool?.giveSlab(this.slab);
+    this.slab = undefined;
+  }
+
+  /** What a seal task takes of the plaintext: the slab's id, or the buffer itself (transferred). */
+  private plaintext(): { slab: number } | { buf: ArrayBuffer } {
+    return this.slab !== undefined ? { slab: this.slab.id } : { buf: this.buf.buffer as ArrayBuffer };
+  }
+
+  /** After the seal: the plaintext is no longer this pack's. */
+  private done(): void {
     this.buf = Buffer.alloc(0);
-    this.recycle?.give(Buffer.from(buf));
+    this.releaseSlab();
   }
 
   /** Appends the trailer, seals the pack (on a worker) and returns the age file and its index entry. */
   async seal(keys: RepoKeys, pool: BlobPool, outputs?: BufferRecycler): Promise<{ file: Uint8Array; entry: PackEntry }> {
     const { start, length, entry } = this.finish(keys);
     const out = outputs?.take(length + SEAL_ROOM)?.buffer as ArrayBuffer | undefined;
-    const { file, size, buf } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, buf: this.buf.buffer as ArrayBuffer, length, ...(out !== undefined ? { out } : {}) });
-    this.release(buf);
+    const { file, size } = await pool.seal({ prefix: start.prefix, payloadKey: start.payloadKey, ...this.plaintext(), length, ...(out !== undefined ? { out } : {}) });
+    this.done();
     return { file: new Uint8Array(file, 0, size), entry: entry(size) };
   }
 
@@ -107,8 +122,8 @@ export class PackBuilder {
     const { start, length, size, entry } = this.finish(keys);
     const name = { type: 'data' as const, id: this.id };
     const put = await store.uploadRequest(name, size, options);
-    const r = await pool.sealPut({ prefix: start.prefix, payloadKey: start.payloadKey, buf: this.buf.buffer as ArrayBuffer, length, size, put });
-    this.release(r.buf);
+    const r = await pool.sealPut({ prefix: start.prefix, payloadKey: start.payloadKey, ...this.plaintext(), length, size, put });
+    this.done();
     if (r.size !== size) throw new Error('sealed size mismatch');
     if (r.file !== undefined) await store.put(name, new Uint8Array(r.file, 0, r.size), options);
     return entry(size);

@@ -1,0 +1,2 @@
+// Types of cut-points-wasm.js (generated).
+export declare const CUT_POINTS_WASM: string;
