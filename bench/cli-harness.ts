@@ -55,6 +55,10 @@ export interface Timed {
   seconds: number;
   /** Peak resident set size of the process, in MiB (GNU time's maxrss). */
   rssMiB: number;
+  /** User + system CPU seconds of the process (GNU time), worker threads included. */
+  cpuSeconds: number;
+  /** System CPU seconds alone. */
+  sysSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -74,7 +78,8 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, input
     child.once('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      done({ code: code ?? 1, seconds, rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout, stderr: stderr.replace(/\n\tCommand being timed[\s\S]*$/, '') });
+      const cpu = (label: string) => Number(new RegExp(`${label} time \\(seconds\\): ([\\d.]+)`).exec(stderr)?.[1] ?? Number.NaN);
+      done({ code: code ?? 1, seconds, rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN, cpuSeconds: cpu('User') + cpu('System'), sysSeconds: cpu('System'), stdout, stderr: stderr.replace(/\n\tCommand being timed[\s\S]*$/, '') });
     });
   });
 }

@@ -10,7 +10,6 @@
 // InsufficientStorage and leave what was stored intact.
 
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +17,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { repoS3Client } from '../functions/adapters/s3-object-store.js';
-import { checkKey, commit, etagOf, listObjects, objectPath, statObject, writeAside } from './object-store/files.js';
+import { checkKey, commit, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
 import { parseRange } from './object-store/range.js';
 import { deleteResult, listBucketResult, parseDeleteRequest, S3Error } from './object-store/xml.js';
 import type { StorageCredentials } from './keys.js';
@@ -33,7 +32,6 @@ const MAX_SIGNED_BODY = 16 * 1024 * 1024;
 const MAX_PUT_BYTES = 5 * 1024 ** 3;
 /** errno codes that mean "the storage under the data dir cannot take this now". */
 export const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
-const READ_CHUNK = 1 << 20;
 
 export interface LocalS3 {
   client: S3Client;
@@ -111,18 +109,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
       res.end();
       return;
     }
-    const stream = createReadStream(path, { start, end, highWaterMark: READ_CHUNK });
-    await new Promise<void>((resolve) => {
-      stream.once('error', () => {
-        res.destroy(); // headers are out: the client sees a short body, never a wrong one
-        resolve();
-      });
-      res.once('close', () => {
-        stream.destroy();
-        resolve();
-      });
-      stream.pipe(res);
-    });
+    await sendRange(path, start, end, res);
   }
 
   async function putObject(req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined): Promise<void> {

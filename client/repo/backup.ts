@@ -2,8 +2,9 @@
 // uses lstat and never follows a symlink; a file unchanged since the parent snapshot (same size, mtime, ctime
 // and inode, and its chunks still indexed) keeps its content list without being read. Other files are read in
 // large pieces and handed to the blob workers (chunk → HMAC blob id → compression when it pays), the main
-// thread drops known blobs, appends new ones to a pack, and packs are sealed on the workers and uploaded a few
-// at a time behind the hashing. An index object is written after every 64 packs and at the end, and the
+// thread drops known blobs, appends new ones to a pack (a slab shared with the workers), and a worker seals each
+// full pack straight into its upload, a few at a time behind the hashing (direct.js: pack bytes never come back
+// to this thread). An index object is written every 16 packs or 30 s and at the end, and the
 // snapshot last, while a shared lock (refreshed every ttl/3) is still held: an aborted or failed backup commits
 // no snapshot, and the packs it stored are found through its index objects and reused next time.
 //
@@ -79,7 +80,9 @@ const BATCH_FILES = 256;
 const WINDOW = 8 * 1024 * 1024;
 /** File bytes read but not yet packed, across all files. */
 const READ_BUDGET = 16 * 1024 * 1024;
-const PACKS_PER_INDEX = 64;
+/** An index object is written once this many packs (~256 MiB) are stored, or the oldest of them is this old. */
+const PACKS_PER_INDEX = 16;
+const INDEX_AFTER_MS = 30_000;
 
 class Semaphore {
   private waiting: (() => void)[] = [];
@@ -143,6 +146,7 @@ class BackupRun {
   private readonly reads = new Set<Promise<void>>();
   private failure: unknown;
   private unindexed: PackEntry[] = [];
+  private unindexedSince = 0;
   private indexWrites: Promise<void> = Promise.resolve();
   /** Hard links: (dev, inode) → the content of the first one read. */
   private readonly links = new Map<string, Promise<Content | undefined>>();
@@ -561,8 +565,9 @@ class BackupRun {
         this.summary.uploadedBytes += entry.size;
         this.repo.index.addPack(entry);
         for (const b of entry.blobs) this.pending.delete(b.id);
+        if (this.unindexed.length === 0) this.unindexedSince = Date.now();
         this.unindexed.push(entry);
-        if (this.unindexed.length >= PACKS_PER_INDEX) this.writeIndex();
+        if (this.unindexed.length >= PACKS_PER_INDEX || Date.now() - this.unindexedSince >= INDEX_AFTER_MS) this.writeIndex();
       } catch (e) {
         this.failure ??= e;
       } finally {

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
 import type { DirectRequest } from './store.js';
+import { keepFreedMemory } from './gc.js';
 
 /** A seal whose age file the worker PUTs to `put` itself; `size` is the sealed size (the URL was signed for it). */
 export interface SealPutTask extends SealTask {
@@ -70,6 +71,7 @@ export class BlobPool {
   constructor(readonly size: number = defaultBlobWorkers()) {}
 
   private spawn(): void {
+    keepFreedMemory();
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
     worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {

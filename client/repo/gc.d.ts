@@ -2,3 +2,4 @@
 
 /** Runs a minor GC now (a no-op when V8 does not allow it). */
 export declare function minorGc(): void;
+export declare function keepFreedMemory(): void;

@@ -18,3 +18,19 @@ try {
 export function minorGc() {
   collect?.({ type: 'minor' });
 }
+
+let tuned = false;
+
+/**
+ * Once per process: keeps glibc's malloc from handing freed memory back to the kernel after every collection.
+ * glibc trims the top of a heap once more than its trim threshold is free (128 KiB at first), so node:crypto's
+ * 64 KiB output buffers, freed by each collection, are faulted in (and zeroed by the kernel) again and again;
+ * it raises the threshold to twice the largest mmapped chunk freed (at most 32 MiB). One 31 MiB buffer
+ * allocated (never touched) and freed here sets it to 62 MiB. Elsewhere than glibc this costs one allocation.
+ */
+export function keepFreedMemory() {
+  if (tuned || collect === undefined) return;
+  tuned = true;
+  Buffer.allocUnsafeSlow(31 * 1024 * 1024); // garbage at once: the collection frees it
+  collect({ type: 'minor' });
+}

@@ -6,7 +6,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error, type ListedObject } from './xml.js';
@@ -31,6 +32,52 @@ export async function statObject(path: string): Promise<Stats | undefined> {
     throw e;
   });
   return s?.isFile() ? s : undefined;
+}
+
+/**
+ * Buffers a GET reads the file into, reused once the socket has taken them: a fresh buffer per read (what
+ * createReadStream does) is external memory that the runtime's big heap then pays for in full collections.
+ */
+const SEND_BUFFER_BYTES = 1 << 20;
+const sendBuffers: Buffer[] = [];
+const KEEP_SEND_BUFFERS = 16;
+
+/**
+ * Writes bytes [start, end] of the file at `path` to `out` (a response whose headers are set) and ends it. A
+ * read error or a file shorter than that destroys `out` (the client sees a short body, never a wrong one); a
+ * closed `out` stops the reading.
+ */
+export async function sendRange(path: string, start: number, end: number, out: Writable): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    let pos = start;
+    while (pos <= end && !out.destroyed) {
+      const buf = sendBuffers.pop() ?? Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos + 1), pos);
+      if (bytesRead === 0) throw new Error('object shorter than its size');
+      pos += bytesRead;
+      const room = out.write(buf.subarray(0, bytesRead), () => {
+        if (sendBuffers.length < KEEP_SEND_BUFFERS) sendBuffers.push(buf);
+      });
+      if (!room && !out.destroyed) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            out.off('drain', done);
+            out.off('close', done);
+            resolve();
+          };
+          out.on('drain', done);
+          out.on('close', done);
+        });
+      }
+    }
+    out.end();
+  } catch {
+    out.destroy();
+  } finally {
+    await fh?.close();
+  }
 }
 
 /**

@@ -54,7 +54,7 @@ suite('interrupt-backup', () => {
     const j = JSON.parse(next.stdout) as { snapshot: string; summary: { uploadedBytes: number } };
     committed.set(j.snapshot, describe(ctx.src));
     expect(j.summary.uploadedBytes).toBeLessThan(fullJ.summary.uploadedBytes * 1.05);
-    // packs an interrupted backup indexed (on Ctrl-C, and every 64 packs) are not uploaded again
+    // packs an interrupted backup indexed (on Ctrl-C, and every 16 packs or 30 s) are not uploaded again
     expect(indexes.length, 'the SIGINT runs were late enough to upload packs').toBeGreaterThan(indexesBefore.length);
     if (indexes.length > indexesBefore.length) expect(j.summary.uploadedBytes, 'reuses what the interrupted backups indexed').toBeLessThan(fullJ.summary.uploadedBytes * 0.9);
     await allRestore('after the completed backup', true);
