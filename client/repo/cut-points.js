@@ -9,14 +9,12 @@ import { CUT_POINTS_WASM } from './cut-points-wasm.js';
 
 /**
  * Scans `data` from the chunker state `state` ({hash, length}, updated in place) and appends to `cuts` the
- * lengths of the chunks that end in it. `hard`/`easy` are the masks before and after the average size.
- * The hash is kept as an int32 (the same 32 bits as the uint32 of the definition, so the same cuts) and the
- * gear table read as Int32Array: V8 then keeps the whole loop in integer registers. The first minSize - 32
- * bytes of a chunk are not hashed (the hash at minSize depends only on its last 32 bytes); the next 31 are
- * hashed without testing; each loop counts bytes by its index, not per byte.
+ * lengths of the chunks that end in it. `hard`/`easy` are the masks before and after the average size. The
+ * first minSize - 32 bytes of a chunk are not hashed (the hash at minSize depends only on its last 32 bytes);
+ * the next 31 are hashed without testing (`loops.roll`); then `loops.scan` hashes until the hash under the mask
+ * is zero. The hash is kept as an int32 (the same 32 bits as the uint32 of the definition, so the same cuts).
  */
-export function findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
-  const g = gear instanceof Int32Array ? gear : new Int32Array(gear.buffer, gear.byteOffset, gear.length);
+function findCutsWith(loops, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
   const hm = hard | 0, em = easy | 0;
   let hash = state.hash | 0;
   let length = state.length;
@@ -28,38 +26,56 @@ export function findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, d
       i += skip; length += skip; hash = 0;
       continue;
     }
-    // hashed, not tested, up to the byte before minSize
     if (length < minSize - 1) {
       const end = Math.min(n, i + (minSize - 1 - length));
-      const start = i;
-      for (; i < end; i++) hash = ((hash << 1) + g[data[i]]) | 0;
-      length += i - start;
+      hash = loops.roll(data, i, end, hash);
+      length += end - i;
+      i = end;
       if (length < minSize - 1) break;
     }
     let cut = false;
     if (length < avgSize) {
-      const end = Math.min(n, i + (avgSize - length));
-      const start = i;
-      for (; i < end; i++) {
-        hash = ((hash << 1) + g[data[i]]) | 0;
-        if ((hash & hm) === 0) { i++; cut = true; break; }
-      }
-      length += i - start;
+      const [p, h, found] = loops.scan(data, i, Math.min(n, i + (avgSize - length)), hash, hm);
+      length += p - i; i = p; hash = h; cut = found;
     }
     if (!cut && length >= avgSize) {
-      const end = Math.min(n, i + (maxSize - length));
-      const start = i;
-      for (; i < end; i++) {
-        hash = ((hash << 1) + g[data[i]]) | 0;
-        if ((hash & em) === 0) { i++; cut = true; break; }
-      }
-      length += i - start;
+      const [p, h, found] = loops.scan(data, i, Math.min(n, i + (maxSize - length)), hash, em);
+      length += p - i; i = p; hash = h; cut = found;
       if (!cut && length >= maxSize) cut = true;
     }
     if (cut) { cuts.push(length); length = 0; hash = 0; }
   }
   state.hash = hash >>> 0;
   state.length = length;
+}
+
+/**
+ * The loops in JavaScript, over the gear table read as Int32Array (V8 then keeps them in integer registers):
+ * `roll` hashes data[from, to) into `hash`; `scan` does so until (hash & mask) = 0 and returns [position after
+ * the last byte hashed, hash, whether it stopped at a cut].
+ */
+const jsLoopsOf = new WeakMap();
+function jsLoops(gear) {
+  let loops = jsLoopsOf.get(gear);
+  if (loops !== undefined) return loops;
+  const g = gear instanceof Int32Array ? gear : new Int32Array(gear.buffer, gear.byteOffset, gear.length);
+  loops = {
+    roll(data, from, to, hash) {
+      let h = hash;
+      for (let i = from; i < to; i++) h = ((h << 1) + g[data[i]]) | 0;
+      return h;
+    },
+    scan(data, from, to, hash, mask) {
+      let h = hash;
+      for (let i = from; i < to; i++) {
+        h = ((h << 1) + g[data[i]]) | 0;
+        if ((h & mask) === 0) return [i + 1, h, true];
+      }
+      return [to, h, false];
+    },
+  };
+  jsLoopsOf.set(gear, loops);
+  return loops;
 }
 
 /** Where the data window starts in the module's memory (the gear table is at 0), and its size. */
@@ -78,69 +94,43 @@ function instantiate() {
 
 const wasm = typeof WebAssembly === 'object' ? instantiate() : undefined;
 
-/** Hashes data[from, to) into `hash` without testing, through the window. */
-function roll(data, from, to, hash) {
-  let h = hash;
-  for (let at = from; at < to; at += WINDOW) {
-    const end = Math.min(to, at + WINDOW);
-    wasm.bytes.set(data.subarray(at, end), BASE);
-    h = wasm.roll(BASE, BASE + end - at, h);
-  }
-  return h;
+/** The same loops in WebAssembly, over the data copied into the module's window 1 MiB at a time. */
+const wasmLoops = wasm === undefined ? undefined : {
+  roll(data, from, to, hash) {
+    let h = hash;
+    for (let at = from; at < to; at += WINDOW) {
+      const end = Math.min(to, at + WINDOW);
+      wasm.bytes.set(data.subarray(at, end), BASE);
+      h = wasm.roll(BASE, BASE + end - at, h);
+    }
+    return h;
+  },
+  scan(data, from, to, hash, mask) {
+    let h = hash;
+    for (let at = from; at < to; at += WINDOW) {
+      const end = Math.min(to, at + WINDOW);
+      wasm.bytes.set(data.subarray(at, end), BASE);
+      const p = wasm.scan(BASE, BASE + end - at, h, mask) - BASE + at;
+      h = wasm.hash.value;
+      if (wasm.found.value === 1) return [p, h, true];
+    }
+    return [to, h, false];
+  },
+};
+
+/** findCuts with the loops in JavaScript: the reference the WebAssembly is tested against. */
+export function findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
+  findCutsWith(jsLoops(gear), hard, easy, minSize, avgSize, maxSize, state, data, cuts);
 }
 
-/** Hashes data[from, to) until (hash & mask) = 0: [position after the last byte hashed, hash, found]. */
-function scan(data, from, to, hash, mask) {
-  let h = hash;
-  for (let at = from; at < to; at += WINDOW) {
-    const end = Math.min(to, at + WINDOW);
-    wasm.bytes.set(data.subarray(at, end), BASE);
-    const p = wasm.scan(BASE, BASE + end - at, h, mask) - BASE + at;
-    h = wasm.hash.value;
-    if (wasm.found.value === 1) return [p, h, true];
-  }
-  return [to, h, false];
-}
-
-/** findCutsJs's algorithm, with its loops in WebAssembly: the same cuts and state. */
+/** Cut points with the loops in WebAssembly where it runs, else in JavaScript: the same cuts and state. */
 export function findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
-  if (wasm === undefined) return findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+  if (wasmLoops === undefined) return findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
   if (wasm.loaded !== gear) {
     wasm.gear.set(gear);
     wasm.loaded = gear;
   }
-  const hm = hard | 0, em = easy | 0;
-  let hash = state.hash | 0;
-  let length = state.length;
-  let i = 0;
-  const n = data.length;
-  while (i < n) {
-    if (length < minSize - 32) {
-      const skip = Math.min(n - i, minSize - 32 - length);
-      i += skip; length += skip; hash = 0;
-      continue;
-    }
-    if (length < minSize - 1) {
-      const end = Math.min(n, i + (minSize - 1 - length));
-      hash = roll(data, i, end, hash);
-      length += end - i;
-      i = end;
-      if (length < minSize - 1) break;
-    }
-    let cut = false;
-    if (length < avgSize) {
-      const [p, h, found] = scan(data, i, Math.min(n, i + (avgSize - length)), hash, hm);
-      length += p - i; i = p; hash = h; cut = found;
-    }
-    if (!cut && length >= avgSize) {
-      const [p, h, found] = scan(data, i, Math.min(n, i + (maxSize - length)), hash, em);
-      length += p - i; i = p; hash = h; cut = found;
-      if (!cut && length >= maxSize) cut = true;
-    }
-    if (cut) { cuts.push(length); length = 0; hash = 0; }
-  }
-  state.hash = hash >>> 0;
-  state.length = length;
+  findCutsWith(wasmLoops, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
 }
 
 /** A mask of `bits` ones in the top bits of a 32-bit word. */
