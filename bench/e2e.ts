@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { freemem, loadavg } from 'node:os';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bkv, digestTree, fmt, makeTree, sameDigest, startRuntime, timed, type Runtime, type Timed } from './cli-harness.js';
 import { machineNote, writeSection } from './report.js';
@@ -53,11 +53,12 @@ async function changeInPlace(path: string, size: number, fraction: number): Prom
 }
 
 /**
- * Writes and deletes a file in /dev/shm of what the runs will need (at most 60% of free memory), so that the
- * guest pages both tools' repositories and restores land on have been touched once. Returns its size.
+ * Writes and deletes a file in /dev/shm of what one run needs (its repositories and restores are deleted at its
+ * end; at most 60% of free memory), so that the guest pages both tools write to have been touched once before.
+ * Returns its size.
  */
 function warmMemory(path: string): number {
-  const bytes = Math.min(BYTES * (2 * RUNS + 2), Math.floor(freemem() * 0.6));
+  const bytes = Math.min(BYTES * 6, Math.floor(freemem() * 0.6));
   const mib = Math.floor(bytes / MiB);
   execFileSync('dd', ['if=/dev/zero', `of=${path}`, 'bs=1M', `count=${mib}`, 'status=none']);
   rmSync(path, { force: true });
@@ -74,6 +75,18 @@ interface Tool {
   restored(out: string): string;
   /** Bytes the repository holds now. */
   stored(run: number): number;
+  /** Deletes the run's repository (its pages are then reused by the next run's). */
+  drop(run: number): void;
+}
+
+/** The account directories of the local object store (`<data>/objects/<bucket>/accounts/*`). */
+function accountDirs(serverData: string): string[] {
+  const objects = join(serverData, 'objects');
+  if (!existsSync(objects)) return [];
+  return readdirSync(objects).flatMap((bucket) => {
+    const accounts = join(objects, bucket, 'accounts');
+    return existsSync(accounts) ? readdirSync(accounts).map((a) => join(accounts, a)) : [];
+  });
 }
 
 async function main(): Promise<void> {
@@ -102,6 +115,9 @@ async function main(): Promise<void> {
         restore: async (run, out) => check(await bkv(['restore', 'latest', out], env(run)), 'bkv restore'),
         restored: (out) => join(out, 'src'),
         stored: () => duBytes(serverData),
+        drop: () => {
+          for (const d of accountDirs(serverData)) rmSync(d, { recursive: true, force: true });
+        },
       },
       {
         name: 'restic',
@@ -110,6 +126,7 @@ async function main(): Promise<void> {
         restore: async (run, out) => check(await restic(run, ['restore', 'latest', '--target', out]), 'restic restore'),
         restored: (out) => join(out, src),
         stored: (run) => duBytes(join(shm, `restic-${run}`)),
+        drop: (run) => rmSync(join(shm, `restic-${run}`), { recursive: true, force: true }),
       },
     ];
     type Figures = { first: Timed[]; again: Timed[]; restore: Timed[]; changed: number[] };
@@ -139,6 +156,7 @@ async function main(): Promise<void> {
         const before = tool.stored(run);
         await tool.backup(run);
         figures.get(tool.name)!.changed.push(tool.stored(run) - before);
+        tool.drop(run);
       }
     }
 
@@ -173,8 +191,9 @@ async function main(): Promise<void> {
 Command: \`npm run bench:e2e\` (BENCH_BYTES=${BYTES}, BENCH_RUNS=${RUNS}): ${tree.files} files of random data
 (${fmt(BYTES / 8 / GiB, 3)} GiB in files of 1 B–64 KiB, the rest in 4 large files of ${fmt(largeSize / MiB, 0)} MiB).
 Machine: ${machineNote()}; 1-minute load average ${fmt(load, 2)} at start, ${fmt(end, 2)} at the end. Before the
-runs ${fmt(warmed / GiB, 1)} GiB were written to /dev/shm and deleted, so that neither tool pays this VM's first touch of
-guest memory (several times the cost of reusing it) for its repository or restore. Everything in /dev/shm: the tree, the
+runs ${fmt(warmed / GiB, 1)} GiB were written to /dev/shm and deleted, and each run's repositories are deleted at its end,
+so that neither tool pays this VM's first touch of guest memory (several times the cost of reusing it) for its
+repository or restore. Everything in /dev/shm: the tree, the
 runtime's data dir, restic's repository and cache, the restores. bkv = the whole \`bkv\` process against \`npm start\`'s
 runtime (its HTTP API, presigned URLs and object store, on the same two cores); restic = \`${resticVersion}\`,
 defaults, a local repository. Each run starts both from an empty repository; the tools alternate (and which goes

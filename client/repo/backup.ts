@@ -20,7 +20,6 @@ import { Excluder } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
-import type { Slab } from './blob-pool.js';
 import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pack-writer.js';
 import type { Repository } from './repository.js';
 import { isDirectStore } from './store.js';
@@ -77,6 +76,8 @@ export interface BackupResult {
 const SMALL_FILE = 1024 * 1024;
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 256;
+/** A batch's buffer: its files and a byte each to see one grow. */
+const BATCH_CAPACITY = BATCH_BYTES + SMALL_FILE + 1;
 const WINDOW = 8 * 1024 * 1024;
 /** File bytes read but not yet packed, across all files. */
 const READ_BUDGET = 16 * 1024 * 1024;
@@ -150,7 +151,7 @@ class BackupRun {
   private indexWrites: Promise<void> = Promise.resolve();
   /** Hard links: (dev, inode) → the content of the first one read. */
   private readonly links = new Map<string, Promise<Content | undefined>>();
-  private batch: { slab: Slab; length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
+  private batch: { length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
   /** Buffers of sealed packs, back once uploaded. */
   private readonly sealedBuffers = new BufferRecycler(2);
@@ -405,8 +406,8 @@ class BackupRun {
 
   private readSmall(path: string, size: number): Promise<Content | undefined> {
     return new Promise((done, fail) => {
-      if (this.batch !== undefined && (this.batch.length + size + 1 > this.batch.slab.bytes.length || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
-      this.batch ??= { slab: this.repo.pool.takeSlab(BATCH_BYTES + SMALL_FILE + 1), length: 0, files: [] };
+      if (this.batch !== undefined && (this.batch.length + size + 1 > BATCH_CAPACITY || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
+      this.batch ??= { length: 0, files: [] };
       this.batch.files.push({ path, size, done, fail });
       this.batch.length += size + 1; // room for one byte of growth detection
     });
@@ -418,8 +419,10 @@ class BackupRun {
     if (batch === undefined) return;
     this.batch = undefined;
     const work = (async () => {
-      const held = await this.budget.acquire(batch.slab.bytes.length);
-      const buf = batch.slab.bytes;
+      // the memory is taken once the read budget allows: batches queued behind it hold none
+      const held = await this.budget.acquire(BATCH_CAPACITY);
+      const slab = this.repo.pool.takeSlab(BATCH_CAPACITY);
+      const buf = slab.bytes;
       try {
         this.check();
         const segments: [number, number, boolean][] = [];
@@ -448,7 +451,7 @@ class BackupRun {
           at += n;
         }
         const { segments: outs } = await this.repo.pool.chunk({
-          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: batch.slab.id, length: at, segments,
+          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length: at, segments,
         });
         for (let i = 0; i < live.length; i++) {
           const content = await this.accept(outs[i]!, buf);
@@ -459,7 +462,7 @@ class BackupRun {
       } catch (e) {
         for (const f of batch.files) f.fail(e);
       } finally {
-        this.repo.pool.giveSlab(batch.slab);
+        this.repo.pool.giveSlab(slab);
         this.budget.release(held);
       }
     })();
