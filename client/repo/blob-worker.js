@@ -2,8 +2,7 @@
 // back with its big buffers transferred (the input buffer of a chunk or seal task goes back to its owner too).
 // `sealPut` and `getOpen` also move the pack's bytes to or from storage themselves (direct.js): a pack is sealed
 // into its PUT as it is sent, a range is received into this thread's reused buffer, so they never reach the main
-// thread. Plain JavaScript so a worker loads it
-// without a TypeScript loader.
+// thread. Plain JavaScript so a worker loads it without a TypeScript loader.
 
 import { parentPort } from 'node:worker_threads';
 import { chunkSegments, openBlobs, sealObject } from './blob-ops.js';
@@ -50,7 +49,7 @@ async function sealPut(m) {
 }
 
 async function getOpen(m) {
-  if (receiving >= KEEP_RECEIVE) await new Promise((r) => waiting.push(r));
+  while (receiving >= KEEP_RECEIVE) await new Promise((r) => waiting.push(r));
   receiving++;
   try {
     await getOpenNow(m);

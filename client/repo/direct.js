@@ -7,7 +7,6 @@
 
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { once } from 'node:events';
 import { sealedPieces } from './blob-ops.js';
 import { minorGc } from './gc.js';
 
@@ -31,11 +30,13 @@ function send(target, method, headers, body, into, timeoutMs) {
   if (!secure && u.protocol !== 'http:') return Promise.resolve({ miss: 'not an http url' });
   return new Promise((resolve) => {
     let settled = false;
+    let writing = Promise.resolve();
+    // the answer is given once the body writer has stopped (it reads the caller's memory until then)
     const done = (v) => {
-      if (!settled) {
-        settled = true;
-        resolve(v);
-      }
+      if (settled) return;
+      settled = true;
+      if (!req.writableFinished && v.status !== 200) req.destroy();
+      void writing.then(() => resolve(v));
     };
     const req = (secure ? httpsRequest : httpRequest)(u, { method, headers, agent: secure ? agents.https : agents.http, timeout: timeoutMs }, (res) => {
       res.setTimeout(timeoutMs, () => res.destroy(new Error('storage stopped sending')));
@@ -61,7 +62,7 @@ function send(target, method, headers, body, into, timeoutMs) {
     });
     req.once('timeout', () => req.destroy(new Error('timeout')));
     req.once('error', () => done({ miss: 'cannot reach storage' }));
-    if (typeof body === 'function') body(req).catch(() => req.destroy(new Error('body failed')));
+    if (typeof body === 'function') writing = body(req).catch(() => req.destroy(new Error('body failed')));
     else req.end(body);
   });
 }
@@ -71,6 +72,18 @@ function send(target, method, headers, body, into, timeoutMs) {
  * headers, signed for the sealed size): no sealed copy of the pack is ever held, only what the socket has not
  * taken yet. Resolves {ok: true} or {miss}.
  */
+function drainOrClose(req) {
+  return new Promise((resolve) => {
+    const go = () => {
+      req.off('drain', go);
+      req.off('close', go);
+      resolve();
+    };
+    req.on('drain', go);
+    req.on('close', go);
+  });
+}
+
 export async function putSealed(target, task, timeoutMs) {
   const write = async (req) => {
     let n = 0;
@@ -80,7 +93,7 @@ export async function putSealed(target, task, timeoutMs) {
       let room = true;
       for (const o of piece) room = req.write(o);
       req.uncork();
-      if (!room) await once(req, 'drain');
+      if (!room) await drainOrClose(req);
       // the cipher's output buffers of the pieces the socket took are garbage: collected every 4 MiB
       if (++n % 4 === 0) minorGc();
     }
