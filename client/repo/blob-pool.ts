@@ -71,7 +71,6 @@ export class BlobPool {
   constructor(readonly size: number = defaultBlobWorkers()) {}
 
   private spawn(): void {
-    keepFreedMemory();
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
     worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
@@ -115,9 +114,15 @@ export class BlobPool {
   private readonly slabMemory: (ArrayBuffer | SharedArrayBuffer)[] = [];
   private readonly freeSlabs: Slab[] = [];
 
-  /** A slab of at least `size` bytes: a free one, else a new one (shared memory when there are workers). */
+  /**
+   * A slab of at least `size` bytes: the smallest free one that fits (a pack's slab is not spent on a batch),
+   * else a new one (shared memory when there are workers).
+   */
   takeSlab(size: number): Slab {
-    const i = this.freeSlabs.findIndex((s) => s.bytes.length >= size);
+    let i = -1;
+    this.freeSlabs.forEach((s, j) => {
+      if (s.bytes.length >= size && (i < 0 || s.bytes.length < this.freeSlabs[i]!.bytes.length)) i = j;
+    });
     if (i >= 0) return this.freeSlabs.splice(i, 1)[0]!;
     const memory = this.size > 0 ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
     const id = this.slabMemory.push(memory) - 1;
@@ -138,6 +143,7 @@ export class BlobPool {
   private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
     if (!this.started && !small) {
       this.started = true;
+      keepFreedMemory();
       for (let i = 0; i < this.size; i++) this.spawn();
     }
     let best: Member | undefined;
