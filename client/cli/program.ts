@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { registerCommands, type CliContext } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit.js';
+import * as interrupt from './interrupt.js';
 
 export { EXIT, type CliContext };
 
@@ -30,6 +31,7 @@ export function buildProgram(context: CliContext = {}): Command {
 
 export async function run(argv: string[], context: CliContext = {}): Promise<number> {
   const program = buildProgram(context);
+  interrupt.install();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
@@ -38,5 +40,7 @@ export async function run(argv: string[], context: CliContext = {}): Promise<num
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`bkv: ${message}\n`);
     return exitCodeFor(e);
+  } finally {
+    interrupt.end();
   }
 }

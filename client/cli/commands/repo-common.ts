@@ -8,6 +8,7 @@ import { openOrInitRepository, openRepository, type Repository } from '../../rep
 import { type ConnectionFlags } from '../options.js';
 import { recoverKey } from '../recover.js';
 import { Session } from '../session.js';
+import * as interrupt from '../interrupt.js';
 import { readKeyFile } from './crypt.js';
 
 export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or bkv restore to fetch it from the vault';
@@ -36,18 +37,18 @@ export async function withRepository<T>(
   flags: RepoFlags & { key?: boolean; yes?: boolean }, session: Session, fn: (repo: Repository, signal: AbortSignal, source: KeySource, key: BackupKey) => Promise<T>,
   options: { create?: boolean; recover?: boolean } = {},
 ): Promise<T> {
-  const controller = new AbortController();
-  const onInt = () => controller.abort(new ClientError('cancelled', 'cancelled (ctrl-c): nothing was committed'));
-  process.once('SIGINT', onInt);
+  // Ctrl-C aborts `signal` until `fn` has answered; from then on the outcome is decided and the CLI finishes
+  const signal = interrupt.begin();
   let repo: Repository | undefined;
   try {
     const { key, source } = await obtainKey(flags, session, options.recover);
     const store = await session.repoStore();
     const open = options.create ? openOrInitRepository : openRepository;
-    repo = await open(store, key, { home: session.device.home, signal: controller.signal });
-    return await fn(repo, controller.signal, source, key);
+    repo = await open(store, key, { home: session.device.home, signal });
+    const result = await fn(repo, signal, source, key);
+    interrupt.decided();
+    return result;
   } finally {
-    process.removeListener('SIGINT', onInt);
     await repo?.close();
   }
 }
