@@ -93,14 +93,24 @@ export class Repository {
   async tree(id: string, options: CallOptions = {}): Promise<Tree> {
     const known = this.trees.get(id);
     if (known !== undefined) return known;
-    const loc = this.index.lookup(id);
-    if (loc === undefined) throw damaged(`tree ${id} is not in the index`);
-    await readBlobs(this, loc.pack, loc.pack.blobs, (b, plain) => {
-      // every tree of the pack is decoded lazily from here on
-      if (!this.trees.has(b.id)) this.treeBytes.set(b.id, new Uint8Array(plain));
-    }, options);
+    if (!this.treeBytes.has(id)) {
+      const loc = this.index.lookup(id);
+      if (loc === undefined) throw damaged(`tree ${id} is not in the index`);
+      // every tree of the pack is opened once (and once only while it is being read): the others are decoded
+      // from these bytes when asked for
+      let reading = this.treePacks.get(loc.pack.id);
+      if (reading === undefined) {
+        reading = readBlobs(this, loc.pack, loc.pack.blobs, (b, plain) => {
+          if (!this.trees.has(b.id) && !this.treeBytes.has(b.id)) this.treeBytes.set(b.id, new Uint8Array(plain));
+        }, options).finally(() => this.treePacks.delete(loc.pack.id));
+        this.treePacks.set(loc.pack.id, reading);
+      }
+      await reading;
+      const decoded = this.trees.get(id); // by a caller that waited for the same pack
+      if (decoded !== undefined) return decoded;
+    }
     const bytes = this.treeBytes.get(id);
-    if (bytes === undefined) throw damaged(`tree ${id} is not in pack ${loc.pack.id}`);
+    if (bytes === undefined) throw damaged(`tree ${id} is not in pack ${this.index.lookup(id)?.pack.id ?? '?'}`);
     const tree = decodeTree(bytes);
     this.treeBytes.delete(id);
     this.trees.set(id, tree);
@@ -108,6 +118,7 @@ export class Repository {
   }
 
   private readonly treeBytes = new Map<string, Uint8Array>();
+  private readonly treePacks = new Map<string, Promise<void>>();
 
   async putIndex(packs: IndexObject['packs'], supersedes: string[] = [], options: CallOptions = {}): Promise<{ obj: IndexObject; bytes: number }> {
     const obj: IndexObject = { version: 1, id: newId(), supersedes, packs };

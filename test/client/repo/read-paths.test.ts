@@ -70,4 +70,27 @@ describe('read paths', () => {
     }
     expect(gets.filter((g) => !g.startsWith('config/'))).toEqual([]);
   });
+
+  it('a backup reads each tree pack of its parent once, however many directories the pack holds', async () => {
+    const { repo, store, key } = await freshRepo();
+    const root = join(tempDir(), 'many');
+    for (let i = 0; i < 40; i++) {
+      mkdirSync(join(root, `d${i}`, 'sub'), { recursive: true });
+      writeFileSync(join(root, `d${i}`, 'sub', 'f'), `file ${i}`);
+    }
+    await backup(repo, { paths: [root] });
+    // no home: no local cache, so every pack the parent's trees need is fetched from the store
+    const again = await initRepository(store, key, { workers: 1 });
+    const gets = new Map<string, number>();
+    store.hook = (op, name) => { if (op === 'get' && name!.type === 'data') gets.set(name!.id, (gets.get(name!.id) ?? 0) + 1); };
+    try {
+      const { snapshot } = await backup(again, { paths: [root] });
+      expect(snapshot.summary.newBytes).toBe(0);
+    } finally {
+      store.hook = undefined;
+      await again.close();
+    }
+    expect(gets.size).toBeGreaterThan(0);
+    expect([...gets.values()].every((n) => n === 1), JSON.stringify([...gets.values()])).toBe(true);
+  });
 });
