@@ -10,6 +10,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { received } from '../gc.js';
 import { S3Error, type ListedObject } from './xml.js';
 
 const MAX_KEY_BYTES = 1024;
@@ -107,6 +108,7 @@ export async function writeAside(path: string, req: Readable & { complete?: bool
         }
       });
       out.once('finish', () => resolve(out.bytesWritten));
+      req.on('data', (c: Buffer) => received(c.length));
       req.pipe(out);
     });
     return { tmp, size };
