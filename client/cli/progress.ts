@@ -1,11 +1,36 @@
-// Progress display for uploads and downloads: a cli-progress bar (bytes, rate, ETA) on a terminal, plain lines
-// otherwise (one at the start, at every 10 %, and at the end), always on stderr so stdout stays for results.
+// Progress display, always on stderr so stdout stays for results. Four modes: `bar`, a cli-progress bar (files,
+// bytes, rate, ETA) on a terminal; `json`, one JSON object per line (at most one a second, and a last one), on
+// request (--json); `lines`, plain lines at every 10 % (`check` when not on a terminal); `none` (--quiet, or a
+// snapshot command not on a terminal). The JSON line: {"type":"progress","command","done","total","unit",
+// "files"?,"totalFiles"?,"rate" (units per second),"etaSeconds" (null until known)} (README "Progress").
 
 import cliProgress from 'cli-progress';
 
 export interface ProgressSink {
   update(done: number, total: number): void;
   stop(): void;
+}
+
+/** What a snapshot command reports: `done` of `total` units (bytes unless told), and files when it counts them. */
+export interface Amounts {
+  done: number;
+  total: number;
+  files?: number;
+  totalFiles?: number;
+}
+
+export interface AmountSink {
+  update(a: Amounts): void;
+  stop(): void;
+}
+
+export type ProgressMode = 'bar' | 'json' | 'lines' | 'none';
+
+/** The mode of a snapshot command (backup, restore, prune): --quiet, --json, a terminal, else none. */
+export function progressMode(flags: { json?: boolean; quiet?: boolean }, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
+  if (flags.quiet) return 'none';
+  if (flags.json) return 'json';
+  return stream.isTTY ? 'bar' : 'none';
 }
 
 export function formatBytes(n: number): string {
@@ -23,13 +48,21 @@ export function formatBytes(n: number): string {
 export type Amount = (n: number) => string;
 export const countOf = (things: string): Amount => (n) => `${Math.round(n)} ${things}`;
 
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now, amount: Amount = formatBytes): ProgressSink {
+/** The four modes over `Amounts`. `unit` names the amount in JSON lines ("bytes", "packs"). */
+export function openProgress(
+  label: string, mode: ProgressMode,
+  options: { stream?: NodeJS.WriteStream; now?: () => number; amount?: Amount; unit?: string } = {},
+): AmountSink {
+  const { stream = process.stderr, now = Date.now, amount = formatBytes, unit = 'bytes' } = options;
   const started = now();
-  const rate = (done: number, ms: number) => (ms <= 0 ? '-' : `${amount((done * 1000) / ms)}/s`);
-  if (stream.isTTY) {
+  const perSecond = (done: number, ms: number) => (ms <= 0 ? 0 : (done * 1000) / ms);
+  const rate = (done: number, ms: number) => (ms <= 0 ? '-' : `${amount(perSecond(done, ms))}/s`);
+  const files = (a: Amounts) => (a.files === undefined ? '' : `${a.files}${a.totalFiles === undefined ? '' : `/${a.totalFiles}`} files | `);
+  if (mode === 'none') return { update() {}, stop() {} };
+  if (mode === 'bar') {
     const bar = new cliProgress.SingleBar({
       stream,
-      format: `${label} [{bar}] {percentage}% | {doneH} / {totalH} | {rate} | ETA {eta_formatted}`,
+      format: `${label} [{bar}] {percentage}% | {filesH}{doneH} / {totalH} | {rate} | ETA {eta_formatted}`,
       barsize: 24,
       hideCursor: true,
       etaBuffer: 50,
@@ -38,14 +71,14 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     }, cliProgress.Presets.shades_classic);
     let begun = false;
     return {
-      update(done, total) {
-        const payload = { doneH: amount(done), totalH: amount(total), rate: rate(done, now() - started) };
+      update(a) {
+        const payload = { filesH: files(a), doneH: amount(a.done), totalH: amount(a.total), rate: rate(a.done, now() - started) };
         if (!begun) {
-          bar.start(Math.max(total, 1), done, payload);
+          bar.start(Math.max(a.total, 1), a.done, payload);
           begun = true;
         } else {
-          bar.setTotal(Math.max(total, 1));
-          bar.update(done, payload);
+          bar.setTotal(Math.max(a.total, 1));
+          bar.update(a.done, payload);
         }
       },
       stop() {
@@ -53,19 +86,53 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       },
     };
   }
+  if (mode === 'json') {
+    let lastLine = -Infinity;
+    let last: Amounts | undefined;
+    const line = (a: Amounts) => {
+      const ms = now() - started;
+      const r = perSecond(a.done, ms);
+      const eta = r > 0 && a.total >= a.done ? Math.round((a.total - a.done) / r) : null;
+      stream.write(`${JSON.stringify({
+        type: 'progress', command: label, done: a.done, total: a.total, unit,
+        ...(a.files !== undefined ? { files: a.files } : {}), ...(a.totalFiles !== undefined ? { totalFiles: a.totalFiles } : {}),
+        rate: Math.round(r), etaSeconds: eta,
+      })}\n`);
+    };
+    return {
+      update(a) {
+        last = a;
+        const t = now();
+        if (t - lastLine < 1000) return;
+        lastLine = t;
+        line(a);
+      },
+      stop() {
+        if (last !== undefined) line(last);
+      },
+    };
+  }
   let lastStep = -1;
-  let last = { done: 0, total: 0 };
-  return {
-    update(done, total) {
-      last = { done, total };
-      const step = total === 0 ? 10 : Math.floor((done * 10) / total);
+  let last: Amounts = { done: 0, total: 0 };
+  const lines = {
+    update(a: Amounts) {
+      last = a;
+      const step = a.total === 0 ? 10 : Math.floor((a.done * 10) / a.total);
       if (step === lastStep) return;
       lastStep = step;
-      const pct = total === 0 ? 100 : Math.floor((done * 100) / total);
-      stream.write(`${label}: ${pct}% (${amount(done)} of ${amount(total)}, ${rate(done, now() - started)})\n`);
+      const pct = a.total === 0 ? 100 : Math.floor((a.done * 100) / a.total);
+      const count = a.files === undefined ? '' : `${a.files}${a.totalFiles === undefined ? '' : ` of ${a.totalFiles}`} files, `;
+      stream.write(`${label}: ${pct}% (${count}${amount(a.done)} of ${amount(a.total)}, ${rate(a.done, now() - started)})\n`);
     },
     stop() {
-      if (lastStep !== 10 && last.total > 0 && last.done === last.total) this.update(last.done, last.total);
+      if (lastStep !== 10 && last.total > 0 && last.done === last.total) lines.update(last);
     },
   };
+  return lines;
+}
+
+/** `done` of `total` as a bar on a terminal, else as plain lines (check). */
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now, amount: Amount = formatBytes): ProgressSink {
+  const sink = openProgress(label, stream.isTTY ? 'bar' : 'lines', { stream, now, amount });
+  return { update: (done, total) => sink.update({ done, total }), stop: () => sink.stop() };
 }

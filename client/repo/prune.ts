@@ -21,6 +21,15 @@ export interface PruneOptions extends CallOptions {
   repackBelow?: number;
   dryRun?: boolean;
   onDelete?: (name: ObjectName, reason: string) => void;
+  /** Packs done of the packs to free (read to be repacked, or deleted), with their stored bytes. */
+  onProgress?: (p: PruneProgress) => void;
+}
+
+export interface PruneProgress {
+  packs: number;
+  totalPacks: number;
+  bytes: number;
+  totalBytes: number;
 }
 
 export interface PruneResult {
@@ -63,6 +72,16 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
       repackedPacks: repack.length, newPacks: 0, deletedIndexes: 0, freedBytes: 0,
     };
     if (options.dryRun) return result;
+    // a repacked pack counts once, when it has been read; unused ones when deleted
+    const progress: PruneProgress = { packs: 0, totalPacks: result.deletedPacks, bytes: 0, totalBytes: 0 };
+    for (const p of [...drop, ...repack.map((r) => r.pack)]) progress.totalBytes += stored.get(p.id) ?? 0;
+    for (const id of unindexed) progress.totalBytes += stored.get(id) ?? 0;
+    const advance = (id: string) => {
+      progress.packs++;
+      progress.bytes += stored.get(id) ?? 0;
+      options.onProgress?.({ ...progress });
+    };
+    options.onProgress?.({ ...progress });
 
     // (1) repack
     const written: PackEntry[] = [];
@@ -86,6 +105,7 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
         else builders[t]!.add(blob.id, plain, plain.length, 0);
         if (builders[t]!.full) await flush(t);
       }, { ...call, verify: true });
+      advance(pack.id);
     }
     await flush('data');
     await flush('tree');
@@ -97,7 +117,7 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     await repo.putIndex([...keep, ...written], old, call);
 
     // (3) and (4): deletions, each reported
-    const report = async (names: ObjectName[], reason: string) => {
+    const report = async (names: ObjectName[], reason: string, counts = false) => {
       if (names.length === 0) return;
       lock.assertHeld();
       const { deleted } = await repo.store.delete(names, lock.id, call);
@@ -105,13 +125,14 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
         repo.cache?.delete(n);
         if (n.type === 'data') result.freedBytes += stored.get(n.id) ?? 0;
         options.onDelete?.(n, reason);
+        if (counts) advance(n.id);
       }
       return deleted.length;
     };
     result.deletedIndexes = (await report(old.map((id) => ({ type: 'index' as const, id })), 'superseded index')) ?? 0;
-    await report(drop.map((p) => ({ type: 'data' as const, id: p.id })), 'unused pack');
+    await report(drop.map((p) => ({ type: 'data' as const, id: p.id })), 'unused pack', true);
     await report(repack.map((r) => ({ type: 'data' as const, id: r.pack.id })), 'repacked pack');
-    await report(unindexed.map((id) => ({ type: 'data' as const, id })), 'pack no index lists');
+    await report(unindexed.map((id) => ({ type: 'data' as const, id })), 'pack no index lists', true);
     await repo.loadIndex(call);
     return result;
   });

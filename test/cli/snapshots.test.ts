@@ -45,6 +45,11 @@ afterAll(async () => {
 
 const ok = (r: { code: number | null; stderr: string }) => expect(r.code, r.stderr).toBe(0);
 
+/** The JSON progress lines of a command's stderr (--json). */
+function progressLines(stderr: string): Record<string, unknown>[] {
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.type === 'progress');
+}
+
 suite('bkv snapshot commands, end to end', () => {
   it('init --key prints the 64-digit key once and keeps it on the device', async () => {
     const r = await dev.run(['init', '--key']);
@@ -112,6 +117,26 @@ suite('bkv snapshot commands, end to end', () => {
     expect(readdirSync(work).filter((n) => n !== 'src' && n !== 'other' && n !== 'restored' && n !== 'key.txt')).toEqual([]);
   });
 
+  it('restore --json prints the result and progress as JSON lines; --quiet prints nothing at all', async () => {
+    const target = join(work, 'restored-json');
+    const r = await dev.run(['restore', '--json', 'latest', target]);
+    ok(r);
+    const result = JSON.parse(r.stdout) as { files: number; bytes: number; snapshot: string; target: string };
+    expect(result).toMatchObject({ snapshot: ids[1], target });
+    const lines = progressLines(r.stderr);
+    expect(lines.length).toBeGreaterThan(0);
+    const last = lines[lines.length - 1]!;
+    expect(last).toMatchObject({ command: 'restore', unit: 'bytes', done: result.bytes, total: result.bytes, files: result.files, totalFiles: result.files, etaSeconds: 0 });
+    expect(describe(join(target, 'src'))).toEqual(describe(src));
+    const quiet = join(work, 'restored-quiet');
+    const q = await dev.run(['restore', '--quiet', 'latest', quiet]);
+    ok(q);
+    expect([q.stdout, q.stderr]).toEqual(['', '']);
+    expect(describe(join(quiet, 'src'))).toEqual(describe(src));
+    rmSync(target, { recursive: true });
+    rmSync(quiet, { recursive: true });
+  });
+
   it('restore <id> --include restores only that path, from the older snapshot, into a target whose parents it makes', async () => {
     const target = join(work, 'new', 'parents', 'partial');
     ok(await dev.run(['restore', ids[0]!, target, '--include', 'src/docs']));
@@ -157,14 +182,18 @@ suite('bkv snapshot commands, end to end', () => {
     expect(again.stderr).not.toMatch(/deleted snapshot/);
   });
 
-  it('prune names what it deletes, and the repository still restores', async () => {
+  it('prune names what it deletes (--json: the result, and progress in packs as JSON lines), and the repository still restores', async () => {
     const before = await objects(rt, ACCOUNT, 'data');
-    const r = await dev.run(['prune']);
+    const r = await dev.run(['prune', '--json']);
     ok(r);
     const after = await objects(rt, ACCOUNT, 'data');
     const gone = before.filter((id) => !after.includes(id));
     expect(gone.length).toBeGreaterThan(0);
     for (const id of gone) expect(r.stderr).toContain(`data/${id.slice(0, 16)}`);
+    const result = JSON.parse(r.stdout) as { deletedPacks: number; dryRun: boolean };
+    expect(result).toMatchObject({ deletedPacks: gone.length, dryRun: false });
+    const lines = progressLines(r.stderr);
+    expect(lines[lines.length - 1]).toMatchObject({ command: 'prune', unit: 'packs', done: gone.length, total: gone.length });
     const target = join(work, 'after-prune');
     ok(await dev.run(['restore', ids[1]!, target]));
     expect(describe(join(target, 'src'))).toEqual(describe(src));

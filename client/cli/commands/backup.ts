@@ -1,11 +1,11 @@
 // `bkv backup <path>...`: one snapshot of the paths into the account's repository (client/repo/backup.ts):
 // unchanged files are not read again, known chunks are not uploaded again. Prints the snapshot id on stdout
-// and a summary on stderr (or one JSON object with --json). Exit 6 when files had to be skipped: the snapshot
+// and a summary on stderr (or one JSON object with --json, progress then as JSON lines on stderr). Exit 6 when files had to be skipped: the snapshot
 // is committed but marked incomplete (README "Exit codes").
 
 import { backup as runBackup, scanTotals } from '../../repo/backup.js';
 import { ClientError } from '../../errors.js';
-import { createProgress, formatBytes } from '../progress.js';
+import { formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { NO_KEY_MESSAGE, type RepoFlags, withRepository } from './repo-common.js';
 
@@ -23,17 +23,20 @@ export interface BackupFlags extends RepoFlags {
 export async function backup(paths: string[], flags: BackupFlags, session = new Session(flags)): Promise<void> {
   const started = Date.now();
   const result = await withRepository(flags, session, async (repo, signal) => {
-    const tty = process.stderr.isTTY && !flags.quiet && !flags.json;
-    const total = tty ? scanTotals(paths, { exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem }) : undefined;
-    const progress = tty ? createProgress('backup') : undefined;
+    const mode = progressMode(flags);
+    // the totals (one lstat walk before the backup) only when progress is shown
+    const total = mode === 'none' ? undefined : scanTotals(paths, { exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem });
+    const progress = openProgress('backup', mode);
     try {
       return await runBackup(repo, {
         paths, tags: flags.tag, exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem, signal,
-        onProgress: (p) => progress?.update(p.bytes, Math.max(total?.bytes ?? p.bytes, p.bytes)),
+        onProgress: (p) => progress.update({
+          done: p.bytes, total: Math.max(total?.bytes ?? p.bytes, p.bytes), files: p.files, totalFiles: Math.max(total?.files ?? p.files, p.files),
+        }),
         onWarning: (w) => { if (!flags.quiet || w.kind === 'skipped') session.say(`warning: ${w.path}: ${w.message}`); },
       });
     } finally {
-      progress?.stop();
+      progress.stop();
     }
   }, { create: true });
   const s = result.snapshot;

@@ -9,6 +9,7 @@ import type { CryptFlags } from './crypt.js';
 import type { DeleteFlags } from './delete.js';
 import type { InitFlags } from './init.js';
 import type { PasswdFlags } from './passwd.js';
+import type { PruneFlags } from './prune.js';
 import type { RestoreFlags } from './restore.js';
 import type { BackupFlags } from './backup.js';
 import type { ForgetFlags } from './forget.js';
@@ -54,7 +55,7 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--exclude <pattern>', 'skip paths matching a glob (repeatable; without / it matches names)', collect)
       .option('--exclude-file <file>', 'read exclude patterns from a file, one per line (repeatable)', collect)
       .option('--one-file-system', 'do not cross into other file systems')
-      .option('--json', 'print the result as one JSON object')
+      .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'print only the snapshot id and warnings about skipped files'),
   ).action(async (paths: string[], flags: BackupFlags) => (await import('./backup.js')).backup(paths, flags, await session(flags)));
 
@@ -80,7 +81,9 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--include <path>', 'restore only this path inside the snapshot (repeatable)', collect)
       .option('--path <path>', 'with latest: the newest snapshot of this host and these backed-up paths (repeatable)', collect)
       .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
-      .option('--yes', 'use the last password attempt without asking'),
+      .option('--yes', 'use the last password attempt without asking')
+      .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
+      .option('--quiet', 'print nothing but warnings and errors'),
   ).action(async (ref: string, target: string, flags: RestoreFlags) => (await import('./restore.js')).restore(ref, target, flags, await session(flags)));
 
   repo(
@@ -103,8 +106,10 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('prune')
       .description('delete the data no snapshot references (names what it deletes)')
-      .option('--dry-run', 'only say what would be deleted'),
-  ).action(async (flags: RepoFlags & { dryRun?: boolean }) => (await import('./prune.js')).prune(flags, await session(flags)));
+      .option('--dry-run', 'only say what would be deleted')
+      .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
+      .option('--quiet', 'no progress and no summary (each deletion is still named)'),
+  ).action(async (flags: PruneFlags) => (await import('./prune.js')).prune(flags, await session(flags)));
 
   repo(
     program.command('check')

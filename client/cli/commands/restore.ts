@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { findSnapshot } from '../../repo/find.js';
 import { restore as runRestore } from '../../repo/restore.js';
-import { createProgress, formatBytes } from '../progress.js';
+import { formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 
@@ -15,17 +15,20 @@ export interface RestoreFlags extends RepoFlags {
   path?: string[];
   key?: boolean;
   yes?: boolean;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 export async function restore(ref: string, target: string, flags: RestoreFlags, session = new Session(flags)): Promise<void> {
   const started = Date.now();
   const result = await withRepository(flags, session, async (repo, signal, source, key) => {
     const snapshot = await findSnapshot(repo, ref, { host: hostname(), paths: flags.path, signal });
-    session.say(`restoring snapshot ${snapshot.id.slice(0, 8)} (${snapshot.time}, ${snapshot.paths.join(' ')}) into ${target}`);
-    const progress = createProgress('restore');
+    if (!flags.quiet && !flags.json) session.say(`restoring snapshot ${snapshot.id.slice(0, 8)} (${snapshot.time}, ${snapshot.paths.join(' ')}) into ${target}`);
+    const progress = openProgress('restore', progressMode(flags));
     try {
       const r = await runRestore(repo, snapshot, target, {
-        include: flags.include, home: session.device.home, signal, onProgress: (p) => progress.update(p.bytes, p.totalBytes),
+        include: flags.include, home: session.device.home, signal,
+        onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles }),
       });
       if (source === 'password' || source === 'key') {
         if (!(await session.device.hasKey())) {
@@ -34,10 +37,16 @@ export async function restore(ref: string, target: string, flags: RestoreFlags, 
           session.say(`this device now keeps the backup key (${session.device.keyPath}).`);
         }
       }
-      return r;
+      return { ...r, snapshot: snapshot.id };
     } finally {
       progress.stop();
     }
   }, { recover: true });
-  session.say(`restored ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${result.hardlinks} hard links (${formatBytes(result.bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const seconds = (Date.now() - started) / 1000;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ...result, target, seconds })}\n`);
+    return;
+  }
+  if (flags.quiet) return;
+  session.say(`restored ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${result.hardlinks} hard links (${formatBytes(result.bytes)}) in ${seconds.toFixed(1)} s`);
 }
