@@ -29,7 +29,7 @@ export {
   forgetPlan, applyPolicy, prune, check, findSnapshot, RepoObjectMissing,
   type RepositoryOptions, type RepoConfig, type BackupOptions, type BackupProgress, type BackupResult, type BackupWarning,
   type RestoreOptions, type RestoreProgress, type RestoreResult, type ForgetGroup, type ForgetOptions, type KeepPolicy, type PruneOptions,
-  type PruneResult, type CheckOptions, type CheckResult, type Snapshot, type SnapshotSummary, type Skipped, type TreeNode, type FileNode,
+  type PruneProgress, type PruneResult, type CheckOptions, type CheckResult, type Snapshot, type SnapshotSummary, type Skipped, type TreeNode, type FileNode,
   type DirNode, type SymlinkNode, type WalkedNode, type RepoStore, type ObjectName, type ObjectInfo, type ObjectType, type RepoStatus,
   type RepoLock, type LockRequest, type Range,
 } from './repo/sdk.js';

@@ -8,7 +8,7 @@ export { restore, removeStaleStaging, type RestoreOptions, type RestoreProgress,
 export { dumpFile } from './dump.js';
 export { listSnapshot } from './ls.js';
 export { forget, forgetPlan, applyPolicy, type ForgetGroup, type ForgetOptions, type KeepPolicy } from './forget.js';
-export { prune, type PruneOptions, type PruneResult } from './prune.js';
+export { prune, type PruneOptions, type PruneProgress, type PruneResult } from './prune.js';
 export { check, type CheckOptions, type CheckResult } from './check.js';
 export { findSnapshot } from './find.js';
 export type { Snapshot, SnapshotSummary, Skipped } from './snapshot.js';
