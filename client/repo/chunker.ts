@@ -17,8 +17,12 @@ export interface ChunkerParams {
   maxSize: number;
 }
 
-/** Repository version 1 parameters (restic uses the same bounds): 512 KiB ≤ chunk ≤ 8 MiB, about 1 MiB on average. */
-export const CHUNKER_PARAMS: ChunkerParams = { minSize: 512 * 1024, avgSize: 1024 * 1024, maxSize: 8 * 1024 * 1024 };
+/**
+ * Repository version 1 parameters: 256 KiB ≤ chunk ≤ 4 MiB, about 600 KiB on average (half restic's sizes, so an
+ * edit in place re-stores less: 1% of a 224 MiB file changed stored 1.1–2.5% more over 20 keys, against 1.2–3.3%
+ * with 512 KiB–8 MiB).
+ */
+export const CHUNKER_PARAMS: ChunkerParams = { minSize: 256 * 1024, avgSize: 512 * 1024, maxSize: 4 * 1024 * 1024 };
 
 /** HKDF-SHA256 `info` of the gear table; changing it is a repository version change. */
 export const GEAR_LABEL = 'bkv/v1/chunker-gear';
@@ -31,6 +35,19 @@ export function gearTable(key: Uint8Array): Uint32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < 256; i++) table[i] = view.getUint32(i * 4, true);
   return table;
+}
+
+/** Largest `max` a repository may name: the backup reads files in 8 MiB windows, and a window holds a whole chunk. */
+export const MAX_CHUNK_LIMIT = 8 * 1024 * 1024;
+
+/** Whether a repository's config names chunker sizes this bkv can write with (any it can read). */
+export function usableParams(p: ChunkerParams): boolean {
+  try {
+    checkParams(p);
+  } catch {
+    return false;
+  }
+  return Number.isInteger(p.minSize) && Number.isInteger(p.maxSize) && p.minSize >= 64 * 1024 && p.maxSize <= MAX_CHUNK_LIMIT;
 }
 
 function checkParams(p: ChunkerParams): void {

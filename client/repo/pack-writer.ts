@@ -1,6 +1,6 @@
 // Packs (docs/repository.md "Packs"): blobs of one type appended to one plaintext buffer, then the JSON trailer
 // and its u32le length. The plaintext is sealed on a blob worker as one age file whose header hash goes into
-// the index. Packs target 16 MiB (at most 64 MiB: a blob is at most 8 MiB).
+// the index. Packs target 16 MiB (at most 64 MiB: a blob is at most 4 MiB).
 
 import { createHash } from 'node:crypto';
 import { beginFile } from '../age/object-parts.js';

@@ -9,7 +9,7 @@ import { BkvError } from '../../protocol/errors.js';
 import { isAgeError } from '../age/errors.js';
 import { BlobPool } from './blob-pool.js';
 import { RepoCache } from './cache.js';
-import { CHUNKER_PARAMS } from './chunker.js';
+import { CHUNKER_PARAMS, usableParams } from './chunker.js';
 import { MasterIndex, toIndexObject, type IndexObject } from './index.js';
 import { deriveRepoKeys, type RepoKeys } from './keys.js';
 import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, putJson } from './objects.js';
@@ -145,7 +145,8 @@ export async function parallel<T>(items: readonly T[], limit: number, fn: (item:
 function toConfig(obj: Record<string, unknown>): RepoConfig {
   const c = obj.chunker as RepoConfig['chunker'] | undefined;
   if (obj.version !== 1) throw new ClientError('usage', `repository version ${String(obj.version)} is not supported by this bkv: upgrade bkv`);
-  if (c === undefined || c.min !== CHUNKER_PARAMS.minSize || c.avg !== CHUNKER_PARAMS.avgSize || c.max !== CHUNKER_PARAMS.maxSize) {
+  // a repository keeps the chunk sizes it was made with (new data then dedups against old); new ones get CHUNKER_PARAMS
+  if (c === undefined || typeof c !== 'object' || !usableParams({ minSize: c.min, avgSize: c.avg, maxSize: c.max })) {
     throw new ClientError('usage', 'repository uses chunker parameters this bkv does not support: upgrade bkv');
   }
   return { version: 1, id: obj.id as string, created: String(obj.created), chunker: c };
@@ -153,7 +154,8 @@ function toConfig(obj: Record<string, unknown>): RepoConfig {
 
 function build(store: RepoStore, key: BackupKey | Uint8Array, config: RepoConfig, options: RepositoryOptions): Repository {
   const cache = options.home === undefined ? undefined : new RepoCache(join(options.home, 'cache', config.id));
-  return new Repository(store, deriveRepoKeys(key), config, cache, new BlobPool(options.workers));
+  const params = { minSize: config.chunker.min, avgSize: config.chunker.avg, maxSize: config.chunker.max };
+  return new Repository(store, deriveRepoKeys(key, params), config, cache, new BlobPool(options.workers));
 }
 
 /** Opens the account's repository under K; refuses one under another key. Rejects with not-found if none. */

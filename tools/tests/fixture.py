@@ -61,7 +61,7 @@ class Writer:
     def config(self, version=1, oid=None):
         oid = oid or new_id()
         self.put('config', oid, dumps({'version': version, 'id': oid, 'created': '2025-01-01T00:00:00.000Z',
-                                       'chunker': {'min': 524288, 'avg': 1048576, 'max': 8388608}}))
+                                       'chunker': {'min': 262144, 'avg': 524288, 'max': 4194304}}))
         return oid
 
     # -- blobs and packs
