@@ -19,9 +19,9 @@ function whole(b) {
 /**
  * This thread's receive buffers, kept and reused: a fresh one costs page faults, and one dropped after living
  * through the collections made while it filled would stay until a major GC. Big enough for any run of a direct read
- * (pack-reader.ts reads at most 8 MiB at once unless one blob is longer), so in steady state none is allocated.
+ * (pack-reader.ts reads at most 4 MiB at once unless one blob is longer; a blob is at most 4 MiB), so in steady state none is allocated.
  */
-const RECEIVE_BYTES = 8.5 * 1024 * 1024;
+const RECEIVE_BYTES = 4.25 * 1024 * 1024;
 /** Direct reads running at once on this thread (the rest wait): one receiving while another is opened. */
 const KEEP_RECEIVE = 2;
 let receiving = 0;

@@ -18,10 +18,10 @@ import { isBkvError } from '../../protocol/errors.js';
 /** Runs of chunks closer than this are fetched as one. */
 const GAP_CHUNKS = 16;
 /**
- * A direct read (storage → blob worker) covers at most this many chunks (8 MiB) unless one blob is longer:
+ * A direct read (storage → blob worker) covers at most this many chunks (4 MiB) unless one blob is longer:
  * little memory per read, and reads of one pack in parallel. A chunk shared by two reads is read twice.
  */
-const DIRECT_RUN_CHUNKS = 128;
+const DIRECT_RUN_CHUNKS = 64;
 /** Bytes of the first read: an X25519 header is ~200 bytes. */
 const HEADER_PROBE = 1024;
 const NO_BYTES = new Uint8Array(0);
