@@ -521,8 +521,22 @@ class BackupRun {
     }
   }
 
-  /** Packs the new chunks of one segment (the bytes are in `buf`) and returns the segment's blob ids. */
-  private async accept(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
+  /** The segments being packed, one after another (see accept). */
+  private packing: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Packs the new chunks of one segment (the bytes are in `buf`) and returns the segment's blob ids. Segments of
+   * files read at once are packed one after another: a full pack waits for an upload slot, and another reader
+   * must not open a new pack beside it meanwhile (each pack holds a 17 MiB slab: at most one filling, one full,
+   * and one per upload slot).
+   */
+  private accept(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
+    const run = this.packing.then(() => this.acceptNow(seg, buf));
+    this.packing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async acceptNow(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
     this.check();
     const ids: string[] = [];
     for (const c of seg.chunks) {

@@ -106,6 +106,11 @@ export class BlobPool {
     return this.members.map((m) => ({ done: m.done, busyMs: Math.round(m.busyMs) }));
   }
 
+  /** The sizes of the slabs made so far (they live as long as the pool; tests and benchmarks). */
+  get slabSizes(): number[] {
+    return this.slabMemory.map((m) => m.byteLength);
+  }
+
   /** Tasks in flight on the workers. */
   get busy(): number {
     return this.pending.size;
@@ -115,13 +120,14 @@ export class BlobPool {
   private readonly freeSlabs: Slab[] = [];
 
   /**
-   * A slab of at least `size` bytes: the smallest free one that fits (a pack's slab is not spent on a batch),
-   * else a new one (shared memory when there are workers).
+   * A slab of at least `size` bytes: the smallest free one that fits and is less than twice that size (a pack's
+   * 17 MiB slab is not spent on a 5 MiB batch, which would make the next pack allocate another), else a new one
+   * (shared memory when there are workers).
    */
   takeSlab(size: number): Slab {
     let i = -1;
     this.freeSlabs.forEach((s, j) => {
-      if (s.bytes.length >= size && (i < 0 || s.bytes.length < this.freeSlabs[i]!.bytes.length)) i = j;
+      if (s.bytes.length >= size && s.bytes.length < 2 * size && (i < 0 || s.bytes.length < this.freeSlabs[i]!.bytes.length)) i = j;
     });
     if (i >= 0) return this.freeSlabs.splice(i, 1)[0]!;
     const memory = this.size > 0 ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
