@@ -69,6 +69,18 @@ describe('chunker cut points in WebAssembly', () => {
     expect(cutsOf(findCuts, gear, CHUNKER_PARAMS, data, split)).toEqual(js);
   });
 
+  it.for([0, 1, 3, 7])('data in shared memory at byte offset %i (the blob pool\'s slabs): the same cuts as JavaScript', (offset) => {
+    const gear = gearTable(Buffer.alloc(32, 10 + offset));
+    const p = { minSize: 256, avgSize: 1024, maxSize: 8192 };
+    const source = stream(10 + offset, 300_000);
+    const shared = Buffer.from(new SharedArrayBuffer(source.length + offset), offset, source.length);
+    source.copy(shared);
+    const split = pieces(offset + 1, source.length, 5_000);
+    const js = cutsOf(findCutsJs, gear, p, source, split);
+    expect(js.cuts.length).toBeGreaterThan(100);
+    expect(cutsOf(findCuts, gear, p, shared, split)).toEqual(js);
+  });
+
   it('a run of zeros (the hash never cuts before the maximum): chunks of exactly the maximum, as in JavaScript', () => {
     const gear = gearTable(Buffer.alloc(32, 1));
     const p = { minSize: 256, avgSize: 1024, maxSize: 8192 };
