@@ -12,6 +12,8 @@ import { dumpFile } from '../../../client/repo/dump.js';
 import { listSnapshot } from '../../../client/repo/ls.js';
 import { initRepository } from '../../../client/repo/repository.js';
 import { restore } from '../../../client/repo/restore.js';
+import type { ObjectName } from '../../../client/repo/store.js';
+import type { TestMemoryStore } from '../../helpers/memory-repo.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
 
 function tree(): string {
@@ -22,6 +24,19 @@ function tree(): string {
   writeFileSync(join(root, 'a/two'), 'two');
   writeFileSync(join(root, 'b/three'), 'three');
   return root;
+}
+
+/** An unchanged backup of `root` by a new process (a fresh Repository on the same store), `onGet` seeing every get. */
+async function backupAgain(store: TestMemoryStore, key: Uint8Array, root: string, home: string | undefined, onGet: (name: ObjectName) => void): Promise<void> {
+  const again = await initRepository(store, key, { ...(home !== undefined ? { home } : {}), workers: 1 });
+  store.hook = (op, name) => { if (op === 'get') onGet(name!); };
+  try {
+    const { snapshot } = await backup(again, { paths: [root] });
+    expect(snapshot.summary.newBytes).toBe(0);
+  } finally {
+    store.hook = undefined;
+    await again.close();
+  }
 }
 
 describe('read paths', () => {
@@ -58,16 +73,8 @@ describe('read paths', () => {
     const { repo, store, key, home } = await freshRepo();
     const root = tree();
     await backup(repo, { paths: [root] });
-    const again = await initRepository(store, key, { home, workers: 1 });
     const gets: string[] = [];
-    store.hook = (op, name) => { if (op === 'get') gets.push(`${name!.type}/${name!.id}`); };
-    try {
-      const { snapshot } = await backup(again, { paths: [root] });
-      expect(snapshot.summary.newBytes).toBe(0);
-    } finally {
-      store.hook = undefined;
-      await again.close();
-    }
+    await backupAgain(store, key, root, home, (name) => gets.push(`${name.type}/${name.id}`));
     expect(gets.filter((g) => !g.startsWith('config/'))).toEqual([]);
   });
 
@@ -80,16 +87,8 @@ describe('read paths', () => {
     }
     await backup(repo, { paths: [root] });
     // no home: no local cache, so every pack the parent's trees need is fetched from the store
-    const again = await initRepository(store, key, { workers: 1 });
     const gets = new Map<string, number>();
-    store.hook = (op, name) => { if (op === 'get' && name!.type === 'data') gets.set(name!.id, (gets.get(name!.id) ?? 0) + 1); };
-    try {
-      const { snapshot } = await backup(again, { paths: [root] });
-      expect(snapshot.summary.newBytes).toBe(0);
-    } finally {
-      store.hook = undefined;
-      await again.close();
-    }
+    await backupAgain(store, key, root, undefined, (name) => { if (name.type === 'data') gets.set(name.id, (gets.get(name.id) ?? 0) + 1); });
     expect(gets.size).toBeGreaterThan(0);
     expect([...gets.values()].every((n) => n === 1), JSON.stringify([...gets.values()])).toBe(true);
   });
