@@ -1,7 +1,7 @@
 // `bkv backup <path>...`: one snapshot of the paths into the account's repository (client/repo/backup.ts):
 // unchanged files are not read again, known chunks are not uploaded again. Prints the snapshot id on stdout
-// and a summary on stderr (or one JSON object with --json, progress then as JSON lines on stderr). Exit 6 when files had to be skipped: the snapshot
-// is committed but marked incomplete (README "Exit codes").
+// and a summary on stderr (or one JSON object with --json, progress then as JSON lines on stderr). Exit 6 when
+// files had to be skipped: the snapshot is committed but marked incomplete (README "Exit codes").
 
 import { backup as runBackup, scanTotals } from '../../repo/backup.js';
 import { ClientError } from '../../errors.js';
