@@ -2,7 +2,7 @@
 // bytes, rate, ETA) on a terminal; `json`, one JSON object per line (at most one a second, and a last one), on
 // request (--json); `lines`, plain lines at every 10 % (`check` when not on a terminal); `none` (--quiet, or a
 // snapshot command not on a terminal). The JSON line: {"type":"progress","command","done","total","unit",
-// "files"?,"totalFiles"?,"rate" (units per second),"etaSeconds" (null until known)} (README "Progress").
+// "files"?,"totalFiles"?,"rate" (units per second),"etaSeconds" (0 once done, null before that in the first second)} (README "Progress").
 
 import cliProgress from 'cli-progress';
 
@@ -92,7 +92,8 @@ export function openProgress(
     const line = (a: Amounts) => {
       const ms = now() - started;
       const r = perSecond(a.done, ms);
-      const eta = r > 0 && a.total >= a.done ? Math.round((a.total - a.done) / r) : null;
+      // 0 once done; none from the first second's rate (a first small file makes it absurd)
+      const eta = a.done >= a.total ? 0 : ms >= 1000 && r > 0 ? Math.round((a.total - a.done) / r) : null;
       stream.write(`${JSON.stringify({
         type: 'progress', command: label, done: a.done, total: a.total, unit,
         ...(a.files !== undefined ? { files: a.files } : {}), ...(a.totalFiles !== undefined ? { totalFiles: a.totalFiles } : {}),

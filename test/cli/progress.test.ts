@@ -44,6 +44,16 @@ describe('cli progress', () => {
     ]);
   });
 
+  it('json: no ETA in the first second (a first small file would make it absurd)', () => {
+    const { stream, out } = fakeStream(false);
+    let t = 0;
+    const p = openProgress('backup', 'json', { stream, now: () => t });
+    t = 5;
+    p.update({ done: 3, total: 30_000_000 });
+    p.stop();
+    expect(out.map((l) => (JSON.parse(l) as { etaSeconds: unknown }).etaSeconds)).toEqual([null, null]);
+  });
+
   it('json: no line for a command that reported nothing; units other than bytes are named', () => {
     const { stream, out } = fakeStream(false);
     openProgress('prune', 'json', { stream }).stop();
