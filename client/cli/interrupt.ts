@@ -28,7 +28,7 @@ interface Machine {
 const machine: Machine = { state: 'idle', presses: 0 };
 let installed = false;
 
-export const CANCELLED_MESSAGE = 'cancelled (ctrl-c): nothing was committed';
+const CANCELLED_MESSAGE = 'cancelled (ctrl-c): nothing was committed';
 
 /** What a Ctrl-C does in each state; exported for its tests (a real SIGINT goes through `onSigint`). */
 export function press(exit: (code: number) => void = (code) => process.exit(code)): InterruptState {

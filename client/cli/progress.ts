@@ -6,11 +6,6 @@
 
 import cliProgress from 'cli-progress';
 
-export interface ProgressSink {
-  update(done: number, total: number): void;
-  stop(): void;
-}
-
 /** What a snapshot command reports: `done` of `total` units (bytes unless told), and files when it counts them. */
 export interface Amounts {
   done: number;
@@ -132,8 +127,3 @@ export function openProgress(
   return lines;
 }
 
-/** `done` of `total` as a bar on a terminal, else as plain lines (check). */
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now, amount: Amount = formatBytes): ProgressSink {
-  const sink = openProgress(label, stream.isTTY ? 'bar' : 'lines', { stream, now, amount });
-  return { update: (done, total) => sink.update({ done, total }), stop: () => sink.stop() };
-}

@@ -16,6 +16,7 @@ import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { blobId, compressAlways } from './blob-ops.js';
 import type { SegmentOut } from './blob-ops.js';
+import { MAX_CHUNK_LIMIT } from './chunker.js';
 import { Excluder } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
@@ -78,7 +79,8 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 256;
 /** A batch's buffer: its files and a byte each to see one grow. */
 const BATCH_CAPACITY = BATCH_BYTES + SMALL_FILE + 1;
-const WINDOW = 8 * 1024 * 1024;
+/** Bytes of a large file read at once: a window holds any chunk a repository may name (MAX_CHUNK_LIMIT). */
+const WINDOW = MAX_CHUNK_LIMIT;
 /** File bytes read but not yet packed, across all files. */
 const READ_BUDGET = 16 * 1024 * 1024;
 /** An index object is written once this many packs (~256 MiB) are stored, or the oldest of them is this old. */

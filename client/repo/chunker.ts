@@ -37,7 +37,8 @@ export function gearTable(key: Uint8Array): Uint32Array {
   return table;
 }
 
-/** Largest `max` a repository may name: the backup reads files in 8 MiB windows, and a window holds a whole chunk. */
+/** Largest `max` a repository may name: the backup reads large files in windows of this size (backup.ts), each
+ * holding a whole chunk. */
 export const MAX_CHUNK_LIMIT = 8 * 1024 * 1024;
 
 /** Whether a repository's config names chunker sizes this bkv can write with (any it can read). */

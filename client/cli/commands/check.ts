@@ -2,16 +2,16 @@
 
 import { check as runCheck } from '../../repo/check.js';
 import { ClientError } from '../../errors.js';
-import { countOf, createProgress } from '../progress.js';
+import { countOf, openProgress } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 
 export async function check(flags: RepoFlags & { readData?: boolean }, session = new Session(flags)): Promise<void> {
-  const progress = createProgress(flags.readData ? 'check --read-data' : 'check', process.stderr, Date.now, countOf('packs'));
+  const progress = openProgress(flags.readData ? 'check --read-data' : 'check', process.stderr.isTTY ? 'bar' : 'lines', { amount: countOf('packs'), unit: 'packs' });
   let r;
   try {
     r = await withRepository(flags, session, (repo, signal) => runCheck(repo, {
-      readData: flags.readData, signal, onProgress: (p) => progress.update(p.packs, p.totalPacks),
+      readData: flags.readData, signal, onProgress: (p) => progress.update({ done: p.packs, total: p.totalPacks }),
     }));
   } finally {
     progress.stop();
