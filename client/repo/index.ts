@@ -71,6 +71,11 @@ export class MasterIndex {
   readonly packs = new Map<string, PackEntry>();
   /** The live index objects, by id. */
   readonly objects = new Map<string, IndexObject>();
+  /**
+   * Every index object it was made from, superseded ones too (an interrupted prune leaves those): prune must
+   * supersede and delete them all, or deleting their superseder would bring their packs back to life.
+   */
+  readonly read = new Set<string>();
 
   /** Builds the index from every index object: superseded ones are left out. */
   static from(objects: Iterable<IndexObject>): MasterIndex {
@@ -78,6 +83,7 @@ export class MasterIndex {
     const superseded = new Set<string>();
     for (const o of all) for (const s of o.supersedes) superseded.add(s);
     const m = new MasterIndex();
+    for (const o of all) m.read.add(o.id);
     for (const o of all) if (!superseded.has(o.id)) m.addObject(o);
     return m;
   }

@@ -112,7 +112,8 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     result.newPacks = written.length;
 
     // (2) one index superseding every index read
-    const old = [...repo.index.objects.keys()];
+    // every index object read, superseded ones too: none may outlive the one index that replaces them all
+    const old = [...new Set([...repo.index.read, ...repo.index.objects.keys()])];
     lock.assertHeld();
     await repo.putIndex([...keep, ...written], old, call);
 
