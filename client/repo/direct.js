@@ -3,12 +3,14 @@
 // heap then never has to be collected for them. One attempt each, over node:http/https with this thread's
 // keep-alive agents. Anything but the exact expected answer is reported as a `miss` and not retried here: the
 // main thread then does the same transfer through its store (http-store.ts), whose retry, URL-renewal and error
-// rules apply. Plain JavaScript so a worker loads it without a TypeScript loader. Types: direct.d.ts.
+// rules apply. A GET from a plain-http URL (the local runtime) goes through raw-get.js, which has the kernel write
+// the body straight into the receive buffer. Plain JavaScript so a worker loads it without a TypeScript loader. Types: direct.d.ts.
 
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { sealedPieces } from './blob-ops.js';
 import { minorGc } from './gc.js';
+import { rawGet } from './raw-get.js';
 
 const GC_BYTES = 4 * 1024 * 1024;
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 4 }) };
@@ -109,6 +111,8 @@ export async function putSealed(target, task, timeoutMs) {
  * long). Resolves {ok: true} only for a 206 naming exactly that range with exactly that many bytes; else {miss}.
  */
 export async function getDirect(target, offset, length, into, timeoutMs) {
+  // plain http (the local runtime): the body goes from the socket straight into `into` (raw-get.js)
+  if (target.url.startsWith('http:')) return rawGet(target, offset, into.subarray(0, length), timeoutMs);
   const a = await send(target, 'GET', { range: `bytes=${offset}-${offset + length - 1}` }, undefined, into.subarray(0, length), timeoutMs);
   if (a.miss !== undefined) return a;
   if (a.status !== 206) return { miss: `storage answered ${a.status}` };
