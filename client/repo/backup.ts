@@ -14,6 +14,7 @@
 import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { copyWithinInto } from './arena.js';
 import { blobId, compressAlways } from './blob-ops.js';
 import type { SegmentOut } from './blob-ops.js';
 import { MAX_CHUNK_LIMIT } from './chunker.js';
@@ -511,7 +512,7 @@ class BackupRun {
           this.progress();
           if (eof) break;
           carry = length - seg.consumed;
-          buf.copyWithin(0, seg.consumed, length);
+          copyWithinInto(buf, 0, seg.consumed, length);
         }
       } finally {
         closeSync(fd);

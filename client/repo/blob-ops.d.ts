@@ -15,6 +15,8 @@ export interface ChunkTask {
   compress: boolean;
   /** The bytes: `buf` (transferred), or the slab (blob-pool.ts) with this id. */
   buf?: ArrayBuffer | SharedArrayBuffer;
+  /** Where the bytes start in `buf` (a slab's offset in the pool's shared memory; default 0). */
+  base?: number;
   slab?: number;
   length: number;
   /** [offset, length, eof] */
@@ -38,6 +40,8 @@ export interface SealTask {
   payloadKey: Uint8Array;
   /** The plaintext: `buf` (transferred), or the slab (blob-pool.ts) with this id. */
   buf?: ArrayBuffer | SharedArrayBuffer;
+  /** Where the plaintext starts in `buf` (a slab's offset in the pool's shared memory; default 0). */
+  base?: number;
   slab?: number;
   length: number;
   /** Where to put the age file when it fits (transferred; comes back as the result's `file`). */

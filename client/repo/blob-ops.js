@@ -87,7 +87,7 @@ export function blobId(hmacKey, data) {
  */
 export function chunkSegments(t) {
   const { gear, hard, easy, minSize, avgSize, maxSize } = t.chunker;
-  const buf = new Uint8Array(t.buf, 0, t.length);
+  const buf = new Uint8Array(t.buf, t.base ?? 0, t.length);
   const out = [];
   for (const [offset, length, eof] of t.segments) {
     const data = buf.subarray(offset, offset + length);
@@ -119,7 +119,7 @@ export function sealedSize(prefixLength, length) {
  * deterministic (the payload key and the chunk counters fix every nonce), so the same task gives the same bytes.
  */
 export function* sealedPieces(t) {
-  const plain = new Uint8Array(t.buf, 0, t.length);
+  const plain = new Uint8Array(t.buf, t.base ?? 0, t.length);
   const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
   yield [t.prefix];
   const key = createSecretKey(Buffer.from(t.payloadKey));

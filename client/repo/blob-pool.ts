@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
 import type { DirectRequest } from './store.js';
 import { keepFreedMemory } from './gc.js';
+import { SharedArena } from './arena.js';
 
 /** A seal whose age file the worker PUTs to `put` itself; `size` is the sealed size (the URL was signed for it). */
 export interface SealPutTask extends SealTask {
@@ -27,6 +28,8 @@ export interface GetOpenTask extends Omit<OpenTask, 'buf' | 'at'> {
 const WORKER_URL = new URL('./blob-worker.js', import.meta.url);
 /** Runs this short are opened on this thread: a message round trip costs more than the work. */
 const INLINE_OPEN_BYTES = 256 * 1024;
+/** The most slab memory cut from one shared WebAssembly memory (arena.js); more slabs are SharedArrayBuffers. */
+const ARENA_BYTES = 256 * 1024 * 1024;
 
 /**
  * A buffer shared with the blob workers, reused: a task names it by `id` (`slab` instead of `buf`) and owns its
@@ -111,13 +114,35 @@ export class BlobPool {
     return this.slabMemory.map((m) => m.byteLength);
   }
 
+  /** How many slabs are cut from the arena (tests). */
+  get arenaSlabs(): number {
+    return this.slabMemory.filter((m) => this.arena?.owns(m) === true).length;
+  }
+
   /** Tasks in flight on the workers. */
   get busy(): number {
     return this.pending.size;
   }
 
-  private readonly slabMemory: (ArrayBuffer | SharedArrayBuffer)[] = [];
+  /** Each slab's bytes, by id: a region of the arena, or a whole buffer of its own. */
+  private readonly slabMemory: Buffer[] = [];
   private readonly freeSlabs: Slab[] = [];
+  /** Shared memory the slabs are cut from when there are workers (undefined until the first, or where it cannot be made). */
+  private arena: SharedArena | undefined;
+  private arenaTried = false;
+
+  private newSlabMemory(size: number): Buffer {
+    if (this.size === 0) return Buffer.from(new ArrayBuffer(size));
+    if (!this.arenaTried) {
+      this.arenaTried = true;
+      try {
+        this.arena = new SharedArena(ARENA_BYTES);
+      } catch {
+        this.arena = undefined;
+      }
+    }
+    return this.arena?.alloc(size) ?? Buffer.from(new SharedArrayBuffer(size));
+  }
 
   /**
    * A slab of at least `size` bytes: the smallest free one that fits and is less than twice that size (a pack's
@@ -130,9 +155,9 @@ export class BlobPool {
       if (s.bytes.length >= size && s.bytes.length < 2 * size && (i < 0 || s.bytes.length < this.freeSlabs[i]!.bytes.length)) i = j;
     });
     if (i >= 0) return this.freeSlabs.splice(i, 1)[0]!;
-    const memory = this.size > 0 ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
-    const id = this.slabMemory.push(memory) - 1;
-    return { id, bytes: Buffer.from(memory) };
+    const bytes = this.newSlabMemory(size);
+    const id = this.slabMemory.push(bytes) - 1;
+    return { id, bytes };
   }
 
   /** Hands a slab back for the next takeSlab (slabs live as long as the pool). */
@@ -143,7 +168,9 @@ export class BlobPool {
   /** The task as the blob-ops functions take it: a slab named by id resolved to its memory. */
   private resolve(task: unknown): unknown {
     const t = task as { slab?: number };
-    return t.slab === undefined ? task : { ...t, buf: this.slabMemory[t.slab] };
+    if (t.slab === undefined) return task;
+    const bytes = this.slabMemory[t.slab]!;
+    return { ...t, buf: bytes.buffer, base: bytes.byteOffset };
   }
 
   private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
@@ -167,14 +194,16 @@ export class BlobPool {
     member.tasks++;
     member.worker.ref();
     const slab = (task as { slab?: number }).slab;
-    let sab: ArrayBuffer | SharedArrayBuffer | undefined;
+    // a slab's memory goes to a worker once, as the buffer it is in and where in it the slab starts
+    let sab: { sab: ArrayBufferLike; base: number } | undefined;
     if (slab !== undefined && !member.slabs.has(slab)) {
       member.slabs.add(slab);
-      sab = this.slabMemory[slab];
+      const bytes = this.slabMemory[slab]!;
+      sab = { sab: bytes.buffer, base: bytes.byteOffset };
     }
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { member, resolve: resolve as (v: unknown) => void, reject });
-      member.worker.postMessage({ id, op, task, ...(sab !== undefined ? { sab } : {}) }, transfer);
+      member.worker.postMessage({ id, op, task, ...(sab ?? {}) }, transfer);
     });
   }
 

@@ -76,14 +76,15 @@ async function getOpenNow(m) {
   }
 }
 
-/** The slabs (blob-pool.ts) this worker was sent, by id: a task names one instead of carrying a buffer. */
+/** The slabs (blob-pool.ts) this worker was sent, by id ({sab, base}: the shared buffer and where the slab starts in it). */
 const slabs = [];
 
 /** The task with its slab resolved, and what to transfer back of it (its own buffer; a slab stays). */
 function own(m) {
-  if (m.sab !== undefined) slabs[m.task.slab] = m.sab;
+  if (m.sab !== undefined) slabs[m.task.slab] = { sab: m.sab, base: m.base ?? 0 };
   if (m.task.slab === undefined) return { task: m.task, back: m.task.buf !== undefined ? [m.task.buf] : [], buf: m.task.buf };
-  return { task: { ...m.task, buf: slabs[m.task.slab] }, back: [], buf: undefined };
+  const { sab, base } = slabs[m.task.slab];
+  return { task: { ...m.task, buf: sab, base }, back: [], buf: undefined };
 }
 
 function fail(id, e) {

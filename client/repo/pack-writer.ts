@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { beginFile } from '../age/object-parts.js';
+import { copyInto } from './arena.js';
 import { sealedSize } from './blob-ops.js';
 import type { BlobPool, Slab } from './blob-pool.js';
 import type { BlobEntry, BlobType, PackEntry } from './index.js';
@@ -72,7 +73,7 @@ export class PackBuilder {
   /** Appends a blob as stored (`stored`: compressed when z = 1) whose plaintext is `u` bytes. */
   add(id: string, stored: Uint8Array, u: number, z: 0 | 1): void {
     this.ensure(stored.length);
-    this.buf.set(stored, this.length);
+    copyInto(this.buf, this.length, stored);
     this.blobs.push({ id, o: this.length, l: stored.length, u, z });
     this.length += stored.length;
   }

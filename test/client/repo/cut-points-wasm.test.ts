@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { findCuts, findCutsJs, topMask } from '../../../client/repo/cut-points.js';
 import { CHUNKER_PARAMS, gearTable } from '../../../client/repo/chunker.js';
 // @ts-expect-error -- a plain-JavaScript build script without types
-import { buildCutPointsWasm, render } from '../../../scripts/build-cut-points-wasm.mjs';
+import { MODULES, generated } from '../../../scripts/build-wasm.mjs';
 
 /** Deterministic pseudo-random bytes (ChaCha20 keystream). */
 function stream(seed: number, n: number): Buffer {
@@ -46,7 +46,7 @@ function pieces(seed: number, total: number, max: number): number[] {
 
 describe('chunker cut points in WebAssembly', () => {
   it('the committed module is what cut-points.wat builds to', async () => {
-    const built = render(await buildCutPointsWasm()) as string;
+    const built = (await generated(MODULES[0])) as string;
     expect(readFileSync(new URL('../../../client/repo/cut-points-wasm.js', import.meta.url), 'utf8')).toBe(built);
   });
 
