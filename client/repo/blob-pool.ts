@@ -235,10 +235,11 @@ export class BlobPool {
 
   /**
    * Opens sealed chunks and returns the blobs' plaintext back to back (or, with `task.writes`, writes them into
-   * their files and returns no plaintext); `task.buf` is transferred and comes back as `buf`.
+   * their files and returns no plaintext); `task.buf` is transferred and comes back as `buf`. With `here`, on
+   * this thread.
    */
-  open(task: OpenTask): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
-    return this.run('open', task, [task.buf as ArrayBuffer], task.length <= INLINE_OPEN_BYTES);
+  open(task: OpenTask, here = false): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
+    return this.run('open', task, [task.buf as ArrayBuffer], here || task.length <= INLINE_OPEN_BYTES);
   }
 
   /** Whether tasks run on worker threads (`sealPut` and `getOpen` need one). */

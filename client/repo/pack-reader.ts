@@ -155,7 +155,9 @@ export async function readBlobs(
         // (a body the store answered is ours: the whole buffer can go to the worker even when the body is a view of it)
         const own = file !== undefined && runs.length === 1 && file.buffer instanceof ArrayBuffer && (pack.t !== 'tree' || file.byteOffset === 0 && file.byteLength === file.buffer.byteLength)
           ? { buf: file.buffer, at: file.byteOffset + start } : ownBuffer(sealed);
-        const r = await src.pool.open({ ...task, buf: own.buf, at: own.at });
+        // a tree pack (well under a MiB, and what an unchanged backup reads) is opened here: starting the
+        // workers for it would cost more than the whole open
+        const r = await src.pool.open({ ...task, buf: own.buf, at: own.at }, pack.t === 'tree');
         if (pack.t !== 'tree' && r.buf.byteLength >= 1024 * 1024) src.store.recycle?.(r.buf);
         result = r;
       }

@@ -1,6 +1,7 @@
 // The read paths besides a full restore: `restore --include` restores only what it names, `dump` streams one
 // file by ranged reads, `ls` lists a directory, and an unchanged backup from a new process (same $BKV_HOME)
-// downloads no pack at all: index, snapshots and tree packs come from the encrypted local cache.
+// downloads no pack at all: index, snapshots and tree packs come from the encrypted local cache, and it starts
+// no blob worker.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,13 +27,17 @@ function tree(): string {
   return root;
 }
 
-/** An unchanged backup of `root` by a new process (a fresh Repository on the same store), `onGet` seeing every get. */
-async function backupAgain(store: TestMemoryStore, key: Uint8Array, root: string, home: string | undefined, onGet: (name: ObjectName) => void): Promise<void> {
+/**
+ * An unchanged backup of `root` by a new process (a fresh Repository on the same store), `onGet` seeing every
+ * get; returns how many blob workers it started.
+ */
+async function backupAgain(store: TestMemoryStore, key: Uint8Array, root: string, home: string | undefined, onGet: (name: ObjectName) => void): Promise<number> {
   const again = await initRepository(store, key, { ...(home !== undefined ? { home } : {}), workers: 1 });
   store.hook = (op, name) => { if (op === 'get') onGet(name!); };
   try {
     const { snapshot } = await backup(again, { paths: [root] });
     expect(snapshot.summary.newBytes).toBe(0);
+    return again.pool.stats.length;
   } finally {
     store.hook = undefined;
     await again.close();
@@ -91,5 +96,20 @@ describe('read paths', () => {
     await backupAgain(store, key, root, undefined, (name) => { if (name.type === 'data') gets.set(name.id, (gets.get(name.id) ?? 0) + 1); });
     expect(gets.size).toBeGreaterThan(0);
     expect([...gets.values()].every((n) => n === 1), JSON.stringify([...gets.values()])).toBe(true);
+  });
+
+  it('an unchanged backup starts no blob worker, even when its parent\'s trees fill a big pack', async () => {
+    const { repo, store, key } = await freshRepo();
+    const root = join(tempDir(), 'wide');
+    for (let d = 0; d < 6; d++) {
+      mkdirSync(join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 1000; f++) writeFileSync(join(root, `d${d}`, `file-with-a-longer-name-${f}`), `${d}/${f}`);
+    }
+    await backup(repo, { paths: [root] });
+    const treePacks = [...repo.index.packs.values()].filter((p) => p.t === 'tree');
+    // bigger than what is opened on this thread anyway (blob-pool.ts INLINE_OPEN_BYTES)
+    expect(Math.max(...treePacks.map((p) => p.size))).toBeGreaterThan(256 * 1024);
+    const started = await backupAgain(store, key, root, undefined, () => {});
+    expect(started).toBe(0);
   });
 });
