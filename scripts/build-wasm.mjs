@@ -9,7 +9,7 @@ import wabtInit from 'wabt';
 
 /** Each module: its .wat, the generated file, the exported constant and the WebAssembly features it needs. */
 export const MODULES = [
-  { wat: 'cut-points.wat', out: 'cut-points-wasm.js', name: 'CUT_POINTS_WASM', features: {} },
+  { wat: 'cut-points.wat', out: 'cut-points-wasm.js', name: 'CUT_POINTS_WASM', features: { threads: true } },
   { wat: 'arena.wat', out: 'arena-wasm.js', name: 'ARENA_WASM', features: { threads: true, bulk_memory: true } },
 ];
 

@@ -3,6 +3,8 @@
 export declare class SharedArena {
   readonly maxBytes: number;
   readonly used: number;
+  /** The shared WebAssembly.Memory (for a blob worker's chunker, cut-points.js arenaScanner). */
+  readonly memory: unknown;
   constructor(maxBytes: number);
   alloc(size: number): Buffer | undefined;
   owns(view: Uint8Array): boolean;

@@ -1,9 +1,12 @@
 // The blob pool's shared memory (blob-pool.ts slabs): one shared WebAssembly.Memory that slabs are cut from, so
 // that a copy between two of them is WebAssembly's memory.copy (a memmove) instead of TypedArray.set, which V8
 // runs one byte at a time on shared memory unless source and target are equally aligned (a pack's blobs never
-// are: 1.2 against 17 GB/s here). Slabs are never handed back to the arena (the pool reuses them), so it only
-// grows, up to `maxBytes`; past that, or where a shared memory cannot be made, `alloc` says undefined and the
-// pool makes a SharedArrayBuffer as before. Plain JavaScript so a blob worker loads it. Types: arena.d.ts.
+// are: 1.2 against 17 GB/s here), and so that the chunker's WebAssembly scans slab bytes where they are
+// (cut-points.js arenaScanner). The memory has its full size from the start (pages the arena never hands out are
+// never touched, so they cost no memory) and never grows, so its buffer is one SharedArrayBuffer for good and
+// every thread sees all of it. Slabs are never handed back to the arena (the pool reuses them); past `maxBytes`,
+// or where a shared memory cannot be made, `alloc` says undefined and the pool makes a SharedArrayBuffer as
+// before. Plain JavaScript so a blob worker loads it. Types: arena.d.ts.
 
 import { ARENA_WASM } from './arena-wasm.js';
 
@@ -11,16 +14,19 @@ const PAGE = 65536;
 /** Slabs start on a cache line. */
 const ALIGN = 64;
 
-/** Every SharedArrayBuffer an arena's memory has been seen as (one per size it grew to), with its copy. */
+/** The arenas' buffers, each with its memory.copy. */
 const copiers = new WeakMap();
 
 export class SharedArena {
   /** Throws when this runtime cannot make a shared WebAssembly memory of `maxBytes` (the caller goes without). */
   constructor(maxBytes) {
-    this.maxBytes = Math.floor(maxBytes / PAGE) * PAGE;
-    this.memory = new WebAssembly.Memory({ initial: 0, maximum: this.maxBytes / PAGE, shared: true });
+    const pages = Math.max(1, Math.floor(maxBytes / PAGE));
+    this.maxBytes = pages * PAGE;
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ARENA_WASM, 'base64')), { arena: { memory: this.memory } });
     this.copy = instance.exports.copy;
+    this.buffer = this.memory.buffer;
+    copiers.set(this.buffer, this.copy);
     this.used = 0;
   }
 
@@ -28,17 +34,13 @@ export class SharedArena {
   alloc(size) {
     const at = Math.ceil(this.used / ALIGN) * ALIGN;
     if (!Number.isSafeInteger(size) || size <= 0 || at + size > this.maxBytes) return undefined;
-    const pages = Math.ceil((at + size) / PAGE) - this.memory.buffer.byteLength / PAGE;
-    if (pages > 0) this.memory.grow(pages);
-    const sab = this.memory.buffer;
-    copiers.set(sab, this.copy);
     this.used = at + size;
-    return Buffer.from(sab, at, size);
+    return Buffer.from(this.buffer, at, size);
   }
 
   /** Whether `view` is a view of this arena's memory. */
   owns(view) {
-    return copiers.get(view.buffer) === this.copy;
+    return view.buffer === this.buffer;
   }
 }
 

@@ -1,5 +1,7 @@
 // Types of blob-ops.js (chunking, sealing and opening run on blob workers or the main thread).
 
+import type { ArenaScanner } from './cut-points.js';
+
 export interface ChunkerTables {
   gear: Uint32Array;
   hard: number;
@@ -17,6 +19,8 @@ export interface ChunkTask {
   buf?: ArrayBuffer | SharedArrayBuffer;
   /** Where the bytes start in `buf` (a slab's offset in the pool's shared memory; default 0). */
   base?: number;
+  /** Set by a blob worker for a slab of the pool's arena: `buf` is the arena's memory, scanned in place. */
+  scanner?: ArenaScanner;
   slab?: number;
   length: number;
   /** [offset, length, eof] */

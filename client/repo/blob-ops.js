@@ -93,7 +93,7 @@ export function chunkSegments(t) {
     const data = buf.subarray(offset, offset + length);
     const cuts = [];
     const state = { hash: 0, length: 0 };
-    findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+    findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts, t.scanner);
     if (eof && state.length > 0) cuts.push(state.length);
     const chunks = [];
     let at = 0;

@@ -45,6 +45,8 @@ interface Member {
   tasks: number;
   /** Slabs this worker has been sent. */
   slabs: Set<number>;
+  /** Where this worker's chunker keeps its gear table in the arena, once it has been sent the arena. */
+  gearAt?: number;
   /** Tasks finished and milliseconds with at least one task in flight (benchmarks). */
   done: number;
   busyMs: number;
@@ -194,12 +196,23 @@ export class BlobPool {
     member.tasks++;
     member.worker.ref();
     const slab = (task as { slab?: number }).slab;
-    // a slab's memory goes to a worker once, as the buffer it is in and where in it the slab starts
-    let sab: { sab: ArrayBufferLike; base: number } | undefined;
+    // a slab's memory goes to a worker once, as the buffer it is in and where in it the slab starts; with the
+    // first slab of the arena, the arena itself and 1 KiB of it for the worker's chunker to scan it in place
+    let sab: { sab: ArrayBufferLike; base: number; inArena?: true; arena?: { memory: unknown; gearAt: number } } | undefined;
     if (slab !== undefined && !member.slabs.has(slab)) {
       member.slabs.add(slab);
       const bytes = this.slabMemory[slab]!;
       sab = { sab: bytes.buffer, base: bytes.byteOffset };
+      if (this.arena?.owns(bytes)) {
+        sab.inArena = true;
+        if (member.gearAt === undefined) {
+          const gear = this.arena.alloc(1024);
+          if (gear !== undefined) {
+            member.gearAt = gear.byteOffset;
+            sab.arena = { memory: this.arena.memory, gearAt: member.gearAt };
+          }
+        }
+      }
     }
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { member, resolve: resolve as (v: unknown) => void, reject });
@@ -224,7 +237,7 @@ export class BlobPool {
   }
 
   /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
-  chunk(task: ChunkTask): Promise<{ segments: SegmentOut[]; buf?: ArrayBuffer }> {
+  chunk(task: ChunkTask): Promise<{ segments: SegmentOut[]; buf?: ArrayBuffer; inPlace?: boolean }> {
     return this.run('chunk', task, transferOf(task));
   }
 

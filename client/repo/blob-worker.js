@@ -6,6 +6,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { chunkSegments, openBlobs, sealObject } from './blob-ops.js';
+import { arenaScanner } from './cut-points.js';
 import { getDirect, putSealed } from './direct.js';
 import { minorGc } from './gc.js';
 
@@ -76,15 +77,21 @@ async function getOpenNow(m) {
   }
 }
 
-/** The slabs (blob-pool.ts) this worker was sent, by id ({sab, base}: the shared buffer and where the slab starts in it). */
+/**
+ * The slabs (blob-pool.ts) this worker was sent, by id: {sab, base, scanner}, the shared buffer, where the slab
+ * starts in it, and for a slab of the pool's arena the chunker's scanner over the arena (cut-points.js).
+ */
 const slabs = [];
+/** The chunker's scanner over the blob pool's arena, once the pool sent it. */
+let scanner;
 
 /** The task with its slab resolved, and what to transfer back of it (its own buffer; a slab stays). */
 function own(m) {
-  if (m.sab !== undefined) slabs[m.task.slab] = { sab: m.sab, base: m.base ?? 0 };
+  if (m.arena !== undefined) scanner = arenaScanner(m.arena.memory, m.arena.gearAt);
+  if (m.sab !== undefined) slabs[m.task.slab] = { sab: m.sab, base: m.base ?? 0, inArena: m.inArena === true };
   if (m.task.slab === undefined) return { task: m.task, back: m.task.buf !== undefined ? [m.task.buf] : [], buf: m.task.buf };
-  const { sab, base } = slabs[m.task.slab];
-  return { task: { ...m.task, buf: sab, base }, back: [], buf: undefined };
+  const { sab, base, inArena } = slabs[m.task.slab];
+  return { task: { ...m.task, buf: sab, base, ...(inArena && scanner !== undefined ? { scanner } : {}) }, back: [], buf: undefined };
 }
 
 function fail(id, e) {
@@ -103,7 +110,8 @@ parentPort.on('message', (m) => {
       const segments = chunkSegments(task);
       const transfer = [...back];
       for (const s of segments) for (const c of s.chunks) if (c.z !== undefined) { c.z = new Uint8Array(whole(c.z)); transfer.push(c.z.buffer); }
-      parentPort.postMessage({ id: m.id, result: { segments, buf } }, transfer);
+      // inPlace: the chunker hashed the slab where it is, in the arena (tests)
+      parentPort.postMessage({ id: m.id, result: { segments, buf, inPlace: task.scanner !== undefined } }, transfer);
     } else if (m.op === 'seal') {
       const { task, back, buf } = own(m);
       const sealed = sealObject(task);

@@ -2,7 +2,7 @@
 // main thread and blob-worker.js (a worker thread loads plain JavaScript without a TypeScript loader). Types:
 // cut-points.d.ts. It only finds boundaries; the caller keeps the bytes. The rolling-hash loops run as
 // WebAssembly (cut-points.wat, ~4× the speed of V8's code for them), over a 1 MiB window of the data copied in
-// at a time; `findCutsJs` is the same algorithm in JavaScript, the reference the WebAssembly is tested against
+// at a time, or over the data where it is when it lives in the blob pool's arena (arenaScanner); `findCutsJs` is the same algorithm in JavaScript, the reference the WebAssembly is tested against
 // and what runs where WebAssembly cannot.
 
 import { CUT_POINTS_WASM } from './cut-points-wasm.js';
@@ -79,26 +79,61 @@ function jsLoops(gear) {
 }
 
 /**
- * Where the data window starts in the module's memory (the gear table is at 0), and its size. A piece is copied
- * to BASE plus its source address mod 8, so source and copy are equally aligned: from shared memory (the blob
- * pool's slabs) V8 copies word by word only then, and byte by byte otherwise (~5× slower).
+ * Where the data window starts in the module's own memory (the gear table is at 0), and its size. A piece is
+ * copied to BASE plus its source address mod 8, so source and copy are equally aligned: from shared memory (the
+ * blob pool's slabs) V8 copies word by word only then, and byte by byte otherwise (~5× slower).
  */
 const BASE = 1024;
 const WINDOW = 1024 * 1024;
 const ALIGN = 8;
+const PAGE = 65536;
 
-function instantiate() {
+const wasmModule = (() => {
   try {
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(CUT_POINTS_WASM, 'base64')), {});
-    const need = BASE + ALIGN + WINDOW;
-    if (exports.memory.buffer.byteLength < need) exports.memory.grow(Math.ceil((need - exports.memory.buffer.byteLength) / 65536));
-    return { ...exports, bytes: new Uint8Array(exports.memory.buffer), gear: new Uint32Array(exports.memory.buffer, 0, 256), loaded: undefined };
+    return typeof WebAssembly === 'object' ? new WebAssembly.Module(Buffer.from(CUT_POINTS_WASM, 'base64')) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** The module over `memory` with its gear table at `gearAt`. */
+function scannerOver(memory, gearAt) {
+  const { exports } = new WebAssembly.Instance(wasmModule, { chunker: { memory } });
+  return { roll: exports.roll, scan: exports.scan, hash: exports.hash, found: exports.found, gearAt, gear: new Uint32Array(memory.buffer, gearAt, 256), loaded: undefined };
+}
+
+/** The module over a memory of its own: the gear table, then the window that data is copied into. */
+const wasm = (() => {
+  if (wasmModule === undefined) return undefined;
+  try {
+    const pages = Math.ceil((BASE + ALIGN + WINDOW) / PAGE);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    return { ...scannerOver(memory, 0), bytes: new Uint8Array(memory.buffer) };
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * A scanner for data that lives in `memory` already (the blob pool's arena, arena.js; its gear table in the 1 KiB
+ * at `gearAt`, which is this scanner's alone): findCuts then hashes the bytes where they are, with no copy.
+ * Undefined where the module cannot run.
+ */
+export function arenaScanner(memory, gearAt) {
+  if (wasmModule === undefined) return undefined;
+  try {
+    return scannerOver(memory, gearAt);
   } catch {
     return undefined;
   }
 }
 
-const wasm = typeof WebAssembly === 'object' ? instantiate() : undefined;
+function loadGear(scanner, gear) {
+  if (scanner.loaded !== gear) {
+    scanner.gear.set(gear);
+    scanner.loaded = gear;
+  }
+}
 
 /** Copies data[at, end) into the window, aligned as in its source; returns where it starts there. */
 function load(data, at, end) {
@@ -114,7 +149,7 @@ const wasmLoops = wasm === undefined ? undefined : {
     for (let at = from; at < to; at += WINDOW) {
       const end = Math.min(to, at + WINDOW);
       const start = load(data, at, end);
-      h = wasm.roll(start, start + end - at, h);
+      h = wasm.roll(start, start + end - at, h, 0);
     }
     return h;
   },
@@ -123,7 +158,7 @@ const wasmLoops = wasm === undefined ? undefined : {
     for (let at = from; at < to; at += WINDOW) {
       const end = Math.min(to, at + WINDOW);
       const start = load(data, at, end);
-      const p = wasm.scan(start, start + end - at, h, mask) - start + at;
+      const p = wasm.scan(start, start + end - at, h, mask, 0) - start + at;
       h = wasm.hash.value;
       if (wasm.found.value === 1) return [p, h, true];
     }
@@ -131,18 +166,38 @@ const wasmLoops = wasm === undefined ? undefined : {
   },
 };
 
+/** The loops over data in the scanner's memory itself (its offsets there are its byteOffset on). */
+const inPlaceLoopsOf = new WeakMap();
+function inPlaceLoops(scanner) {
+  let loops = inPlaceLoopsOf.get(scanner);
+  if (loops !== undefined) return loops;
+  loops = {
+    roll: (data, from, to, hash) => scanner.roll(data.byteOffset + from, data.byteOffset + to, hash, scanner.gearAt),
+    scan(data, from, to, hash, mask) {
+      const p = scanner.scan(data.byteOffset + from, data.byteOffset + to, hash, mask, scanner.gearAt) - data.byteOffset;
+      return [p, scanner.hash.value, scanner.found.value === 1];
+    },
+  };
+  inPlaceLoopsOf.set(scanner, loops);
+  return loops;
+}
+
 /** findCuts with the loops in JavaScript: the reference the WebAssembly is tested against. */
 export function findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
   findCutsWith(jsLoops(gear), hard, easy, minSize, avgSize, maxSize, state, data, cuts);
 }
 
-/** Cut points with the loops in WebAssembly where it runs, else in JavaScript: the same cuts and state. */
-export function findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts) {
-  if (wasmLoops === undefined) return findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
-  if (wasm.loaded !== gear) {
-    wasm.gear.set(gear);
-    wasm.loaded = gear;
+/**
+ * Cut points with the loops in WebAssembly where it runs, else in JavaScript: the same cuts and state. With
+ * `scanner` (arenaScanner), `data` must be a view of the scanner's memory: it is hashed where it is.
+ */
+export function findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts, scanner) {
+  if (scanner !== undefined) {
+    loadGear(scanner, gear);
+    return findCutsWith(inPlaceLoops(scanner), hard, easy, minSize, avgSize, maxSize, state, data, cuts);
   }
+  if (wasmLoops === undefined) return findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+  loadGear(wasm, gear);
   findCutsWith(wasmLoops, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
 }
 

@@ -1,7 +1,7 @@
-// The blob pool's shared memory (client/repo/arena.js): regions that never overlap and stay valid as the memory
-// grows, copies between them that give exactly what TypedArray.set gives at every alignment (they run as
-// memory.copy), the same bounds errors, and slabs cut from it that the workers read at their offset (a chunk or
-// seal task on an arena slab gives what the same task gives on this thread). And the committed module is what
+// The blob pool's shared memory (client/repo/arena.js): regions that never overlap, copies between them that give
+// exactly what TypedArray.set gives at every alignment (they run as memory.copy), the same bounds errors, and
+// slabs cut from it that the workers read at their offset (a chunk or seal task on an arena slab gives what the
+// same task gives on this thread, and the chunker hashes the slab in place). And the committed module is what
 // arena.wat builds to.
 
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -25,7 +25,7 @@ describe('SharedArena', () => {
     expect(readFileSync(new URL('../../../client/repo/arena-wasm.js', import.meta.url), 'utf8')).toBe(built);
   });
 
-  it('cuts regions that do not overlap, stay valid as the memory grows, and stops at its maximum', () => {
+  it('cuts regions that do not overlap and stops at its maximum', () => {
     const arena = new SharedArena(4 * MiB);
     const sizes = [100, 65536, 1, 3 * 65536 + 7, MiB];
     const regions = sizes.map((n, i) => {
@@ -46,7 +46,7 @@ describe('SharedArena', () => {
 
   it('copies between regions as TypedArray.set does, at every alignment of source and target', () => {
     const arena = new SharedArena(8 * MiB);
-    const early = arena.alloc(300_000)!; // made before the memory grew for `late`
+    const early = arena.alloc(300_000)!;
     const late = arena.alloc(3 * MiB)!;
     early.set(pattern(1, early.length));
     for (let s = 0; s < 8; s++) {
@@ -120,6 +120,8 @@ describe('slabs in the arena', () => {
     const onWorker = await pool.chunk({ ...task, slab: slab.id });
     const here = await inline.chunk({ ...task, buf: Buffer.from(data).buffer });
     expect(onWorker.segments).toEqual(here.segments);
+    expect(onWorker.inPlace).toBe(true);
+    expect(here.inPlace).toBeFalsy();
     expect(onWorker.segments[0]!.chunks.length).toBeGreaterThan(1);
     const sealTask = { prefix: Buffer.from('prefix'), payloadKey: randomBytes(32), length: data.length };
     const sealed = await pool.seal({ ...sealTask, slab: slab.id });

@@ -6,7 +6,8 @@
 import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findCuts, findCutsJs, topMask } from '../../../client/repo/cut-points.js';
+import { SharedArena } from '../../../client/repo/arena.js';
+import { arenaScanner, findCuts, findCutsJs, topMask } from '../../../client/repo/cut-points.js';
 import { CHUNKER_PARAMS, gearTable } from '../../../client/repo/chunker.js';
 // @ts-expect-error -- a plain-JavaScript build script without types
 import { MODULES, generated } from '../../../scripts/build-wasm.mjs';
@@ -79,6 +80,29 @@ describe('chunker cut points in WebAssembly', () => {
     const js = cutsOf(findCutsJs, gear, p, source, split);
     expect(js.cuts.length).toBeGreaterThan(100);
     expect(cutsOf(findCuts, gear, p, shared, split)).toEqual(js);
+  });
+
+  it.for([0, 1, 3, 7])('data in the blob pool\'s arena at byte offset %i, hashed where it is: the same cuts as JavaScript', (offset) => {
+    const gear = gearTable(Buffer.alloc(32, 20 + offset));
+    const arena = new SharedArena(8 * 1024 * 1024);
+    const gearRegion = arena.alloc(1024)!;
+    const scanner = arenaScanner(arena.memory, gearRegion.byteOffset)!;
+    expect(scanner).toBeDefined();
+    const source = stream(20 + offset, 3 * 1024 * 1024);
+    const region = arena.alloc(source.length + offset)!;
+    const inArena = region.subarray(offset, offset + source.length);
+    source.copy(inArena);
+    const split = pieces(offset + 2, source.length, 200_000);
+    for (const p of [{ minSize: 256, avgSize: 1024, maxSize: 8192 }, CHUNKER_PARAMS]) {
+      const js = cutsOf(findCutsJs, gear, p, source, split);
+      expect(js.cuts.length).toBeGreaterThan(2);
+      const withScanner: typeof findCuts = (g, hard, easy, min, avg, max, state, data, cuts) => findCuts(g, hard, easy, min, avg, max, state, data, cuts, scanner);
+      const inPlace = cutsOf(withScanner, gear, p, inArena, split);
+      expect(inPlace).toEqual(js);
+    }
+    // the scanner kept its gear table in its own 1 KiB, and wrote nothing else
+    expect(Buffer.from(gearRegion.buffer, gearRegion.byteOffset, 1024).equals(Buffer.from(gear.buffer, gear.byteOffset, 1024))).toBe(true);
+    expect(inArena.equals(source)).toBe(true);
   });
 
   it('a run of zeros (the hash never cuts before the maximum): chunks of exactly the maximum, as in JavaScript', () => {
