@@ -78,8 +78,8 @@ async function getOpenNow(m) {
 }
 
 /**
- * The slabs (blob-pool.ts) this worker was sent, by id: {sab, base, scanner}, the shared buffer, where the slab
- * starts in it, and for a slab of the pool's arena the chunker's scanner over the arena (cut-points.js).
+ * The slabs (blob-pool.ts) this worker was sent, by id: {sab, base, inArena}, the shared buffer, where the slab
+ * starts in it, and whether it is a slab of the pool's arena (chunked in place by `scanner`).
  */
 const slabs = [];
 /** The chunker's scanner over the blob pool's arena, once the pool sent it. */

@@ -2,8 +2,9 @@
 // main thread and blob-worker.js (a worker thread loads plain JavaScript without a TypeScript loader). Types:
 // cut-points.d.ts. It only finds boundaries; the caller keeps the bytes. The rolling-hash loops run as
 // WebAssembly (cut-points.wat, ~4× the speed of V8's code for them), over a 1 MiB window of the data copied in
-// at a time, or over the data where it is when it lives in the blob pool's arena (arenaScanner); `findCutsJs` is the same algorithm in JavaScript, the reference the WebAssembly is tested against
-// and what runs where WebAssembly cannot.
+// at a time, or over the data where it is when it lives in the blob pool's arena (arenaScanner); `findCutsJs` is
+// the same algorithm in JavaScript, the reference the WebAssembly is tested against and what runs where
+// WebAssembly cannot.
 
 import { CUT_POINTS_WASM } from './cut-points-wasm.js';
 

@@ -4,13 +4,14 @@
 // keep-alive agents. Anything but the exact expected answer is reported as a `miss` and not retried here: the
 // main thread then does the same transfer through its store (http-store.ts), whose retry, URL-renewal and error
 // rules apply. A GET from a plain-http URL (the local runtime) goes through raw-get.js, which has the kernel write
-// the body straight into the receive buffer. Plain JavaScript so a worker loads it without a TypeScript loader. Types: direct.d.ts.
+// the body straight into the receive buffer. Plain JavaScript so a worker loads it without a TypeScript loader.
+// Types: direct.d.ts.
 
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { sealedPieces } from './blob-ops.js';
 import { minorGc } from './gc.js';
-import { rawGet } from './raw-get.js';
+import { isRange, rawGet } from './raw-get.js';
 
 const GC_BYTES = 4 * 1024 * 1024;
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 4 }) };
@@ -116,7 +117,6 @@ export async function getDirect(target, offset, length, into, timeoutMs) {
   const a = await send(target, 'GET', { range: `bytes=${offset}-${offset + length - 1}` }, undefined, into.subarray(0, length), timeoutMs);
   if (a.miss !== undefined) return a;
   if (a.status !== 206) return { miss: `storage answered ${a.status}` };
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(a.headers['content-range'] ?? ''));
-  if (m === null || Number(m[1]) !== offset || Number(m[2]) !== offset + length - 1 || a.size !== length) return { miss: 'another range than asked for' };
+  if (!isRange(a.headers['content-range'], offset, length) || a.size !== length) return { miss: 'another range than asked for' };
   return { ok: true };
 }
