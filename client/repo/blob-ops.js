@@ -29,7 +29,20 @@ function keyObject(raw) {
   return k;
 }
 
-/** Shannon entropy in bits per byte of `n` bytes of `blob` taken in four spread-out runs. */
+/** c·log2(c) for every count a sample of at most 2 KiB can hold (Math.log2 is a slow software routine in V8). */
+let cLogC;
+function countLog(c) {
+  if (cLogC === undefined) {
+    cLogC = new Float64Array(2049);
+    for (let i = 2; i < cLogC.length; i++) cLogC[i] = i * Math.log2(i);
+  }
+  return cLogC[c];
+}
+
+/**
+ * Shannon entropy in bits per byte of `n` (at most 2048) bytes of `blob` taken in four spread-out runs:
+ * −Σ p·log2 p with p = c / total, computed as log2(total) − Σ c·log2(c) / total.
+ */
 function sampleEntropy(blob, n) {
   const counts = new Uint32Array(256);
   const run = Math.max(1, Math.floor(n / 4));
@@ -40,15 +53,9 @@ function sampleEntropy(blob, n) {
     for (let i = at; i < at + run; i++) counts[blob[i]]++;
     total += run;
   }
-  let h = 0;
-  for (let i = 0; i < 256; i++) {
-    const c = counts[i];
-    if (c !== 0) {
-      const p = c / total;
-      h -= p * Math.log2(p);
-    }
-  }
-  return h;
+  let sum = 0;
+  for (let i = 0; i < 256; i++) sum += countLog(counts[i]);
+  return countLog(total) / total - sum / total;
 }
 
 /**
