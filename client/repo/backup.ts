@@ -15,6 +15,7 @@ import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, 
 import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { copyWithinInto } from './arena.js';
+import { capYoungGeneration } from './gc.js';
 import { blobId, compressAlways } from './blob-ops.js';
 import type { SegmentOut } from './blob-ops.js';
 import { MAX_CHUNK_LIMIT } from './chunker.js';
@@ -87,6 +88,8 @@ const READ_BUDGET = 16 * 1024 * 1024;
 /** An index object is written once this many packs (~256 MiB) are stored, or the oldest of them is this old. */
 const PACKS_PER_INDEX = 16;
 const INDEX_AFTER_MS = 30_000;
+/** The main thread's young generation stops growing at semispaces of this size (gc.js capYoungGeneration). */
+const YOUNG_SEMI_BYTES = 4 * 1024 * 1024;
 
 class Semaphore {
   private waiting: (() => void)[] = [];
@@ -530,7 +533,7 @@ class BackupRun {
   /**
    * Packs the new chunks of one segment (the bytes are in `buf`) and returns the segment's blob ids. Segments of
    * files read at once are packed one after another: a full pack waits for an upload slot, and another reader
-   * must not open a new pack beside it meanwhile (each pack holds a 17 MiB slab: at most one filling, one full,
+   * must not open a new pack beside it meanwhile (each pack holds a 13 MiB slab: at most one filling, one full,
    * and one per upload slot).
    */
   private accept(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
@@ -577,6 +580,7 @@ class BackupRun {
 
   /** Seals and uploads a pack in the background once an upload slot is free; indexes it when stored. */
   private async upload(pack: PackBuilder): Promise<void> {
+    capYoungGeneration(YOUNG_SEMI_BYTES);
     await this.uploads.acquire(1);
     this.check();
     const p = (async () => {

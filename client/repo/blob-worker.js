@@ -98,7 +98,7 @@ function fail(id, e) {
   parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
 }
 
-// A seal or open task leaves ~16 MiB of node:crypto output buffers behind as garbage: collected at once (gc.js).
+// A seal or open task leaves up to a pack of node:crypto output buffers behind as garbage: collected at once (gc.js).
 parentPort.on('message', (m) => {
   if (m.op === 'sealPut' || m.op === 'getOpen') {
     (m.op === 'sealPut' ? sealPut(m) : getOpen(m)).catch((e) => fail(m.id, e)).finally(minorGc);

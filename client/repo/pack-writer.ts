@@ -1,6 +1,6 @@
 // Packs (docs/repository.md "Packs"): blobs of one type appended to one plaintext buffer, then the JSON trailer
 // and its u32le length. The plaintext is sealed on a blob worker as one age file whose header hash goes into
-// the index. Packs target 16 MiB (at most 64 MiB: a blob is at most 4 MiB).
+// the index. Packs target 12 MiB (at most 64 MiB: a blob is at most 4 MiB).
 
 import { createHash } from 'node:crypto';
 import { beginFile } from '../age/object-parts.js';
@@ -12,7 +12,7 @@ import type { RepoKeys } from './keys.js';
 import { newId } from './objects.js';
 import type { CallOptions, DirectStore } from './store.js';
 
-export const PACK_TARGET = 16 * 1024 * 1024;
+export const PACK_TARGET = 12 * 1024 * 1024;
 export const PACK_MAX = 64 * 1024 * 1024;
 /** A backup closes a pack before a blob would take it past the target; room for a trailer of ~5,000 blobs. */
 const INITIAL_CAPACITY = PACK_TARGET + 1024 * 1024;

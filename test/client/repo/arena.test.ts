@@ -131,6 +131,24 @@ describe('slabs in the arena', () => {
     pool.giveSlab(slab);
   });
 
+  it('serve requests of their own kind: a read window never takes a free pack slab, a batch never a window', () => {
+    const [batch, window, pack] = [5 * MiB + 1, 8 * MiB, 13 * MiB];
+    const packSlab = inline.takeSlab(pack);
+    const windowSlab = inline.takeSlab(window);
+    inline.giveSlab(packSlab);
+    inline.giveSlab(windowSlab);
+    const w1 = inline.takeSlab(window);
+    expect(w1.id).toBe(windowSlab.id);
+    const w2 = inline.takeSlab(window); // the pack's slab is free but is not spent on a window
+    expect(w2.id).not.toBe(packSlab.id);
+    expect(w2.bytes.length).toBe(window);
+    inline.giveSlab(w2);
+    const b = inline.takeSlab(batch); // nor a window's on a batch
+    expect([w2.id, packSlab.id]).not.toContain(b.id);
+    expect(inline.takeSlab(pack).id).toBe(packSlab.id);
+    for (const s of [w1, b, packSlab]) inline.giveSlab(s);
+  });
+
   it('are plain memory without workers', () => {
     const slab = inline.takeSlab(MiB);
     expect(slab.bytes.buffer).toBeInstanceOf(ArrayBuffer);
