@@ -21,7 +21,15 @@ export class HeldLock {
 
   static async take(store: RepoStore, exclusive: boolean, description: string, options: { signal?: AbortSignal; ttlSeconds?: number } = {}): Promise<HeldLock> {
     const ttl = options.ttlSeconds ?? LOCK_TTL_SECONDS;
-    const lock = await store.lock({ exclusive, ttlSeconds: ttl, description }, { signal: options.signal });
+    options.signal?.throwIfAborted();
+    // The request is not cut short by the signal: the server may make the lock after the client gave up on the
+    // answer, and that lock would shut other devices out until it expires (an exclusive one: every backup).
+    // Once the answer is here, an operation cancelled meanwhile releases the lock at once.
+    const lock = await store.lock({ exclusive, ttlSeconds: ttl, description });
+    if (options.signal?.aborted) {
+      await store.unlock(lock.lockId).catch(() => undefined);
+      throw options.signal.reason;
+    }
     return new HeldLock(store, lock, ttl);
   }
 
