@@ -65,6 +65,12 @@ export interface BackupOptions {
   uploads?: number;
   /** Lifetime of the shared lock, refreshed every third of it (default 120 s). */
   lockTtlSeconds?: number;
+  /**
+   * Holds V8's young generation at 4 MiB semispaces once it reached them (gc.js capYoungGeneration): ~16 MiB less
+   * peak memory in a 1 GiB backup at the same speed, but through a V8 flag of the whole process, so only for a
+   * process of its own, such as the `bkv` CLI (default false: an app embedding the SDK keeps its heap as it is).
+   */
+  capYoungGeneration?: boolean;
   /** Test hook: called before a file is opened for reading. */
   beforeRead?: (path: string) => void;
 }
@@ -580,7 +586,7 @@ class BackupRun {
 
   /** Seals and uploads a pack in the background once an upload slot is free; indexes it when stored. */
   private async upload(pack: PackBuilder): Promise<void> {
-    capYoungGeneration(YOUNG_SEMI_BYTES);
+    if (this.opts.capYoungGeneration) capYoungGeneration(YOUNG_SEMI_BYTES);
     await this.uploads.acquire(1);
     this.check();
     const p = (async () => {

@@ -30,6 +30,7 @@ export async function backup(paths: string[], flags: BackupFlags, session = new 
     try {
       return await runBackup(repo, {
         paths, tags: flags.tag, exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem, signal,
+        capYoungGeneration: true, // this process is the CLI's own
         onProgress: (p) => progress.update({
           done: p.bytes, total: Math.max(total?.bytes ?? p.bytes, p.bytes), files: p.files, totalFiles: Math.max(total?.files ?? p.files, p.files),
         }),
