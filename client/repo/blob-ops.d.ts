@@ -71,6 +71,8 @@ export interface OpenTask {
   writes?: { paths: string[]; to: [number, number][][] };
 }
 
+/** Files a restore task keeps open at once. */
+export declare const MAX_OPEN_FILES: number;
 export declare function maybeCompress(blob: Uint8Array): Buffer | undefined;
 export declare function compressAlways(blob: Uint8Array): Buffer;
 export declare function blobId(hmacKey: Uint8Array, data: Uint8Array): string;

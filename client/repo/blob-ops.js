@@ -252,20 +252,35 @@ export function openBlobs(t) {
 const NO_BYTES = Buffer.alloc(0);
 
 /**
+ * Files a restore task keeps open at once: a run of small files can put thousands of files in one task, and a
+ * descriptor for each (until the task's end) ran into the process's limit (EMFILE) with 100k files.
+ */
+export const MAX_OPEN_FILES = 16;
+
+/**
  * The restore form of openBlobs: every chunk of the run has authenticated (openChunks) before anything is
  * written; each blob's plaintext then goes straight from the opened chunks to its places
  * (`writes.to[i]`: [file index, offset] each) with positional writes, in files that exist already (opened
- * O_WRONLY | O_NOFOLLOW, never created here), so no plaintext crosses threads or is copied out first.
+ * O_WRONLY | O_NOFOLLOW, never created here), so no plaintext crosses threads or is copied out first. At most
+ * MAX_OPEN_FILES are open at once (the least recently written is closed first). A failed open or write names
+ * its file (`path` on the error, as node:fs does for an open).
  */
 function writeBlobs(t, pieces, plainLength) {
   const { paths, to } = t.writes;
-  const fds = new Map();
+  const fds = new Map(); // file index → fd, in order of last use
   const fdOf = (i) => {
     let fd = fds.get(i);
-    if (fd === undefined) {
+    if (fd !== undefined) {
+      fds.delete(i);
+    } else {
+      if (fds.size >= MAX_OPEN_FILES) {
+        const [oldest, oldFd] = fds.entries().next().value;
+        fds.delete(oldest);
+        closeSync(oldFd);
+      }
       fd = openSync(paths[i], fsc.O_WRONLY | fsc.O_NOFOLLOW);
-      fds.set(i, fd);
     }
+    fds.set(i, fd);
     return fd;
   };
   try {
@@ -284,12 +299,17 @@ function writeBlobs(t, pieces, plainLength) {
         if (h.digest('hex') !== t.verify[b]) throw new Error(`blob ${t.verify[b]} does not match its id`);
       }
       for (const [file, offset] of to[b]) {
-        const fd = fdOf(file);
-        let pos = offset;
-        for (const part of parts) {
-          let n = 0;
-          while (n < part.length) n += writeSync(fd, part, n, part.length - n, pos + n);
-          pos += part.length;
+        try {
+          const fd = fdOf(file);
+          let pos = offset;
+          for (const part of parts) {
+            let n = 0;
+            while (n < part.length) n += writeSync(fd, part, n, part.length - n, pos + n);
+            pos += part.length;
+          }
+        } catch (e) {
+          if (e instanceof Error && typeof e.code === 'string' && e.path === undefined) e.path = paths[file];
+          throw e;
         }
       }
     }

@@ -80,17 +80,18 @@ export class BlobPool {
   private spawn(): void {
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
-    worker.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+    worker.on('message', (m: { id: number; result?: unknown; error?: string; system?: { code: string; syscall: string; path?: string } }) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
       member.tasks--;
       member.done++;
       if (member.tasks === 0) {
-        worker.unref();
+        if (!this.closing) worker.unref();
         member.busyMs += performance.now() - member.busySince;
       }
-      if (m.error !== undefined) p.reject(new Error(m.error));
+      // a system error keeps what node:fs or node:net said (the restore names the file that could not be written)
+      if (m.error !== undefined) p.reject(Object.assign(new Error(m.error), m.system));
       else p.resolve(m.result);
     });
     const die = (e: Error) => {
@@ -284,8 +285,19 @@ export class BlobPool {
     return this.run('getOpen', task, []);
   }
 
+  private closing = false;
+
+  /**
+   * Stops the workers. Each is ref'd until it has exited: a task's answer arriving meanwhile would otherwise
+   * unref its worker, and with nothing else to wait for the process would end with this await unsettled (exit 13,
+   * no message: seen after a restore failed with tasks in flight).
+   */
   async close(): Promise<void> {
+    this.closing = true;
     const members = this.members.splice(0);
-    await Promise.all(members.map((m) => m.worker.terminate()));
+    await Promise.all(members.map((m) => {
+      m.worker.ref();
+      return m.worker.terminate();
+    }));
   }
 }

@@ -94,8 +94,11 @@ function own(m) {
   return { task: { ...m.task, buf: sab, base, ...(inArena && scanner !== undefined ? { scanner } : {}) }, back: [], buf: undefined };
 }
 
+/** An error back to the pool: its message, and for a system error (node:fs, node:net) its code, syscall and path. */
 function fail(id, e) {
-  parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+  const system = e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string'
+    ? { code: e.code, syscall: e.syscall, ...(typeof e.path === 'string' ? { path: e.path } : {}) } : undefined;
+  parentPort.postMessage({ id, error: e instanceof Error ? e.message : String(e), ...(system !== undefined ? { system } : {}) });
 }
 
 // A seal or open task leaves up to a pack of node:crypto output buffers behind as garbage: collected at once (gc.js).

@@ -12,7 +12,7 @@ import type { BlobEntry, PackEntry } from './index.js';
 import type { RepoKeys } from './keys.js';
 import { damaged } from './objects.js';
 import { isDirectStore, RepoObjectMissing, type CallOptions, type RepoStore } from './store.js';
-import { isClientError } from '../errors.js';
+import { fileSystemError, isClientError, isSystemError } from '../errors.js';
 import { isBkvError } from '../../protocol/errors.js';
 
 /** Runs of chunks closer than this are fetched as one. */
@@ -164,6 +164,8 @@ export async function readBlobs(
     } catch (e) {
       if (options.signal?.aborted) throw options.signal.reason; // a worker still writing into a removed staging directory fails: that is the abort
       if (isClientError(e) || isBkvError(e) || e instanceof RepoObjectMissing) throw e;
+      // writing the restored files failed (a full disk, a file limit): this device's trouble, not the repository's
+      if (writes !== undefined && isSystemError(e) && typeof e.path === 'string') throw fileSystemError(e, 'write', e.path);
       throw damaged(`pack ${pack.id}: ${e instanceof Error ? e.message : String(e)}`, e);
     }
     if (writes !== undefined) {

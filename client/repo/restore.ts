@@ -23,7 +23,7 @@ import { readBlobs } from './pack-reader.js';
 import { parallel, type Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
 import type { FileNode, TreeNode } from './tree.js';
-import { ClientError, fileSystemError } from '../errors.js';
+import { ClientError, fileSystemError, isClientError, isSystemError } from '../errors.js';
 
 export interface RestoreProgress {
   files: number;
@@ -95,6 +95,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * A local file-system failure while restoring (a full disk, too many open files) as a 'file-system' error naming
+ * the path as it would have been in the target (the staging directory is ours, and gone by now).
+ */
+function inTarget(e: unknown, staging: string, dest: string): unknown {
+  const failed = isSystemError(e) ? fileSystemError(e, 'write', typeof e.path === 'string' ? e.path : staging) : e;
+  if (!isClientError(failed, 'file-system') || !(failed.details.path === staging || failed.details.path.startsWith(`${staging}/`))) return failed;
+  const path = dest + failed.details.path.slice(staging.length);
+  return new ClientError('file-system', failed.message.replace(failed.details.path, path), { ...failed.details, path }, { cause: failed.cause ?? failed });
+}
+
 interface PlannedFile {
   path: string;
   node: FileNode;
@@ -159,7 +170,7 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     return result;
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
-    throw e;
+    throw inTarget(e, staging, dest);
   } finally {
     process.removeListener('SIGINT', onSignal);
     if (record !== undefined) rmSync(record, { force: true });
