@@ -282,7 +282,11 @@ class BackupRun {
 
   /** The node of one path (a root path or a directory entry), or undefined when skipped. */
   private async entry(path: string, name: string, st: BigIntStats, prev: TreeNode | undefined, rootDev: bigint): Promise<TreeNode | PendingFile | undefined> {
-    const base = { name, mode: Number(st.mode & 0o7777n), mtime: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid) };
+    // one literal per node, in the order the tree is encoded in (not a spread: see decodeTree)
+    const mode = Number(st.mode & 0o7777n);
+    const mtime = st.mtimeNs.toString();
+    const uid = Number(st.uid);
+    const gid = Number(st.gid);
     if (st.isSymbolicLink()) {
       let target: string;
       try {
@@ -292,18 +296,18 @@ class BackupRun {
         return undefined;
       }
       this.summary.symlinks++;
-      return { ...base, type: 'symlink', target };
+      return { name, mode, mtime, uid, gid, type: 'symlink', target };
     }
     if (st.isDirectory()) {
       const prevTree = prev?.type === 'dir' ? await this.parentTree(prev.subtree).catch(() => undefined) : undefined;
       const subtree = await this.dir(path, prevTree, rootDev);
       if (subtree === undefined) return undefined;
       this.summary.dirs++;
-      return { ...base, type: 'dir', subtree } satisfies DirNode;
+      return { name, mode, mtime, uid, gid, type: 'dir', subtree } satisfies DirNode;
     }
     if (st.isFile()) {
       const size = Number(st.size);
-      const node: FileNode = { ...base, type: 'file', size, content: [], ctime: st.ctimeNs.toString(), inode: st.ino.toString() };
+      const node: FileNode = { name, mode, mtime, uid, gid, type: 'file', size, content: [], ctime: st.ctimeNs.toString(), inode: st.ino.toString() };
       if (st.nlink > 1n) node.links = Number(st.nlink);
       const reuse = prev?.type === 'file' && prev.size === size && prev.mtime === node.mtime && prev.ctime === node.ctime && prev.inode === node.inode
         && prev.content.every((c) => this.repo.index.has(c) || this.pending.has(c));

@@ -104,19 +104,24 @@ export function decodeTree(bytes: Uint8Array): Tree {
       if (c > 0) throw unsafeTree(`names out of order at ${JSON.stringify(name)}`);
     }
     previous = name;
-    const base = { name, mode: int(r.mode, 'mode', 0o7777), mtime: decimal(r.mtime, 'mtime'), uid: int(r.uid, 'uid', 2 ** 32 - 1), gid: int(r.gid, 'gid', 2 ** 32 - 1) };
+    // Each node is one literal, not a spread of the common fields: V8 gives objects made by spreading at a busy
+    // site a hidden class each (~300 bytes), and a restore of 100k files held 100k of them.
+    const mode = int(r.mode, 'mode', 0o7777);
+    const mtime = decimal(r.mtime, 'mtime');
+    const uid = int(r.uid, 'uid', 2 ** 32 - 1);
+    const gid = int(r.gid, 'gid', 2 ** 32 - 1);
     if (r.type === 'file') {
       if (!Array.isArray(r.content)) throw unsafeTree(`file ${JSON.stringify(name)} without content`);
-      const node: FileNode = { ...base, type: 'file', size: int(r.size, 'size'), content: r.content.map((c) => blobId(c, 'content id')) };
+      const node: FileNode = { name, mode, mtime, uid, gid, type: 'file', size: int(r.size, 'size'), content: r.content.map((c) => blobId(c, 'content id')) };
       if (r.inode !== undefined) node.inode = decimal(r.inode, 'inode');
       if (r.links !== undefined) node.links = int(r.links, 'links');
       if (r.ctime !== undefined) node.ctime = decimal(r.ctime, 'ctime');
       nodes.push(node);
     } else if (r.type === 'dir') {
-      nodes.push({ ...base, type: 'dir', subtree: blobId(r.subtree, 'subtree') });
+      nodes.push({ name, mode, mtime, uid, gid, type: 'dir', subtree: blobId(r.subtree, 'subtree') });
     } else if (r.type === 'symlink') {
       if (typeof r.target !== 'string' || r.target.length === 0 || r.target.includes('\0')) throw unsafeTree(`bad symlink target of ${JSON.stringify(name)}`);
-      nodes.push({ ...base, type: 'symlink', target: r.target });
+      nodes.push({ name, mode, mtime, uid, gid, type: 'symlink', target: r.target });
     } else {
       throw unsafeTree(`bad type of ${JSON.stringify(name)}`);
     }
