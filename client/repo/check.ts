@@ -6,7 +6,8 @@
 import type { BlobEntry } from './index.js';
 import { readTrailer } from './pack-writer.js';
 import { readBlobs } from './pack-reader.js';
-import { parallel, Repository } from './repository.js';
+import { parallel } from './parallel.js';
+import { Repository } from './repository.js';
 import type { CallOptions } from './store.js';
 import { usedBlobs } from './used.js';
 

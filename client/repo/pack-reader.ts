@@ -11,6 +11,7 @@ import type { RepoCache } from './cache.js';
 import type { BlobEntry, PackEntry } from './index.js';
 import type { RepoKeys } from './keys.js';
 import { damaged } from './objects.js';
+import { parallel } from './parallel.js';
 import { isDirectStore, RepoObjectMissing, type CallOptions, type RepoStore } from './store.js';
 import { fileSystemError, isClientError, isSystemError } from '../errors.js';
 import { isBkvError } from '../../protocol/errors.js';
@@ -22,6 +23,12 @@ const GAP_CHUNKS = 16;
  * little memory per read, and reads of one pack in parallel. A chunk shared by two reads is read twice.
  */
 const DIRECT_RUN_CHUNKS = 64;
+/**
+ * A run (one blob worker task) holds at most this many blobs: a pack of small files can hold 100k, and a task's
+ * list of writes, with its copy on the worker, grows with them. Runs of one pack go at most RUNS_AT_ONCE at a time.
+ */
+const RUN_BLOBS = 2048;
+const RUNS_AT_ONCE = 4;
 /** Bytes of the first read: an X25519 header is ~200 bytes. */
 const HEADER_PROBE = 1024;
 const NO_BYTES = new Uint8Array(0);
@@ -110,7 +117,7 @@ export async function readBlobs(
     const last = Math.floor((b.o + Math.max(b.l, 1) - 1) / CHUNK_SIZE);
     if (last >= chunks) throw damaged(`blob ${b.id} lies beyond pack ${pack.id}`);
     const run = runs[runs.length - 1];
-    if (run !== undefined && (whole || first <= run.last + GAP_CHUNKS) && (direct === undefined || last - run.first < DIRECT_RUN_CHUNKS)) {
+    if (run !== undefined && run.blobs.length < RUN_BLOBS && (whole || first <= run.last + GAP_CHUNKS) && (direct === undefined || last - run.first < DIRECT_RUN_CHUNKS)) {
       run.last = Math.max(run.last, last);
       run.blobs.push(b);
     } else {
@@ -118,7 +125,7 @@ export async function readBlobs(
     }
   }
   const name = { type: 'data' as const, id: pack.id };
-  await Promise.all(runs.map(async (run) => {
+  await parallel(runs, RUNS_AT_ONCE, async (run) => {
     const start = opened.payloadStart + run.first * SEALED_CHUNK_SIZE;
     const end = Math.min(pack.size, opened.payloadStart + (run.last + 1) * SEALED_CHUNK_SIZE);
     const final = run.last === chunks - 1;
@@ -178,5 +185,5 @@ export async function readBlobs(
       const at0 = result.at[i]!;
       await each(b, plain.subarray(at0, at0 + b.u));
     }
-  }));
+  });
 }

@@ -14,6 +14,7 @@ import { MasterIndex, toIndexObject, type IndexObject } from './index.js';
 import { deriveRepoKeys, type RepoKeys } from './keys.js';
 import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, putJson } from './objects.js';
 import { readBlobs } from './pack-reader.js';
+import { parallel } from './parallel.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
 import type { CallOptions, ObjectName, RepoStore } from './store.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -132,14 +133,6 @@ export class Repository {
   async close(): Promise<void> {
     await this.pool.close();
   }
-}
-
-export async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }
 
 function toConfig(obj: Record<string, unknown>): RepoConfig {
