@@ -4,7 +4,8 @@
 // restored trees), so the figures are about CPU and the software stack, not the disk. Per run, each tool in turn:
 // a first backup into an empty repository, the same tree again (unchanged), a restore of the latest snapshot
 // (checked byte-identical on the first run), and 1% of a large file changed in place then backed up again (the
-// bytes each repository grew by). Then peak RSS as the number of files grows (BENCH_MANY_FILES small files).
+// bytes each repository grew by). Then time and peak RSS of a backup and a restore of many small files
+// (BENCH_MANY_FILES).
 // Writes its section of docs/benchmarks.md (not with BENCH_NO_WRITE=1); BENCH_BYTES (default 1 GiB) and BENCH_RUNS
 // (default 3) scale it.
 
@@ -12,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { freemem, loadavg } from 'node:os';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bkv, digestTree, fmt, makeTree, sameDigest, startRuntime, timed, type Runtime, type Timed } from './cli-harness.js';
 import { machineNote, writeSection } from './report.js';
@@ -26,6 +27,17 @@ const MANY_FILES = (process.env.BENCH_MANY_FILES ?? '10000,100000').split(',').m
 function check(r: Timed, what: string): Timed {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   return r;
+}
+
+/** User + system CPU seconds a process has used so far, its threads included (/proc/<pid>/stat). */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Files (not directories) under `dir`. */
+function countFiles(dir: string): number {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 }
 
 function median(xs: number[]): number {
@@ -129,8 +141,16 @@ async function main(): Promise<void> {
         drop: (run) => rmSync(join(shm, `restic-${run}`), { recursive: true, force: true }),
       },
     ];
-    type Figures = { first: Timed[]; again: Timed[]; restore: Timed[]; changed: number[] };
-    const figures = new Map<string, Figures>(tools.map((t) => [t.name, { first: [], again: [], restore: [], changed: [] }]));
+    type Figures = { first: Timed[]; again: Timed[]; restore: Timed[]; changed: number[]; server: { first: number[]; again: number[]; restore: number[] } };
+    const figures = new Map<string, Figures>(tools.map((t) => [t.name, { first: [], again: [], restore: [], changed: [], server: { first: [], again: [], restore: [] } }]));
+    /** Runs `step`; for bkv, also records the CPU seconds its runtime spent meanwhile (restic has no server). */
+    const serverCpu = async <T>(tool: Tool, into: number[], step: () => Promise<T>): Promise<T> => {
+      const pid = runtime!.child.pid!;
+      const before = cpuOf(pid);
+      const result = await step();
+      into.push(tool.name === 'bkv' ? cpuOf(pid) - before : 0);
+      return result;
+    };
     const large = join(src, 'large', 'big0.bin');
     const largeSize = Math.floor((BYTES - Math.floor(BYTES / 8)) / 4);
     let changedBytes = 0;
@@ -140,12 +160,12 @@ async function main(): Promise<void> {
       for (const tool of run % 2 === 0 ? tools : [...tools].reverse()) {
         const f = figures.get(tool.name)!;
         await tool.init(run);
-        f.first.push(await tool.backup(run));
-        f.again.push(await tool.backup(run));
+        f.first.push(await serverCpu(tool, f.server.first, () => tool.backup(run)));
+        f.again.push(await serverCpu(tool, f.server.again, () => tool.backup(run)));
         const out = join(shm, 'out');
         await rm(out, { recursive: true, force: true });
         await mkdir(out);
-        f.restore.push(await tool.restore(run, out));
+        f.restore.push(await serverCpu(tool, f.server.restore, () => tool.restore(run, out)));
         if (run === 0 && !sameDigest(digest, await digestTree(tool.restored(out)))) throw new Error(`${tool.name} restore is not byte-identical`);
         await rm(out, { recursive: true, force: true });
         process.stdout.write(`  ${tool.name}: first ${fmt(f.first.at(-1)!.seconds, 2)} s, unchanged ${fmt(f.again.at(-1)!.seconds, 2)} s, restore ${fmt(f.restore.at(-1)!.seconds, 2)} s\n`);
@@ -160,8 +180,8 @@ async function main(): Promise<void> {
       }
     }
 
-    // memory as the number of files grows: many small files, one backup each
-    const many: { files: number; bkv: Timed; restic: Timed }[] = [];
+    // memory as the number of files grows: many small files, one backup and one restore each
+    const many: { files: number; bkv: Timed; restic: Timed; bkvRestore: Timed; resticRestore: Timed }[] = [];
     for (const [i, files] of MANY_FILES.entries()) {
       const dir = join(shm, `many-${files}`);
       for (let d = 0; d * 1000 < files; d++) {
@@ -173,7 +193,18 @@ async function main(): Promise<void> {
       await tools[1]!.init(run);
       const ours = check(await bkv(['backup', '--quiet', dir], env(run)), 'bkv backup (many files)');
       const theirs = check(await restic(run, ['backup', dir]), 'restic backup (many files)');
-      many.push({ files, bkv: ours, restic: theirs });
+      const restored: Timed[] = [];
+      for (const tool of tools) {
+        const out = join(shm, 'out');
+        await rm(out, { recursive: true, force: true });
+        await mkdir(out);
+        restored.push(await tool.restore(run, out));
+        const n = countFiles(out);
+        if (n !== files) throw new Error(`${tool.name} restored ${n} of ${files} files`);
+        await rm(out, { recursive: true, force: true });
+        tool.drop(run);
+      }
+      many.push({ files, bkv: ours, restic: theirs, bkvRestore: restored[0]!, resticRestore: restored[1]! });
       await rm(dir, { recursive: true, force: true });
     }
 
@@ -186,6 +217,8 @@ async function main(): Promise<void> {
     const cpu = (xs: Timed[]) => median(xs.map((x) => x.cpuSeconds));
     const row = (name: string, f: Figures) =>
       `| ${name} | ${fmt(med(f.first), 2)} s (${fmt(mbs(f.first), 0)} MB/s) | ${fmt(med(f.again), 2)} s | ${fmt(med(f.restore), 2)} s (${fmt(mbs(f.restore), 0)} MB/s) | ${fmt(median(f.changed) / MiB, 2)} MiB | ${fmt(rss(f.first), 0)} / ${fmt(rss(f.restore), 0)} MiB | ${fmt(cpu(f.first), 1)} / ${fmt(cpu(f.again), 1)} / ${fmt(cpu(f.restore), 1)} s |`;
+    const serverRow = (f: Figures) =>
+      `| bkv's runtime, meanwhile | | | | | | ${fmt(median(f.server.first), 1)} / ${fmt(median(f.server.again), 1)} / ${fmt(median(f.server.restore), 1)} s |`;
     const end = loadavg()[0]!;
     const body = `
 Command: \`npm run bench:e2e\` (BENCH_BYTES=${BYTES}, BENCH_RUNS=${RUNS}): ${tree.files} files of random data
@@ -201,21 +234,24 @@ first alternates from run to run). Times are
 medians of ${RUNS} runs (wall clock of the whole process); MB/s = 10^6 bytes of file content per second.
 "1% changed" = ${fmt(changedBytes / MiB, 2)} MiB overwritten in place in the middle of one large file, then a
 backup: what the repository grew by (\`du -sb\`). CPU = user + system seconds of the tool's process (bkv's
-runtime, which stands in for API Gateway, Lambda and S3, is not counted; it shares the two cores).
+runtime, which stands in for API Gateway, Lambda and S3 and shares the two cores, has its own row: the CPU seconds
+its process used during each bkv command, from /proc).
 
 | | first backup | unchanged, again | restore latest | 1% changed: stored | peak RSS (backup / restore) | CPU (first / again / restore) |
 | --- | --- | --- | --- | --- | --- | --- |
 ${row('bkv', ours)}
+${serverRow(ours)}
 ${row('restic', theirs)}
 | **bkv speed ÷ restic** | **${fmt(ratio(ours.first, theirs.first), 2)}×** | **${fmt(ratio(ours.again, theirs.again), 2)}×** | **${fmt(ratio(ours.restore, theirs.restore), 2)}×** | | | |
 
 Both restores were checked byte-identical (SHA-256 of every file, symlinks by target).
 
-Memory as files grow (one backup of N small files into an empty repository; peak RSS of the whole process):
+Memory as files grow (N small files in directories of 1,000: one backup into an empty repository, then a restore
+of it, checked by file count; time and peak RSS of the whole process, one run each):
 
-| files | bkv time | bkv peak RSS | restic time | restic peak RSS |
+| files | bkv backup | restic backup | bkv restore | restic restore |
 | --- | --- | --- | --- | --- |
-${many.map((m) => `| ${m.files} | ${fmt(m.bkv.seconds, 2)} s | ${fmt(m.bkv.rssMiB, 0)} MiB | ${fmt(m.restic.seconds, 2)} s | ${fmt(m.restic.rssMiB, 0)} MiB |`).join('\n')}
+${many.map((m) => `| ${m.files} | ${fmt(m.bkv.seconds, 2)} s, ${fmt(m.bkv.rssMiB, 0)} MiB | ${fmt(m.restic.seconds, 2)} s, ${fmt(m.restic.rssMiB, 0)} MiB | ${fmt(m.bkvRestore.seconds, 2)} s, ${fmt(m.bkvRestore.rssMiB, 0)} MiB | ${fmt(m.resticRestore.seconds, 2)} s, ${fmt(m.resticRestore.rssMiB, 0)} MiB |`).join('\n')}
 `;
     if (!process.env.BENCH_NO_WRITE) await writeSection('## End to end (`npm run bench:e2e`)', body);
     process.stdout.write(body);
