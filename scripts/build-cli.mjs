@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds the `bkv` CLI bundle into dist/cli/ (gitignored): client/cli/program.ts and the password-recovery worker
-// client/cli/vault-worker.ts, bundled by esbuild (packages stay external). Runs as the `prepare` script, so
-// `npm ci` and `npm install` build it; bin/bkv.js runs the bundle, and rebuilds it through `build()` when a
-// source changed since (`fresh()` compares the manifest's recorded sizes and mtimes, without loading esbuild).
+// client/cli/vault-worker.ts, bundled by esbuild (packages stay external, except BUNDLED_PACKAGES). Runs as the
+// `prepare` script, so `npm ci` and `npm install` build it; bin/bkv.js runs the bundle, and rebuilds it through
+// `build()` when a source (or this script) changed since (`fresh()` compares the manifest's recorded sizes and
+// mtimes, without loading esbuild).
 // Compared with tsx's ESM loader the bundle needs no loader thread: ~30 MiB less peak RSS and ~1 s less
 // start-up, which matters for the CLI's memory bound. `import.meta.url` in each source file keeps naming that
 // source file, so worker scripts (client/age/chunk-worker.js) resolve as before. Entries are named by the hash of
@@ -11,7 +12,7 @@
 // talk to the vault: ~14 MiB less RSS for the others); the shared chunks sit beside the entries.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,11 +20,14 @@ const entries = { cli: join(root, 'client/cli/program.ts'), 'vault-worker': join
 export const outDir = join(root, 'dist/cli');
 const manifestPath = join(outDir, 'manifest.json');
 const STALE_MS = 24 * 3600 * 1000;
+/** This script, as the manifest names it: how the bundles are built is one of their inputs. */
+const self = relative(root, fileURLToPath(import.meta.url));
 
 /** The built bundles ({ cli, 'vault-worker' } paths), if the manifest's inputs all still have the recorded size and mtime. */
 export async function fresh() {
   try {
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    if (!(self in manifest.inputs)) return undefined;
     const checks = await Promise.all(Object.entries(manifest.inputs).map(async ([path, [size, mtimeMs]]) => {
       const st = await stat(join(root, path));
       return st.size === size && st.mtimeMs === mtimeMs;
@@ -35,6 +39,24 @@ export async function fresh() {
     return undefined;
   }
 }
+
+/**
+ * Packages bundled in rather than left external: zod's ESM build is ~225 small modules, and resolving, compiling
+ * and linking them took ~130 ms of every command's start (`bkv --version` included); bundled, it is one chunk.
+ */
+const BUNDLED_PACKAGES = ['zod'];
+
+/** Leaves every other package external (imported from node_modules at run time), as `packages: 'external'` would. */
+const externalPackages = {
+  name: 'external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = args.path.startsWith('@') ? args.path.split('/', 2).join('/') : args.path.split('/', 1)[0];
+      if (args.kind === 'entry-point' || name.startsWith('node:') || BUNDLED_PACKAGES.includes(name)) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
 
 /** Keeps each repo source file's own `import.meta.url` (and dirname/filename) inside the bundle. */
 const keepImportMeta = {
@@ -74,9 +96,9 @@ export async function build() {
   let result;
   try {
     result = await esbuild.build({
-      entryPoints: entries, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
+      entryPoints: entries, bundle: true, platform: 'node', format: 'esm', target: 'node20',
       splitting: true, chunkNames: 'chunk-[hash]', outdir: outDir, outExtension: { '.js': '.mjs' }, write: false,
-      logLevel: 'silent', plugins: [keepImportMeta], absWorkingDir: root, metafile: true,
+      logLevel: 'silent', plugins: [externalPackages, keepImportMeta], absWorkingDir: root, metafile: true,
     });
   } finally {
     await esbuild.stop?.();
@@ -100,7 +122,8 @@ export async function build() {
       bundles[name] = file;
     }
     const inputs = {};
-    for (const input of Object.keys(result.metafile.inputs)) {
+    // A bundled package changes only with node_modules, and `npm ci` / `npm install` rebuild through `prepare`.
+    for (const input of [self, ...Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/'))]) {
       const st = await stat(join(root, input));
       inputs[input] = [st.size, st.mtimeMs];
     }
