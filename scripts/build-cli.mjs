@@ -122,8 +122,9 @@ export async function build() {
       bundles[name] = file;
     }
     const inputs = {};
-    // A bundled package changes only with node_modules, and `npm ci` / `npm install` rebuild through `prepare`.
-    for (const input of [self, ...Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/'))]) {
+    // A bundled package (node_modules/…) is recorded as the lockfile, which names its version (where there is one).
+    const lockfile = await stat(join(root, 'package-lock.json')).then(() => ['package-lock.json'], () => []);
+    for (const input of [self, ...lockfile, ...Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/'))]) {
       const st = await stat(join(root, input));
       inputs[input] = [st.size, st.mtimeMs];
     }

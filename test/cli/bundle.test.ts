@@ -1,6 +1,7 @@
 // The CLI bundle (scripts/build-cli.mjs): zod is bundled in, not imported from node_modules at run time (its ESM
 // build is ~225 modules, ~130 ms of every command's start when loaded one by one), and every other package stays
-// external. The manifest records the repository's own sources and the build script, which is what `fresh()` checks.
+// external. The manifest records the repository's own sources, the build script and the lockfile (the bundled zod's
+// version), which is what `fresh()` checks.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,5 +21,5 @@ it('bundles zod into the CLI chunks, keeps other packages external, and records 
   expect(packages).toContain('commander');
   expect(files.some((code) => code.includes('ZodError'))).toBe(true);
   expect(Object.keys(manifest.inputs).filter((p) => p.startsWith('node_modules/'))).toEqual([]);
-  expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining(['client/cli/program.ts', 'scripts/build-cli.mjs']));
+  expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining(['client/cli/program.ts', 'scripts/build-cli.mjs', 'package-lock.json']));
 });
