@@ -88,7 +88,7 @@ export function buildProvider(options: ProviderOptions): Provider {
       Interaction: 600,
       Session: refreshTtl,
     },
-    findAccount: async (_ctx, id) => (await accounts.has(id) ? { accountId: id, claims: () => ({ sub: id }) } : undefined),
+    findAccount: async (_ctx, id) => (await accounts.canSignIn(id) ? { accountId: id, claims: () => ({ sub: id }) } : undefined),
     interactions: { url: (_ctx, interaction) => `${LOGIN_PATH}/${interaction.uid}` },
     renderError: (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';
