@@ -50,10 +50,16 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('backup')
       .description('back up paths as a new snapshot: unchanged files are not read again, known chunks not uploaded again')
-      .argument('<path...>', 'files or directories to back up')
+      .argument('[path...]', 'files or directories to back up')
       .option('--tag <tag>', 'tag the snapshot (repeatable)', collect)
-      .option('--exclude <pattern>', 'skip paths matching a glob (repeatable; without / it matches names)', collect)
+      .option('--exclude <pattern>', 'skip paths matching a glob: ** spans whole components, a leading / anchors, !p re-includes (repeatable; README "Excluding files")', collect)
       .option('--exclude-file <file>', 'read exclude patterns from a file, one per line (repeatable)', collect)
+      .option('--iexclude <pattern>', 'like --exclude, ignoring case (repeatable)', collect)
+      .option('--iexclude-file <file>', 'like --exclude-file, ignoring case (repeatable)', collect)
+      .option('--exclude-if-present <name[:header]>', 'skip a directory that holds this file (starting with header, when given) (repeatable)', collect)
+      .option('--exclude-caches', 'skip directories tagged as caches (a CACHEDIR.TAG file with its signature)')
+      .option('--files-from <file>', 'back up the paths listed in a file, one per line (# comments; repeatable)', collect)
+      .option('--files-from-raw <file>', 'back up the paths listed in a file, separated by NUL bytes, as find -print0 writes (repeatable)', collect)
       .option('--one-file-system', 'do not cross into other file systems')
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'print only the snapshot id and warnings about skipped files'),
