@@ -39,7 +39,7 @@ interface Rule {
   source: string;
   negated: boolean;
   matches: (relPath: string) => boolean;
-  /** For a negated rule: its literal leading directories (`home/user` of `/home/user/*`), '' when it has none. */
+  /** Its literal leading directories (`home/user` of `/home/user/*`), '' when it has none (a pattern starting with **). */
   base: string;
 }
 
@@ -65,7 +65,7 @@ function rule(raw: string, nocase: boolean): Rule | undefined {
   if (p === '' || p === '/') return undefined;
   const glob = toGlob(p);
   const isMatch = picomatch([glob, `${glob}/**`], { ...PICO, nocase });
-  const base = negated ? picomatch.scan(glob).base : '';
+  const base = picomatch.scan(glob).base;
   return { source: raw, negated, matches: (rel) => isMatch(rel), base: base.startsWith('**') ? '' : base };
 }
 
@@ -90,6 +90,11 @@ function marker(spec: string): Marker {
     throw new ClientError('usage', `--exclude-if-present takes a file name, optionally :header (got ${JSON.stringify(spec)})`);
   }
   return colon < 0 ? { name } : { name, header: Buffer.from(spec.slice(colon + 1), 'utf8') };
+}
+
+/** Whether `rule` could match the directory `rel` (no leading `/`) or something inside it. */
+function mayReach(rule: Rule, rel: string): boolean {
+  return rule.base === '' || rule.base === rel || rule.base.startsWith(`${rel}/`) || rel.startsWith(`${rule.base}/`);
 }
 
 export class Excluder {
@@ -124,7 +129,12 @@ export class Excluder {
    * a later `!` pattern might reach inside is not excluded (it is walked, its entries judged one by one).
    */
   excludes(absPath: string, isDir: boolean): boolean {
-    if (this.rules.length === 0) return false;
+    return this.excludedBy(absPath, isDir) >= 0;
+  }
+
+  /** The index of the pattern that excludes `absPath` (as `excludes` decides), or -1. */
+  excludedBy(absPath: string, isDir: boolean): number {
+    if (this.rules.length === 0) return -1;
     const rel = (absPath.startsWith('/') ? absPath : resolve(absPath)).replace(/^\/+/, '');
     let last = -1;
     for (let i = this.rules.length - 1; i >= 0; i--) {
@@ -133,14 +143,21 @@ export class Excluder {
         break;
       }
     }
-    if (last < 0 || this.rules[last]!.negated) return false;
-    if (!isDir) return true;
+    if (last < 0 || this.rules[last]!.negated) return -1;
     // a later `!` pattern may re-include something inside: walk it, and judge its entries one by one
-    for (let i = last + 1; i < this.rules.length; i++) {
-      const r = this.rules[i]!;
-      if (r.negated && (r.base === '' || r.base.startsWith(`${rel}/`) || r.base === rel || rel.startsWith(`${r.base}/`))) return false;
-    }
-    return true;
+    if (isDir && this.rules.slice(last + 1).some((r) => r.negated && mayReach(r, rel))) return -1;
+    return last;
+  }
+
+  /** Whether some pattern that is not a `!` one could match `absDir` or something inside it. */
+  mayMatchInside(absDir: string): boolean {
+    const rel = absDir.replace(/^\/+/, '');
+    return this.rules.some((r) => !r.negated && mayReach(r, rel));
+  }
+
+  /** The patterns as given, in order (for messages naming one). */
+  get patterns(): string[] {
+    return this.rules.map((r) => r.source);
   }
 
   /** Whether the directory at `absPath` holds one of the `--exclude-if-present` files (with its header). */

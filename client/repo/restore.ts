@@ -25,6 +25,7 @@ import type { Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
 import type { FileNode, TreeNode } from './tree.js';
 import { ClientError, fileSystemError, isClientError, isSystemError } from '../errors.js';
+import { Excluder } from './exclude.js';
 
 export interface RestoreProgress {
   files: number;
@@ -34,8 +35,14 @@ export interface RestoreProgress {
 }
 
 export interface RestoreOptions {
-  /** Paths inside the snapshot to restore (`name/sub/file`, or the original absolute path); default all. */
+  /**
+   * Patterns of what to restore, as `backup --exclude` takes them (client/repo/exclude.ts), matched against each
+   * entry's original absolute path: `name/sub/file` (any depth), `/home/me/name/sub/file`, `*.conf`; default all.
+   * The directories leading to what is included are restored too. A pattern that matches nothing is an error.
+   */
   include?: readonly string[];
+  /** Patterns of what not to restore (after `include`). */
+  exclude?: readonly string[];
   /** `$BKV_HOME`: where unfinished staging directories are recorded. */
   home?: string;
   signal?: AbortSignal;
@@ -113,22 +120,54 @@ interface PlannedFile {
   written: number;
 }
 
-/** Whether `rel` (components) is wanted by the include list: on, under or above an included path. */
-function includer(snapshot: Snapshot, include: readonly string[] | undefined): ((rel: string[], isDir: boolean) => boolean) | undefined {
-  if (include === undefined || include.length === 0) return undefined;
-  const wanted = include.map((p) => {
-    let rel = p;
-    for (const sp of snapshot.paths) {
-      const name = sp === '/' ? 'root' : basename(sp);
-      if (p === sp || p.startsWith(`${sp}/`)) rel = name + p.slice(sp.length);
+/**
+ * Which nodes `--include` / `--exclude` select (client/repo/exclude.ts: the patterns of `backup`, matched against
+ * each node's original absolute path): `in`, `out`, or `maybe` for a directory that is not included itself but
+ * may hold something that is (created, and removed again if nothing inside was restored). Remembers which
+ * patterns matched something, so that one that matched nothing is an error rather than an empty restore.
+ */
+class Selection {
+  private readonly includes: Excluder;
+  private readonly excludes: Excluder;
+  private readonly hitIncludes = new Set<number>();
+  private readonly hitExcludes = new Set<number>();
+
+  constructor(private readonly snapshot: Snapshot, include: readonly string[], exclude: readonly string[]) {
+    this.includes = new Excluder(include);
+    this.excludes = new Excluder(exclude);
+  }
+
+  /** The original absolute path of a node (`rel`: its components, the first one a root name of the snapshot). */
+  private absolute(rel: readonly string[]): string {
+    const root = this.snapshot.paths.find((p) => (p === '/' ? 'root' : basename(p)) === rel[0]) ?? `/${rel[0]}`;
+    return rel.length === 1 ? root : `${root === '/' ? '' : root}/${rel.slice(1).join('/')}`;
+  }
+
+  verdict(rel: readonly string[], isDir: boolean): 'in' | 'out' | 'maybe' {
+    const abs = this.absolute(rel);
+    const ex = this.excludes.excludedBy(abs, isDir);
+    if (ex >= 0) {
+      this.hitExcludes.add(ex);
+      return 'out';
     }
-    return rel.split('/').filter((c) => c !== '' && c !== '.');
-  });
-  return (rel, isDir) => wanted.some((w) => {
-    const n = Math.min(w.length, rel.length);
-    for (let i = 0; i < n; i++) if (w[i] !== rel[i]) return false;
-    return rel.length >= w.length || isDir;
-  });
+    if (this.includes.empty) return 'in';
+    const inc = this.includes.excludedBy(abs, false);
+    if (inc >= 0) {
+      this.hitIncludes.add(inc);
+      return 'in';
+    }
+    return isDir && this.includes.mayMatchInside(abs) ? 'maybe' : 'out';
+  }
+
+  /** A usage error naming the first pattern that matched nothing, if any. */
+  unmatched(): ClientError | undefined {
+    const missed = (list: Excluder, hit: Set<number>) => list.patterns.find((p, i) => !hit.has(i) && !p.startsWith('!'));
+    const inc = missed(this.includes, this.hitIncludes);
+    if (inc !== undefined) return new ClientError('usage', `--include ${inc} matches nothing in snapshot ${this.snapshot.id.slice(0, 8)}: nothing was restored`, { pattern: inc });
+    const ex = missed(this.excludes, this.hitExcludes);
+    if (ex !== undefined) return new ClientError('usage', `--exclude ${ex} matches nothing in snapshot ${this.snapshot.id.slice(0, 8)}: nothing was restored`, { pattern: ex });
+    return undefined;
+  }
 }
 
 export async function restore(repo: Repository, snapshot: Snapshot, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
@@ -182,7 +221,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const signal = options.signal;
   const umask = process.umask();
   const isRoot = process.getuid?.() === 0;
-  const wants = includer(snapshot, options.include);
+  const selection = (options.include?.length ?? 0) + (options.exclude?.length ?? 0) === 0 ? undefined : new Selection(snapshot, options.include ?? [], options.exclude ?? []);
   const dirs: { path: string; node: TreeNode }[] = [];
   const files: PlannedFile[] = [];
   const hardlinks: { path: string; first: PlannedFile }[] = [];
@@ -191,20 +230,33 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const uses = new Map<string, { file: PlannedFile; offset: number }[]>();
   const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
 
-  // 1. Walk the trees: create directories and empty files, collect where every blob goes.
-  const walk = async (treeId: string, dir: string, rel: string[]) => {
+  // 1. Walk the trees: create directories and empty files, collect where every blob goes. Returns how many
+  //    entries it selected, so a directory kept only in case something inside was wanted can go again.
+  const walk = async (treeId: string, dir: string, rel: string[]): Promise<number> => {
     cancelled(signal);
     const tree = await repo.tree(treeId, { signal });
+    let selected = 0;
     for (const node of tree.nodes) {
       const path = join(dir, node.name);
       const nodeRel = [...rel, node.name];
-      if (wants !== undefined && !wants(nodeRel, node.type === 'dir')) continue;
+      const verdict = selection === undefined ? 'in' : selection.verdict(nodeRel, node.type === 'dir');
+      if (verdict === 'out') continue;
       if (node.type === 'dir') {
         mkdirSync(path, { mode: 0o700 });
+        const at = dirs.length;
         dirs.push({ path, node });
+        const inside = await walk(node.subtree, path, nodeRel);
+        if (verdict === 'maybe' && inside === 0) {
+          rmdirSync(path);
+          dirs.length = at;
+          continue;
+        }
         result.dirs++;
-        await walk(node.subtree, path, nodeRel);
-      } else if (node.type === 'symlink') {
+        selected += 1 + inside;
+        continue;
+      }
+      selected++;
+      if (node.type === 'symlink') {
         symlinks.push({ path, node });
       } else {
         const linkKey = node.links !== undefined && node.links > 1 && node.inode !== undefined ? node.inode : undefined;
@@ -234,8 +286,11 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
         }
       }
     }
+    return selected;
   };
   await walk(snapshot.tree, root, []);
+  const unmatched = selection?.unmatched();
+  if (unmatched !== undefined) throw unmatched;
 
   // 2. Fetch the blobs pack by pack (in order of first use) and write them where they go.
   const packs = new Map<string, { pack: PackEntry; blobs: BlobEntry[] }>();
