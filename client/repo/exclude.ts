@@ -48,10 +48,10 @@ interface Marker {
   header?: Buffer;
 }
 
-const PICO: picomatch.PicomatchOptions = { dot: true, nobrace: true, noextglob: true };
+export const PICO: picomatch.PicomatchOptions = { dot: true, nobrace: true, noextglob: true };
 
 /** The glob picomatch gets for one pattern, relative to the root (no leading `/`). */
-function toGlob(pattern: string): string {
+export function toGlob(pattern: string): string {
   // parentheses and `|` are regex syntax to picomatch even without extglobs; `[!` is its `[^`
   let g = pattern.replace(/\\.|[()|]/g, (m) => (m.length === 2 ? m : `\\${m}`)).replace(/\[!/g, '[^');
   g = g.replace(/\/+$/, '');

@@ -14,7 +14,8 @@ import type { RestoreFlags } from './restore.js';
 import type { BackupFlags } from './backup.js';
 import type { ForgetFlags } from './forget.js';
 import type { RepoFlags } from './repo-common.js';
-import type { SnapshotsFlags } from './snapshots.js';
+import type { FilterFlags, SnapshotsFlags } from './snapshots.js';
+import type { FindFlags } from './find.js';
 import type { StatusFlags } from './status.js';
 
 export interface CliContext {
@@ -68,6 +69,9 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('snapshots')
       .description('list the snapshots of the repository')
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
       .option('--json', 'print one JSON array'),
   ).action(async (flags: SnapshotsFlags) => (await import('./snapshots.js')).snapshots(flags, await session(flags)));
 
@@ -104,10 +108,20 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     program.command('forget')
       .description('delete snapshots not kept by the rules, per group of host and paths (each deletion is named)')
       .option('--keep-last <n>', 'keep the newest n snapshots')
+      .option('--keep-hourly <n>', 'keep the newest snapshot of each of the last n hours that have one')
       .option('--keep-daily <n>', 'keep the newest snapshot of each of the last n days that have one')
       .option('--keep-weekly <n>', 'keep the newest snapshot of each of the last n weeks that have one')
       .option('--keep-monthly <n>', 'keep the newest snapshot of each of the last n months that have one')
-      .option('--dry-run', 'only say what would be deleted'),
+      .option('--keep-yearly <n>', 'keep the newest snapshot of each of the last n years that have one')
+      .option('--keep-within <duration>', 'keep every snapshot within this long of the group\'s newest (1y6m, 30d, 12h)')
+      .option('--keep-tag <tag>', 'keep every snapshot with this tag (repeatable)', collect)
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--dry-run', 'only say what would be deleted (takes no lock)')
+      .option('--prune', 'then free the data no snapshot references, as bkv prune')
+      .option('--json', 'print the groups kept and deleted as one JSON object')
+      .option('--quiet', 'print only each deletion'),
   ).action(async (flags: ForgetFlags) => (await import('./forget.js')).forget(flags, await session(flags)));
 
   repo(
@@ -121,8 +135,39 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('check')
       .description('check the repository\'s structure (exit 5 if damaged)')
-      .option('--read-data', 'also decrypt every pack and verify every chunk'),
-  ).action(async (flags: RepoFlags & { readData?: boolean }) => (await import('./check.js')).check(flags, await session(flags)));
+      .option('--read-data', 'also decrypt every pack and verify every chunk')
+      .option('--json', 'print the result as one JSON object'),
+  ).action(async (flags: RepoFlags & { readData?: boolean; json?: boolean }) => (await import('./check.js')).check(flags, await session(flags)));
+
+  repo(
+    program.command('find')
+      .description('find entries whose original path matches a pattern, in every snapshot (or the chosen ones)')
+      .argument('<pattern...>', 'patterns as for backup --exclude: *.jpg, Documents/taxes, /home/me/notes.txt')
+      .option('--snapshot <id>', 'search only this snapshot (repeatable; id, prefix or latest)', collect)
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--ignore-case', 'match regardless of case')
+      .option('--json', 'one JSON object per line'),
+  ).action(async (patterns: string[], flags: FindFlags) => (await import('./find.js')).find(patterns, flags, await session(flags)));
+
+  repo(
+    program.command('diff')
+      .description('what changed between two snapshots: + added, - removed, M content, T type, U metadata')
+      .argument('<a>', 'snapshot id, unique prefix, or latest')
+      .argument('<b>', 'snapshot id, unique prefix, or latest')
+      .option('--json', 'print the changes and the summary as one JSON object'),
+  ).action(async (a: string, b: string, flags: RepoFlags & { json?: boolean }) => (await import('./diff.js')).diff(a, b, flags, await session(flags)));
+
+  repo(
+    program.command('stats')
+      .description('restore size, unique data after deduplication, what is stored, and the ratios')
+      .argument('[snapshot...]', 'these snapshots (default: every snapshot the filters pass)')
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--json', 'print the figures as one JSON object'),
+  ).action(async (refs: string[], flags: RepoFlags & FilterFlags & { json?: boolean }) => (await import('./stats.js')).stats(refs, flags, await session(flags)));
 
   connectionOptions(
     program.command('status')
