@@ -38,6 +38,7 @@ function sameMetadata(a: TreeNode, b: TreeNode): boolean {
 
 /** Every difference from snapshot `a` to snapshot `b`, in path order; `onEntry` sees each as it is found. */
 export async function diffSnapshots(repo: Repository, a: Snapshot, b: Snapshot, onEntry: (e: DiffEntry) => void, options: CallOptions = {}): Promise<DiffStats> {
+  if (repo.index.packs.size === 0) await repo.loadIndex(options);
   const stats: DiffStats = { added: 0, removed: 0, changed: 0, metadata: 0, addedBytes: 0, removedBytes: 0 };
   const size = (n: TreeNode) => (n.type === 'file' ? n.size : 0);
   const name = (path: string, n: TreeNode) => (n.type === 'dir' ? `${path}/` : path);

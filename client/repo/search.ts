@@ -30,6 +30,7 @@ export function rootPaths(snapshot: Snapshot): Map<string, string> {
 }
 
 export async function* findInSnapshots(repo: Repository, snapshots: readonly Snapshot[], patterns: readonly string[], options: CallOptions & { ignoreCase?: boolean } = {}): AsyncGenerator<Found> {
+  if (repo.index.packs.size === 0) await repo.loadIndex(options);
   const matches = pathMatcher(patterns, options.ignoreCase);
   for (const snapshot of snapshots) {
     const roots = rootPaths(snapshot);

@@ -25,6 +25,7 @@ export interface RepoStats {
 }
 
 export async function snapshotStats(repo: Repository, snapshots: readonly Snapshot[], options: CallOptions = {}): Promise<RepoStats> {
+  if (repo.index.packs.size === 0) await repo.loadIndex(options);
   const data = new Set<string>();
   const trees = new Set<string>();
   let files = 0;

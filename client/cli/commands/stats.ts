@@ -20,7 +20,6 @@ export async function stats(refs: string[], flags: RepoFlags & FilterFlags & { j
     } else {
       list = filterSnapshots(await repo.snapshots({ signal }), { hosts: flags.host, tags: flags.tag, paths: flags.path });
     }
-    await repo.loadIndex({ signal });
     return snapshotStats(repo, list, { signal });
   });
   if (flags.json) {
