@@ -21,9 +21,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { LocalAccounts } from './accounts.js';
-import { AccountError } from './accounts.js';
+import { ACCOUNT_NAME, AccountError } from './accounts.js';
+import { ACCOUNT_POLICY, CLIENT_POLICY, FailureThrottle, clientKey } from './throttle.js';
 import type { SigningKey } from './keys.js';
 import { fileAdapterFactory } from './provider-store.js';
+import { STORAGE_FAULTS } from './s3.js';
 
 /** The CLI's client id at the local provider (what `GET /v1/auth` names). */
 export const LOCAL_CLIENT_ID = 'bkv-cli';
@@ -197,8 +199,9 @@ function loginPage(uid: string, mode: 'login' | 'signup', asker: Asker, error?: 
     + `<form method="post" action="${LOGIN_PATH}/${encodeURIComponent(uid)}/cancel"><button type="submit" id="cancel">Cancel: this is not my sign-in</button></form>${other}`);
 }
 
-function sendHtml(res: ServerResponse, status: number, html: string): void {
+function sendHtml(res: ServerResponse, status: number, html: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, {
+    ...extra,
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
@@ -209,13 +212,28 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
+/** Failed sign-ins, per account name and per client (local/throttle.ts). */
+export interface SignInThrottles {
+  account: FailureThrottle;
+  client: FailureThrottle;
+}
+
+export function signInThrottles(now: () => number = Date.now): SignInThrottles {
+  return { account: new FailureThrottle(ACCOUNT_POLICY, now), client: new FailureThrottle(CLIENT_POLICY, now) };
+}
+
+/** What every failed try answers: a wrong password, an unknown name, a sign-up of a taken or reserved name. */
+const WRONG = 'Wrong user name or password. (A new account needs a user name nobody has.)';
+
 /**
  * The login pages: `GET /local/login/<uid>` (the form; `?signup=1` the sign-up form), `POST …/login`,
  * `POST …/signup` and `POST …/cancel` (the client gets `access_denied`). The interaction must be the browser's
  * own (oidc-provider checks its interaction cookie), and the consent prompt that follows a login in the same flow
  * is granted here for the runtime's own client.
  */
-export async function handleLogin(provider: Provider, accounts: LocalAccounts, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+export async function handleLogin(
+  provider: Provider, accounts: LocalAccounts, throttles: SignInThrottles, req: IncomingMessage, res: ServerResponse, body: Buffer,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const [, uid, action] = /^\/local\/login\/([A-Za-z0-9_-]{1,64})(?:\/(login|signup|cancel))?$/.exec(url.pathname) ?? [];
   if (!uid) return sendHtml(res, 404, page('Not found', '<p>No such page.</p>'));
@@ -256,16 +274,38 @@ export async function handleLogin(provider: Provider, accounts: LocalAccounts, r
   const form = new URLSearchParams(body.toString('utf8'));
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';
+  const mode = action === 'signup' ? 'signup' : 'login';
+  // Every try may be a guess (a sign-up of a taken name is a sign-in): refused unchecked while throttled.
+  const accountKey = ACCOUNT_NAME.test(username) ? `account:${username}` : 'account:(invalid)';
+  const clientId = clientKey(req.socket.remoteAddress);
+  const wait = Math.max(throttles.account.waitMs(accountKey), throttles.client.waitMs(clientId));
+  if (wait > 0) {
+    const minutes = Math.max(1, Math.ceil(wait / 60_000));
+    return sendHtml(res, 429, loginPage(uid, mode, asker, `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, username),
+      { 'retry-after': String(Math.ceil(wait / 1000)) });
+  }
+  let ok: boolean;
   if (action === 'signup') {
     try {
-      await accounts.create(username, password);
+      ok = (await accounts.signUp(username, password)) !== 'refused';
     } catch (e) {
       if (e instanceof AccountError) return sendHtml(res, 400, loginPage(uid, 'signup', asker, e.message, username));
+      if (STORAGE_FAULTS.has((e as NodeJS.ErrnoException).code ?? '')) {
+        return sendHtml(res, 507, page('Storage is full', '<p>The runtime cannot save the account: its disk is full. Try again later.</p>'), { 'retry-after': '1' });
+      }
       throw e;
     }
-  } else if (!(await accounts.verify(username, password))) {
-    return sendHtml(res, 401, loginPage(uid, 'login', asker, 'Wrong user name or password.', username));
+  } else {
+    ok = await accounts.verify(username, password);
   }
+  if (!ok) {
+    throttles.account.fail(accountKey);
+    throttles.client.fail(clientId);
+    // the same answer for a wrong password, an unknown name and a sign-up of a taken or reserved name
+    return sendHtml(res, 401, loginPage(uid, mode, asker, WRONG, username));
+  }
+  // The client's bucket is not reset: one's own account must not buy more guesses at others'.
+  throttles.account.reset(accountKey);
   // remember: false makes the session cookie a browser-session cookie; the session itself ends with the flow.
   return provider.interactionFinished(req, res, { login: { accountId: username, remember: false } }, { mergeWithLastSubmission: false });
 }

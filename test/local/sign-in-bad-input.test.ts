@@ -103,12 +103,14 @@ describe('the provider refuses', () => {
     expect(await pushed.json()).toMatchObject({ error: expect.stringMatching(/^invalid_(request|redirect_uri)$/), error_description: expect.stringMatching(/redirect_uri/) });
   });
 
-  it('a wrong password, an unknown account and a taken user name on the login page', async () => {
+  it('a wrong password, an unknown account, a taken or bad user name and a weak password on the login page', async () => {
     const a = await authorization();
     await expect(cookieBrowser().authorize(a.url, USER, 'not-the-password')).rejects.toThrow(/login refused: 401 .*Wrong user name or password/s);
     await expect(cookieBrowser().authorize((await authorization()).url, 'nobody', PASSWORD)).rejects.toThrow(/401 .*Wrong user name or password/s);
-    await expect(cookieBrowser().authorize((await authorization()).url, USER, 'another-password', { signup: true })).rejects.toThrow(/400 .*that user name is taken/s);
-    await expect(cookieBrowser().authorize((await authorization()).url, 'new-user', 'short', { signup: true })).rejects.toThrow(/400 .*at least 8/s);
+    // a taken name at sign-up answers as a wrong password does (test/security/another-local-user.test.ts)
+    await expect(cookieBrowser().authorize((await authorization()).url, USER, 'another-password', { signup: true })).rejects.toThrow(/401 .*Wrong user name or password/s);
+    await expect(cookieBrowser().authorize((await authorization()).url, 'new-user', 'short', { signup: true })).rejects.toThrow(/400 .*too easy to guess/s);
+    await expect(cookieBrowser().authorize((await authorization()).url, 'bad name!', 'a fine long password 8812', { signup: true })).rejects.toThrow(/400 .*user names are 1-64/s);
   });
 
   it('a login page of another browser (no interaction cookie) or of an unknown sign-in', async () => {

@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
@@ -67,7 +68,7 @@ describe('finding 1: account names are one namespace across sign-up and the oper
   it('the README\'s default account `me` is reserved from the start: sign-up as `me` is refused, sign-in as `me` too', async () => {
     // The runtime just started; nobody has used the shortcut yet.
     const before = await accountsFile();
-    await expect(cookieBrowser().authorize((await authorization()).url, 'me', STRONG, { signup: true })).rejects.toThrow(/login refused: 400/);
+    await expect(cookieBrowser().authorize((await authorization()).url, 'me', STRONG, { signup: true })).rejects.toThrow(/login refused: 401 .*Wrong user name or password/s);
     await expect(cookieBrowser().authorize((await authorization()).url, 'me', STRONG)).rejects.toThrow(/login refused: 401/);
     expect(await accountsFile()).toEqual(before);
     expect(before.me).toMatchObject({ reserved: 'shortcut' });
@@ -78,7 +79,7 @@ describe('finding 1: account names are one namespace across sign-up and the oper
     expect(res.status).toBe(200);
     const before = await accountsFile();
     expect(before['ops-nightly']).toMatchObject({ reserved: 'shortcut' });
-    await expect(cookieBrowser().authorize((await authorization()).url, 'ops-nightly', STRONG, { signup: true })).rejects.toThrow(/login refused: 400/);
+    await expect(cookieBrowser().authorize((await authorization()).url, 'ops-nightly', STRONG, { signup: true })).rejects.toThrow(/login refused: 401 .*Wrong user name or password/s);
     await expect(cookieBrowser().authorize((await authorization()).url, 'ops-nightly', '')).rejects.toThrow(/login refused/);
     expect(await accountsFile()).toEqual(before);
     // runtime.token() (the in-process shortcut of tests) reserves the same way
@@ -201,4 +202,79 @@ describe('finding 3: nothing usable on a command line; a flow completed into ano
       await rm(home, { recursive: true, force: true });
     }
   });
+});
+
+describe('finding 6: local passwords cannot be guessed without limit; sign-up takes no weak password and is no name oracle', () => {
+  /** A login page of a fresh flow in `browser`, and a poster of its forms. */
+  async function loginForm(browser = cookieBrowser()) {
+    const seen = await visit(browser, (await authorization()).url);
+    const pageUrl = seen.page!.url;
+    return async (action: 'login' | 'signup', username: string, password: string, localAddress?: string): Promise<{ status: number; text(): Promise<string> }> => {
+      const url = new URL(`${pageUrl.pathname}/${action}`, pageUrl);
+      const body = new URLSearchParams({ username, password }).toString();
+      if (!localAddress) return browser.request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      // the same browser's request, sent from another loopback source address
+      const cookie = [...browser.cookies()].map(([k, c]) => `${k}=${c.value}`).join('; ');
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode!, text: async () => text }));
+        });
+        req.once('error', reject);
+        req.end(body);
+      });
+    };
+  }
+
+  it.for(['12345678', 'password1', 'qwertyuiop'])('sign-up refuses %s by the vault\'s strength rules and creates nothing', async (weak) => {
+    const before = await accountsFile();
+    const res = await (await loginForm())('signup', `weakling-${weak}`, weak);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/too easy to guess/);
+    expect(await accountsFile()).toEqual(before);
+  });
+
+  it('sign-up of a taken or reserved name answers exactly what a wrong password answers; with its password it signs in', async () => {
+    await rt.createAccount('holder6', STRONG);
+    const wrongLogin = await (await loginForm())('login', 'holder6', 'not the password at all 77');
+    const wrongText = (await wrongLogin.text()).replace(/\/local\/login\/[A-Za-z0-9_-]+/g, '');
+    for (const name of ['holder6', 'me']) {
+      const before = await accountsFile();
+      const res = await (await loginForm())('signup', name, 'another strong password 9431');
+      expect(res.status, name).toBe(wrongLogin.status);
+      const text = (await res.text()).replace(/\/local\/login\/[A-Za-z0-9_-]+/g, '');
+      expect(text, text).not.toMatch(/taken|exists|reserved/i);
+      expect(text).toMatch(/Wrong user name or password/);
+      expect(await accountsFile()).toEqual(before);
+    }
+    expect(wrongText).toMatch(/Wrong user name or password/);
+    const back = await cookieBrowser().authorize((await authorization()).url, 'holder6', STRONG, { signup: true });
+    expect(back.searchParams.get('code')).toBeTruthy();
+  });
+  it('wrong passwords for one account: a few are checked, then every try is refused unchecked (429), the right one too', async () => {
+    await rt.createAccount('victim6', STRONG);
+    const post = await loginForm();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await post('login', 'victim6', `guess-${i}`)).status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.slice(-5)).toEqual([429, 429, 429, 429, 429]);
+    const right = await post('login', 'victim6', STRONG);
+    expect(right.status).toBe(429);
+    expect(await right.text()).toMatch(/too many failed sign-ins/i);
+    // a fresh flow (another interaction) does not start the count again
+    expect((await (await loginForm())('login', 'victim6', 'guess-again')).status).toBe(429);
+  });
+
+  it('wrong passwords spread over many names from one client are throttled too (and from other loopback addresses)', async () => {
+    const post = await loginForm();
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await post('login', `spray-${i}`, `guess-${i}`)).status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(20);
+    expect(statuses.at(-1)).toBe(429);
+    // another loopback source address is the same client
+    const form = await loginForm();
+    expect((await form('login', 'spray-fresh', 'guess', '127.0.0.2')).status).toBe(429);
+    expect((await form('login', 'spray-fresh', 'guess', '127.3.4.5')).status).toBe(429);
+  });
+
 });
