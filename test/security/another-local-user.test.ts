@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../../client/auth/sign-in.js';
 import { TokenStore } from '../../client/auth/token-store.js';
 import { BkvError } from '../../protocol/errors.js';
-import { newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
+import { bkv, newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
 import { localTokenRequest, startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { cookieBrowser, type BrowserLike } from '../helpers/sign-in.js';
 
@@ -94,6 +94,12 @@ describe('finding 1: account names are one namespace across sign-up and the oper
     const res = await localTokenRequest(rt.url, rt.dataDir, 'mallory');
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ type: 'urn:bkv:problem:conflict', detail: expect.stringMatching(/sign-in page/) });
+    expect(await accountsFile()).toEqual(before);
+    // the CLI's shortcut (BKV_LOCAL_SECRET_FILE --account) says why and changes nothing
+    const home = await newDevice();
+    const cli = await bkv(['status', '--account', 'mallory'], { BKV_SERVER: rt.url, BKV_HOME: home, BKV_LOCAL_SECRET_FILE: rt.tokenSecretFile });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/cannot get a token for account mallory \(409\): mallory was created on the sign-in page/);
     expect(await accountsFile()).toEqual(before);
   });
 });
