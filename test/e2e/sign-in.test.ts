@@ -4,7 +4,8 @@
 // backup that outlives its token completes through a refresh between its create and its complete; `bkv logout`
 // revokes (the provider refuses the old refresh token) and the next command fails with "sign in" and exit 1.
 // Every sign-in shows the login page naming the CLI's loopback port (the one its terminal prints), also in a
-// browser that signed in before (test/security/another-local-user.test.ts has the attacker's side).
+// browser that signed in before (test/security/another-local-user.test.ts has the attacker's side); the private
+// file:// page bkv login hands a browser instead of the URL leads Chromium to the sign-in.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -148,6 +149,35 @@ describe('bkv login in a real browser, then backup and restore with the stored t
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/the provider signed in erin, not frank: nothing was stored/);
     expect(existsSync(join(refusedHome, 'sign-in.json'))).toBe(false);
+  }, 120_000);
+
+  it('the private page bkv login gives the browser (a 0600 file, not the URL on a command line) leads Chromium to the sign-in', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bkv-fake-browser-'));
+    const log = join(dir, 'argv');
+    const fake = join(dir, 'browser.sh');
+    await writeFile(fake, '#!/bin/sh\nprintf "%s" "$1" > "$FAKE_BROWSER_LOG.tmp" && mv "$FAKE_BROWSER_LOG.tmp" "$FAKE_BROWSER_LOG"\n', { mode: 0o755 });
+    const other = await newDevice();
+    const child = spawnBkv(['login'], { BKV_SERVER: rt.url, BKV_HOME: other, BROWSER: fake, FAKE_BROWSER_LOG: log });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 200 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 100));
+      const fileUrl = await readFile(log, 'utf8');
+      expect(fileUrl).toMatch(/^file:\/\/\/\S+\.html$/);
+      const page = await browser.newPage();
+      await page.goto(fileUrl);
+      await page.waitForURL(/127\.0\.0\.1:\d+\/local\/login\//);
+      await page.fill('#username', 'erin');
+      await page.fill('#password', 'erin-local-password');
+      await page.click('#submit');
+      await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?/);
+      await page.close();
+      expect(await exit).toBe(0);
+      // the page is gone once the sign-in ended
+      expect(existsSync(new URL(fileUrl).pathname)).toBe(false);
+    } finally {
+      child.kill('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('bkv logout revokes; the next command fails with "sign in" and exit 1; the old refresh token is refused', async () => {
