@@ -18,6 +18,7 @@
 //   loopback port (cookies ignore ports) refers to nothing. `bkv logout` revokes the grant (refresh token).
 // The consent step is answered by the runtime itself right after that login: the CLI is the runtime's own
 // first-party client, and the login page already said what it grants to which port.
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { LocalAccounts } from './accounts.js';
