@@ -7,6 +7,8 @@
 // in to and sign-up cannot take; the shortcut in turn refuses names that were signed up. The README's default
 // account `me` is reserved at every start, before the runtime answers a sign-in. Every change (sign-up or
 // reservation) runs its check and its write in one queue, so the two can never both take a name.
+// A new password must pass the vault's strength rules (protocol/password-strength.ts); sign-up of a taken or
+// reserved name is a sign-in attempt, answered as one, so the form is no cheap oracle for which names exist.
 
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { readFile, rename, rm } from 'node:fs/promises';
@@ -14,7 +16,6 @@ import { join } from 'node:path';
 import { tempPath, writeNewFile } from './keys.js';
 
 export const ACCOUNT_NAME = /^[A-Za-z0-9._@:|+=-]{1,64}$/;
-export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
 const SCRYPT: ScryptOptions = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
@@ -119,17 +120,42 @@ export class LocalAccounts {
     return run;
   }
 
-  /** Creates an account; AccountError when the name is taken or not allowed, or the password too short. */
-  async create(name: string, password: string): Promise<void> {
+  /** Refuses a name outside the alphabet, a password too long, or one the vault's strength rules refuse. */
+  private async checkNew(name: string, password: string): Promise<void> {
     if (!ACCOUNT_NAME.test(name)) throw new AccountError('user names are 1-64 of A-Z a-z 0-9 . _ @ : | + = -');
-    if (password.length < MIN_PASSWORD_LENGTH) throw new AccountError(`passwords have at least ${MIN_PASSWORD_LENGTH} characters`);
     if (password.length > MAX_PASSWORD_LENGTH) throw new AccountError('password is too long');
+    // the vault's rules (docs/threat-model.md "Password strength"), loaded on the first sign-up only
+    const { estimatePasswordStrength } = await import('../protocol/password-strength.js');
+    const strength = estimatePasswordStrength(password, { userInputs: [name] });
+    if (strength.verdict === 'refused') {
+      throw new AccountError(`that password is too easy to guess: ${[...strength.reasons, ...strength.suggestions.slice(0, 1)].join('; ')}`);
+    }
+  }
+
+  /** Creates an account (the operator's and tests' way); AccountError when the name is taken or not allowed, or the password weak. */
+  async create(name: string, password: string): Promise<void> {
+    if ((await this.signUp(name, password)) !== 'created') throw new AccountError('that user name is taken');
+  }
+
+  /**
+   * The sign-up form: creates the account when the name is free ('created'); for a taken or reserved name it is a
+   * sign-in ('signed-in' with the account's password, 'refused' otherwise), so the page answers a taken name
+   * exactly as a wrong password. AccountError (before any lookup) for a bad name or a password the rules refuse.
+   */
+  async signUp(name: string, password: string): Promise<'created' | 'signed-in' | 'refused'> {
+    await this.checkNew(name, password);
     const salt = randomBytes(16);
     const hash = await scrypt(password, salt);
+    let taken = false;
     await this.change((accounts) => {
-      if (Object.hasOwn(accounts, name) || this.alwaysReserved.includes(name)) throw new AccountError('that user name is taken');
+      if (Object.hasOwn(accounts, name) || this.alwaysReserved.includes(name)) {
+        taken = true;
+        return undefined;
+      }
       return { ...accounts, [name]: { salt: salt.toString('base64url'), hash: hash.toString('base64url'), created: new Date().toISOString() } };
     });
+    if (!taken) return 'created';
+    return (await this.verify(name, password)) ? 'signed-in' : 'refused';
   }
 
   /** True when `password` is the account's; false for a wrong password or an unknown account (same work). */

@@ -43,7 +43,7 @@ import type { SignInConfig } from '../protocol/sign-in.js';
 import { LocalAccounts, SignedUpAccount } from './accounts.js';
 import { MAX_TOKEN_LIFETIME_S, issueToken, localVerifier, verifyBearer } from './auth.js';
 import {
-  LOCAL_AUDIENCE, LOCAL_CLIENT_ID, LOCAL_SCOPES, LOGIN_PATH, PROVIDER_PATH, buildProvider, handleLogin,
+  LOCAL_AUDIENCE, LOCAL_CLIENT_ID, LOCAL_SCOPES, LOGIN_PATH, PROVIDER_PATH, buildProvider, handleLogin, signInThrottles,
 } from './provider.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
@@ -201,6 +201,7 @@ async function serve(
     ...(options.refreshTokenTtlSeconds ? { refreshTokenTtlS: options.refreshTokenTtlSeconds } : {}),
   });
   const providerCallback = provider.callback();
+  const throttles = signInThrottles(() => (options.clock ?? systemClock).now());
   const verifier = localVerifier(issuer, signing);
   const signIn: SignInConfig = {
     issuer, clientId: LOCAL_CLIENT_ID, scopes: [...LOCAL_SCOPES], audience: LOCAL_AUDIENCE, bearer: 'access_token',
@@ -253,7 +254,7 @@ async function serve(
     }
 
     if (url.pathname === LOGIN_PATH || url.pathname.startsWith(`${LOGIN_PATH}/`)) {
-      await handleLogin(provider, accounts, req, res, body);
+      await handleLogin(provider, accounts, throttles, req, res, body);
       return;
     }
 

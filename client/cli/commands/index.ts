@@ -29,6 +29,7 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   program.command('login')
     .description('sign this device in with the server\'s identity provider (opens a browser; BROWSER=none prints the page)')
     .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
+    .option('--account <id>', 'the account you mean to sign in as: another is refused and nothing stored (default: the account this device holds a key for)')
     .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags, await session(flags)));
   program.command('logout')
     .description('revoke and forget this device\'s sign-in')
