@@ -1,9 +1,10 @@
 // Attacker: another user of the same machine (docs/threat-model.md "Another user of the same machine"), who
 // plants a symlink in a sticky world-writable directory (`/tmp/vpar → /tmp/mallory-drop`, 0777) where the victim
 // will restore (`bkv restore latest /tmp/vpar/out`). The restore must not build the tree inside her directory:
-// a symlink on the way to the target is followed only when it belongs to the user or to root; hers is refused
-// (exit 2, naming it), nothing is created in her directory or anywhere else, and the real path works. A symlink
-// of the user's own (or root's) is still followed. README "Restoring", client/repo/target-path.ts.
+// a symlink on the way to the target is followed only when it belongs to the user or to root, and a directory on
+// the way must belong to the user or root and not be world-writable without the sticky bit (else its owner could
+// swap a link in while the restore writes); hers are refused (exit 2, naming them) and nothing is created in her
+// directory. A symlink of the user's own (or root's), and root's sticky /tmp, still work. README "Restoring", client/repo/target-path.ts.
 // Runs as root (as CI does): "another user" is `nobody`; the kernel's fs.protected_symlinks is not relied on.
 
 import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -79,6 +80,30 @@ describe('another local user\'s symlink on the way to a restore target', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${link} is a symlink owned by another user`);
     expect(readdirSync(drop)).toEqual([]);
+  });
+
+  it('a directory of hers on the way (she could rename the staging directory away and put a link there): refused', async () => {
+    const { drop } = plant('hers');
+    const r = await dev.run(['restore', 'latest', join(drop, 'out')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${drop} belongs to another user`);
+    expect(readdirSync(drop)).toEqual([]);
+  });
+
+  it('a world-writable directory without the sticky bit on the way: refused, even root\'s', async () => {
+    const open = join(work, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await dev.run(['restore', 'latest', join(open, 'out')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`anyone can rename what is in ${open}`);
+    expect(readdirSync(open)).toEqual([]);
+  });
+
+  it('straight into the sticky directory (root\'s, 1777, like /tmp): restored', async () => {
+    const r = await dev.run(['restore', 'latest', join(sticky, 'plain-out')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(describeTree(join(sticky, 'plain-out', 'src'))).toEqual(describeTree(src));
   });
 
   it('the user\'s own symlink is followed, and the tree lands in its real directory', async () => {
