@@ -14,4 +14,4 @@ export const FreshHttpsAgent: new (options?: FreshAgentOptions) => HttpsAgent;
 
 export function keepAliveAgents(options?: FreshAgentOptions): { http: HttpAgent; https: HttpsAgent };
 
-export function staleReuse(req: ClientRequest, answered: boolean): boolean;
+export function staleReuse(req: ClientRequest, answered: boolean, error: unknown): boolean;

@@ -73,11 +73,14 @@ export function keepAliveAgents(options = {}) {
   return { http: new FreshHttpAgent(options), https: new FreshHttpsAgent(options) };
 }
 
+/** How a connection the server closed shows (node:http's "socket hang up" is ECONNRESET). */
+const CLOSED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /**
- * Whether `req` failed on a kept-alive connection before any byte of an answer: the server had closed it, or
- * closed it as the request left. The request may be sent again on a new connection (when its method or the
- * caller's rules allow a retry).
+ * Whether `req` failed with `error` on a kept-alive connection that was closed before any byte of an answer came:
+ * the server had closed it, or closed it as the request left (not a timeout: a slow server is not retried here).
+ * The request may be sent again on a new connection (when its method or the caller's rules allow a retry).
  */
-export function staleReuse(req, answered) {
-  return req.reusedSocket === true && !answered;
+export function staleReuse(req, answered, error) {
+  return req.reusedSocket === true && !answered && CLOSED.has(error?.code);
 }

@@ -88,7 +88,7 @@ function send(url: URL, secure: boolean, method: string, headers: Record<string,
       });
     });
     req.on('timeout', () => req.destroy(new Error('server did not answer in time')));
-    req.on('error', (e) => reject(staleReuse(req, answered) && !signal?.aborted ? new StaleConnection(e.message, { cause: e }) : e));
+    req.on('error', (e) => reject(staleReuse(req, answered, e) && !signal?.aborted ? new StaleConnection(e.message, { cause: e }) : e));
     req.end(body);
   });
 }
