@@ -4,7 +4,8 @@
 // into place only when every file is complete and verified. On an error or an abort the staging directory is
 // removed, so no plaintext is left behind.
 //
-// Safety: every name is one validated component (tree.ts), the target is fresh, files are created with `wx` and
+// Safety: the target's parent is reached without following a symlink of another user's (target-path.ts), and
+// only its real path is used; every name is one validated component (tree.ts), the target is fresh, files are created with `wx` and
 // O_NOFOLLOW, and symlinks are created last, after every file and hard link, so nothing is ever written
 // beneath or through one. Hard links are files of the snapshot with the same inode (links > 1), linked to the
 // first of them. Data is fetched pack by pack, a few packs at once, only the ranges needed (pack-reader.ts),
@@ -20,6 +21,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { BlobEntry, PackEntry } from './index.js';
 import { damaged } from './objects.js';
 import { readBlobs } from './pack-reader.js';
+import { safeParent } from './target-path.js';
 import { parallel } from './parallel.js';
 import type { Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
@@ -172,7 +174,9 @@ class Selection {
 
 export async function restore(repo: Repository, snapshot: Snapshot, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const signal = options.signal;
-  const dest = resolve(target);
+  const uid = process.getuid?.();
+  // the parent as it is now (no symlink of another user's on the way), to look at the target itself
+  let dest = join(safeParent(dirname(resolve(target)), uid, target, false), basename(resolve(target)));
   if (options.home !== undefined) removeStaleStaging(options.home);
   let targetExists = false;
   try {
@@ -183,16 +187,15 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     if (e instanceof ClientError) throw e;
   }
   if (repo.index.packs.size === 0) await repo.loadIndex({ signal });
-  // a target whose parents do not exist yet gets them (as mkdir -p would make them), so the staging directory fits beside it
-  const staging = join(dirname(dest), `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);
+  // a target whose parents do not exist yet gets them (as mkdir -p would make them), so the staging directory fits
+  // beside it; from here on only the parent's real path is used (target-path.ts)
+  const parent = safeParent(dirname(resolve(target)), uid, target, true);
+  dest = join(parent, basename(dest));
+  const staging = join(parent, `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);
   try {
-    mkdirSync(dirname(dest), { recursive: true });
     mkdirSync(staging, { mode: 0o700 });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // mkdir -p answers EEXIST when a parent is a file
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ClientError('file-system', `cannot restore into ${target}: a parent is not a directory`, { path: target, errno: 'ENOTDIR' }, { cause: e });
-    throw fileSystemError(e, 'create a directory in', dirname(dest));
+    throw fileSystemError(e, 'create a directory in', parent);
   }
   const record = options.home === undefined ? undefined : join(options.home, 'restores', `${basename(staging)}.json`);
   if (record !== undefined) {
@@ -210,7 +213,7 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     return result;
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
-    throw inTarget(e, staging, dest);
+    throw inTarget(e, staging, resolve(target));
   } finally {
     process.removeListener('SIGINT', onSignal);
     if (record !== undefined) rmSync(record, { force: true });
