@@ -27,7 +27,8 @@ import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pac
 import type { Repository } from './repository.js';
 import { isDirectStore } from './store.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
-import { type DirNode, type FileNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
+import { type DirNode, type FileNode, type SpecialNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
+import { XATTRS_UNAVAILABLE, readXattrs, xattrsAvailable } from './xattrs.js';
 import { ClientError, fileSystemError } from '../errors.js';
 
 export interface BackupProgress {
@@ -205,6 +206,7 @@ class BackupRun {
   private readonly links = new Map<string, Promise<Content | undefined>>();
   private batch: { length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
+  private xattrsChecked = false;
   /** Buffers of sealed packs, back once uploaded. */
   private readonly sealedBuffers = new BufferRecycler(2);
 
@@ -216,7 +218,8 @@ class BackupRun {
   private warn(path: string, message: string, kind: BackupWarning['kind']): void {
     const w = { path, message, kind };
     this.warnings.push(w);
-    if (kind === 'skipped') this.skipped.push({ path, error: message });
+    // what is not in the snapshot makes it incomplete: an entry skipped, or one (or part of one) it cannot hold
+    if (kind !== 'changed') this.skipped.push({ path, error: message });
     this.opts.onWarning?.(w);
   }
 
@@ -327,6 +330,18 @@ class BackupRun {
     const mtime = st.mtimeNs.toString();
     const uid = Number(st.uid);
     const gid = Number(st.gid);
+    if (!st.isSymbolicLink() && !st.isFile() && !st.isDirectory()) {
+      const special = st.isFIFO() ? 'fifo' as const : st.isCharacterDevice() ? 'chardev' as const : st.isBlockDevice() ? 'blockdev' as const : undefined;
+      if (special === undefined) {
+        this.warn(path, 'a socket is not backed up (the program that listens makes it)', 'unsupported');
+        return undefined;
+      }
+      const node: SpecialNode = special === 'fifo'
+        ? { name, mode, mtime, uid, gid, type: special }
+        : { name, mode, mtime, uid, gid, type: special, rdev: st.rdev.toString() };
+      this.withXattrs(node, path, undefined);
+      return node;
+    }
     if (st.isSymbolicLink()) {
       let target: string;
       try {
@@ -343,7 +358,9 @@ class BackupRun {
       const subtree = await this.dir(path, prevTree, rootDev);
       if (subtree === undefined) return undefined;
       this.summary.dirs++;
-      return { name, mode, mtime, uid, gid, type: 'dir', subtree } satisfies DirNode;
+      const node: DirNode = { name, mode, mtime, uid, gid, type: 'dir', subtree };
+      this.withXattrs(node, path, undefined);
+      return node;
     }
     if (st.isFile()) {
       const size = Number(st.size);
@@ -351,6 +368,8 @@ class BackupRun {
       if (st.nlink > 1n) node.links = Number(st.nlink);
       const reuse = prev?.type === 'file' && prev.size === size && prev.mtime === node.mtime && prev.ctime === node.ctime && prev.inode === node.inode
         && prev.content.every((c) => this.repo.index.has(c) || this.pending.has(c));
+      // an unchanged ctime means unchanged extended attributes too (setting one changes the ctime)
+      this.withXattrs(node, path, reuse ? prev : undefined);
       let content: Promise<Content | undefined>;
       const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
       const known = linkKey === undefined ? undefined : this.links.get(linkKey);
@@ -366,6 +385,24 @@ class BackupRun {
     }
     this.warn(path, 'not a file, directory or symlink', 'unsupported');
     return undefined;
+  }
+
+  /** Puts the entry's extended attributes on `node` (the unchanged `prev`'s when given); a failure is a warning. */
+  private withXattrs(node: TreeNode, path: string, prev: TreeNode | undefined): void {
+    if (prev !== undefined) {
+      if (prev.xattrs !== undefined) node.xattrs = prev.xattrs;
+      return;
+    }
+    if (!this.xattrsChecked) {
+      this.xattrsChecked = true;
+      if (!xattrsAvailable()) this.warn(path, XATTRS_UNAVAILABLE, 'unsupported');
+    }
+    try {
+      const x = readXattrs(path);
+      if (x !== undefined) node.xattrs = x;
+    } catch (e) {
+      this.warn(path, `extended attributes not backed up: ${(e as Error).message.replace(/ \(os error \d+\)$/, '').toLowerCase()}`, 'unsupported');
+    }
   }
 
   /** Backs up a directory and returns its tree blob id (or undefined when it cannot be read). */

@@ -303,8 +303,7 @@ function writeBlobs(t, pieces, plainLength) {
           const fd = fdOf(file);
           let pos = offset;
           for (const part of parts) {
-            let n = 0;
-            while (n < part.length) n += writeSync(fd, part, n, part.length - n, pos + n);
+            writeSkippingZeros(fd, part, pos);
             pos += part.length;
           }
         } catch (e) {
@@ -317,6 +316,35 @@ function writeBlobs(t, pieces, plainLength) {
     for (const fd of fds.values()) closeSync(fd);
   }
   return NO_BYTES;
+}
+
+/** The file system block a hole is made of (4 KiB on ext4, xfs, btrfs and tmpfs). */
+const BLOCK = 4096;
+const ZERO_BLOCK = new Uint8Array(BLOCK);
+
+/**
+ * Writes `bytes` at `pos` of a new file, leaving every whole block of zeros unwritten: the file keeps a hole
+ * there (restore sets each file's length at the end), so a sparse file comes back sparse. Data that is not zero
+ * fails the compare at its first bytes, and runs of such blocks go out in one write.
+ */
+function writeSkippingZeros(fd, bytes, pos) {
+  let start = 0; // the start of the run not yet written
+  let at = 0;
+  const write = (from, to) => {
+    let n = from;
+    while (n < to) n += writeSync(fd, bytes, n, to - n, pos + n);
+  };
+  while (at < bytes.length) {
+    // the next block boundary of the file (the first piece may start inside a block)
+    const end = Math.min(bytes.length, at + BLOCK - ((pos + at) % BLOCK));
+    const whole = end - at === BLOCK;
+    if (whole && Buffer.compare(bytes.subarray(at, end), ZERO_BLOCK) === 0) {
+      if (start < at) write(start, at);
+      start = end;
+    }
+    at = end;
+  }
+  if (start < bytes.length) write(start, bytes.length);
 }
 
 export { CHUNK_SIZE, SEALED_CHUNK_SIZE };

@@ -15,8 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync, constants as fsc, linkSync, lchownSync, lstatSync, lutimesSync, chmodSync, mkdirSync, openSync, readFileSync, readdirSync,
-  renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, utimesSync, chownSync,
+  renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync, utimesSync, chownSync, existsSync, truncateSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BlobEntry, PackEntry } from './index.js';
 import { damaged } from './objects.js';
@@ -25,7 +26,8 @@ import { safeParent } from './target-path.js';
 import { parallel } from './parallel.js';
 import type { Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
-import type { FileNode, TreeNode } from './tree.js';
+import type { FileNode, SpecialNode, TreeNode } from './tree.js';
+import { writeXattrs } from './xattrs.js';
 import { ClientError, fileSystemError, isClientError, isSystemError } from '../errors.js';
 import { Excluder } from './exclude.js';
 
@@ -49,6 +51,8 @@ export interface RestoreOptions {
   home?: string;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** Each thing that could not be restored as the snapshot holds it (also in the result). */
+  onWarning?: (w: RestoreWarning) => void;
   /** Packs fetched at once (default 4). */
   parallel?: number;
   /** Test hook: called before each pack is read. */
@@ -60,7 +64,17 @@ export interface RestoreResult {
   dirs: number;
   symlinks: number;
   hardlinks: number;
+  /** FIFOs and device nodes recreated. */
+  specials: number;
   bytes: number;
+  /** What could not be restored as the snapshot holds it (a device node without root, an xattr refused…). */
+  warnings: RestoreWarning[];
+}
+
+export interface RestoreWarning {
+  /** Path inside the snapshot. */
+  path: string;
+  message: string;
 }
 
 const STAGING_PREFIX = '.bkv-restore-';
@@ -220,6 +234,26 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
   }
 }
 
+/**
+ * Recreates a FIFO (mkfifo) or, as root, a device node (mknod): node:fs has neither call, so the coreutils
+ * commands do it, one process per entry (they are rare). True when made, else why not.
+ */
+function makeSpecial(path: string, node: SpecialNode, isRoot: boolean): true | string {
+  let args: string[];
+  if (node.type === 'fifo') args = ['mkfifo', '-m', '600', path];
+  else {
+    if (!isRoot) return `${node.type === 'chardev' ? 'character' : 'block'} device not restored: creating device nodes needs root`;
+    const rdev = BigInt(node.rdev ?? '0');
+    // Linux's device number encoding (glibc gnu_dev_major/minor)
+    const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+    const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+    args = ['mknod', '-m', '600', path, node.type === 'chardev' ? 'c' : 'b', major.toString(), minor.toString()];
+  }
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status === 0) return true;
+  return `${node.type} not restored: ${args[0]} failed${r.error ? ` (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` : ''}`;
+}
+
 async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, options: RestoreOptions): Promise<RestoreResult> {
   const signal = options.signal;
   const umask = process.umask();
@@ -229,9 +263,15 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const files: PlannedFile[] = [];
   const hardlinks: { path: string; first: PlannedFile }[] = [];
   const symlinks: { path: string; node: TreeNode & { type: 'symlink' } }[] = [];
+  const specials: { path: string; node: SpecialNode }[] = [];
   const byInode = new Map<string, PlannedFile>();
   const uses = new Map<string, { file: PlannedFile; offset: number }[]>();
-  const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
+  const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, specials: 0, bytes: 0, warnings: [] };
+  const warn = (path: string, message: string) => {
+    const w = { path: path.slice(root.length + 1), message };
+    result.warnings.push(w);
+    options.onWarning?.(w);
+  };
 
   // 1. Walk the trees: create directories and empty files, collect where every blob goes. Returns how many
   //    entries it selected, so a directory kept only in case something inside was wanted can go again.
@@ -261,6 +301,8 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
       selected++;
       if (node.type === 'symlink') {
         symlinks.push({ path, node });
+      } else if (node.type !== 'file') {
+        specials.push({ path, node });
       } else {
         const linkKey = node.links !== undefined && node.links > 1 && node.inode !== undefined ? node.inode : undefined;
         const first = linkKey === undefined ? undefined : byInode.get(linkKey);
@@ -325,18 +367,41 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   });
   cancelled(signal);
   for (const f of files) {
-    if (f.written !== f.node.size || lstatSync(f.path).size !== f.node.size) throw damaged(`${f.path.slice(root.length + 1)} restored with the wrong size`);
+    // blobs of zeros were left as holes (blob-ops.js): a file that ends in one gets its length back the same way
+    const size = f.written === f.node.size ? lstatSync(f.path).size : -1;
+    if (size >= 0 && size < f.node.size) truncateSync(f.path, f.node.size);
+    else if (size !== f.node.size) throw damaged(`${f.path.slice(root.length + 1)} restored with the wrong size`);
   }
   progress.files = files.length;
   options.onProgress?.({ ...progress });
 
-  // 3. Hard links, then symlinks (nothing is written after them, so none is ever written through).
+  // 3. Hard links, FIFOs and device nodes, then symlinks (nothing is written after them, so none is ever written
+  //    through).
   for (const h of hardlinks) linkSync(h.first.path, h.path);
+  for (const sp of specials) {
+    const made = makeSpecial(sp.path, sp.node, isRoot);
+    if (made === true) result.specials++;
+    else warn(sp.path, made);
+  }
   for (const s of symlinks) symlinkSync(s.node.target, s.path);
 
   // 4. Metadata: files and links, then directories deepest first (their times change as entries appear).
   // Seconds as a double (what node:fs takes): half a microsecond more, so the kernel's truncation keeps the µs.
   const seconds = (ns: string) => Number(BigInt(ns) / 1000n) / 1e6 + 5e-7;
+  // extended attributes first: a file made read-only by its mode would refuse them
+  const xattrsOf = (path: string, node: TreeNode) => {
+    if (node.xattrs === undefined) return;
+    for (const f of writeXattrs(path, node.xattrs)) warn(path, `extended attribute ${f.name} not restored: ${f.error}`);
+  };
+  for (const f of files) xattrsOf(f.path, f.node);
+  for (const sp of specials) if (existsSync(sp.path)) xattrsOf(sp.path, sp.node);
+  for (const d of dirs) xattrsOf(d.path, d.node);
+  for (const sp of specials) {
+    if (!existsSync(sp.path)) continue;
+    if (isRoot) chownSync(sp.path, sp.node.uid, sp.node.gid);
+    chmodSync(sp.path, sp.node.mode & ~umask);
+    utimesSync(sp.path, seconds(sp.node.mtime), seconds(sp.node.mtime));
+  }
   for (const f of files) {
     if (isRoot) chownSync(f.path, f.node.uid, f.node.gid);
     chmodSync(f.path, f.node.mode & ~umask);

@@ -5,7 +5,10 @@
 
 import { ClientError } from '../errors.js';
 
-export type NodeType = 'file' | 'dir' | 'symlink';
+export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'chardev' | 'blockdev';
+
+/** Extended attributes: name → value (base64), names in byte order (docs/repository.md "Trees"). */
+export type Xattrs = Record<string, string>;
 
 interface NodeBase {
   name: string;
@@ -14,6 +17,8 @@ interface NodeBase {
   mtime: string;
   uid: number;
   gid: number;
+  /** Present only when the entry has extended attributes (POSIX ACLs among them). */
+  xattrs?: Xattrs;
 }
 
 export interface FileNode extends NodeBase {
@@ -35,7 +40,19 @@ export interface SymlinkNode extends NodeBase {
   target: string;
 }
 
-export type TreeNode = FileNode | DirNode | SymlinkNode;
+/** A FIFO, or a character or block device (`rdev`: the device number, decimal, as `st_rdev`). */
+export interface SpecialNode extends NodeBase {
+  type: 'fifo' | 'chardev' | 'blockdev';
+  rdev?: string;
+}
+
+export type TreeNode = FileNode | DirNode | SymlinkNode | SpecialNode;
+
+/** The one-letter type `ls -l` shows for each node type. */
+export const TYPE_LETTER: Readonly<Record<NodeType, string>> = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', chardev: 'c', blockdev: 'b' };
+
+/** Bounds of an entry's extended attributes: Linux's own (255-byte names, 64 KiB values) and a count. */
+export const XATTR_LIMITS = { names: 256, nameBytes: 255, valueBytes: 64 * 1024, totalBytes: 1024 * 1024 } as const;
 
 export interface Tree {
   nodes: TreeNode[];
@@ -81,6 +98,27 @@ function blobId(v: unknown, what: string): string {
   return v;
 }
 
+function xattrs(v: unknown, name: string): Xattrs {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw unsafeTree(`bad xattrs of ${JSON.stringify(name)}`);
+  const out: Xattrs = {};
+  let total = 0;
+  let count = 0;
+  let previous: string | undefined;
+  for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
+    if (++count > XATTR_LIMITS.names || k.length === 0 || k.includes('\0') || Buffer.byteLength(k, 'utf8') > XATTR_LIMITS.nameBytes
+      || typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0
+      || (previous !== undefined && compareNames(previous, k) >= 0)) {
+      throw unsafeTree(`bad xattrs of ${JSON.stringify(name)}`);
+    }
+    const bytes = (value.length / 4) * 3 - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
+    total += bytes + k.length;
+    if (bytes > XATTR_LIMITS.valueBytes || total > XATTR_LIMITS.totalBytes) throw unsafeTree(`xattrs of ${JSON.stringify(name)} are too large`);
+    out[k] = value;
+    previous = k;
+  }
+  return out;
+}
+
 /** Parses and validates a tree blob's plaintext; throws BkvError (unsafe-entry) on anything out of spec. */
 export function decodeTree(bytes: Uint8Array): Tree {
   let value: unknown;
@@ -122,9 +160,15 @@ export function decodeTree(bytes: Uint8Array): Tree {
     } else if (r.type === 'symlink') {
       if (typeof r.target !== 'string' || r.target.length === 0 || r.target.includes('\0')) throw unsafeTree(`bad symlink target of ${JSON.stringify(name)}`);
       nodes.push({ name, mode, mtime, uid, gid, type: 'symlink', target: r.target });
+    } else if (r.type === 'fifo') {
+      nodes.push({ name, mode, mtime, uid, gid, type: 'fifo' });
+    } else if (r.type === 'chardev' || r.type === 'blockdev') {
+      nodes.push({ name, mode, mtime, uid, gid, type: r.type, rdev: decimal(r.rdev, 'rdev') });
     } else {
       throw unsafeTree(`bad type of ${JSON.stringify(name)}`);
     }
+    // rare: only entries that have extended attributes carry the member (and so another hidden class)
+    if (r.xattrs !== undefined) nodes[nodes.length - 1]!.xattrs = xattrs(r.xattrs, name);
   }
   return { nodes };
 }

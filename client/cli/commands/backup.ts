@@ -64,7 +64,8 @@ export async function backup(given: string[], flags: BackupFlags, session = new 
         onProgress: (p) => progress.update({
           done: p.bytes, total: Math.max(total?.bytes ?? p.bytes, p.bytes), files: p.files, totalFiles: Math.max(total?.files ?? p.files, p.files),
         }),
-        onWarning: (w) => { if (!flags.quiet || w.kind === 'skipped') session.say(`warning: ${w.path}: ${w.message}`); },
+        // --quiet hides only files that changed while read (they are stored); never what is not in the snapshot
+        onWarning: (w) => { if (!flags.quiet || w.kind !== 'changed') session.say(`warning: ${w.path}: ${w.message}`); },
       });
     } finally {
       progress.stop();
@@ -83,6 +84,6 @@ export async function backup(given: string[], flags: BackupFlags, session = new 
     process.stdout.write(`${s.id}\n`);
   }
   if (s.incomplete) {
-    throw new ClientError('incomplete', `snapshot ${s.id.slice(0, 8)} is incomplete: ${s.skipped.length} file(s) could not be read (listed above)`, { skipped: s.skipped.length });
+    throw new ClientError('incomplete', `snapshot ${s.id.slice(0, 8)} is incomplete: ${s.skipped.length} entr${s.skipped.length === 1 ? 'y' : 'ies'} not stored (listed above)`, { skipped: s.skipped.length });
   }
 }

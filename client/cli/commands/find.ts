@@ -6,6 +6,7 @@ import { findSnapshot } from '../../repo/find.js';
 import { findInSnapshots } from '../../repo/search.js';
 import { filterSnapshots } from '../../repo/snapshot-filter.js';
 import { newestFirst, type Snapshot } from '../../repo/snapshot.js';
+import { TYPE_LETTER } from '../../repo/tree.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 import type { FilterFlags } from './snapshots.js';
@@ -33,7 +34,7 @@ export async function find(patterns: string[], flags: FindFlags, session = new S
         out.push(JSON.stringify({ snapshot: snapshot.id, time: snapshot.time, path, type: node.type, mode: node.mode, mtime: node.mtime, ...(node.type === 'file' ? { size: node.size } : {}) }));
       } else {
         const size = node.type === 'file' ? String(node.size) : '';
-        out.push(`${snapshot.id.slice(0, 8)}  ${node.type === 'dir' ? 'd' : node.type === 'symlink' ? 'l' : '-'} ${size.padStart(12)}  ${path}`);
+        out.push(`${snapshot.id.slice(0, 8)}  ${TYPE_LETTER[node.type]} ${size.padStart(12)}  ${path}`);
       }
       if (out.length >= 1000) process.stdout.write(`${out.splice(0).join('\n')}\n`);
     }

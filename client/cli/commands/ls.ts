@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { findSnapshot } from '../../repo/find.js';
 import { listSnapshot } from '../../repo/ls.js';
+import { TYPE_LETTER } from '../../repo/tree.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 
@@ -16,7 +17,7 @@ export async function ls(ref: string, path: string | undefined, flags: RepoFlags
         out.push(JSON.stringify({ path: p, type: node.type, mode: node.mode, mtime: node.mtime, ...(node.type === 'file' ? { size: node.size } : {}), ...(node.type === 'symlink' ? { target: node.target } : {}) }));
         continue;
       }
-      const t = node.type === 'dir' ? 'd' : node.type === 'symlink' ? 'l' : '-';
+      const t = TYPE_LETTER[node.type];
       const size = node.type === 'file' ? String(node.size) : '';
       const when = new Date(Number(BigInt(node.mtime) / 1000000n)).toISOString().slice(0, 19).replace('T', ' ');
       out.push(`${t}${node.mode.toString(8).padStart(4, '0')} ${size.padStart(12)} ${when} ${p}${node.type === 'symlink' ? ` -> ${node.target}` : ''}`);

@@ -4,6 +4,7 @@
 // a device without K, which then keeps it. `latest` is the newest snapshot (of this host and --path if given).
 
 import { hostname } from 'node:os';
+import { ClientError } from '../../errors.js';
 import { findSnapshot } from '../../repo/find.js';
 import { restore as runRestore } from '../../repo/restore.js';
 import { formatBytes, openProgress, progressMode } from '../progress.js';
@@ -30,6 +31,8 @@ export async function restore(ref: string, target: string, flags: RestoreFlags, 
       const r = await runRestore(repo, snapshot, target, {
         include: flags.include, exclude: flags.exclude, home: session.device.home, signal,
         onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles }),
+        // never hidden by --quiet: what could not be restored as it was stored
+        onWarning: (w) => session.say(`warning: ${w.path}: ${w.message}`),
       });
       if (source === 'password' || source === 'key') {
         if (!(await session.device.hasKey())) {
@@ -44,10 +47,12 @@ export async function restore(ref: string, target: string, flags: RestoreFlags, 
     }
   }, { recover: true });
   const seconds = (Date.now() - started) / 1000;
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...result, target, seconds })}\n`);
-    return;
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, target, seconds })}\n`);
+  else if (!flags.quiet) {
+    session.say(`restored ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${result.hardlinks} hard links`
+      + `${result.specials ? `, ${result.specials} FIFOs and devices` : ''} (${formatBytes(result.bytes)}) in ${seconds.toFixed(1)} s`);
   }
-  if (flags.quiet) return;
-  session.say(`restored ${result.files} files, ${result.dirs} dirs, ${result.symlinks} symlinks, ${result.hardlinks} hard links (${formatBytes(result.bytes)}) in ${seconds.toFixed(1)} s`);
+  if (result.warnings.length > 0) {
+    throw new ClientError('incomplete', `restored into ${target}, but ${result.warnings.length} entr${result.warnings.length === 1 ? 'y is' : 'ies are'} not as stored (listed above)`, { skipped: result.warnings.length });
+  }
 }

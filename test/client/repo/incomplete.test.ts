@@ -1,6 +1,6 @@
 // A file that cannot be read is skipped with a warning naming it and the snapshot is marked incomplete (the
 // test runs as root, which chmod 000 cannot stop, so the file disappears between the directory listing and
-// the read, as on a live system); a file that changes while read is reported; sockets/FIFOs are skipped.
+// the read, as on a live system); a file that changes while read is reported; a FIFO is stored (metadata.test.ts).
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ describe('unreadable and changing files', () => {
     expect(snapshot.summary.files).toBe(1);
   });
 
-  it('a file that grows while it is read is reported as changed; a FIFO is skipped with a warning', async () => {
+  it('a file that grows while it is read is reported as changed (stored, the snapshot complete); a FIFO is stored', async () => {
     const { repo } = await freshRepo();
     const root = join(tempDir(), 'tree');
     mkdirSync(root);
@@ -41,7 +41,10 @@ describe('unreadable and changing files', () => {
       paths: [root], onWarning: (w) => warnings.push(w), beforeRead: (p) => { if (p.endsWith('growing')) appendFileSync(p, 'more'); },
     });
     expect(warnings).toContainEqual({ path: join(root, 'growing'), message: 'changed while reading (grew)', kind: 'changed' });
-    expect(warnings).toContainEqual({ path: join(root, 'fifo'), message: 'not a file, directory or symlink', kind: 'unsupported' });
+    expect(warnings.map((w) => w.path)).not.toContain(join(root, 'fifo'));
     expect(snapshot.incomplete).toBe(false);
+    const names: string[] = [];
+    for await (const e of listSnapshot(repo, snapshot)) names.push(`${e.node.type}:${e.path}`);
+    expect(names).toContain('fifo:tree/fifo');
   });
 });
