@@ -23,6 +23,13 @@ export const MAX_UPLOADS_PER_REQUEST = 100;
 export const MAX_DOWNLOADS_PER_REQUEST = 1000;
 export const MAX_DELETES_PER_REQUEST = 1000;
 export const MAX_LIST_LIMIT = 1000;
+/**
+ * What a client takes from one listing of one type (docs/repository.md "Limits"): a million objects (~12 TiB of
+ * 12 MiB packs, 240 times the default quota) in at most 10,000 pages (a server may answer short pages, not empty
+ * ones forever).
+ */
+export const MAX_LIST_OBJECTS = 1_000_000;
+export const MAX_LIST_PAGES = 10_000;
 /** Lock lifetimes (seconds). */
 export const MIN_LOCK_TTL_S = 30;
 export const MAX_LOCK_TTL_S = 3600;
