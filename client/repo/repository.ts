@@ -38,6 +38,12 @@ export function otherKeyError(cause?: unknown): ClientError {
   return new ClientError('wrong-key', 'repository is under another backup key: this device\'s key does not decrypt its config (use the key the repository was made with, e.g. bkv restore --key)', {}, { cause });
 }
 
+/**
+ * Plaintext of the trees of one tree pack kept at once: tree packs target 1 MiB of deflated JSON (a few MiB of
+ * plaintext); a pack claiming more is read one tree at a time.
+ */
+const TREE_PACK_PLAIN_BYTES = 64 * 1024 * 1024;
+
 export class Repository {
   index = new MasterIndex();
   private readonly trees = new Map<string, Tree>();
@@ -99,12 +105,17 @@ export class Repository {
       if (loc === undefined) throw damaged(`tree ${id} is not in the index`);
       // every tree of the pack is opened once (and once only while it is being read): the others are decoded
       // from these bytes when asked for
-      let reading = this.treePacks.get(loc.pack.id);
+      // a pack whose trees claim more plaintext than an honest one holds (docs/repository.md "Limits"): only the tree asked for
+      let claimed = 0;
+      for (const b of loc.pack.blobs) claimed += b.u;
+      const one = claimed > TREE_PACK_PLAIN_BYTES;
+      const key = one ? `${loc.pack.id}/${id}` : loc.pack.id;
+      let reading = this.treePacks.get(key);
       if (reading === undefined) {
-        reading = readBlobs(this, loc.pack, loc.pack.blobs, (b, plain) => {
+        reading = readBlobs(this, loc.pack, one ? [loc.blob] : loc.pack.blobs, (b, plain) => {
           if (!this.trees.has(b.id) && !this.treeBytes.has(b.id)) this.treeBytes.set(b.id, new Uint8Array(plain));
-        }, options).finally(() => this.treePacks.delete(loc.pack.id));
-        this.treePacks.set(loc.pack.id, reading);
+        }, options).finally(() => this.treePacks.delete(key));
+        this.treePacks.set(key, reading);
       }
       await reading;
       const decoded = this.trees.get(id); // by a caller that waited for the same pack

@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BlobEntry, PackEntry } from './index.js';
+import { treeShape } from './limits.js';
 import { damaged } from './objects.js';
 import { readBlobs } from './pack-reader.js';
 import { parallel } from './parallel.js';
@@ -191,7 +192,10 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const uses = new Map<string, { file: PlannedFile; offset: number }[]>();
   const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
 
-  // 1. Walk the trees: create directories and empty files, collect where every blob goes.
+  // 1. Walk the trees: create directories and empty files, collect where every blob goes. The snapshot's trees
+  // are measured first (each distinct tree once): too deep, too many entries or a tree inside itself is refused
+  // before anything is created (docs/repository.md "Limits").
+  await treeShape(repo, snapshot.tree, { signal });
   const walk = async (treeId: string, dir: string, rel: string[]) => {
     cancelled(signal);
     const tree = await repo.tree(treeId, { signal });

@@ -19,6 +19,20 @@ export class Crafter {
     return id;
   }
 
+  /** A tree stored under an id of the caller's choice (not its HMAC): what only a writer with K could index. */
+  namedTree(id: string, nodes: unknown[]): string {
+    const plain = Buffer.from(JSON.stringify({ nodes }));
+    this.trees.add(id, compressAlways(plain), plain.length, 1);
+    return id;
+  }
+
+  /** A data blob stored as `stored` that claims to inflate to `u` bytes (`z` 1: deflated), named by `plain`'s id. */
+  rawBlob(plain: Uint8Array, stored: Uint8Array, u: number, z: 0 | 1): string {
+    const id = blobId(this.repo.keys.blobIdKey, plain);
+    this.data.add(id, stored, u, z);
+    return id;
+  }
+
   blob(bytes: Uint8Array): string {
     const id = blobId(this.repo.keys.blobIdKey, bytes);
     this.data.add(id, bytes, bytes.length, 0);
