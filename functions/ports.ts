@@ -144,6 +144,8 @@ export interface RepoLockEntry {
   /** What a refresh extends it by. */
   ttlSeconds: number;
   description?: string;
+  /** Epoch ms when it was taken: no refresh extends it past createdAt + its maximum life (functions/repo/locks.ts). Absent on locks taken before it was recorded. */
+  createdAt?: number;
 }
 
 /**

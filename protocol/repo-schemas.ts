@@ -35,6 +35,13 @@ export const MIN_LOCK_TTL_S = 30;
 export const MAX_LOCK_TTL_S = 3600;
 export const DEFAULT_LOCK_TTL_S = 300;
 export const MAX_LOCK_DESCRIPTION = 200;
+/**
+ * Longest total life of a lock, refreshes included (docs/protocol.md "Locks"): a refresh that can extend it no
+ * further is `409 lock-lost`. An exclusive lock (forget, prune) shuts every backup out, so it lives a day at most;
+ * a shared one (a backup, which may run for days over a slow line) blocks only forget and prune.
+ */
+export const MAX_EXCLUSIVE_LOCK_LIFE_S = 24 * 3600;
+export const MAX_SHARED_LOCK_LIFE_S = 7 * 24 * 3600;
 /** Live locks an account may hold at once (they live in one DynamoDB item). */
 export const MAX_LOCKS = 64;
 /** Deployment default of the per-account quota. */

@@ -15,18 +15,22 @@ interface StoredLock {
   exp: number;
   ttl: number;
   d?: string;
+  /** createdAt */
+  c?: number;
 }
 
 function toLocks(v: unknown): RepoLockEntry[] {
   if (typeof v !== 'object' || v === null) return [];
   return Object.entries(v as Record<string, StoredLock>).map(([lockId, l]) => ({
     lockId, exclusive: l.x === true, expiresAt: Number(l.exp), ttlSeconds: Number(l.ttl), ...(typeof l.d === 'string' ? { description: l.d } : {}),
+    ...(l.c !== undefined && Number.isFinite(Number(l.c)) ? { createdAt: Number(l.c) } : {}),
   }));
 }
 
 function fromLocks(locks: readonly RepoLockEntry[]): Record<string, StoredLock> {
   return Object.fromEntries(locks.map((l) => [l.lockId, {
     x: l.exclusive, exp: l.expiresAt, ttl: l.ttlSeconds, ...(l.description !== undefined ? { d: l.description } : {}),
+    ...(l.createdAt !== undefined ? { c: l.createdAt } : {}),
   }]));
 }
 
