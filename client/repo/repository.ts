@@ -15,6 +15,7 @@ import { deriveRepoKeys, type RepoKeys } from './keys.js';
 import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, putJson } from './objects.js';
 import { readBlobs } from './pack-reader.js';
 import { parallel } from './parallel.js';
+import { SeenRecord, type Rollback } from './seen.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
 import type { CallOptions, ObjectName, RepoStore } from './store.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -32,6 +33,8 @@ export interface RepositoryOptions extends CallOptions {
   home?: string;
   /** Blob worker threads (default: one per core, at most 2; 0: this thread only). */
   workers?: number;
+  /** Accept a server that lists older snapshots than this device has seen (seen.ts): the record follows it. */
+  acceptRollback?: boolean;
 }
 
 export function otherKeyError(cause?: unknown): ClientError {
@@ -47,8 +50,17 @@ const TREE_PACK_PLAIN_BYTES = 64 * 1024 * 1024;
 export class Repository {
   index = new MasterIndex();
   private readonly trees = new Map<string, Tree>();
+  /** Groups whose newest snapshot the server no longer lists, from the last listing (seen.ts); not yet accepted. */
+  rollbacks: Rollback[] = [];
+  /** Rollbacks the user accepted (acceptRollback) in this session. */
+  accepted: Rollback[] = [];
+  acceptRollback = false;
 
-  constructor(readonly store: RepoStore, readonly keys: RepoKeys, readonly config: RepoConfig, readonly cache: RepoCache | undefined, readonly pool: BlobPool) {}
+  constructor(
+    readonly store: RepoStore, readonly keys: RepoKeys, readonly config: RepoConfig, readonly cache: RepoCache | undefined, readonly pool: BlobPool,
+    /** What this device has seen of the repository (absent without a home: then nothing is checked). */
+    readonly seen?: SeenRecord,
+  ) {}
 
   get id(): string {
     return this.config.id;
@@ -92,7 +104,15 @@ export class Repository {
     await parallel(names, 8, async (name) => {
       out.push(toSnapshot(await this.getCached(name, options)));
     });
-    this.cache?.retain('snapshots', new Set(names.map((n) => n.id)));
+    // a snapshot the server stopped listing may be hidden, not forgotten: its cached copy is kept as evidence
+    // (this device's own forget removes its copies itself)
+    this.cache?.retain('snapshots', new Set(names.map((n) => n.id)), { quarantine: true });
+    this.rollbacks = this.seen?.observe(out) ?? [];
+    if (this.acceptRollback && this.rollbacks.length > 0) {
+      this.seen?.accept(this.rollbacks.map((r) => r.group), out);
+      this.accepted.push(...this.rollbacks);
+      this.rollbacks = [];
+    }
     return out;
   }
 
@@ -158,8 +178,11 @@ function toConfig(obj: Record<string, unknown>): RepoConfig {
 
 function build(store: RepoStore, key: BackupKey | Uint8Array, config: RepoConfig, options: RepositoryOptions): Repository {
   const cache = options.home === undefined ? undefined : new RepoCache(join(options.home, 'cache', config.id));
+  const seen = options.home === undefined ? undefined : new SeenRecord(join(options.home, 'seen', `${config.id}.json`));
   const params = { minSize: config.chunker.min, avgSize: config.chunker.avg, maxSize: config.chunker.max };
-  return new Repository(store, deriveRepoKeys(key, params), config, cache, new BlobPool(options.workers));
+  const repo = new Repository(store, deriveRepoKeys(key, params), config, cache, new BlobPool(options.workers), seen);
+  repo.acceptRollback = options.acceptRollback === true;
+  return repo;
 }
 
 /** Opens the account's repository under K; refuses one under another key. Rejects with not-found if none. */

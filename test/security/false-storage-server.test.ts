@@ -4,10 +4,20 @@
 // has seen a newer snapshot refuses `latest` when the server hides it, and keeps its cached copy as evidence.
 
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../client/http.js';
 import { isClientError } from '../../client/errors.js';
+import { findSnapshot } from '../../client/repo/find.js';
+import { forget } from '../../client/repo/forget.js';
 import { HttpRepoStore } from '../../client/repo/http-store.js';
+import { openRepository } from '../../client/repo/repository.js';
+import type { CallOptions, ObjectInfo, ObjectName, ObjectType, Range } from '../../client/repo/store.js';
+import { RepoObjectMissing } from '../../client/repo/store.js';
+import { TestMemoryStore } from '../helpers/memory-repo.js';
+import { Crafter, meta } from '../client/repo/craft.js';
+import { freshRepo } from '../client/repo/engine-helpers.js';
 import { MAX_LIST_LIMIT, MAX_LIST_OBJECTS, MAX_LIST_PAGES } from '../../protocol/repo-schemas.js';
 
 const hexId = (n: bigint) => n.toString(16).padStart(64, '0');
@@ -95,5 +105,93 @@ describe('a listing that never ends', () => {
     expect(error).toBeUndefined();
     expect(yielded).toBe(2500);
     expect(requests()).toBe(3);
+  });
+});
+
+/** The same objects, but snapshots named in `hidden` are neither listed nor served. */
+class HidingStore extends TestMemoryStore {
+  readonly hidden = new Set<string>();
+
+  override async *list(type: ObjectType, options?: CallOptions): AsyncIterable<ObjectInfo> {
+    for await (const o of super.list(type, options)) if (!(type === 'snapshots' && this.hidden.has(o.id))) yield o;
+  }
+
+  override async get(name: ObjectName, range?: Range, options?: CallOptions): Promise<Uint8Array> {
+    if (name.type === 'snapshots' && this.hidden.has(name.id)) throw new RepoObjectMissing(name);
+    return super.get(name, range, options);
+  }
+}
+
+describe('a server that hides the newest snapshot (rollback)', () => {
+  async function twoSnapshots() {
+    const store = new HidingStore();
+    const { repo, key, home } = await freshRepo(undefined, store);
+    const c = new Crafter(repo);
+    const tree = c.tree([{ ...meta, name: 'f', type: 'file', size: 0, content: [] }]);
+    const older = await c.snapshot(tree, '2026-12-01T10:00:00.000Z');
+    const newer = await c.snapshot(tree, '2026-12-02T10:00:00.000Z');
+    expect((await findSnapshot(repo, 'latest')).id).toBe(newer.id); // this device has now seen `newer`
+    const reopen = (acceptRollback = false) => openRepository(store, key, { home, workers: 0, acceptRollback });
+    return { store, repo, home, older, newer, reopen };
+  }
+
+  it('restore latest is refused (damaged: rollback, exit 5), and the hidden snapshot\'s cached copy is kept as evidence', async () => {
+    const { store, repo, home, newer, reopen } = await twoSnapshots();
+    store.hidden.add(newer.id);
+    const again = await reopen();
+    const err = await findSnapshot(again, 'latest').catch((e: unknown) => e);
+    await again.close();
+    expect(isClientError(err, 'damaged')).toBe(true);
+    expect((err as { details: { check: string } }).details.check).toBe('rollback');
+    expect((err as Error).message).toMatch(new RegExp(`no longer lists snapshot ${newer.id.slice(0, 8)}.*--accept-rollback`));
+    const cached = join(home, 'cache', repo.id, 'gone', 'snapshots', newer.id);
+    expect(existsSync(cached)).toBe(true);
+    expect(again.cache?.gone({ type: 'snapshots', id: newer.id })?.length).toBeGreaterThan(0);
+  });
+
+  it('--accept-rollback takes the server\'s view; the device then records it and latest is the older one without an error', async () => {
+    const { store, older, newer, reopen } = await twoSnapshots();
+    store.hidden.add(newer.id);
+    const accepting = await reopen(true);
+    expect((await findSnapshot(accepting, 'latest')).id).toBe(older.id);
+    expect(accepting.accepted.map((r) => r.seen.id)).toEqual([newer.id]);
+    await accepting.close();
+    const after = await reopen();
+    expect((await findSnapshot(after, 'latest')).id).toBe(older.id);
+    expect(after.rollbacks).toEqual([]);
+    await after.close();
+  });
+
+  it('a snapshot older than the newest the server lists may go (another device\'s forget): no alarm', async () => {
+    const { store, older, newer, reopen } = await twoSnapshots();
+    store.hidden.add(older.id);
+    const again = await reopen();
+    expect((await findSnapshot(again, 'latest')).id).toBe(newer.id);
+    expect(again.rollbacks).toEqual([]);
+    await again.close();
+  });
+
+  it('this device\'s own forget is no alarm', async () => {
+    const { repo, newer, reopen } = await twoSnapshots();
+    const plan = await forget(repo, { policy: { last: 1 } });
+    expect(plan[0]!.remove.length).toBe(1);
+    const again = await reopen();
+    expect((await findSnapshot(again, 'latest')).id).toBe(newer.id);
+    expect(again.rollbacks).toEqual([]);
+    await again.close();
+  });
+
+  it('a newer backup after the rollback is restorable as latest, but the rollback stays on record until accepted', async () => {
+    const { store, repo, newer, reopen } = await twoSnapshots();
+    store.hidden.add(newer.id);
+    const seenIt = await reopen();
+    await expect(findSnapshot(seenIt, 'latest')).rejects.toThrow(/rollback/);
+    await seenIt.close();
+    const c = new Crafter(repo);
+    const newest = await c.snapshot(c.tree([]), '2026-12-03T10:00:00.000Z');
+    const again = await reopen();
+    expect((await findSnapshot(again, 'latest')).id).toBe(newest.id);
+    expect(again.rollbacks.map((r) => r.seen.id)).toEqual([newer.id]);
+    await again.close();
   });
 });

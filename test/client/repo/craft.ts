@@ -39,7 +39,7 @@ export class Crafter {
     return id;
   }
 
-  async snapshot(rootTree: string): Promise<Snapshot> {
+  async snapshot(rootTree: string, time = new Date().toISOString()): Promise<Snapshot> {
     const packs = [];
     for (const b of [this.trees, this.data]) {
       if (b.blobs.length === 0) continue;
@@ -49,7 +49,7 @@ export class Crafter {
     }
     await this.repo.putIndex(packs);
     const s: Snapshot = {
-      version: 1, id: newId(), time: new Date().toISOString(), host: 'h', user: 'u', paths: ['/x'], tags: [], tree: rootTree, parent: null,
+      version: 1, id: newId(), time, host: 'h', user: 'u', paths: ['/x'], tags: [], tree: rootTree, parent: null,
       incomplete: false, skipped: [], summary: { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 },
     };
     await this.repo.store.put({ type: 'snapshots', id: s.id }, encryptObject(this.repo.keys, encodeJson(s)));
