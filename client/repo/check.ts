@@ -32,6 +32,8 @@ export async function check(cached: Repository, options: CheckOptions = {}): Pro
   const errors: string[] = [];
   await repo.loadIndex(options);
   const snapshots = await repo.snapshots(options);
+  cached.rollbacks = repo.rollbacks; // the caller reports them (seen.ts)
+  cached.accepted.push(...repo.accepted);
   const stored = new Map<string, number>();
   for await (const info of repo.store.list('data', options)) stored.set(info.id, info.size);
   let used;
