@@ -8,8 +8,9 @@ import { deflateSync } from 'node:zlib';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isClientError } from '../../client/errors.js';
+import { check } from '../../client/repo/check.js';
 import { dumpFile } from '../../client/repo/dump.js';
 import { MAX_DATA_BLOB_BYTES, MAX_TREE_DEPTH } from '../../client/repo/limits.js';
 import { listSnapshot } from '../../client/repo/ls.js';
@@ -52,6 +53,31 @@ describe('a blob that claims more plaintext than a chunk can hold', () => {
     const target = join(tempDir(), 'out');
     await restore(repo, s, target, { home });
     expect(readdirSync(target)).toEqual(['f']);
+  });
+});
+
+describe('a pack of blobs that each claim the largest chunk', () => {
+  it('check --read-data opens it in tasks of at most 64 MiB of plaintext, not all of it at once', async () => {
+    const { repo } = await freshRepo();
+    const c = new Crafter(repo);
+    const content: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const plain = Buffer.alloc(MAX_DATA_BLOB_BYTES);
+      plain[0] = i; // 20 different blobs, each ~8 KiB deflated
+      content.push(c.rawBlob(plain, deflateSync(plain, { level: 9 }), plain.length, 1));
+    }
+    await c.snapshot(c.tree([{ ...meta, name: 'f', type: 'file', size: 20 * MAX_DATA_BLOB_BYTES, content }]));
+    const tasks: number[] = [];
+    const open = repo.pool.open.bind(repo.pool);
+    vi.spyOn(repo.pool, 'open').mockImplementation((task, here) => {
+      tasks.push(task.blobs.reduce((n, b) => n + b[3], 0));
+      return open(task, here);
+    });
+    const result = await check(repo, { readData: true });
+    expect(result.errors).toEqual([]);
+    const data = tasks.filter((t) => t >= MAX_DATA_BLOB_BYTES);
+    expect(data.reduce((a, b) => a + b, 0)).toBe(20 * MAX_DATA_BLOB_BYTES);
+    expect(Math.max(...data)).toBeLessThanOrEqual(64 * 1024 * 1024);
   });
 });
 
