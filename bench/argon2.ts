@@ -4,7 +4,7 @@
 // one core: WASM runs on this thread only, the 4 lanes one after another. When Debian's `argon2` CLI (the
 // reference C implementation) is installed it is timed too, pinned to one core with taskset, because an attacker
 // uses native code, not WASM. Median of BENCH_RUNS runs each; reports the load average. Writes its section of
-// docs/benchmarks.md; client/password-strength.ts keeps the resulting rate as a constant.
+// docs/benchmarks.md; protocol/password-strength.ts keeps the resulting rate as a constant.
 
 import * as opaque from '@serenity-kit/opaque';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -82,7 +82,7 @@ ${nativeMedian === undefined
 
 Attacker rate, from the faster of the two: **${perCore.toFixed(2)} guesses per second per core**, so about
 **${Math.round(perCore * 10_000).toLocaleString('en')} guesses per second on 10,000 cores** (memory: 64 MiB per
-guess in flight, 640 GiB for 10,000 at once). \`client/password-strength.ts\` keeps this rate as
+guess in flight, 640 GiB for 10,000 at once). \`protocol/password-strength.ts\` keeps this rate as
 \`ARGON2ID_GUESSES_PER_SECOND_PER_CORE\`; the thresholds it supports are in
 [threat-model.md](threat-model.md#password-strength). Optimised attacker code (or GPUs, which Argon2id's
 64 MiB per guess slows but does not stop) may do a few times better per core; the thresholds leave room for that.

@@ -22,7 +22,7 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 const BYTES = Number(process.env.BENCH_BYTES ?? GiB);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const MANY_FILES = (process.env.BENCH_MANY_FILES ?? '10000,100000').split(',').map(Number).filter((n) => n > 0);
+const MANY_FILES = (process.env.BENCH_MANY_FILES ?? '10000,100000,200000').split(',').map(Number).filter((n) => n > 0);
 
 function check(r: Timed, what: string): Timed {
   if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);

@@ -15,7 +15,7 @@
 
 /** The typed details of each kind. */
 export interface ClientErrorDetails {
-  'usage': { position?: number; digits?: number; path?: string; errno?: string };
+  'usage': { position?: number; digits?: number; path?: string; errno?: string; pattern?: string };
   'cancelled': Record<never, never>;
   'wrong-key': Record<never, never>;
   'damaged': { check: 'header' | 'hmac' | 'payload' | 'length' | 'structure' | 'rollback' };

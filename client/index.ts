@@ -19,7 +19,7 @@ export {
 } from './backup-crypto.js';
 export {
   estimatePasswordStrength, generatePassphrase, type PasswordStrength, type PasswordVerdict, type StrengthOptions,
-} from './password-strength.js';
+} from '../protocol/password-strength.js';
 export { BackupKey, newBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES, BACKUP_KEY_DIGITS } from './backup-key.js';
 export { BkvError, isBkvError, type ErrorCode } from '../protocol/errors.js';
 export { PROBLEMS, type ProblemCode, type ProblemDetails } from '../protocol/problems.js';

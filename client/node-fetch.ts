@@ -1,12 +1,24 @@
 // A minimal `fetch` over node:http/https for the small JSON calls of the storage and vault APIs, for programs
 // that care about memory (the `bkv` CLI): Node's built-in fetch loads undici and web streams on first use, ~15 MiB
 // of RSS. Supports what ApiClient needs: method, headers, a string body; answers with status, ok, headers.get,
-// text() and json(). Bodies are capped at 1 MiB (API answers are small).
+// text() and json(). Bodies are capped at 1 MiB (API answers are small). Connections are kept alive by
+// keep-alive.js's rule (never reused after the server may have closed them); a request of an idempotent method
+// (RFC 9110 §9.2.2) that fails on a kept-alive connection before any byte of an answer is sent again on a new
+// one. Other methods are not: a POST may have been acted on (a counted login start); their callers decide
+// (client/repo/http-store.ts retries the repository's retry-safe calls).
 
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { keepAliveAgents, staleReuse } from './keep-alive.js';
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+/** Sends of one request on kept-alive connections that failed before an answer, at most (then it fails). */
+const MAX_STALE = 4;
+const agents = keepAliveAgents({ maxSockets: 16 });
+
+/** A failure on a kept-alive connection before any byte of an answer. */
+class StaleConnection extends Error {}
 
 interface MiniResponse {
   ok: boolean;
@@ -30,10 +42,27 @@ function miniFetch(input: string | URL | Request, init: RequestInit = {}): Promi
   const body = typeof init.body === 'string' ? Buffer.from(init.body) : undefined;
   if (init.body !== undefined && init.body !== null && body === undefined) return Promise.reject(new TypeError('only string bodies are supported'));
   if (body) headers['content-length'] = String(body.length);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const once = (): Promise<MiniResponse> => send(url, secure, method, headers, body, init.signal ?? undefined);
+  const attempt = async (n: number): Promise<MiniResponse> => {
+    try {
+      return await once();
+    } catch (e) {
+      if (!(e instanceof StaleConnection)) throw e;
+      if (!IDEMPOTENT.has(method) || n >= MAX_STALE) throw e.cause;
+      return attempt(n + 1);
+    }
+  };
+  return attempt(1);
+}
+
+function send(url: URL, secure: boolean, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined): Promise<MiniResponse> {
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = (secure ? httpsRequest : httpRequest)(url, {
-      method: init.method ?? 'GET', headers, timeout: 60_000, ...(init.signal ? { signal: init.signal } : {}),
+      method, headers, timeout: 60_000, agent: secure ? agents.https : agents.http, ...(signal ? { signal } : {}),
     }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -59,7 +88,7 @@ function miniFetch(input: string | URL | Request, init: RequestInit = {}): Promi
       });
     });
     req.on('timeout', () => req.destroy(new Error('server did not answer in time')));
-    req.on('error', reject);
+    req.on('error', (e) => reject(staleReuse(req, answered, e) && !signal?.aborted ? new StaleConnection(e.message, { cause: e }) : e));
     req.end(body);
   });
 }

@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_BODY_BYTES } from '../protocol/constants.js';
+import { LOCAL_DEFAULT_ACCOUNT, MAX_BODY_BYTES } from '../protocol/constants.js';
 import { BkvError } from '../protocol/errors.js';
 import { LocalTokenRequest } from '../protocol/schemas.js';
 import { DynamoRepoItemStore } from '../functions/adapters/dynamo-repo-store.js';
@@ -40,10 +40,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type Provider from 'oidc-provider';
 import { authRoutes } from '../functions/auth/routes.js';
 import type { SignInConfig } from '../protocol/sign-in.js';
-import { LocalAccounts } from './accounts.js';
+import { LocalAccounts, SignedUpAccount } from './accounts.js';
 import { MAX_TOKEN_LIFETIME_S, issueToken, localVerifier, verifyBearer } from './auth.js';
 import {
-  LOCAL_AUDIENCE, LOCAL_CLIENT_ID, LOCAL_SCOPES, LOGIN_PATH, PROVIDER_PATH, buildProvider, handleLogin,
+  LOCAL_AUDIENCE, LOCAL_CLIENT_ID, LOCAL_SCOPES, LOGIN_PATH, PROVIDER_PATH, buildProvider, handleLogin, signInThrottles,
 } from './provider.js';
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
@@ -52,7 +52,7 @@ import {
   tightenDataDir, type DataDirLock, type SigningKey,
 } from './keys.js';
 import { BodyTooLarge, readBody } from './read-body.js';
-import { startS3, type LocalS3 } from './s3.js';
+import { STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
   /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys, storage credentials). */
@@ -84,7 +84,10 @@ export interface LocalRuntime {
   issuer: string;
   /** The provider itself (tests listen to its events: grants, refreshes, revocations). */
   provider: Provider;
-  /** Issues an access token for any account, as `POST /local/v1/token` does for a holder of the secret (scripts, tests). */
+  /**
+   * Issues an access token, as `POST /local/v1/token` does for a holder of the secret (scripts, tests): reserves the
+   * name for the shortcut (sign-up can no longer take it); a `conflict` BkvError for a signed-up account.
+   */
   token(accountId: string): Promise<string>;
   /** Creates a local account of the provider (user name = `sub`), as the login page's sign-up form does. */
   createAccount(name: string, password: string): Promise<void>;
@@ -167,7 +170,25 @@ async function serve(
 ): Promise<{ runtime: LocalRuntime; handle: Handler }> {
   const url = baseUrl(options, server);
   const issuer = `${url}${PROVIDER_PATH}`;
-  const accounts = new LocalAccounts(options.dataDir);
+  // The README's default account of the shortcut is the operator's from the first request on: sign-up refuses it
+  // by name, and it is written down as reserved before the runtime serves (every request gets a 503 until serve()
+  // returns; a full disk only delays the entry). A data dir where it was signed up before keeps that account
+  // (nothing tells who made it); the shortcut then refuses it with 409.
+  const accounts = new LocalAccounts(options.dataDir, [LOCAL_DEFAULT_ACCOUNT]);
+  await accounts.reserve(LOCAL_DEFAULT_ACCOUNT).catch((e: unknown) => {
+    if (!(e instanceof SignedUpAccount) && !STORAGE_FAULTS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  });
+  /** The shortcut's token: the name is reserved for it first; a signed-up account is not the shortcut's (409). */
+  const shortcutToken = async (accountId: string): Promise<string> => {
+    try {
+      await accounts.reserve(accountId);
+    } catch (e) {
+      if (e instanceof SignedUpAccount) throw new BkvError('conflict', `${accountId} was created on the sign-in page: sign in as it with bkv login; the shortcut reaches only names it reserved`);
+      if (STORAGE_FAULTS.has((e as NodeJS.ErrnoException).code ?? '')) throw new BkvError('insufficient-storage', 'storage is full; try again later', { cause: e });
+      throw e;
+    }
+    return issueToken(issuer, signing, accountId);
+  };
   const [cookieKey, tokenSecret] = await Promise.all([
     dataDirSecret(options.dataDir, 'oidc-cookie-key'), dataDirSecret(options.dataDir, TOKEN_SECRET_FILE),
   ]);
@@ -180,6 +201,7 @@ async function serve(
     ...(options.refreshTokenTtlSeconds ? { refreshTokenTtlS: options.refreshTokenTtlSeconds } : {}),
   });
   const providerCallback = provider.callback();
+  const throttles = signInThrottles(() => (options.clock ?? systemClock).now());
   const verifier = localVerifier(issuer, signing);
   const signIn: SignInConfig = {
     issuer, clientId: LOCAL_CLIENT_ID, scopes: [...LOCAL_SCOPES], audience: LOCAL_AUDIENCE, bearer: 'access_token',
@@ -232,7 +254,7 @@ async function serve(
     }
 
     if (url.pathname === LOGIN_PATH || url.pathname.startsWith(`${LOGIN_PATH}/`)) {
-      await handleLogin(provider, accounts, req, res, body);
+      await handleLogin(provider, accounts, throttles, req, res, body);
       return;
     }
 
@@ -246,7 +268,7 @@ async function serve(
         return;
       }
       const event = { headers: { 'content-type': req.headers['content-type'] ?? '' }, body: body.toString('utf8'), isBase64Encoded: false } as unknown as ApiEvent;
-      const tokenRoute: RouteImpl = async (ev) => ({ status: 200, body: { token: await issueToken(issuer, signing, parseBody(ev, LocalTokenRequest).accountId) } });
+      const tokenRoute: RouteImpl = async (ev) => ({ status: 200, body: { token: await shortcutToken(parseBody(ev, LocalTokenRequest).accountId) } });
       send(res, await respond('local.token', tokenRoute, event, options.observe));
       return;
     }
@@ -304,7 +326,7 @@ async function serve(
     port,
     issuer,
     provider,
-    token: (accountId) => issueToken(issuer, signing, accountId),
+    token: (accountId) => shortcutToken(accountId),
     createAccount: (name, password) => accounts.create(name, password),
     tokenSecretFile: join(options.dataDir, TOKEN_SECRET_FILE),
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory, client: s3.client },

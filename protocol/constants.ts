@@ -19,6 +19,12 @@ export const DEFAULT_MAX_ATTEMPTS = 10;
 export const MIN_MAX_ATTEMPTS = 1;
 export const MAX_MAX_ATTEMPTS = 255;
 
+/**
+ * The local runtime's default account for its scripts shortcut (README "Scripts and tests"; the CLI's `--account`
+ * default): the runtime reserves it at start, so sign-up can never take it (docs/threat-model.md "The local runtime").
+ */
+export const LOCAL_DEFAULT_ACCOUNT = 'me';
+
 /** Longest account id (JWT `sub`) the vault accepts. */
 export const MAX_ACCOUNT_ID_LENGTH = 128;
 

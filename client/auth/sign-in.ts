@@ -4,6 +4,11 @@
 // provider the API clients call per request: it renews the bearer token with the refresh token shortly before it
 // expires (and once more when the server refuses it), so a long backup or restore outlives its access token.
 // Plain http is accepted only for a loopback issuer (the local runtime's provider).
+// On a shared machine (docs/threat-model.md "Another user of the same machine"): when the provider offers pushed
+// authorization requests (RFC 9126; the local runtime requires them), redirect URI, PKCE challenge and state go
+// over the back channel and the browser's URL carries only a single-use `request_uri`; and a caller that knows
+// which account the person means (`expectSubject`) gets a refusal, with nothing stored and the tokens revoked,
+// when the provider signed in another account (a flow someone else completed into their own account).
 
 import * as oidc from 'openid-client';
 import { BkvError } from '../../protocol/errors.js';
@@ -101,12 +106,22 @@ function record(config: SignInConfig, tokens: oidc.TokenEndpointResponse & oidc.
   };
 }
 
+/** What the person can check on the provider's page: the loopback port the answer goes to. */
+export interface SignInFlow {
+  port: number;
+}
+
 export interface SignInOptions {
   server: string;
   /** Where the sign-in is kept: a TokenStore on `$BKV_HOME` (the CLI), or anything with get/put/remove. */
   store: TokenStore;
-  /** Shows the authorization URL to the user: opens a browser, or prints it. */
-  openBrowser: (url: URL) => void | Promise<void>;
+  /**
+   * Shows the authorization URL to the user: opens a browser, or prints it. May return a clean-up, run when the
+   * sign-in ends (client/auth/browser.ts removes the private file it gave the browser).
+   */
+  openBrowser: (url: URL, flow: SignInFlow) => void | Promise<void | (() => Promise<void>)>;
+  /** The account the person means to sign in as: another one is refused, nothing is stored. */
+  expectSubject?: string;
   /** Gives up waiting for the browser after this long (default 5 minutes). */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -124,10 +139,11 @@ export async function signIn(options: SignInOptions): Promise<StoredSignIn> {
     host: config.redirect.host, ports: config.redirect.ports,
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
+  let cleanUp: (() => Promise<void>) | undefined;
   try {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(provider, {
+    const params = {
       ...config.authorizationParams,
       redirect_uri: loopback.redirectUri,
       scope: config.scopes.join(' '),
@@ -135,8 +151,16 @@ export async function signIn(options: SignInOptions): Promise<StoredSignIn> {
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
-    });
-    await options.openBrowser(url);
+    };
+    let url: URL;
+    try {
+      url = provider.serverMetadata().pushed_authorization_request_endpoint
+        ? await oidc.buildAuthorizationUrlWithPAR(provider, params)
+        : oidc.buildAuthorizationUrl(provider, params);
+    } catch (e) {
+      throw providerError(e, 'sign-in');
+    }
+    cleanUp = (await options.openBrowser(url, { port: Number(new URL(loopback.redirectUri).port) })) ?? undefined;
     const answer = await loopback.callback;
     let tokens;
     try {
@@ -145,10 +169,27 @@ export async function signIn(options: SignInOptions): Promise<StoredSignIn> {
       throw providerError(e, 'sign-in');
     }
     const signedIn = record(config, tokens);
+    if (options.expectSubject !== undefined && signedIn.subject !== options.expectSubject) {
+      await revoke(provider, signedIn);
+      throw new BkvError('invalid-token', `the provider signed in ${signedIn.subject}, not ${options.expectSubject}: nothing was stored (bkv login --account ${signedIn.subject} if that is the account you meant)`);
+    }
     await options.store.put(options.server, signedIn);
     return signedIn;
   } finally {
     await loopback.close();
+    if (cleanUp) await cleanUp().catch(() => undefined);
+  }
+}
+
+/** Revokes a sign-in's refresh token and bearer where the provider can; false when it cannot or refused. */
+async function revoke(provider: oidc.Configuration, found: StoredSignIn): Promise<boolean> {
+  try {
+    if (!provider.serverMetadata().revocation_endpoint) return false;
+    if (found.refreshToken) await oidc.tokenRevocation(provider, found.refreshToken, { token_type_hint: 'refresh_token' });
+    if (found.config.bearer === 'access_token') await oidc.tokenRevocation(provider, found.bearer, { token_type_hint: 'access_token' }).catch(() => undefined);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -212,17 +253,7 @@ export interface SignOutResult {
 export async function signOut(store: TokenStore, server: string): Promise<SignOutResult> {
   const found = await store.get(server);
   if (!found) return { signedIn: false, revoked: false };
-  let revoked = false;
-  try {
-    const provider = await providerConfiguration(found.config);
-    if (provider.serverMetadata().revocation_endpoint) {
-      if (found.refreshToken) await oidc.tokenRevocation(provider, found.refreshToken, { token_type_hint: 'refresh_token' });
-      if (found.config.bearer === 'access_token') await oidc.tokenRevocation(provider, found.bearer, { token_type_hint: 'access_token' }).catch(() => undefined);
-      revoked = true;
-    }
-  } catch {
-    revoked = false;
-  }
+  const revoked = await providerConfiguration(found.config).then((provider) => revoke(provider, found), () => false);
   await store.remove(server);
   return { signedIn: true, revoked, subject: found.subject };
 }

@@ -1,11 +1,11 @@
 // Choosing a new vault password in the CLI (`bkv init`, `bkv passwd`): the password is checked with the SDK's
-// estimatePasswordStrength (client/password-strength.ts), the account name counting as known to an attacker.
+// estimatePasswordStrength (protocol/password-strength.ts), the account name counting as known to an attacker.
 // Refused: the reason, and a terminal asks again (a script gets exit 2). Weak: a warning with the offline time,
 // then a terminal asks to confirm and a script must pass --yes. `--generate-password` draws six diceware words
 // instead; the caller shows them once, after the vault accepted them. Messages never contain the password.
 
 import { ClientError } from '../errors.js';
-import type { GeneratedPassphrase, PasswordStrength } from '../password-strength.js';
+import type { GeneratedPassphrase, PasswordStrength } from '../../protocol/password-strength.js';
 import type { Session } from './session.js';
 
 /** How many refused passwords a terminal asks again for. */
@@ -34,7 +34,7 @@ function reason(s: PasswordStrength): string {
 }
 
 export async function chooseNewPassword(session: Session, options: NewPasswordOptions): Promise<NewPassword> {
-  const { estimatePasswordStrength, generatePassphrase } = await import('../password-strength.js');
+  const { estimatePasswordStrength, generatePassphrase } = await import('../../protocol/password-strength.js');
   const fromEnv = session.env[options.envName];
   if (options.generate) {
     if (fromEnv) throw new ClientError('usage', `--generate-password and ${options.envName} both give the new password: choose one`);

@@ -2,9 +2,10 @@
 // registering the commands loads nothing heavy.
 
 import type { Command } from 'commander';
+import { LOCAL_DEFAULT_ACCOUNT } from '../../protocol/constants.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8787';
-export const DEFAULT_ACCOUNT = 'me';
+export const DEFAULT_ACCOUNT = LOCAL_DEFAULT_ACCOUNT;
 
 export interface ConnectionFlags {
   server?: string;

@@ -140,7 +140,11 @@ export class Session {
       throw new BkvError('invalid-token', 'this server has no local token shortcut: sign in with bkv login');
     }
     if (res.status === 401) throw new BkvError('invalid-token', 'the local runtime refused BKV_LOCAL_SECRET_FILE\'s secret: sign in with bkv login');
-    if (!res.ok) throw new BkvError(toError(res.status, text).code, `cannot get a token for account ${accountId} (${res.status})`);
+    if (!res.ok) {
+      const e = toError(res.status, text);
+      // 409: the name was signed up on the sign-in page, so it is not the shortcut's (the runtime says how to sign in)
+      throw new BkvError(e.code, `cannot get a token for account ${accountId} (${res.status})${e.code === 'conflict' ? `: ${e.message}` : ''}`);
+    }
     try {
       return LocalTokenResponse.parse(JSON.parse(text)).token;
     } catch {

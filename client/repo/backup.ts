@@ -11,7 +11,7 @@
 // An unreadable file is skipped with a warning naming it and the snapshot is marked incomplete; a file that
 // changes while it is read is reported (what was read is stored). Hard links are found by inode and read once.
 
-import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { copyWithinInto } from './arena.js';
@@ -20,7 +20,7 @@ import { blobId, compressAlways } from './blob-ops.js';
 import type { SegmentOut } from './blob-ops.js';
 import { MAX_CHUNK_LIMIT } from './chunker.js';
 import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from './limits.js';
-import { Excluder } from './exclude.js';
+import { Excluder, type ExcludeOptions } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
 import { encodeJson, encryptObject, newId } from './objects.js';
@@ -49,11 +49,9 @@ export interface BackupWarning {
   kind: 'skipped' | 'changed' | 'unsupported';
 }
 
-export interface BackupOptions {
+export interface BackupOptions extends ExcludeOptions {
   paths: readonly string[];
   tags?: readonly string[];
-  exclude?: readonly string[];
-  excludeFiles?: readonly string[];
   oneFileSystem?: boolean;
   host?: string;
   user?: string;
@@ -140,8 +138,50 @@ function utf8Name(raw: Buffer): string | undefined {
   return Buffer.from(s, 'utf8').equals(raw) ? s : undefined;
 }
 
+/**
+ * Refuses, before anything is locked or stored, a top-level path that does not exist, cannot be read, or is not a
+ * file, directory or symlink (`-`, `/dev/stdin`, a FIFO): a snapshot of nothing must never become `latest`.
+ */
+export function checkBackupPaths(paths: readonly string[]): void {
+  if (paths.length === 0) throw new ClientError('usage', 'nothing to back up: give at least one path');
+  for (const given of paths) {
+    if (given === '-') throw new ClientError('usage', 'cannot back up -: to back up standard input use --stdin', { path: given });
+    const p = resolve(given);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (e) {
+      throw fileSystemError(e, 'back up', given);
+    }
+    let target = st;
+    if (st.isSymbolicLink()) {
+      try {
+        target = statSync(p);
+      } catch {
+        continue; // a dangling symlink is stored as the symlink it is
+      }
+    }
+    if (!target.isFile() && !target.isDirectory() && !target.isSymbolicLink()) {
+      throw new ClientError('usage', `cannot back up ${given}: not a file or directory (to back up a stream use --stdin)`, { path: given });
+    }
+    if (st.isSymbolicLink()) continue;
+    try {
+      if (st.isDirectory()) closeSync(openSync(p, fsc.O_RDONLY | fsc.O_DIRECTORY));
+      else closeSync(openSync(p, fsc.O_RDONLY | fsc.O_NONBLOCK));
+      if (st.isDirectory()) readdirSync(p);
+    } catch (e) {
+      throw fileSystemError(e, 'back up', given);
+    }
+  }
+}
+
 /** Runs a backup with a shared lock held for its whole length. */
 export function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  try {
+    checkBackupPaths(options.paths);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return withLock(repo.store, false, `backup on ${options.host ?? hostname()}`, options.signal, (lock, signal) => new BackupRun(repo, options, lock, signal).run(), options.lockTtlSeconds);
 }
 
@@ -172,7 +212,7 @@ class BackupRun {
   private readonly sealedBuffers = new BufferRecycler(2);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
-    this.excluder = Excluder.fromOptions(opts.exclude, opts.excludeFiles);
+    this.excluder = Excluder.fromOptions(opts);
     this.uploads = new Semaphore(opts.uploads ?? 2);
   }
 
@@ -353,16 +393,18 @@ class BackupRun {
         this.warn(`${path}/${r.toString('latin1')}`, 'name is not valid UTF-8', 'unsupported');
         continue;
       }
-      if (this.excluder.excludes(full, name)) continue;
       let st: BigIntStats;
       try {
         st = lstatSync(full, { bigint: true });
       } catch (e) {
+        if (this.excluder.excludes(full, false)) continue;
         this.warn(full, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
         continue;
       }
+      if (this.excluder.excludes(full, st.isDirectory())) continue;
       if (st.isDirectory()) {
         if (this.opts.oneFileSystem && st.dev !== rootDev) continue;
+        if (this.excluder.excludesDirectory(full)) continue;
         subdirs.push({ name, full, st });
         continue;
       }
@@ -694,20 +736,21 @@ function safeUser(): string {
 }
 
 /** Files and bytes a backup of `paths` would walk (lstat only: for a progress bar's total and ETA). */
-export function scanTotals(paths: readonly string[], options: Pick<BackupOptions, 'exclude' | 'excludeFiles' | 'oneFileSystem'> = {}): { files: number; bytes: number } {
-  const excluder = Excluder.fromOptions(options.exclude, options.excludeFiles);
+export function scanTotals(paths: readonly string[], options: ExcludeOptions & Pick<BackupOptions, 'oneFileSystem'> = {}): { files: number; bytes: number } {
+  const excluder = Excluder.fromOptions(options);
   const totals = { files: 0, bytes: 0 };
-  const visit = (path: string, dev: number | undefined) => {
+  const visit = (path: string, dev: number | undefined, inner = false) => {
     let st;
     try {
       st = lstatSync(path);
     } catch {
       return;
     }
+    if (inner && excluder.excludes(path, st.isDirectory())) return;
     if (st.isFile()) {
       totals.files++;
       totals.bytes += st.size;
-    } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev)) {
+    } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev) && !(inner && excluder.excludesDirectory(path))) {
       let names: string[] = [];
       try {
         names = readdirSync(path);
@@ -715,8 +758,7 @@ export function scanTotals(paths: readonly string[], options: Pick<BackupOptions
         return;
       }
       for (const n of names) {
-        const full = join(path, n);
-        if (!excluder.excludes(full, n)) visit(full, dev ?? st.dev);
+        visit(join(path, n), dev ?? st.dev, true);
       }
     }
   };

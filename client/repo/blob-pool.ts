@@ -5,6 +5,7 @@
 // big heap pays for that in full collections); others are transferred both ways (no copies). With size 0 every task runs on
 // this thread, synchronously, with the same code. Idle workers are unref'd, so an idle pool never keeps the
 // process alive; a worker that dies fails its tasks (the caller's operation then fails; nothing is committed).
+// Once closed, the pool takes no more tasks (they fail at once), so no worker outlives it.
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,7 @@ import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSeg
 import type { DirectRequest } from './store.js';
 import { keepFreedMemory } from './gc.js';
 import { SharedArena } from './arena.js';
+import { ClientError } from '../errors.js';
 
 /** A seal whose age file the worker PUTs to `put` itself; `size` is the sealed size (the URL was signed for it). */
 export interface SealPutTask extends SealTask {
@@ -180,6 +182,9 @@ export class BlobPool {
   }
 
   private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
+    // a task that comes after close (another pack of a restore that already failed) never starts a worker: one
+    // started then would never be stopped, and its port would keep the process alive for ever
+    if (this.closing) return Promise.reject(new ClientError('cancelled', 'the blob workers are stopped'));
     // reads (restore, dump, check --read-data) keep freed memory for reuse: their opened plaintexts would fault
     // in fresh pages (+0.5 CPU-s per GiB restored); a backup's cipher buffers are freed every 4 MiB and reused
     // anyway, so there it only kept ~25 MiB more resident (gc.js)

@@ -1,20 +1,22 @@
 // Direct transfers of pack bodies between a blob worker and the storage's presigned URLs (blob-pool.ts
 // `sealPut`, `getOpen`), so that the bytes of a backup or restore never pass through the main thread: its big
 // heap then never has to be collected for them. One attempt each, over node:http/https with this thread's
-// keep-alive agents. Anything but the exact expected answer is reported as a `miss` and not retried here: the
+// keep-alive agents (client/keep-alive.js). Anything but the exact expected answer is reported as a `miss` and not retried here: the
 // main thread then does the same transfer through its store (http-store.ts), whose retry, URL-renewal and error
 // rules apply. A GET from a plain-http URL (the local runtime) goes through raw-get.js, which has the kernel write
 // the body straight into the receive buffer. Plain JavaScript so a worker loads it without a TypeScript loader.
 // Types: direct.d.ts.
 
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { keepAliveAgents } from '../keep-alive.js';
 import { sealedPieces } from './blob-ops.js';
 import { minorGc } from './gc.js';
 import { isRange, rawGet } from './raw-get.js';
 
 const GC_BYTES = 4 * 1024 * 1024;
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 4 }) };
+// idle connections are never reused after the storage may have closed them (keep-alive.js)
+const agents = keepAliveAgents({ maxSockets: 4 });
 
 /**
  * Sends one request; `body` is bytes, or a function that writes the body to the request and ends it. `into` (a

@@ -1,24 +1,54 @@
-// `forget`: removes snapshots by retention rules applied per group (host + paths), never across groups: within
-// each group, newest first, keep the newest `last` snapshots and the newest snapshot of each of the newest
-// `daily` days, `weekly` ISO weeks and `monthly` months (UTC); every other snapshot of the group is deleted,
-// under an exclusive lock, and each deletion is reported. Data is freed later by `prune`.
+// `forget`: removes snapshots by retention rules applied per group (host + paths), never across groups, as
+// restic's `forget` does: within each group, newest first, keep the newest `last` snapshots, the newest snapshot
+// of each of the newest `hourly` hours, `daily` days, `weekly` ISO weeks, `monthly` months and `yearly` years
+// (UTC), every snapshot within `within` of the group's newest one, and every snapshot carrying one of `tags`;
+// every other snapshot of the group is deleted, under an exclusive lock, and each deletion is reported. A dry run
+// only reads (no lock). Data is freed later by `prune`.
 
 import { withLock } from './lock.js';
 import type { Repository } from './repository.js';
 import { groupKey, newestFirst, type Snapshot } from './snapshot.js';
+import { filterSnapshots, type SnapshotFilter } from './snapshot-filter.js';
 import type { CallOptions } from './store.js';
 import { ClientError } from '../errors.js';
 
 export interface KeepPolicy {
   last?: number;
+  hourly?: number;
   daily?: number;
   weekly?: number;
   monthly?: number;
+  yearly?: number;
+  /** Keep every snapshot this recent, measured back from the group's newest snapshot. */
+  within?: Duration;
+  /** Keep every snapshot that carries one of these tags. */
+  tags?: readonly string[];
 }
 
-export interface ForgetOptions extends CallOptions {
+/** A calendar duration, restic's `1y2m3d4h` (m = months). */
+export interface Duration {
+  years: number;
+  months: number;
+  days: number;
+  hours: number;
+}
+
+/** Parses `1y2m3d4h` (any of the parts, in this order, each at most 6 digits); undefined when malformed. */
+export function parseDuration(text: string): Duration | undefined {
+  const m = /^(?:(\d{1,6})y)?(?:(\d{1,6})m)?(?:(\d{1,6})d)?(?:(\d{1,6})h)?$/.exec(text);
+  if (m === null || text === '') return undefined;
+  return { years: Number(m[1] ?? 0), months: Number(m[2] ?? 0), days: Number(m[3] ?? 0), hours: Number(m[4] ?? 0) };
+}
+
+function before(time: Date, d: Duration): number {
+  const t = new Date(time.getTime());
+  t.setUTCFullYear(t.getUTCFullYear() - d.years, t.getUTCMonth() - d.months, t.getUTCDate() - d.days);
+  return t.getTime() - d.hours * 3600_000;
+}
+
+export interface ForgetOptions extends CallOptions, SnapshotFilter {
   policy: KeepPolicy;
-  /** Only these groups' snapshots (default every group). */
+  /** Only this host's groups (default every group); `hosts` (SnapshotFilter) takes several. */
   host?: string;
   dryRun?: boolean;
   onDelete?: (s: Snapshot) => void;
@@ -46,9 +76,11 @@ export function applyPolicy(snapshots: readonly Snapshot[], policy: KeepPolicy):
   const keep = new Set<Snapshot>();
   sorted.slice(0, policy.last ?? 0).forEach((s) => keep.add(s));
   const buckets: [number | undefined, (d: Date) => string][] = [
+    [policy.hourly, (d) => d.toISOString().slice(0, 13)],
     [policy.daily, (d) => d.toISOString().slice(0, 10)],
     [policy.weekly, isoWeek],
     [policy.monthly, (d) => d.toISOString().slice(0, 7)],
+    [policy.yearly, (d) => d.toISOString().slice(0, 4)],
   ];
   for (const [n, bucket] of buckets) {
     if (!n) continue;
@@ -61,14 +93,21 @@ export function applyPolicy(snapshots: readonly Snapshot[], policy: KeepPolicy):
       keep.add(s);
     }
   }
+  if (policy.within !== undefined && sorted.length > 0) {
+    const cutoff = before(new Date(sorted[0]!.time), policy.within);
+    for (const s of sorted) if (Date.parse(s.time) >= cutoff) keep.add(s);
+  }
+  if (policy.tags?.length) for (const s of sorted) if (s.tags.some((t) => policy.tags!.includes(t))) keep.add(s);
   return { keep: sorted.filter((s) => keep.has(s)), remove: sorted.filter((s) => !keep.has(s)) };
 }
 
-export function forgetPlan(snapshots: readonly Snapshot[], options: Pick<ForgetOptions, 'policy' | 'host'>): ForgetGroup[] {
+export function forgetPlan(snapshots: readonly Snapshot[], options: Pick<ForgetOptions, 'policy' | 'host' | keyof SnapshotFilter>): ForgetGroup[] {
   const p = options.policy;
-  if (!p.last && !p.daily && !p.weekly && !p.monthly) throw new ClientError('usage', 'forget needs at least one --keep-… rule (it would otherwise delete every snapshot)');
+  if (!p.last && !p.hourly && !p.daily && !p.weekly && !p.monthly && !p.yearly && p.within === undefined && !p.tags?.length) {
+    throw new ClientError('usage', 'forget needs at least one --keep-… rule (it would otherwise delete every snapshot)');
+  }
   const groups = new Map<string, Snapshot[]>();
-  for (const s of snapshots) {
+  for (const s of filterSnapshots(snapshots, options)) {
     if (options.host !== undefined && s.host !== options.host) continue;
     const k = groupKey(s);
     const g = groups.get(k);
@@ -79,9 +118,10 @@ export function forgetPlan(snapshots: readonly Snapshot[], options: Pick<ForgetO
 }
 
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetGroup[]> {
+  // a dry run only reads: it takes no lock, so a stale lock never blocks it and it never blocks a backup
+  if (options.dryRun) return forgetPlan(await repo.snapshots({ signal: options.signal }), options);
   return withLock(repo.store, true, 'forget', options.signal, async (lock, signal) => {
     const plan = forgetPlan(await repo.snapshots({ signal }), options);
-    if (options.dryRun) return plan;
     for (const g of plan) {
       if (g.remove.length === 0) continue;
       lock.assertHeld();

@@ -1,12 +1,17 @@
 // RepoStore over the repository API (docs/protocol.md "Repository API"): URLs are asked for in batches (puts and
 // gets issued in the same tick share one request), object bytes go straight to and from the presigned URLs over
-// node:http/https with a keep-alive agent (no undici: a body is written to the socket as it is), download URLs
-// are cached until shortly before they expire, and 503/507/network failures are retried with exponential backoff
-// honouring retry-after. S3's 404 is RepoObjectMissing; a short or garbled answer is a clear error, never data.
+// node:http/https with keep-alive agents (no undici: a body is written to the socket as it is) that never reuse
+// a connection the server may have closed (client/keep-alive.js), download URLs are cached until shortly before
+// they expire, and 503/507/network failures are retried with exponential backoff honouring retry-after: the
+// storage's always, the API's for every retry-safe call (reads, URL requests, lock refreshes; not a lock's
+// creation or a deletion, whose second try could act twice). S3's 404 is RepoObjectMissing; a short or garbled
+// answer is a clear error, never data. This is the one retry layer of the repository's traffic: the blob
+// workers' own transfers (direct.js, raw-get.js) try once and hand a failure back to it.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { minorGc } from './gc.js';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import { keepAliveAgents } from '../keep-alive.js';
 import { isBkvError } from '../../protocol/errors.js';
 import {
   DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_LIST_LIMIT, MAX_LIST_OBJECTS,
@@ -21,7 +26,7 @@ import {
 } from './store.js';
 
 export interface HttpRepoStoreOptions {
-  /** Attempts per call for retryable failures (503, 507, 429, network); default 6. */
+  /** Attempts per call for retryable failures (503, 507, 429, network; the API's only for retry-safe calls); default 6. */
   attempts?: number;
   /** First backoff in ms (doubled each time, with jitter, at most 10 s); default 250. */
   backoffMs?: number;
@@ -182,9 +187,7 @@ export class HttpRepoStore implements RepoStore {
     this.margin = options.urlMarginMs ?? 5 * 60_000;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
-    this.http = new HttpAgent(agentOptions);
-    this.https = new HttpsAgent(agentOptions);
+    ({ http: this.http, https: this.https } = keepAliveAgents({ maxSockets: options.maxSockets ?? 16 }));
     this.uploadBatcher = new Batcher(MAX_UPLOADS_PER_REQUEST, async (keys) => {
       const objects = keys.map((k) => {
         const [type, id] = k.split('/') as [string, string];
@@ -214,15 +217,18 @@ export class HttpRepoStore implements RepoStore {
     this.https.destroy();
   }
 
-  /** Runs `attempt` until it succeeds, fails for good, or the attempts are spent. */
-  private async retrying<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt` until it succeeds, fails for good, or the attempts are spent. `safe`: the call may be made
+   * again after a failure whose outcome is unknown (the API not reached, or its answer lost).
+   */
+  private async retrying<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>, safe: boolean): Promise<T> {
     for (let i = 1; ; i++) {
       if (signal?.aborted) throw signal.reason;
       try {
         return await abortable(attempt(), signal);
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
-        const retryable = e instanceof Retryable || (isBkvError(e) && RETRY_CODES.has(e.code));
+        const retryable = e instanceof Retryable || (isBkvError(e) && RETRY_CODES.has(e.code)) || (safe && isClientError(e, 'unreachable'));
         if (!retryable || i >= this.attempts) {
           if (e instanceof Retryable) throw new ClientError('unreachable', e.message, {}, { cause: e });
           throw e;
@@ -233,8 +239,9 @@ export class HttpRepoStore implements RepoStore {
     }
   }
 
-  private api_<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-    return this.retrying(signal, call);
+  /** An API call; `safe` as in `retrying` (false: only answers that say nothing was done, like 503, are retried). */
+  private api_<T>(signal: AbortSignal | undefined, call: () => Promise<T>, safe: boolean): Promise<T> {
+    return this.retrying(signal, call, safe);
   }
 
   /** One request to a presigned URL; network failures and 5xx answers are Retryable. */
@@ -306,11 +313,12 @@ export class HttpRepoStore implements RepoStore {
   }
 
   async status(options?: CallOptions): Promise<RepoStatus> {
-    return this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse));
+    return this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse), true);
   }
 
   private async upload(name: string, body: Uint8Array, getUrl: () => Promise<UploadUrl>, signal?: AbortSignal): Promise<void> {
-    let target = await this.api_(signal, getUrl);
+    // an upload URL is asked for again, and a write-once object PUT again, without harm
+    let target = await this.api_(signal, getUrl, true);
     await this.retrying(signal, async () => {
       let a = await this.send(target.url, 'PUT', target.headers, body, signal);
       if (HttpRepoStore.expired(a)) {
@@ -318,7 +326,7 @@ export class HttpRepoStore implements RepoStore {
         a = await this.send(target.url, 'PUT', target.headers, body, signal);
       }
       if (a.status !== 200) throw HttpRepoStore.storageError(a, `store ${name}`);
-    });
+    }, true);
   }
 
   async createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void> {
@@ -339,14 +347,14 @@ export class HttpRepoStore implements RepoStore {
   }
 
   uploadRequest(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest> {
-    return this.api_(options?.signal, () => this.presignPut(nameOf(name), size));
+    return this.api_(options?.signal, () => this.presignPut(nameOf(name), size), true);
   }
 
   async downloadRequest(name: ObjectName, options?: CallOptions): Promise<DirectRequest> {
     const key = nameOf(name);
     const cached = this.downloadUrls.get(key);
     if (cached && cached.expiresAt - this.margin > this.now()) return { url: cached.url };
-    return { url: await this.api_(options?.signal, () => this.downloadUrl(key, false)) };
+    return { url: await this.api_(options?.signal, () => this.downloadUrl(key, false), true) };
   }
 
   private async downloadUrl(key: string, fresh: boolean): Promise<string> {
@@ -386,7 +394,7 @@ export class HttpRepoStore implements RepoStore {
         return view(a.body);
       }
       throw HttpRepoStore.storageError(a, `read ${key}`);
-    });
+    }, true);
   }
 
   /** Whether the object exists (a 1-byte ranged read); RepoObjectMissing when it does not. */
@@ -407,7 +415,7 @@ export class HttpRepoStore implements RepoStore {
     for (let pages = 1; ; pages++) {
       const asked = after;
       const query = new URLSearchParams({ type, ...(after !== undefined ? { after } : {}) });
-      const page = await this.api_(options?.signal, () => this.api.request('GET', `/v1/repo/objects?${query.toString()}`, undefined, ListResponse));
+      const page = await this.api_(options?.signal, () => this.api.request('GET', `/v1/repo/objects?${query.toString()}`, undefined, ListResponse), true);
       if (page.objects.length > MAX_LIST_LIMIT) throw badListing(`a page of ${page.objects.length} objects (at most ${MAX_LIST_LIMIT})`);
       objects += page.objects.length;
       if (objects > MAX_LIST_OBJECTS) throw badListing(`more than ${MAX_LIST_OBJECTS} objects`);
@@ -430,7 +438,7 @@ export class HttpRepoStore implements RepoStore {
     const unique = [...new Map(names.map((n) => [nameOf(n), { type: n.type, id: n.id }])).values()];
     for (let i = 0; i < unique.length; i += MAX_DELETES_PER_REQUEST) {
       const objects = unique.slice(i, i + MAX_DELETES_PER_REQUEST);
-      const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/delete', { lockId, objects }, DeleteResponse));
+      const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/delete', { lockId, objects }, DeleteResponse), false);
       deleted.push(...answer.deleted);
       missing.push(...answer.missing);
       for (const o of answer.deleted) this.downloadUrls.delete(nameOf(o));
@@ -447,15 +455,15 @@ export class HttpRepoStore implements RepoStore {
       exclusive: request.exclusive, ...(request.ttlSeconds !== undefined ? { ttlSeconds: request.ttlSeconds } : {}),
       ...(request.description !== undefined ? { description: request.description } : {}),
     };
-    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/locks', body, LockResponse)));
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/locks', body, LockResponse), false));
   }
 
   async refresh(lockId: string, options?: CallOptions): Promise<RepoLock> {
     const path = `/v1/repo/locks/${encodeURIComponent(lockId)}/refresh`;
-    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', path, undefined, LockResponse)));
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', path, undefined, LockResponse), true));
   }
 
   async unlock(lockId: string, options?: CallOptions): Promise<void> {
-    await this.api_(options?.signal, () => this.api.request('DELETE', `/v1/repo/locks/${encodeURIComponent(lockId)}`));
+    await this.api_(options?.signal, () => this.api.request('DELETE', `/v1/repo/locks/${encodeURIComponent(lockId)}`), false);
   }
 }

@@ -9,9 +9,12 @@
 // whose Content-Range is exactly the range asked for, with exactly that many body bytes in `into`; anything else
 // (another status, chunked or unframed bodies, a header block over 16 KiB, a connection that fails or stalls for
 // `timeoutMs`) resolves {miss: reason} and the connection is closed. Connections are kept alive and reused, at
-// most `IDLE_PER_HOST` idle per host; a reused one that closes before answering is retried once on a new one.
+// most `IDLE_PER_HOST` idle per host, and never after KEEP_ALIVE_MS idle (by the clock when one is taken, as
+// client/keep-alive.js does for node:http: a busy thread's timers are late, the server's are not); a reused one
+// that closes before answering is retried once on a new one.
 
 import { connect } from 'node:net';
+import { KEEP_ALIVE_MS } from '../keep-alive.js';
 
 const MAX_HEAD = 16 * 1024;
 const IDLE_PER_HOST = 4;
@@ -29,7 +32,13 @@ const idle = new Map();
 
 function takeIdle(key) {
   const list = idle.get(key);
-  const s = list?.pop();
+  let s = list?.pop();
+  // the newest is taken first: when it is too old, so are the rest
+  if (s !== undefined && Date.now() - s.idleSince >= KEEP_ALIVE_MS) {
+    for (const old of [s, ...list]) old.destroy();
+    list.length = 0;
+    s = undefined;
+  }
   if (list !== undefined && list.length === 0) idle.delete(key);
   return s;
 }
@@ -40,7 +49,9 @@ function putIdle(key, socket) {
     socket.destroy();
     return;
   }
-  socket.setTimeout(0);
+  // closed when idle too long (when this thread's timers run; takeIdle checks the clock anyway)
+  socket.setTimeout(KEEP_ALIVE_MS);
+  socket.idleSince = Date.now();
   socket.unref();
   list.push(socket);
   idle.set(key, list);

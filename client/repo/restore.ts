@@ -4,7 +4,8 @@
 // into place only when every file is complete and verified. On an error or an abort the staging directory is
 // removed, so no plaintext is left behind.
 //
-// Safety: every name is one validated component (tree.ts), the target is fresh, files are created with `wx` and
+// Safety: the target's parent is reached without following a symlink of another user's (target-path.ts), and
+// only its real path is used; every name is one validated component (tree.ts), the target is fresh, files are created with `wx` and
 // O_NOFOLLOW, and symlinks are created last, after every file and hard link, so nothing is ever written
 // beneath or through one. Hard links are files of the snapshot with the same inode (links > 1), linked to the
 // first of them. Data is fetched pack by pack, a few packs at once, only the ranges needed (pack-reader.ts),
@@ -21,11 +22,13 @@ import type { BlobEntry, PackEntry } from './index.js';
 import { treeShape } from './limits.js';
 import { damaged } from './objects.js';
 import { readBlobs } from './pack-reader.js';
+import { safeParent } from './target-path.js';
 import { parallel } from './parallel.js';
 import type { Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
 import type { FileNode, TreeNode } from './tree.js';
 import { ClientError, fileSystemError, isClientError, isSystemError } from '../errors.js';
+import { Excluder } from './exclude.js';
 
 export interface RestoreProgress {
   files: number;
@@ -35,8 +38,14 @@ export interface RestoreProgress {
 }
 
 export interface RestoreOptions {
-  /** Paths inside the snapshot to restore (`name/sub/file`, or the original absolute path); default all. */
+  /**
+   * Patterns of what to restore, as `backup --exclude` takes them (client/repo/exclude.ts), matched against each
+   * entry's original absolute path: `name/sub/file` (any depth), `/home/me/name/sub/file`, `*.conf`; default all.
+   * The directories leading to what is included are restored too. A pattern that matches nothing is an error.
+   */
   include?: readonly string[];
+  /** Patterns of what not to restore (after `include`). */
+  exclude?: readonly string[];
   /** `$BKV_HOME`: where unfinished staging directories are recorded. */
   home?: string;
   signal?: AbortSignal;
@@ -114,27 +123,61 @@ interface PlannedFile {
   written: number;
 }
 
-/** Whether `rel` (components) is wanted by the include list: on, under or above an included path. */
-function includer(snapshot: Snapshot, include: readonly string[] | undefined): ((rel: string[], isDir: boolean) => boolean) | undefined {
-  if (include === undefined || include.length === 0) return undefined;
-  const wanted = include.map((p) => {
-    let rel = p;
-    for (const sp of snapshot.paths) {
-      const name = sp === '/' ? 'root' : basename(sp);
-      if (p === sp || p.startsWith(`${sp}/`)) rel = name + p.slice(sp.length);
+/**
+ * Which nodes `--include` / `--exclude` select (client/repo/exclude.ts: the patterns of `backup`, matched against
+ * each node's original absolute path): `in`, `out`, or `maybe` for a directory that is not included itself but
+ * may hold something that is (created, and removed again if nothing inside was restored). Remembers which
+ * patterns matched something, so that one that matched nothing is an error rather than an empty restore.
+ */
+class Selection {
+  private readonly includes: Excluder;
+  private readonly excludes: Excluder;
+  private readonly hitIncludes = new Set<number>();
+  private readonly hitExcludes = new Set<number>();
+
+  constructor(private readonly snapshot: Snapshot, include: readonly string[], exclude: readonly string[]) {
+    this.includes = new Excluder(include);
+    this.excludes = new Excluder(exclude);
+  }
+
+  /** The original absolute path of a node (`rel`: its components, the first one a root name of the snapshot). */
+  private absolute(rel: readonly string[]): string {
+    const root = this.snapshot.paths.find((p) => (p === '/' ? 'root' : basename(p)) === rel[0]) ?? `/${rel[0]}`;
+    return rel.length === 1 ? root : `${root === '/' ? '' : root}/${rel.slice(1).join('/')}`;
+  }
+
+  verdict(rel: readonly string[], isDir: boolean): 'in' | 'out' | 'maybe' {
+    const abs = this.absolute(rel);
+    const ex = this.excludes.excludedBy(abs, isDir);
+    if (ex >= 0) {
+      this.hitExcludes.add(ex);
+      return 'out';
     }
-    return rel.split('/').filter((c) => c !== '' && c !== '.');
-  });
-  return (rel, isDir) => wanted.some((w) => {
-    const n = Math.min(w.length, rel.length);
-    for (let i = 0; i < n; i++) if (w[i] !== rel[i]) return false;
-    return rel.length >= w.length || isDir;
-  });
+    if (this.includes.empty) return 'in';
+    const inc = this.includes.excludedBy(abs, false);
+    if (inc >= 0) {
+      this.hitIncludes.add(inc);
+      return 'in';
+    }
+    return isDir && this.includes.mayMatchInside(abs) ? 'maybe' : 'out';
+  }
+
+  /** A usage error naming the first pattern that matched nothing, if any. */
+  unmatched(): ClientError | undefined {
+    const missed = (list: Excluder, hit: Set<number>) => list.patterns.find((p, i) => !hit.has(i) && !p.startsWith('!'));
+    const inc = missed(this.includes, this.hitIncludes);
+    if (inc !== undefined) return new ClientError('usage', `--include ${inc} matches nothing in snapshot ${this.snapshot.id.slice(0, 8)}: nothing was restored`, { pattern: inc });
+    const ex = missed(this.excludes, this.hitExcludes);
+    if (ex !== undefined) return new ClientError('usage', `--exclude ${ex} matches nothing in snapshot ${this.snapshot.id.slice(0, 8)}: nothing was restored`, { pattern: ex });
+    return undefined;
+  }
 }
 
 export async function restore(repo: Repository, snapshot: Snapshot, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const signal = options.signal;
-  const dest = resolve(target);
+  const uid = process.getuid?.();
+  // the parent as it is now (no symlink of another user's on the way), to look at the target itself
+  let dest = join(safeParent(dirname(resolve(target)), uid, target, false), basename(resolve(target)));
   if (options.home !== undefined) removeStaleStaging(options.home);
   let targetExists = false;
   try {
@@ -145,16 +188,15 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     if (e instanceof ClientError) throw e;
   }
   if (repo.index.packs.size === 0) await repo.loadIndex({ signal });
-  // a target whose parents do not exist yet gets them (as mkdir -p would make them), so the staging directory fits beside it
-  const staging = join(dirname(dest), `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);
+  // a target whose parents do not exist yet gets them (as mkdir -p would make them), so the staging directory fits
+  // beside it; from here on only the parent's real path is used (target-path.ts)
+  const parent = safeParent(dirname(resolve(target)), uid, target, true);
+  dest = join(parent, basename(dest));
+  const staging = join(parent, `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);
   try {
-    mkdirSync(dirname(dest), { recursive: true });
     mkdirSync(staging, { mode: 0o700 });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // mkdir -p answers EEXIST when a parent is a file
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ClientError('file-system', `cannot restore into ${target}: a parent is not a directory`, { path: target, errno: 'ENOTDIR' }, { cause: e });
-    throw fileSystemError(e, 'create a directory in', dirname(dest));
+    throw fileSystemError(e, 'create a directory in', parent);
   }
   const record = options.home === undefined ? undefined : join(options.home, 'restores', `${basename(staging)}.json`);
   if (record !== undefined) {
@@ -172,7 +214,7 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
     return result;
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
-    throw inTarget(e, staging, dest);
+    throw inTarget(e, staging, resolve(target));
   } finally {
     process.removeListener('SIGINT', onSignal);
     if (record !== undefined) rmSync(record, { force: true });
@@ -183,7 +225,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const signal = options.signal;
   const umask = process.umask();
   const isRoot = process.getuid?.() === 0;
-  const wants = includer(snapshot, options.include);
+  const selection = (options.include?.length ?? 0) + (options.exclude?.length ?? 0) === 0 ? undefined : new Selection(snapshot, options.include ?? [], options.exclude ?? []);
   const dirs: { path: string; node: TreeNode }[] = [];
   const files: PlannedFile[] = [];
   const hardlinks: { path: string; first: PlannedFile }[] = [];
@@ -192,23 +234,36 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   const uses = new Map<string, { file: PlannedFile; offset: number }[]>();
   const result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
 
-  // 1. Walk the trees: create directories and empty files, collect where every blob goes. The snapshot's trees
-  // are measured first (each distinct tree once): too deep, too many entries or a tree inside itself is refused
-  // before anything is created (docs/repository.md "Limits").
+  // 1. Walk the trees: create directories and empty files, collect where every blob goes. Returns how many
+  //    entries it selected, so a directory kept only in case something inside was wanted can go again. The
+  //    snapshot's trees are measured first (each distinct tree once): too deep, too many entries or a tree inside
+  //    itself is refused before anything is created (docs/repository.md "Limits").
   await treeShape(repo, snapshot.tree, { signal });
-  const walk = async (treeId: string, dir: string, rel: string[]) => {
+  const walk = async (treeId: string, dir: string, rel: string[]): Promise<number> => {
     cancelled(signal);
     const tree = await repo.tree(treeId, { signal });
+    let selected = 0;
     for (const node of tree.nodes) {
       const path = join(dir, node.name);
       const nodeRel = [...rel, node.name];
-      if (wants !== undefined && !wants(nodeRel, node.type === 'dir')) continue;
+      const verdict = selection === undefined ? 'in' : selection.verdict(nodeRel, node.type === 'dir');
+      if (verdict === 'out') continue;
       if (node.type === 'dir') {
         mkdirSync(path, { mode: 0o700 });
+        const at = dirs.length;
         dirs.push({ path, node });
+        const inside = await walk(node.subtree, path, nodeRel);
+        if (verdict === 'maybe' && inside === 0) {
+          rmdirSync(path);
+          dirs.length = at;
+          continue;
+        }
         result.dirs++;
-        await walk(node.subtree, path, nodeRel);
-      } else if (node.type === 'symlink') {
+        selected += 1 + inside;
+        continue;
+      }
+      selected++;
+      if (node.type === 'symlink') {
         symlinks.push({ path, node });
       } else {
         const linkKey = node.links !== undefined && node.links > 1 && node.inode !== undefined ? node.inode : undefined;
@@ -238,8 +293,11 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
         }
       }
     }
+    return selected;
   };
   await walk(snapshot.tree, root, []);
+  const unmatched = selection?.unmatched();
+  if (unmatched !== undefined) throw unmatched;
 
   // 2. Fetch the blobs pack by pack (in order of first use) and write them where they go.
   const packs = new Map<string, { pack: PackEntry; blobs: BlobEntry[] }>();

@@ -28,7 +28,7 @@ async function attemptsRemaining(account: string): Promise<{ attemptsRemaining: 
   return { attemptsRemaining: status.attemptsRemaining, locked: status.locked };
 }
 
-// strong enough for bkv init and passwd (client/password-strength.ts); the wrong ones are never checked
+// strong enough for bkv init and passwd (protocol/password-strength.ts); the wrong ones are never checked
 const RIGHT = 'amber-falcon-quiet-harbor';
 const FRESH = 'a fresh start with tulips and lanterns';
 const OLD = 'velvet-compass-drizzle-ozone';

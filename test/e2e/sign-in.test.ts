@@ -3,6 +3,9 @@
 // redirect), then `bkv backup` and `bkv restore` work with the stored tokens; with access tokens living 2 s, a
 // backup that outlives its token completes through a refresh between its create and its complete; `bkv logout`
 // revokes (the provider refuses the old refresh token) and the next command fails with "sign in" and exit 1.
+// Every sign-in shows the login page naming the CLI's loopback port (the one its terminal prints), also in a
+// browser that signed in before (test/security/another-local-user.test.ts has the attacker's side); the private
+// file:// page bkv login hands a browser instead of the URL leads Chromium to the sign-in.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -52,8 +55,8 @@ afterAll(async () => {
 });
 
 /** Runs `bkv login` with BROWSER=none and plays the user in Chromium on the URL it prints. */
-async function login(home: string, user: string, password: string, signup: boolean) {
-  const child = spawnBkv(['login'], { BKV_SERVER: rt.url, BKV_HOME: home, BROWSER: 'none' });
+async function login(home: string, user: string, password: string, signup: boolean, args: string[] = []) {
+  const child = spawnBkv(['login', ...args], { BKV_SERVER: rt.url, BKV_HOME: home, BROWSER: 'none' });
   let stderr = '';
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -66,8 +69,12 @@ async function login(home: string, user: string, password: string, signup: boole
     child.once('exit', () => reject(new Error(`bkv login exited early: ${stderr}`)));
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = /waiting for the browser on port (\d+)/.exec(stderr)?.[1];
+  expect(port).toMatch(/^\d+$/);
   const page = await browser.newPage();
   await page.goto(url);
+  // the person sees which port the code will go to, the same as the terminal says, and types the password every time
+  expect(await page.textContent('#asker')).toContain(`port ${port}`);
   if (signup) await page.click('#signup');
   await page.fill('#username', user);
   await page.fill('#password', password);
@@ -132,6 +139,46 @@ describe('bkv login in a real browser, then backup and restore with the stored t
     expect(Date.now() - started).toBeGreaterThan(ACCESS_TTL_S * 1000);
     expect(seen.slice(create, complete)).toContain('refresh');
   }, 180_000);
+
+  it('a second bkv login in the same browser asks for the password again; --account refuses another account and stores nothing', async () => {
+    const other = await newDevice();
+    const again = await login(other, 'erin', 'erin-local-password', false);
+    expect(again.code).toBe(0);
+    const refusedHome = await newDevice();
+    const refused = await login(refusedHome, 'erin', 'erin-local-password', false, ['--account', 'frank']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/the provider signed in erin, not frank: nothing was stored/);
+    expect(existsSync(join(refusedHome, 'sign-in.json'))).toBe(false);
+  }, 120_000);
+
+  it('the private page bkv login gives the browser (a 0600 file, not the URL on a command line) leads Chromium to the sign-in', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bkv-fake-browser-'));
+    const log = join(dir, 'argv');
+    const fake = join(dir, 'browser.sh');
+    await writeFile(fake, '#!/bin/sh\nprintf "%s" "$1" > "$FAKE_BROWSER_LOG.tmp" && mv "$FAKE_BROWSER_LOG.tmp" "$FAKE_BROWSER_LOG"\n', { mode: 0o755 });
+    const other = await newDevice();
+    const child = spawnBkv(['login'], { BKV_SERVER: rt.url, BKV_HOME: other, BROWSER: fake, FAKE_BROWSER_LOG: log });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 200 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 100));
+      const fileUrl = await readFile(log, 'utf8');
+      expect(fileUrl).toMatch(/^file:\/\/\/\S+\.html$/);
+      const page = await browser.newPage();
+      await page.goto(fileUrl);
+      await page.waitForURL(/127\.0\.0\.1:\d+\/local\/login\//);
+      await page.fill('#username', 'erin');
+      await page.fill('#password', 'erin-local-password');
+      await page.click('#submit');
+      await page.waitForURL(/127\.0\.0\.1:\d+\/callback\?/);
+      await page.close();
+      expect(await exit).toBe(0);
+      // the page is gone once the sign-in ended
+      expect(existsSync(new URL(fileUrl).pathname)).toBe(false);
+    } finally {
+      child.kill('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('bkv logout revokes; the next command fails with "sign in" and exit 1; the old refresh token is refused', async () => {
     const file = join(home, 'sign-in.json');

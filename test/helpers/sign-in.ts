@@ -5,13 +5,15 @@
 
 export interface BrowserLike {
   /** Follows redirects within the provider; returns the first redirect that leaves it (the callback URL). */
-  authorize(url: URL, username: string, password: string, options?: { signup?: boolean }): Promise<URL>;
+  authorize(url: URL, username: string, password: string, options?: { signup?: boolean; cancel?: boolean }): Promise<URL>;
   /** Raw request with the jar's cookies (no redirect following). */
   request(url: URL, init?: RequestInit): Promise<Response>;
+  /** A copy of the jar (what any listener on another loopback port would receive: cookies ignore ports). */
+  cookies(): Map<string, { value: string; path: string }>;
 }
 
-export function cookieBrowser(): BrowserLike {
-  const jar = new Map<string, { value: string; path: string }>();
+export function cookieBrowser(initial: Map<string, { value: string; path: string }> = new Map()): BrowserLike {
+  const jar = new Map(initial);
   const cookieHeader = (url: URL) => [...jar.entries()]
     .filter(([, c]) => url.pathname.startsWith(c.path))
     .map(([k, c]) => `${k}=${c.value}`).join('; ');
@@ -30,6 +32,7 @@ export function cookieBrowser(): BrowserLike {
   };
   return {
     request,
+    cookies: () => new Map(jar),
     async authorize(start, username, password, options = {}) {
       let url = start;
       for (let hop = 0; hop < 12; hop++) {
@@ -37,7 +40,7 @@ export function cookieBrowser(): BrowserLike {
         const location = res.headers.get('location');
         if (res.status === 200 && /\/local\/login\//.test(url.pathname)) {
           await res.text();
-          const action = new URL(`${url.pathname}/${options.signup ? 'signup' : 'login'}`, url);
+          const action = new URL(`${url.pathname}/${options.cancel ? 'cancel' : options.signup ? 'signup' : 'login'}`, url);
           const posted = await request(action, {
             method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: new URLSearchParams({ username, password }).toString(),

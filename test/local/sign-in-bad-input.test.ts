@@ -38,11 +38,13 @@ async function authorization(redirectUri = 'http://127.0.0.1:49999/callback') {
   const config = await oidc.discovery(new URL(rt.issuer), 'bkv-cli', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
+  const params = {
     redirect_uri: redirectUri, scope: 'openid offline_access bkv', prompt: 'consent', state,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  });
-  return { config, verifier, state, url, redirectUri };
+  };
+  // pushed (RFC 9126), as the provider requires; `plain` is the same request in the browser's URL
+  const url = await oidc.buildAuthorizationUrlWithPAR(config, params);
+  return { config, verifier, state, url, redirectUri, plain: oidc.buildAuthorizationUrl(config, params) };
 }
 
 const tokenRequest = (params: Record<string, string>) => fetch(`${rt.issuer}/token`, {
@@ -72,31 +74,43 @@ describe('the provider refuses', () => {
     expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
   });
 
-  it('an authorization request without PKCE, with plain PKCE, or to a redirect that is not loopback', async () => {
+  it('an authorization request without PKCE, with plain PKCE, or to a redirect that is not loopback, pushed or not', async () => {
     const a = await authorization();
+    const par = (params: Record<string, string>) => fetch(`${rt.issuer}/request`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'bkv-cli', ...params }).toString(),
+    });
     for (const [name, edit] of [
       ['no code_challenge', (u: URL) => { u.searchParams.delete('code_challenge'); u.searchParams.delete('code_challenge_method'); }],
       ['plain PKCE', (u: URL) => { u.searchParams.set('code_challenge_method', 'plain'); u.searchParams.set('code_challenge', 'x'.repeat(43)); }],
     ] as const) {
-      const u = new URL(a.url);
+      const u = new URL(a.plain);
       edit(u);
       const res = await fetch(u, { redirect: 'manual' });
       const location = new URL(res.headers.get('location')!);
       expect(location.searchParams.get('error'), name).toBe('invalid_request');
+      const pushed = await par(Object.fromEntries(u.searchParams));
+      expect(pushed.status, name).toBe(400);
+      expect(((await pushed.json()) as { error: string }).error, name).toBe('invalid_request');
     }
-    const evil = new URL(a.url);
+    const evil = new URL(a.plain);
     evil.searchParams.set('redirect_uri', 'http://evil.example/callback');
     const res = await fetch(evil, { redirect: 'manual' });
     expect(res.status).toBe(400); // not redirected anywhere: an unregistered redirect_uri is shown, not followed
     expect(await res.text()).toMatch(/redirect_uri/);
+    const pushed = await par(Object.fromEntries(evil.searchParams));
+    expect(pushed.status).toBe(400);
+    expect(await pushed.json()).toMatchObject({ error: expect.stringMatching(/^invalid_(request|redirect_uri)$/), error_description: expect.stringMatching(/redirect_uri/) });
   });
 
-  it('a wrong password, an unknown account and a taken user name on the login page', async () => {
+  it('a wrong password, an unknown account, a taken or bad user name and a weak password on the login page', async () => {
     const a = await authorization();
     await expect(cookieBrowser().authorize(a.url, USER, 'not-the-password')).rejects.toThrow(/login refused: 401 .*Wrong user name or password/s);
     await expect(cookieBrowser().authorize((await authorization()).url, 'nobody', PASSWORD)).rejects.toThrow(/401 .*Wrong user name or password/s);
-    await expect(cookieBrowser().authorize((await authorization()).url, USER, 'another-password', { signup: true })).rejects.toThrow(/400 .*that user name is taken/s);
-    await expect(cookieBrowser().authorize((await authorization()).url, 'new-user', 'short', { signup: true })).rejects.toThrow(/400 .*at least 8/s);
+    // a taken name at sign-up answers as a wrong password does (test/security/another-local-user.test.ts)
+    await expect(cookieBrowser().authorize((await authorization()).url, USER, 'another-password', { signup: true })).rejects.toThrow(/401 .*Wrong user name or password/s);
+    await expect(cookieBrowser().authorize((await authorization()).url, 'new-user', 'short', { signup: true })).rejects.toThrow(/400 .*too easy to guess/s);
+    await expect(cookieBrowser().authorize((await authorization()).url, 'bad name!', 'a fine long password 8812', { signup: true })).rejects.toThrow(/400 .*user names are 1-64/s);
   });
 
   it('a login page of another browser (no interaction cookie) or of an unknown sign-in', async () => {
@@ -141,12 +155,11 @@ describe('the SDK\'s sign-in refuses, and stores nothing', () => {
     const denied = await signIn({
       server: rt.url, store: s, timeoutMs: 20_000,
       openBrowser: async (url) => {
-        const redirect = url.searchParams.get('redirect_uri')!;
-        await fetch(`${redirect}?error=access_denied&error_description=the+user+said+no&state=${url.searchParams.get('state')}&iss=${encodeURIComponent(rt.issuer)}`);
+        await fetch(await cookieBrowser().authorize(url, '', '', { cancel: true }));
       },
     }).catch((x: unknown) => x);
     expect((denied as BkvError).code).toBe('invalid-token');
-    expect((denied as BkvError).message).toMatch(/refused by the identity provider \(access_denied: the user said no\)/);
+    expect((denied as BkvError).message).toMatch(/refused by the identity provider \(access_denied: the sign-in was cancelled\)/);
 
     // A code obtained for another PKCE challenge, injected into this sign-in's callback with its own state.
     const other = await authorization();
@@ -154,8 +167,9 @@ describe('the SDK\'s sign-in refuses, and stores nothing', () => {
       server: rt.url, store: s, timeoutMs: 20_000,
       openBrowser: async (url) => {
         const theirs = await cookieBrowser().authorize(other.url, USER, PASSWORD);
-        const redirect = url.searchParams.get('redirect_uri')!;
-        await fetch(`${redirect}?code=${theirs.searchParams.get('code')}&state=${url.searchParams.get('state')}&iss=${encodeURIComponent(rt.issuer)}`);
+        const mine = await cookieBrowser().authorize(url, USER, PASSWORD);
+        mine.searchParams.set('code', theirs.searchParams.get('code')!);
+        await fetch(mine);
       },
     }).catch((x: unknown) => x);
     expect((injected as BkvError).message).toMatch(/refused by the identity provider \(invalid_grant/);

@@ -3,8 +3,10 @@
 // and a summary on stderr (or one JSON object with --json, progress then as JSON lines on stderr). Exit 6 when
 // files had to be skipped: the snapshot is committed but marked incomplete (README "Exit codes").
 
-import { backup as runBackup, scanTotals } from '../../repo/backup.js';
-import { ClientError } from '../../errors.js';
+import { readFileSync } from 'node:fs';
+import { checkBackupPaths, backup as runBackup, scanTotals } from '../../repo/backup.js';
+import { Excluder } from '../../repo/exclude.js';
+import { ClientError, fileSystemError } from '../../errors.js';
 import { formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { NO_KEY_MESSAGE, type RepoFlags, withRepository } from './repo-common.js';
@@ -15,21 +17,49 @@ export interface BackupFlags extends RepoFlags {
   tag?: string[];
   exclude?: string[];
   excludeFile?: string[];
+  iexclude?: string[];
+  iexcludeFile?: string[];
+  excludeIfPresent?: string[];
+  excludeCaches?: boolean;
+  filesFrom?: string[];
+  filesFromRaw?: string[];
   oneFileSystem?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
-export async function backup(paths: string[], flags: BackupFlags, session = new Session(flags)): Promise<void> {
+/** What `--files-from` and `--files-from-raw` list, after the paths given as arguments. */
+export function listedPaths(paths: readonly string[], flags: Pick<BackupFlags, 'filesFrom' | 'filesFromRaw'>): string[] {
+  const read = (file: string) => {
+    try {
+      return readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (e) {
+      throw fileSystemError(e, 'read', file);
+    }
+  };
+  const lines = (flags.filesFrom ?? []).flatMap((f) => read(f).split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#')));
+  const raw = (flags.filesFromRaw ?? []).flatMap((f) => read(f).split('\0').filter((l) => l !== ''));
+  return [...paths, ...lines, ...raw];
+}
+
+export async function backup(given: string[], flags: BackupFlags, session = new Session(flags)): Promise<void> {
   const started = Date.now();
+  const paths = listedPaths(given, flags);
+  const excludes = {
+    exclude: flags.exclude, excludeFiles: flags.excludeFile, iexclude: flags.iexclude, iexcludeFiles: flags.iexcludeFile,
+    excludeIfPresent: flags.excludeIfPresent, excludeCaches: flags.excludeCaches,
+  };
+  // before signing in or locking anything: a path that cannot be backed up is an error, never an empty snapshot
+  checkBackupPaths(paths);
+  Excluder.fromOptions(excludes); // an exclude file that cannot be read, before anything starts
   const result = await withRepository(flags, session, async (repo, signal) => {
     const mode = progressMode(flags);
     // the totals (one lstat walk before the backup) only when progress is shown
-    const total = mode === 'none' ? undefined : scanTotals(paths, { exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem });
+    const total = mode === 'none' ? undefined : scanTotals(paths, { ...excludes, oneFileSystem: flags.oneFileSystem });
     const progress = openProgress('backup', mode);
     try {
       return await runBackup(repo, {
-        paths, tags: flags.tag, exclude: flags.exclude, excludeFiles: flags.excludeFile, oneFileSystem: flags.oneFileSystem, signal,
+        paths, tags: flags.tag, ...excludes, oneFileSystem: flags.oneFileSystem, signal,
         capYoungGeneration: true, // this process is the CLI's own
         onProgress: (p) => progress.update({
           done: p.bytes, total: Math.max(total?.bytes ?? p.bytes, p.bytes), files: p.files, totalFiles: Math.max(total?.files ?? p.files, p.files),

@@ -14,7 +14,8 @@ import type { RestoreFlags } from './restore.js';
 import type { BackupFlags } from './backup.js';
 import type { ForgetFlags } from './forget.js';
 import type { RepoFlags } from './repo-common.js';
-import type { SnapshotsFlags } from './snapshots.js';
+import type { FilterFlags, SnapshotsFlags } from './snapshots.js';
+import type { FindFlags } from './find.js';
 import type { StatusFlags } from './status.js';
 
 export interface CliContext {
@@ -28,6 +29,7 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   program.command('login')
     .description('sign this device in with the server\'s identity provider (opens a browser; BROWSER=none prints the page)')
     .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
+    .option('--account <id>', 'the account you mean to sign in as: another is refused and nothing stored (default: the account this device holds a key for)')
     .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags, await session(flags)));
   program.command('logout')
     .description('revoke and forget this device\'s sign-in')
@@ -51,10 +53,16 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('backup')
       .description('back up paths as a new snapshot: unchanged files are not read again, known chunks not uploaded again')
-      .argument('<path...>', 'files or directories to back up')
+      .argument('[path...]', 'files or directories to back up')
       .option('--tag <tag>', 'tag the snapshot (repeatable)', collect)
-      .option('--exclude <pattern>', 'skip paths matching a glob (repeatable; without / it matches names)', collect)
+      .option('--exclude <pattern>', 'skip paths matching a glob: ** spans whole components, a leading / anchors, !p re-includes (repeatable; README "Excluding files")', collect)
       .option('--exclude-file <file>', 'read exclude patterns from a file, one per line (repeatable)', collect)
+      .option('--iexclude <pattern>', 'like --exclude, ignoring case (repeatable)', collect)
+      .option('--iexclude-file <file>', 'like --exclude-file, ignoring case (repeatable)', collect)
+      .option('--exclude-if-present <name[:header]>', 'skip a directory that holds this file (starting with header, when given) (repeatable)', collect)
+      .option('--exclude-caches', 'skip directories tagged as caches (a CACHEDIR.TAG file with its signature)')
+      .option('--files-from <file>', 'back up the paths listed in a file, one per line (# comments; repeatable)', collect)
+      .option('--files-from-raw <file>', 'back up the paths listed in a file, separated by NUL bytes, as find -print0 writes (repeatable)', collect)
       .option('--one-file-system', 'do not cross into other file systems')
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'print only the snapshot id and warnings about skipped files'),
@@ -63,6 +71,9 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('snapshots')
       .description('list the snapshots of the repository')
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
       .option('--json', 'print one JSON array'),
   ).action(async (flags: SnapshotsFlags) => (await import('./snapshots.js')).snapshots(flags, await session(flags)));
 
@@ -79,7 +90,8 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .description('restore a snapshot into a new directory (it appears only once complete; nothing is left behind if interrupted)')
       .argument('<snapshot>', 'snapshot id, unique prefix, or latest')
       .argument('<target>', 'directory to create (or an empty one)')
-      .option('--include <path>', 'restore only this path inside the snapshot (repeatable)', collect)
+      .option('--include <pattern>', 'restore only what matches, as backup --exclude patterns (a path in the snapshot, or a glob; repeatable)', collect)
+      .option('--exclude <pattern>', 'do not restore what matches (repeatable)', collect)
       .option('--path <path>', 'with latest: the newest snapshot of this host and these backed-up paths (repeatable)', collect)
       .option('--key', 'use the 64-digit key (asked for, or env BKV_KEY) instead of the device key or the password')
       .option('--yes', 'use the last password attempt without asking')
@@ -98,10 +110,20 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     program.command('forget')
       .description('delete snapshots not kept by the rules, per group of host and paths (each deletion is named)')
       .option('--keep-last <n>', 'keep the newest n snapshots')
+      .option('--keep-hourly <n>', 'keep the newest snapshot of each of the last n hours that have one')
       .option('--keep-daily <n>', 'keep the newest snapshot of each of the last n days that have one')
       .option('--keep-weekly <n>', 'keep the newest snapshot of each of the last n weeks that have one')
       .option('--keep-monthly <n>', 'keep the newest snapshot of each of the last n months that have one')
-      .option('--dry-run', 'only say what would be deleted'),
+      .option('--keep-yearly <n>', 'keep the newest snapshot of each of the last n years that have one')
+      .option('--keep-within <duration>', 'keep every snapshot within this long of the group\'s newest (1y6m, 30d, 12h)')
+      .option('--keep-tag <tag>', 'keep every snapshot with this tag (repeatable)', collect)
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--dry-run', 'only say what would be deleted (takes no lock)')
+      .option('--prune', 'then free the data no snapshot references, as bkv prune')
+      .option('--json', 'print the groups kept and deleted as one JSON object')
+      .option('--quiet', 'print only each deletion'),
   ).action(async (flags: ForgetFlags) => (await import('./forget.js')).forget(flags, await session(flags)));
 
   repo(
@@ -115,8 +137,39 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('check')
       .description('check the repository\'s structure (exit 5 if damaged)')
-      .option('--read-data', 'also decrypt every pack and verify every chunk'),
-  ).action(async (flags: RepoFlags & { readData?: boolean }) => (await import('./check.js')).check(flags, await session(flags)));
+      .option('--read-data', 'also decrypt every pack and verify every chunk')
+      .option('--json', 'print the result as one JSON object'),
+  ).action(async (flags: RepoFlags & { readData?: boolean; json?: boolean }) => (await import('./check.js')).check(flags, await session(flags)));
+
+  repo(
+    program.command('find')
+      .description('find entries whose original path matches a pattern, in every snapshot (or the chosen ones)')
+      .argument('<pattern...>', 'patterns as for backup --exclude: *.jpg, Documents/taxes, /home/me/notes.txt')
+      .option('--snapshot <id>', 'search only this snapshot (repeatable; id, prefix or latest)', collect)
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--ignore-case', 'match regardless of case')
+      .option('--json', 'one JSON object per line'),
+  ).action(async (patterns: string[], flags: FindFlags) => (await import('./find.js')).find(patterns, flags, await session(flags)));
+
+  repo(
+    program.command('diff')
+      .description('what changed between two snapshots: + added, - removed, M content, T type, U metadata')
+      .argument('<a>', 'snapshot id, unique prefix, or latest')
+      .argument('<b>', 'snapshot id, unique prefix, or latest')
+      .option('--json', 'print the changes and the summary as one JSON object'),
+  ).action(async (a: string, b: string, flags: RepoFlags & { json?: boolean }) => (await import('./diff.js')).diff(a, b, flags, await session(flags)));
+
+  repo(
+    program.command('stats')
+      .description('restore size, unique data after deduplication, what is stored, and the ratios')
+      .argument('[snapshot...]', 'these snapshots (default: every snapshot the filters pass)')
+      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--json', 'print the figures as one JSON object'),
+  ).action(async (refs: string[], flags: RepoFlags & FilterFlags & { json?: boolean }) => (await import('./stats.js')).stats(refs, flags, await session(flags)));
 
   connectionOptions(
     program.command('status')

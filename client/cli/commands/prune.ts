@@ -2,7 +2,7 @@
 // names what it deletes on stderr; progress (packs freed) on a terminal or as JSON lines with --json, whose
 // result is then one JSON object on stdout.
 
-import { prune as runPrune } from '../../repo/prune.js';
+import { prune as runPrune, type PruneResult } from '../../repo/prune.js';
 import { countOf, formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
@@ -33,6 +33,10 @@ export async function prune(flags: PruneFlags, session = new Session(flags)): Pr
     return;
   }
   if (flags.quiet) return;
-  session.say(`${flags.dryRun ? 'would delete' : 'deleted'} ${r.deletedPacks} packs (${r.repackedPacks} repacked into ${r.newPacks}), `
-    + `${r.deletedIndexes} index objects; freed ${formatBytes(r.freedBytes)}; kept ${r.keptPacks} packs`);
+  session.say(pruneSummary(r, flags.dryRun === true));
+}
+
+export function pruneSummary(r: PruneResult, dryRun: boolean): string {
+  return `${dryRun ? 'would delete' : 'deleted'} ${r.deletedPacks} packs (${r.repackedPacks} repacked into ${r.newPacks}), `
+    + `${r.deletedIndexes} index objects; ${dryRun ? 'would free' : 'freed'} ${formatBytes(r.freedBytes)}; kept ${r.keptPacks} packs`;
 }

@@ -1,4 +1,4 @@
-// `bkv restore <snapshot|latest> <target> [--include P]...`: restores a snapshot into a new directory
+// `bkv restore <snapshot|latest> <target> [--include P]... [--exclude P]...`: restores a snapshot into a new directory
 // (client/repo/restore.ts: a staging directory beside it, renamed into place once complete; removed on any
 // error or Ctrl-C). The key is --key-file, this device's K, --key (the 64-digit key), or the vault password on
 // a device without K, which then keeps it. `latest` is the newest snapshot (of this host and --path if given).
@@ -12,6 +12,7 @@ import { type RepoFlags, withRepository } from './repo-common.js';
 
 export interface RestoreFlags extends RepoFlags {
   include?: string[];
+  exclude?: string[];
   path?: string[];
   key?: boolean;
   yes?: boolean;
@@ -27,7 +28,7 @@ export async function restore(ref: string, target: string, flags: RestoreFlags, 
     const progress = openProgress('restore', progressMode(flags));
     try {
       const r = await runRestore(repo, snapshot, target, {
-        include: flags.include, home: session.device.home, signal,
+        include: flags.include, exclude: flags.exclude, home: session.device.home, signal,
         onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles }),
       });
       if (source === 'password' || source === 'key') {

@@ -6,12 +6,14 @@
 // input; the offline time uses the Argon2id rate measured by `npm run bench:argon2`. Passphrases are generated
 // from the EFF large diceware list (7776 words) that @zxcvbn-ts/language-common ships, with node:crypto's
 // randomness (injectable for tests). Nothing here stores, logs or returns the password itself.
+// It lives in protocol/ because both sides apply the same rules: the client to vault passwords (bkv init, passwd)
+// and the local runtime to the passwords of its local accounts (local/accounts.ts), which never imports client/.
 
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import * as zxcvbnEn from '@zxcvbn-ts/language-en';
-import { DEFAULT_MAX_ATTEMPTS } from '../protocol/constants.js';
-import { defaultRandomBytes, type RandomBytes } from '../protocol/random.js';
+import { DEFAULT_MAX_ATTEMPTS } from './constants.js';
+import { defaultRandomBytes, type RandomBytes } from './random.js';
 
 /**
  * Offline guesses per second that one CPU core makes against a bkv vault record: one Argon2id (t=3, m=64 MiB,

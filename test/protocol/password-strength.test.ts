@@ -1,4 +1,4 @@
-// Password strength (client/password-strength.ts): the verdict thresholds at their exact boundaries, the offline
+// Password strength (protocol/password-strength.ts): the verdict thresholds at their exact boundaries, the offline
 // times they stand for at the measured Argon2id rate, real passwords on each side (the account name penalised),
 // and generated passphrases (the EFF list, uniform draws from the injected RNG, their stated entropy).
 
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ARGON2ID_GUESSES_PER_SECOND_PER_CORE, LARGE_ATTACKER_CORES, PASSPHRASE_WORDS, REFUSE_BELOW_LOG10, WARN_BELOW_LOG10,
   attackEstimates, estimatePasswordStrength, formatDuration, generatePassphrase, verdictFor,
-} from '../../client/password-strength.js';
+} from '../../protocol/password-strength.js';
 
 describe('verdict thresholds', () => {
   it.for([
