@@ -5,7 +5,7 @@
 // stored sizes **plus every reservation whose URLs may still be used**: those are kept in two slots, one per period
 // of `URL lifetime + UPLOAD_GRACE_MS`, so at any time a slot of the current and one of the previous period can count
 // and older ones are reused (one item, no TTL: expiry only by the timestamps inside the conditions). A delete
-// releases the real sizes of what it removed, exactly once (under the delete lease, services.ts), and only for objects
+// releases the real sizes of what it removed, exactly once (under the delete lease, service.ts), and only for objects
 // written before any still-valid URL could have written them: a younger object could be written again by its URL,
 // so its bytes stay counted until the next recount after the URLs expired. Pure helpers; the service does the writes.
 

@@ -108,18 +108,23 @@ export class RepoService {
     return { ...put, expiresAt: this.expiresAt(now) };
   }
 
+  /**
+   * Presigns first, then reserves: the reservation's slot is chosen at a time no earlier than the URLs were signed,
+   * so it counts at least as long as they work (quota.ts). URLs of a refused reservation are never handed out.
+   */
   async uploads(account: string, objects: readonly (RepoObjectName & { size: number })[]) {
     const { quotaBytes, urlTtlSeconds } = this.deps.config;
     const bytes = sumSizes(objects);
-    const now = this.now();
-    const slot = reservationSlot(now, urlTtlSeconds);
-    if (bytes > quotaBytes || !(await this.deps.items.reserve(account, { bytes, quotaBytes, ...slot, now }))) {
-      throw quotaExceeded(quotaBytes, (await this.deps.items.get(account))?.usedBytes ?? 0);
-    }
+    if (bytes > quotaBytes) throw quotaExceeded(quotaBytes, (await this.deps.items.get(account))?.usedBytes ?? 0);
+    const signedFrom = this.now();
     const uploads = await Promise.all(objects.map(async (o) => ({
       type: o.type, id: o.id, ...(await this.deps.objects.presignPut(objectKey(account, o), o.size, urlTtlSeconds)),
     })));
-    return { uploads, expiresAt: this.expiresAt(now) };
+    const now = this.now();
+    if (!(await this.deps.items.reserve(account, { bytes, quotaBytes, ...reservationSlot(now, urlTtlSeconds), now }))) {
+      throw quotaExceeded(quotaBytes, (await this.deps.items.get(account))?.usedBytes ?? 0);
+    }
+    return { uploads, expiresAt: this.expiresAt(signedFrom) };
   }
 
   async downloads(account: string, objects: readonly RepoObjectName[]) {
