@@ -81,6 +81,26 @@ describe('a pack of blobs that each claim the largest chunk', () => {
   });
 });
 
+describe('a tree pack whose other blobs claim more plaintext than honest trees hold', () => {
+  it('reading one tree of it inflates only that tree, not a 100 MiB blob beside it', async () => {
+    const { repo, home } = await freshRepo();
+    const c = new Crafter(repo);
+    const zeros = Buffer.alloc(100 * 1024 * 1024);
+    c.rawTreeBlob('cd'.repeat(32), deflateSync(zeros, { level: 9 }), zeros.length);
+    const s = await c.snapshot(c.tree([{ ...meta, name: 'f', type: 'file', size: 0, content: [] }]));
+    const tasks: number[] = [];
+    const open = repo.pool.open.bind(repo.pool);
+    vi.spyOn(repo.pool, 'open').mockImplementation((task, here) => {
+      tasks.push(task.blobs.reduce((n, b) => n + b[3], 0));
+      return open(task, here);
+    });
+    const target = join(tempDir(), 'out');
+    await restore(repo, s, target, { home });
+    expect(readdirSync(target)).toEqual(['f']);
+    expect(Math.max(...tasks)).toBeLessThan(1024 * 1024);
+  });
+});
+
 /** A graph of `levels` trees, each naming the next one twice: 2^(levels+1) − 2 entries from `levels` trees. */
 function doubling(c: Crafter, levels: number): string {
   let t = c.tree([]);

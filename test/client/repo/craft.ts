@@ -26,6 +26,12 @@ export class Crafter {
     return id;
   }
 
+  /** A blob in the tree pack stored as `stored`, claiming to inflate to `u` bytes (z 1), under `id`. */
+  rawTreeBlob(id: string, stored: Uint8Array, u: number): string {
+    this.trees.add(id, stored, u, 1);
+    return id;
+  }
+
   /** A data blob stored as `stored` that claims to inflate to `u` bytes (`z` 1: deflated), named by `plain`'s id. */
   rawBlob(plain: Uint8Array, stored: Uint8Array, u: number, z: 0 | 1): string {
     const id = blobId(this.repo.keys.blobIdKey, plain);
