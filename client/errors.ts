@@ -18,7 +18,7 @@ export interface ClientErrorDetails {
   'usage': { position?: number; digits?: number; path?: string; errno?: string; pattern?: string };
   'cancelled': Record<never, never>;
   'wrong-key': Record<never, never>;
-  'damaged': { check: 'header' | 'hmac' | 'payload' | 'length' | 'structure' };
+  'damaged': { check: 'header' | 'hmac' | 'payload' | 'length' | 'structure' | 'rollback' };
   'unsafe-archive': { entry?: string };
   'file-system': { path: string; errno: string; syscall?: string };
   'unreachable': { host?: string; attempts?: number };

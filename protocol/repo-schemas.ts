@@ -23,11 +23,25 @@ export const MAX_UPLOADS_PER_REQUEST = 100;
 export const MAX_DOWNLOADS_PER_REQUEST = 1000;
 export const MAX_DELETES_PER_REQUEST = 1000;
 export const MAX_LIST_LIMIT = 1000;
+/**
+ * What a client takes from one listing of one type (docs/repository.md "Limits"): a million objects (~12 TiB of
+ * 12 MiB packs, 240 times the default quota) in at most 10,000 pages (a server may answer short pages, not empty
+ * ones forever).
+ */
+export const MAX_LIST_OBJECTS = 1_000_000;
+export const MAX_LIST_PAGES = 10_000;
 /** Lock lifetimes (seconds). */
 export const MIN_LOCK_TTL_S = 30;
 export const MAX_LOCK_TTL_S = 3600;
 export const DEFAULT_LOCK_TTL_S = 300;
 export const MAX_LOCK_DESCRIPTION = 200;
+/**
+ * Longest total life of a lock, refreshes included (docs/protocol.md "Locks"): a refresh that can extend it no
+ * further is `409 lock-lost`. An exclusive lock (forget, prune) shuts every backup out, so it lives a day at most;
+ * a shared one (a backup, which may run for days over a slow line) blocks only forget and prune.
+ */
+export const MAX_EXCLUSIVE_LOCK_LIFE_S = 24 * 3600;
+export const MAX_SHARED_LOCK_LIFE_S = 7 * 24 * 3600;
 /** Live locks an account may hold at once (they live in one DynamoDB item). */
 export const MAX_LOCKS = 64;
 /** Deployment default of the per-account quota. */

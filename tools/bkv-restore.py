@@ -30,7 +30,8 @@ exit codes:
   3  wrong identity: an object does not decrypt with FILE (no matching recipient)
   4  incomplete repository: a needed object or blob is missing
   5  damaged or forged repository: age refused an object (altered, truncated), an object names another id, a
-     pack header hash or size mismatch, malformed JSON, an unsafe or invalid tree, a file size mismatch
+     pack header hash or size mismatch, malformed JSON, an unsafe or invalid tree, a file size mismatch, or
+     anything beyond docs/repository.md "Limits" (a blob's u, tree depth, a snapshot's entries)
   6  unsupported repository version
   130 interrupted (Ctrl-C or SIGTERM)
 """
@@ -57,7 +58,10 @@ UDEC_RE = re.compile(r'^(0|[1-9][0-9]*)$')
 TYPES = ('config', 'snapshots', 'index', 'data')
 MAX_PACK = 64 * 1024 * 1024
 TREE_CACHE = 256 * 1024 * 1024
-MAX_DEPTH = 2048  # PATH_MAX allows no deeper tree of one-character names
+# docs/repository.md "Limits": what a reader refuses before it spends memory or time on it
+MAX_DEPTH = 2048  # levels of trees, the root being 1: PATH_MAX allows no deeper tree of one-character names
+MAX_U = {'data': 8 * 1024 * 1024, 'tree': 128 * 1024 * 1024}  # a blob's plaintext (u), by pack type
+MAX_ENTRIES = 10000000  # entries a snapshot stands for, a shared subtree counted every time it is named
 
 
 class Fail(Exception):
@@ -336,6 +340,9 @@ class Repo:
                     bw = '%s blob %s' % (pw, bid)
                     o, l, u = get_int(b, 'o', bw), get_int(b, 'l', bw), get_int(b, 'u', bw)
                     z = get_int(b, 'z', bw, hi=1)
+                    if u > MAX_U[t]:
+                        raise damaged('%s: u %d is more than a %s blob may hold (%d; docs/repository.md "Limits")'
+                                      % (bw, u, t, MAX_U[t]))
                     if z == 0 and l != u:
                         raise damaged('%s: stored as is (z 0) but l %d != u %d' % (bw, l, u))
                     blobs.setdefault(bid, []).append((pid, t, o, l, u, z))
@@ -383,7 +390,7 @@ class Repo:
             bt = b.get('t', t)
             if bt != t:
                 raise damaged('%s: holds a %r blob in a %s pack' % (what, bt, t))
-            ent = (get_int(b, 'o', bw), get_int(b, 'l', bw), get_int(b, 'u', bw), get_int(b, 'z', bw, hi=1))
+            ent = (get_int(b, 'o', bw), get_int(b, 'l', bw), get_int(b, 'u', bw, hi=MAX_U[t]), get_int(b, 'z', bw, hi=1))
             if ent[0] + ent[1] > end:
                 raise damaged('%s: blob %s lies beyond the blobs' % (what, bid))
             listed.setdefault(bid, set()).add(ent)
@@ -397,10 +404,12 @@ class Repo:
         if o + l > end:
             raise damaged('data/%s: blob %s lies beyond the blobs' % (pid, loc_bid(loc)))
         raw = pt[o:o + l]
+        if u > MAX_U[t]:
+            raise damaged('blob %s: u %d is more than a %s blob may hold' % (loc_bid(loc), u, t))
         if z == 0:
             return raw
         try:
-            d = zlib.decompressobj()
+            d = zlib.decompressobj()  # inflates at most u + 1 bytes (max_length), so never more than MAX_U
             out = d.decompress(raw, u + 1)
             if len(out) != u or not d.eof or d.unused_data or d.unconsumed_tail:
                 raise damaged('blob %s: decompresses to other than %d bytes' % (loc_bid(loc), u))
@@ -411,6 +420,14 @@ class Repo:
 
 def loc_bid(loc):
     return loc[6]
+
+
+def too_deep():
+    return damaged('the tree is nested more than %d levels deep (docs/repository.md "Limits")' % MAX_DEPTH)
+
+
+def too_many():
+    return damaged('the snapshot stands for more than %d entries (docs/repository.md "Limits")' % MAX_ENTRIES)
 
 
 # ---------------------------------------------------------------- trees
@@ -483,6 +500,7 @@ class Snapshot:
         pending = {snap['tree']}
         seen = set()
         cache = {}
+        distinct = 0
         while pending:
             bypack = {}
             for tid in pending:
@@ -499,6 +517,9 @@ class Snapshot:
                     tid = loc[6]
                     data = repo.blob_from(pk, loc, tid)
                     trees[tid] = self.parse_tree(tid, data)
+                    distinct += len(trees[tid])
+                    if distinct > MAX_ENTRIES:  # each distinct node is at least one entry of the snapshot
+                        raise too_many()
                     seen.add(tid)
                     for _, n in trees[tid]:
                         if n.type == 'dir' and n.content not in seen:
@@ -506,6 +527,7 @@ class Snapshot:
                 del pk
             pending = nxt - seen
         cache.clear()
+        self.measure(trees, snap['tree'])
         self.root = self.build(trees, snap['tree'])
 
     @staticmethod
@@ -519,6 +541,57 @@ class Snapshot:
             if a[0] > b[0]:
                 raise damaged('%s: names not sorted (%r before %r)' % (what, a[1].name, b[1].name))
         return nodes
+
+    @staticmethod
+    def measure(trees, root_id):
+        """Refuses, before a node is made, a tree deeper than MAX_DEPTH levels, one containing itself, or one
+        standing for more than MAX_ENTRIES entries: each distinct tree is measured once (iteratively), so a small
+        graph naming the same subtree many times costs its size, not the entries it stands for."""
+        shape = {}  # tree id -> (entries, depth)
+        on_path = set()
+        stack = [(root_id, 1, 0)]  # (tree id, level, next node index)
+        partial = {}  # tree id -> [entries, depth] while it is being measured
+        while stack:
+            tid, level, i = stack.pop()
+            if i == 0:
+                if tid in shape:
+                    if level + shape[tid][1] - 1 > MAX_DEPTH:
+                        raise too_deep()
+                    continue
+                if level > MAX_DEPTH:
+                    raise too_deep()
+                if tid in on_path:
+                    raise damaged('tree %s contains itself' % tid)
+                on_path.add(tid)
+                partial[tid] = [len(trees[tid]), 0]
+            nodes = trees[tid]
+            while i < len(nodes) and nodes[i][1].type != 'dir':
+                i += 1
+            if i < len(nodes):
+                sub = nodes[i][1].content
+                stack.append((tid, level, i + 1))
+                if sub in shape:
+                    e, d = shape[sub]
+                    if level + d > MAX_DEPTH:
+                        raise too_deep()
+                    acc = partial[tid]
+                    acc[0] += e
+                    acc[1] = max(acc[1], d)
+                    if acc[0] > MAX_ENTRIES:
+                        raise too_many()
+                else:
+                    stack.append((sub, level + 1, 0))
+                continue
+            on_path.discard(tid)
+            e, d = partial.pop(tid)
+            shape[tid] = (e, d + 1)
+            if stack:  # add it to the tree that named it
+                acc = partial[stack[-1][0]]
+                acc[0] += e
+                acc[1] = max(acc[1], d + 1)
+                if acc[0] > MAX_ENTRIES:
+                    raise too_many()
+        return shape[root_id]
 
     def build(self, trees, root_id):
         """Fresh Node objects per occurrence; refuses a tree that contains itself (a cycle)."""

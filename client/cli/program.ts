@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PROTOCOL_VERSION } from '../../protocol/constants.js';
+import { BkvError } from '../../protocol/errors.js';
+import { printable } from '../printable.js';
 import { registerCommands, type CliContext } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit.js';
 import * as interrupt from './interrupt.js';
@@ -37,7 +39,8 @@ export async function run(argv: string[], context: CliContext = {}): Promise<num
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const message = e instanceof Error ? e.message : String(e);
+    // a server's words (any problem's message, a lock holder's description) never reach the terminal as they are
+    const message = e instanceof BkvError ? printable(e.message, 1000) : e instanceof Error ? e.message : String(e);
     process.stderr.write(`bkv: ${message}\n`);
     return exitCodeFor(e);
   } finally {

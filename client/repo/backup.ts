@@ -19,6 +19,7 @@ import { capYoungGeneration } from './gc.js';
 import { blobId, compressAlways } from './blob-ops.js';
 import type { SegmentOut } from './blob-ops.js';
 import { MAX_CHUNK_LIMIT } from './chunker.js';
+import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from './limits.js';
 import { Excluder, type ExcludeOptions } from './exclude.js';
 import type { PackEntry } from './index.js';
 import { withLock, type HeldLock } from './lock.js';
@@ -196,6 +197,8 @@ class BackupRun {
   private readonly pending = new Set<string>();
   private dataPack: PackBuilder | undefined;
   private treePack: PackBuilder | undefined;
+  /** Entries of the trees stored so far (docs/repository.md "Limits"). */
+  private entries = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly reads = new Set<Promise<void>>();
   private failure: unknown;
@@ -653,7 +656,11 @@ class BackupRun {
   }
 
   private storeTree(tree: Tree): string {
+    // what readers refuse is never written (docs/repository.md "Limits"); depth is bounded by PATH_MAX already
+    this.entries += tree.nodes.length;
+    if (this.entries > MAX_SNAPSHOT_ENTRIES) throw new ClientError('usage', `more than ${MAX_SNAPSHOT_ENTRIES} entries in one snapshot: back up fewer paths at once`);
     const plain = encodeTree(tree);
+    if (plain.length > MAX_TREE_BLOB_BYTES) throw new ClientError('usage', `a directory of ${tree.nodes.length} entries is too large for one tree (${MAX_TREE_BLOB_BYTES} bytes): split it or exclude it`);
     const id = blobId(this.repo.keys.blobIdKey, plain);
     if (this.repo.index.has(id) || this.pending.has(id)) return id;
     this.pending.add(id);

@@ -2,7 +2,8 @@
 // whole tree packs, stored exactly as downloaded (encrypted age files, so no plaintext ever reaches the disk),
 // so an unchanged backup, `ls` and `snapshots` need not download them again. Objects are immutable, so a cached
 // copy is valid for as long as the object exists; entries for objects the repository no longer lists are
-// removed (`retain`). Writes go to a temporary name and are renamed into place.
+// removed (`retain`), except snapshots: those are moved to `gone/` and kept, the evidence of a server that hides
+// them (this device's own forget removes its copies itself). Writes go to a temporary name and are renamed into place.
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,14 +41,38 @@ export class RepoCache {
     rmSync(this.path(name), { force: true });
   }
 
-  /** Removes cached objects of `type` whose ids are not in `live`. */
-  retain(type: ObjectType, live: Set<string>): void {
+  /**
+   * Removes cached objects of `type` whose ids are not in `live`; with `quarantine` they are moved to
+   * `gone/<type>/` instead (never deleted): the evidence of a snapshot a server hides (docs/repository.md "Rollback").
+   */
+  retain(type: ObjectType, live: Set<string>, options: { quarantine?: boolean } = {}): void {
     let names: string[];
     try {
       names = readdirSync(join(this.dir, type));
     } catch {
       return;
     }
-    for (const n of names) if (!live.has(n)) rmSync(join(this.dir, type, n), { force: true });
+    for (const n of names) {
+      if (live.has(n)) continue;
+      if (options.quarantine && !n.startsWith('.tmp-')) {
+        try {
+          mkdirSync(join(this.dir, 'gone', type), { recursive: true, mode: 0o700 });
+          renameSync(join(this.dir, type, n), join(this.dir, 'gone', type, n));
+          continue;
+        } catch {
+          continue; // kept where it is rather than lost
+        }
+      }
+      rmSync(join(this.dir, type, n), { force: true });
+    }
+  }
+
+  /** A quarantined object (see retain), if kept. */
+  gone(name: ObjectName): Uint8Array | undefined {
+    try {
+      return new Uint8Array(readFileSync(join(this.dir, 'gone', name.type, name.id)));
+    } catch {
+      return undefined;
+    }
   }
 }

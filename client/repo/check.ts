@@ -27,10 +27,13 @@ const TRAILER_PROBE = 256 * 1024;
 
 export async function check(cached: Repository, options: CheckOptions = {}): Promise<CheckResult> {
   await cached.loadIndex(options); // the caller's repository sees the index as it is now, too
-  const repo = new Repository(cached.store, cached.keys, cached.config, undefined, cached.pool);
+  const repo = new Repository(cached.store, cached.keys, cached.config, undefined, cached.pool, cached.seen);
+  repo.acceptRollback = cached.acceptRollback;
   const errors: string[] = [];
   await repo.loadIndex(options);
   const snapshots = await repo.snapshots(options);
+  cached.rollbacks = repo.rollbacks; // the caller reports them (seen.ts)
+  cached.accepted.push(...repo.accepted);
   const stored = new Map<string, number>();
   for await (const info of repo.store.list('data', options)) stored.set(info.id, info.size);
   let used;

@@ -3,6 +3,7 @@
 // (mode, mtime, owner). Equal subtree ids are skipped without being read (a tree id is the hash of its content),
 // so a diff costs what changed, not the size of the snapshots.
 
+import { treeShape } from './limits.js';
 import type { Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
 import type { CallOptions } from './store.js';
@@ -94,6 +95,9 @@ export async function diffSnapshots(repo: Repository, a: Snapshot, b: Snapshot, 
       }
     }
   };
+  // both trees bounded before the walk (docs/repository.md "Limits"): a shared subtree's entries count where named
+  await treeShape(repo, a.tree, options);
+  await treeShape(repo, b.tree, options);
   await compare(a.tree, b.tree, '');
   return stats;
 }

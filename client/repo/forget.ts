@@ -131,6 +131,7 @@ export async function forget(repo: Repository, options: ForgetOptions): Promise<
         repo.cache?.delete({ type: 'snapshots', id: s.id });
         if (gone.has(s.id)) options.onDelete?.(s);
       }
+      repo.seen?.forgotten(g.remove, g.keep); // this device's own deletions are no rollback
     }
     return plan;
   });

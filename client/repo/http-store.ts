@@ -14,7 +14,8 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { keepAliveAgents } from '../keep-alive.js';
 import { isBkvError } from '../../protocol/errors.js';
 import {
-  DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_UPLOADS_PER_REQUEST,
+  DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_LIST_LIMIT, MAX_LIST_OBJECTS,
+  MAX_LIST_PAGES, MAX_UPLOADS_PER_REQUEST,
   PresignedPut, RepoStatusResponse, UploadsResponse,
 } from '../../protocol/repo-schemas.js';
 import type { ApiClient } from '../http.js';
@@ -50,6 +51,7 @@ const BIG_BODY = 1024 * 1024;
 const KEEP_BODIES = 2;
 
 const nameOf = (n: ObjectName) => `${n.type}/${n.id}`;
+const badListing = (what: string) => new ClientError('bad-answer', `server answered a listing with ${what}`, { from: 'server' });
 /** A Uint8Array over the same memory (`new Uint8Array(buffer)` would copy it). */
 const view = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
@@ -401,13 +403,31 @@ export class HttpRepoStore implements RepoStore {
     await this.get({ type, id }, { offset: 0, length: 1 }, signal ? { signal } : {});
   }
 
+  /**
+   * Every object of `type`, page by page. The server's answer is bounded before it is used (docs/repository.md
+   * "Limits"): ids must rise strictly across the whole listing (so no page and no `next` can repeat), a page holds
+   * at most MAX_LIST_LIMIT objects, and a listing ends within MAX_LIST_OBJECTS objects and MAX_LIST_PAGES pages;
+   * anything else is a bad answer, never an endless loop.
+   */
   async *list(type: ObjectType, options?: CallOptions): AsyncIterable<ObjectInfo> {
     let after: string | undefined;
-    for (;;) {
+    let objects = 0;
+    for (let pages = 1; ; pages++) {
+      const asked = after;
       const query = new URLSearchParams({ type, ...(after !== undefined ? { after } : {}) });
       const page = await this.api_(options?.signal, () => this.api.request('GET', `/v1/repo/objects?${query.toString()}`, undefined, ListResponse), true);
+      if (page.objects.length > MAX_LIST_LIMIT) throw badListing(`a page of ${page.objects.length} objects (at most ${MAX_LIST_LIMIT})`);
+      objects += page.objects.length;
+      if (objects > MAX_LIST_OBJECTS) throw badListing(`more than ${MAX_LIST_OBJECTS} objects`);
+      for (const o of page.objects) {
+        if (o.type !== type) throw badListing(`a ${o.type} object in a listing of ${type}`);
+        if (after !== undefined && o.id <= after) throw badListing('ids that do not rise (a repeated or reordered page)');
+        after = o.id;
+      }
       for (const o of page.objects) yield { type: o.type, id: o.id, size: o.size };
       if (page.next === undefined) return;
+      if ((asked !== undefined && page.next <= asked) || (after !== undefined && page.next < after)) throw badListing('a next that does not move on');
+      if (pages >= MAX_LIST_PAGES) throw badListing(`more than ${MAX_LIST_PAGES} pages`);
       after = page.next;
     }
   }

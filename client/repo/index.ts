@@ -2,6 +2,7 @@
 // a live index supersedes; maps blob id → where it is stored (pack, offset, length, plaintext length,
 // compression) and pack id → its size and header hash.
 
+import { beyondLimits, maxBlobBytes } from './limits.js';
 import { damaged } from './objects.js';
 
 export type BlobType = 'data' | 'tree';
@@ -54,12 +55,16 @@ export function toIndexObject(obj: Record<string, unknown>): IndexObject {
     packs: (obj.packs as Record<string, unknown>[]).map((p) => {
       if (p.t !== 'data' && p.t !== 'tree') throw damaged('index holds a bad pack type');
       if (!Array.isArray(p.blobs)) throw damaged('index pack without blobs');
+      const t = p.t;
       return {
-        id: hex(p.id), t: p.t, size: count(p.size), h: hex(p.h),
+        id: hex(p.id), t, size: count(p.size), h: hex(p.h),
         blobs: (p.blobs as Record<string, unknown>[]).map((b) => {
           const z = b.z;
           if (z !== 0 && z !== 1) throw damaged('index holds a bad compression flag');
-          return { id: hex(b.id), o: count(b.o), l: count(b.l), u: count(b.u), z };
+          const u = count(b.u);
+          // what a blob may claim to inflate to is bounded before anything is allocated or inflated for it
+          if (u > maxBlobBytes(t)) throw beyondLimits(`index claims a ${t} blob of ${u} bytes, more than ${maxBlobBytes(t)}`);
+          return { id: hex(b.id), o: count(b.o), l: count(b.l), u, z };
         }),
       };
     }),

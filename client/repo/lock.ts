@@ -1,11 +1,31 @@
 // A repository lock held for the length of an operation (shared for backup, exclusive for forget, prune and
 // check's repairs): refreshed every ttl/3; when a refresh fails the lock counts as lost, the operation's signal
-// aborts and `assertHeld` throws, so nothing is committed without a live lock.
+// aborts and `assertHeld` throws, so nothing is committed without a live lock. A refusal names the holder in
+// sanitised words labelled as the other device's (lockedByAnother).
 
-import { BkvError } from '../../protocol/errors.js';
+import { BkvError, isBkvError } from '../../protocol/errors.js';
+import { MAX_EXCLUSIVE_LOCK_LIFE_S, MAX_SHARED_LOCK_LIFE_S } from '../../protocol/repo-schemas.js';
+import { printable } from '../printable.js';
 import type { RepoLock, RepoStore } from './store.js';
 
 export const LOCK_TTL_SECONDS = 120;
+
+/**
+ * The refusal of a lock as this device tells it: the holder's description is another device's words (or anyone's
+ * with the account's token), so it is sanitised, cut short and quoted as theirs, never printed as bkv's own text;
+ * the server's own message (which quotes it too) is not shown at all.
+ */
+export function lockedByAnother(e: BkvError): BkvError {
+  const d = e.details as { exclusive?: unknown; expiresAt?: unknown; description?: unknown };
+  const until = typeof d.expiresAt === 'string' && !Number.isNaN(Date.parse(d.expiresAt)) ? new Date(d.expiresAt).toISOString() : undefined;
+  const says = typeof d.description === 'string' && printable(d.description) !== '' ? `, which says: "${printable(d.description)}"` : '';
+  const how = d.exclusive === true ? 'locked exclusively by another device' : 'in use by another device';
+  const hours = (d.exclusive === true ? MAX_EXCLUSIVE_LOCK_LIFE_S : MAX_SHARED_LOCK_LIFE_S) / 3600;
+  return new BkvError('repository-locked', `the repository is ${how}${says} (the words are that device's, not bkv's). `
+    + `it ends ${until !== undefined ? `at ${until} ` : ''}unless renewed, and after ${hours} hours at most: retry then. `
+    + 'if no device of yours is running a bkv command, someone else holds your sign-in: sign out everywhere at your identity provider '
+    + '(bkv has no command to break a lock yet)', { details: e.details, cause: e });
+}
 
 export class HeldLock {
   private timer: NodeJS.Timeout | undefined;
@@ -25,7 +45,12 @@ export class HeldLock {
     // The request is not cut short by the signal: the server may make the lock after the client gave up on the
     // answer, and that lock would shut other devices out until it expires (an exclusive one: every backup).
     // Once the answer is here, an operation cancelled meanwhile releases the lock at once.
-    const lock = await store.lock({ exclusive, ttlSeconds: ttl, description });
+    let lock: RepoLock;
+    try {
+      lock = await store.lock({ exclusive, ttlSeconds: ttl, description });
+    } catch (e) {
+      throw isBkvError(e, 'repository-locked') ? lockedByAnother(e) : e;
+    }
     if (options.signal?.aborted) {
       await store.unlock(lock.lockId).catch(() => undefined);
       throw options.signal.reason;

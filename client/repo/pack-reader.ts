@@ -29,6 +29,11 @@ const DIRECT_RUN_CHUNKS = 64;
  */
 const RUN_BLOBS = 2048;
 const RUNS_AT_ONCE = 4;
+/**
+ * A run's blobs inflate to at most this many bytes together (unless one blob alone is larger): a task's output is
+ * one buffer of their plaintext, and a pack of small deflated blobs could otherwise claim gigabytes of it.
+ */
+const RUN_PLAIN_BYTES = 64 * 1024 * 1024;
 /** Bytes of the first read: an X25519 header is ~200 bytes. */
 const HEADER_PROBE = 1024;
 const NO_BYTES = new Uint8Array(0);
@@ -111,17 +116,19 @@ export async function readBlobs(
     sorted.splice(0, sorted.length, { id: 'tail', o: plainLength - n, l: n, u: n, z: 0 });
   }
   // Runs of chunks: [first, last] with the blobs they cover.
-  const runs: { first: number; last: number; blobs: BlobEntry[] }[] = [];
+  const runs: { first: number; last: number; blobs: BlobEntry[]; plain: number }[] = [];
   for (const b of sorted) {
     const first = Math.floor(b.o / CHUNK_SIZE);
     const last = Math.floor((b.o + Math.max(b.l, 1) - 1) / CHUNK_SIZE);
     if (last >= chunks) throw damaged(`blob ${b.id} lies beyond pack ${pack.id}`);
     const run = runs[runs.length - 1];
-    if (run !== undefined && run.blobs.length < RUN_BLOBS && (whole || first <= run.last + GAP_CHUNKS) && (direct === undefined || last - run.first < DIRECT_RUN_CHUNKS)) {
+    if (run !== undefined && run.blobs.length < RUN_BLOBS && run.plain + b.u <= RUN_PLAIN_BYTES && (whole || first <= run.last + GAP_CHUNKS)
+      && (direct === undefined || last - run.first < DIRECT_RUN_CHUNKS)) {
       run.last = Math.max(run.last, last);
       run.blobs.push(b);
+      run.plain += b.u;
     } else {
-      runs.push({ first, last, blobs: [b] });
+      runs.push({ first, last, blobs: [b], plain: b.u });
     }
   }
   const name = { type: 'data' as const, id: pack.id };

@@ -15,6 +15,7 @@ import { deriveRepoKeys, type RepoKeys } from './keys.js';
 import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, putJson } from './objects.js';
 import { readBlobs } from './pack-reader.js';
 import { parallel } from './parallel.js';
+import { SeenRecord, type Rollback } from './seen.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
 import type { CallOptions, ObjectName, RepoStore } from './store.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -32,17 +33,34 @@ export interface RepositoryOptions extends CallOptions {
   home?: string;
   /** Blob worker threads (default: one per core, at most 2; 0: this thread only). */
   workers?: number;
+  /** Accept a server that lists older snapshots than this device has seen (seen.ts): the record follows it. */
+  acceptRollback?: boolean;
 }
 
 export function otherKeyError(cause?: unknown): ClientError {
   return new ClientError('wrong-key', 'repository is under another backup key: this device\'s key does not decrypt its config (use the key the repository was made with, e.g. bkv restore --key)', {}, { cause });
 }
 
+/**
+ * Plaintext of the trees of one tree pack kept at once: tree packs target 1 MiB of deflated JSON (a few MiB of
+ * plaintext); a pack claiming more is read one tree at a time.
+ */
+const TREE_PACK_PLAIN_BYTES = 64 * 1024 * 1024;
+
 export class Repository {
   index = new MasterIndex();
   private readonly trees = new Map<string, Tree>();
+  /** Groups whose newest snapshot the server no longer lists, from the last listing (seen.ts); not yet accepted. */
+  rollbacks: Rollback[] = [];
+  /** Rollbacks the user accepted (acceptRollback) in this session. */
+  accepted: Rollback[] = [];
+  acceptRollback = false;
 
-  constructor(readonly store: RepoStore, readonly keys: RepoKeys, readonly config: RepoConfig, readonly cache: RepoCache | undefined, readonly pool: BlobPool) {}
+  constructor(
+    readonly store: RepoStore, readonly keys: RepoKeys, readonly config: RepoConfig, readonly cache: RepoCache | undefined, readonly pool: BlobPool,
+    /** What this device has seen of the repository (absent without a home: then nothing is checked). */
+    readonly seen?: SeenRecord,
+  ) {}
 
   get id(): string {
     return this.config.id;
@@ -86,7 +104,15 @@ export class Repository {
     await parallel(names, 8, async (name) => {
       out.push(toSnapshot(await this.getCached(name, options)));
     });
-    this.cache?.retain('snapshots', new Set(names.map((n) => n.id)));
+    // a snapshot the server stopped listing may be hidden, not forgotten: its cached copy is kept as evidence
+    // (this device's own forget removes its copies itself)
+    this.cache?.retain('snapshots', new Set(names.map((n) => n.id)), { quarantine: true });
+    this.rollbacks = this.seen?.observe(out) ?? [];
+    if (this.acceptRollback && this.rollbacks.length > 0) {
+      this.seen?.accept(this.rollbacks.map((r) => r.group), out);
+      this.accepted.push(...this.rollbacks);
+      this.rollbacks = [];
+    }
     return out;
   }
 
@@ -99,12 +125,17 @@ export class Repository {
       if (loc === undefined) throw damaged(`tree ${id} is not in the index`);
       // every tree of the pack is opened once (and once only while it is being read): the others are decoded
       // from these bytes when asked for
-      let reading = this.treePacks.get(loc.pack.id);
+      // a pack whose trees claim more plaintext than an honest one holds (docs/repository.md "Limits"): only the tree asked for
+      let claimed = 0;
+      for (const b of loc.pack.blobs) claimed += b.u;
+      const one = claimed > TREE_PACK_PLAIN_BYTES;
+      const key = one ? `${loc.pack.id}/${id}` : loc.pack.id;
+      let reading = this.treePacks.get(key);
       if (reading === undefined) {
-        reading = readBlobs(this, loc.pack, loc.pack.blobs, (b, plain) => {
+        reading = readBlobs(this, loc.pack, one ? [loc.blob] : loc.pack.blobs, (b, plain) => {
           if (!this.trees.has(b.id) && !this.treeBytes.has(b.id)) this.treeBytes.set(b.id, new Uint8Array(plain));
-        }, options).finally(() => this.treePacks.delete(loc.pack.id));
-        this.treePacks.set(loc.pack.id, reading);
+        }, options).finally(() => this.treePacks.delete(key));
+        this.treePacks.set(key, reading);
       }
       await reading;
       const decoded = this.trees.get(id); // by a caller that waited for the same pack
@@ -147,8 +178,11 @@ function toConfig(obj: Record<string, unknown>): RepoConfig {
 
 function build(store: RepoStore, key: BackupKey | Uint8Array, config: RepoConfig, options: RepositoryOptions): Repository {
   const cache = options.home === undefined ? undefined : new RepoCache(join(options.home, 'cache', config.id));
+  const seen = options.home === undefined ? undefined : new SeenRecord(join(options.home, 'seen', `${config.id}.json`));
   const params = { minSize: config.chunker.min, avgSize: config.chunker.avg, maxSize: config.chunker.max };
-  return new Repository(store, deriveRepoKeys(key, params), config, cache, new BlobPool(options.workers));
+  const repo = new Repository(store, deriveRepoKeys(key, params), config, cache, new BlobPool(options.workers), seen);
+  repo.acceptRollback = options.acceptRollback === true;
+  return repo;
 }
 
 /** Opens the account's repository under K; refuses one under another key. Rejects with not-found if none. */

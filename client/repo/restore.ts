@@ -20,6 +20,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BlobEntry, PackEntry } from './index.js';
+import { treeShape } from './limits.js';
 import { damaged } from './objects.js';
 import { readBlobs } from './pack-reader.js';
 import { safeParent } from './target-path.js';
@@ -274,7 +275,10 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   };
 
   // 1. Walk the trees: create directories and empty files, collect where every blob goes. Returns how many
-  //    entries it selected, so a directory kept only in case something inside was wanted can go again.
+  //    entries it selected, so a directory kept only in case something inside was wanted can go again. The
+  //    snapshot's trees are measured first (each distinct tree once): too deep, too many entries or a tree inside
+  //    itself is refused before anything is created (docs/repository.md "Limits").
+  await treeShape(repo, snapshot.tree, { signal });
   const walk = async (treeId: string, dir: string, rel: string[]): Promise<number> => {
     cancelled(signal);
     const tree = await repo.tree(treeId, { signal });

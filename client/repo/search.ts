@@ -9,6 +9,7 @@ import type { Snapshot } from './snapshot.js';
 import type { CallOptions } from './store.js';
 import { PICO, toGlob } from './exclude.js';
 import { walkTree } from './walk.js';
+import { treeShape } from './limits.js';
 import type { TreeNode } from './tree.js';
 
 export interface Found {
@@ -34,6 +35,7 @@ export async function* findInSnapshots(repo: Repository, snapshots: readonly Sna
   const matches = pathMatcher(patterns, options.ignoreCase);
   for (const snapshot of snapshots) {
     const roots = rootPaths(snapshot);
+    await treeShape(repo, snapshot.tree, options); // bounded before the walk (docs/repository.md "Limits")
     for await (const { path, node } of walkTree(repo, snapshot.tree, options)) {
       const slash = path.indexOf('/');
       const root = roots.get(slash < 0 ? path : path.slice(0, slash)) ?? `/${path}`;

@@ -4,6 +4,7 @@
 // encrypted, trees included), and the ratios between them.
 
 import type { Repository } from './repository.js';
+import { treeShape } from './limits.js';
 import type { Snapshot } from './snapshot.js';
 import type { CallOptions } from './store.js';
 
@@ -51,6 +52,7 @@ export async function snapshotStats(repo: Repository, snapshots: readonly Snapsh
         for (const c of node.content) data.add(c);
       }
     };
+    await treeShape(repo, s.tree, options); // bounded before the walk (docs/repository.md "Limits")
     await visit(s.tree);
   }
   let uniqueBytes = 0;

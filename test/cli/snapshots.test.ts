@@ -4,10 +4,11 @@
 // group (never another directory's snapshots, every deletion named), prune (names what it deletes, the
 // repository still restores), check and check --read-data (exit 5 after one flipped byte in a pack), an
 // unreadable file (exit 6, named, the snapshot marked incomplete), init on a second device of an account that
-// has a repository (refused), a wrong --key-file (exit 3), and bad input (exit 2, nothing changed).
+// has a repository (refused), a wrong --key-file (exit 3), a server hiding the newest snapshot (restore latest
+// exits 5, --accept-rollback), and bad input (exit 2, nothing changed).
 // DESIGN.md §2 invariant 9; README "Snapshots" and "Exit codes".
 
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -270,6 +271,43 @@ suite('bkv snapshot commands, end to end', () => {
     ok(await dev.run(['restore', ids[1]!, target, '--key-file', join(work, 'key.txt')]));
     expect(describe(join(target, 'src'))).toEqual(describe(src));
     rmSync(target, { recursive: true });
+  });
+
+  it('a server that hides the newest snapshot: restore latest exits 5 (rollback) and writes nothing, snapshots warns, --accept-rollback restores the older one', async () => {
+    const roll = join(work, 'roll');
+    mkdirSync(roll);
+    writeFileSync(join(roll, 'v.txt'), 'version 1\n');
+    const first = await dev.run(['backup', roll]);
+    ok(first);
+    writeFileSync(join(roll, 'v.txt'), 'version 2, newer\n');
+    const second = await dev.run(['backup', roll]);
+    ok(second);
+    const newest = second.stdout.trim();
+    ok(await dev.run(['snapshots'])); // this device has seen it
+    const dir = join(repoDir(rt, ACCOUNT), 'snapshots');
+    const hiddenDir = join(repoDir(rt, ACCOUNT), '..', 'hidden'); // the same file system as the store's
+    mkdirSync(hiddenDir);
+    const moved = readdirSync(dir).filter((n) => n.startsWith(newest));
+    expect(moved.length).toBeGreaterThan(0);
+    for (const n of moved) renameSync(join(dir, n), join(hiddenDir, n));
+    try {
+      const target = join(work, 'roll-target');
+      const refused = await dev.run(['restore', 'latest', target, '--path', roll]);
+      expect(refused.code, refused.stderr).toBe(5);
+      expect(refused.stderr).toMatch(new RegExp(`rollback: the server no longer lists snapshot ${newest.slice(0, 8)}.*--accept-rollback`));
+      expect(existsSync(target)).toBe(false);
+      const listed = await dev.run(['snapshots']);
+      ok(listed);
+      expect(listed.stderr).toMatch(/WARNING: possible rollback/);
+      ok(await dev.run(['restore', 'latest', target, '--path', roll, '--accept-rollback']));
+      expect(readFileSync(join(target, 'roll', 'v.txt'), 'utf8')).toBe('version 1\n');
+      rmSync(target, { recursive: true });
+    } finally {
+      for (const n of moved) renameSync(join(hiddenDir, n), join(dir, n));
+    }
+    const back = await dev.run(['snapshots']);
+    ok(back);
+    expect(back.stderr).not.toMatch(/rollback/);
   });
 
   it.for([

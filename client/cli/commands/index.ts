@@ -46,7 +46,8 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--yes', 'accept a weak password without asking (an obviously weak one is still refused)'),
   ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags, await session(flags)));
 
-  const repo = (cmd: Command) => connectionOptions(cmd).option('--key-file <file>', 'file holding the 64-digit key (instead of this device\'s key)');
+  const repo = (cmd: Command) => connectionOptions(cmd).option('--key-file <file>', 'file holding the 64-digit key (instead of this device\'s key)')
+    .option('--accept-rollback', 'accept that the server lists no snapshot as new as one this device has seen (another device of yours forgot it)');
   const collect = (v: string, prev: string[] = []) => [...prev, v];
 
   repo(

@@ -4,6 +4,7 @@
 
 import { BackupKey } from '../../backup-key.js';
 import { ClientError } from '../../errors.js';
+import { describeRollback } from '../../repo/find.js';
 import { openOrInitRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { type ConnectionFlags } from '../options.js';
 import { recoverKey } from '../recover.js';
@@ -15,6 +16,8 @@ export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or b
 
 export interface RepoFlags extends ConnectionFlags {
   keyFile?: string;
+  /** Take the server's listing although it lacks a newer snapshot this device has seen (client/repo/seen.ts). */
+  acceptRollback?: boolean;
 }
 
 export type KeySource = 'file' | 'device' | 'password' | 'key';
@@ -44,9 +47,14 @@ export async function withRepository<T>(
     const { key, source } = await obtainKey(flags, session, options.recover);
     const store = await session.repoStore();
     const open = options.create ? openOrInitRepository : openRepository;
-    repo = await open(store, key, { home: session.device.home, signal });
+    repo = await open(store, key, { home: session.device.home, signal, acceptRollback: flags.acceptRollback === true });
     const result = await fn(repo, signal, source, key);
     interrupt.decided();
+    for (const r of repo.accepted) session.say(`warning: accepted (--accept-rollback): ${describeRollback(r)}`);
+    // a command that does not pick `latest` still says it loudly (restore/ls/dump latest refuse: client/repo/find.ts)
+    for (const r of repo.rollbacks) {
+      session.say(`WARNING: possible rollback: ${describeRollback(r)}. the server may be hiding newer snapshots; \`latest\` is refused until you run with --accept-rollback (if another device of yours forgot it)`);
+    }
     return result;
   } finally {
     await repo?.close();

@@ -19,13 +19,33 @@ export class Crafter {
     return id;
   }
 
+  /** A tree stored under an id of the caller's choice (not its HMAC): what only a writer with K could index. */
+  namedTree(id: string, nodes: unknown[]): string {
+    const plain = Buffer.from(JSON.stringify({ nodes }));
+    this.trees.add(id, compressAlways(plain), plain.length, 1);
+    return id;
+  }
+
+  /** A blob in the tree pack stored as `stored`, claiming to inflate to `u` bytes (z 1), under `id`. */
+  rawTreeBlob(id: string, stored: Uint8Array, u: number): string {
+    this.trees.add(id, stored, u, 1);
+    return id;
+  }
+
+  /** A data blob stored as `stored` that claims to inflate to `u` bytes (`z` 1: deflated), named by `plain`'s id. */
+  rawBlob(plain: Uint8Array, stored: Uint8Array, u: number, z: 0 | 1): string {
+    const id = blobId(this.repo.keys.blobIdKey, plain);
+    this.data.add(id, stored, u, z);
+    return id;
+  }
+
   blob(bytes: Uint8Array): string {
     const id = blobId(this.repo.keys.blobIdKey, bytes);
     this.data.add(id, bytes, bytes.length, 0);
     return id;
   }
 
-  async snapshot(rootTree: string): Promise<Snapshot> {
+  async snapshot(rootTree: string, time = new Date().toISOString()): Promise<Snapshot> {
     const packs = [];
     for (const b of [this.trees, this.data]) {
       if (b.blobs.length === 0) continue;
@@ -35,7 +55,7 @@ export class Crafter {
     }
     await this.repo.putIndex(packs);
     const s: Snapshot = {
-      version: 1, id: newId(), time: new Date().toISOString(), host: 'h', user: 'u', paths: ['/x'], tags: [], tree: rootTree, parent: null,
+      version: 1, id: newId(), time, host: 'h', user: 'u', paths: ['/x'], tags: [], tree: rootTree, parent: null,
       incomplete: false, skipped: [], summary: { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 },
     };
     await this.repo.store.put({ type: 'snapshots', id: s.id }, encryptObject(this.repo.keys, encodeJson(s)));
