@@ -14,7 +14,8 @@ import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
 import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
-import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
+import type { BackupKey } from '../backup-key.js';
+import { DeviceState, defaultHome, describeOwner, type DeviceConfig, type KeyOwner, type Protection } from '../device.js';
 import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 import type { VaultClient } from '../vault-client.js';
@@ -40,6 +41,8 @@ export class Session {
   }
 
   async config(): Promise<DeviceConfig> {
+    // an older bkv's one key is bound to the account config.json names before anything (login) rewrites it
+    await this.device.migrate();
     this.configCache ??= await this.device.readConfig();
     return this.configCache;
   }
@@ -168,9 +171,30 @@ export class Session {
     return this.repoStorePromise;
   }
 
-  /** Remembers where this device's key belongs. */
-  async remember(protection: 'password' | 'key'): Promise<void> {
-    await this.device.writeConfig({ server: await this.server(), account: await this.account(), protection });
+  /** The server and account whose backup key this command uses (README "Device state"). */
+  async owner(): Promise<KeyOwner> {
+    return { server: await this.server(), account: await this.account() };
+  }
+
+  /** The signed-in account's K on this device (never another account's), or undefined. */
+  async deviceKey(): Promise<BackupKey | undefined> {
+    return this.device.readKey(await this.owner());
+  }
+
+  /** Keeps K on this device for the signed-in account, and remembers the server and account as the defaults. */
+  async keepKey(key: BackupKey, protection: Protection): Promise<string> {
+    const owner = await this.owner();
+    await this.device.writeKey(owner, key, protection);
+    await this.device.writeConfig({ server: owner.server, account: owner.account });
+    return this.device.keyPathFor(owner);
+  }
+
+  /** What to say when this device has no K for the signed-in account. */
+  async noKeyMessage(): Promise<string> {
+    const owner = await this.owner();
+    const legacy = await this.device.unboundLegacyKey();
+    return `this device has no backup key for ${describeOwner(owner)}: run bkv key fetch (the vault password) or bkv init`
+      + (legacy ? ` (${legacy}, kept by an older bkv, names no account: if it is this account's, run bkv key import < ${legacy})` : '');
   }
 
   /** A password from BKV_PASSWORD (or `envName`), or asked for. */
