@@ -8,8 +8,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { registerCommands, type CliContext } from './commands/index.js';
-import { EXIT, exitCodeFor } from './exit.js';
+import { describeSystemError, isSystemError } from '../errors.js';
+import { EXIT, EXIT_CLOSED_PIPE, exitCodeFor } from './exit.js';
 import * as interrupt from './interrupt.js';
+import { globalOptions } from './options.js';
+import { endQuietlyOnClosedPipe, isClosedPipe } from './stdio.js';
 
 export { EXIT, type CliContext };
 
@@ -25,19 +28,24 @@ export function buildProgram(context: CliContext = {}): Command {
     .version(versionLine(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
+  globalOptions(program);
   registerCommands(program, context);
   return program;
 }
 
 export async function run(argv: string[], context: CliContext = {}): Promise<number> {
+  // exit codes: client/cli/exit.ts (EXIT, and EXIT_CLOSED_PIPE when a reader closed stdout)
   const program = buildProgram(context);
+  endQuietlyOnClosedPipe();
   interrupt.install();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const message = e instanceof Error ? e.message : String(e);
+    if (isClosedPipe(e)) return EXIT_CLOSED_PIPE;
+    // a system error that reached here unnamed gets the one errno spelling: "cannot read /nope: no such file or directory"
+    const message = isSystemError(e) ? describeSystemError(e) : e instanceof Error ? e.message : String(e);
     process.stderr.write(`bkv: ${message}\n`);
     return exitCodeFor(e);
   } finally {

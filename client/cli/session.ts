@@ -23,6 +23,7 @@ import { HttpRepoStore } from '../repo/http-store.js';
 import type { RepoStore } from '../repo/store.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
 import { Prompter } from './prompt.js';
+import { sayLine } from './say.js';
 
 export class Session {
   readonly device: DeviceState;
@@ -110,11 +111,25 @@ export class Session {
       const tokenPromise = this.tokenPromise;
       return { subject: accountId, token: () => tokenPromise };
     }
-    const { SignedIn, signInRequired } = await import('../auth/sign-in.js');
+    const { SignedIn } = await import('../auth/sign-in.js');
     const found = await this.signIns.get(server);
-    if (!found) throw signInRequired(server);
+    if (!found) throw await this.signInRequired(server);
     const signedIn = new SignedIn(this.signIns, server);
     return { subject: found.subject, token: () => signedIn.token(), renew: (stale) => signedIn.renew(stale) };
+  }
+
+  /**
+   * "not signed in to <server>", unless the server does not answer at all: then "cannot reach <server>" (a
+   * mistyped --server port is no reason to sign in again).
+   */
+  async signInRequired(server: string): Promise<Error> {
+    const { signInRequired } = await import('../auth/sign-in.js');
+    try {
+      await nodeFetch(`${server}/v1/auth`, { method: 'GET', signal: AbortSignal.timeout(5_000) }).then((res) => res.body?.cancel());
+    } catch (e) {
+      return new ClientError('unreachable', `cannot reach ${server} (is the server running? see --server and BKV_SERVER)`, { host: hostOf(server) }, { cause: e });
+    }
+    return signInRequired(server);
   }
 
   token(): Promise<string> {
@@ -197,15 +212,32 @@ export class Session {
       + (legacy ? ` (${legacy}, kept by an older bkv, names no account: if it is this account's, run bkv key import < ${legacy})` : '');
   }
 
-  /** A password from BKV_PASSWORD (or `envName`), or asked for. */
-  async password(question = 'password: ', envName = 'BKV_PASSWORD'): Promise<string> {
-    const fromEnv = this.env[envName];
-    if (fromEnv) return fromEnv;
-    return this.prompt.secret(question);
+  private readonly given = new Map<string, Promise<string | undefined>>();
+
+  /**
+   * The password the command line or the environment gives, or undefined: --password-file/--password-command,
+   * else BKV_PASSWORD (for `envName` BKV_NEW_PASSWORD: --new-password-file/--new-password-command, else
+   * BKV_NEW_PASSWORD). Read once per process (client/cli/password-source.ts).
+   */
+  givenPassword(envName = 'BKV_PASSWORD'): Promise<string | undefined> {
+    let found = this.given.get(envName);
+    if (!found) {
+      const source = envName === 'BKV_NEW_PASSWORD'
+        ? { file: this.flags.newPasswordFile, command: this.flags.newPasswordCommand, names: { file: '--new-password-file', command: '--new-password-command' } }
+        : { file: this.flags.passwordFile, command: this.flags.passwordCommand, names: { file: '--password-file', command: '--password-command' } };
+      found = import('./password-source.js').then(async ({ passwordFromSource }) => (await passwordFromSource(source)) ?? (this.env[envName] || undefined));
+      this.given.set(envName, found);
+    }
+    return found;
   }
 
-  /** Writes a line for humans on stderr (results go to stdout). */
+  /** A password given by a flag or BKV_PASSWORD (or `envName`), or asked for. */
+  async password(question = 'password: ', envName = 'BKV_PASSWORD'): Promise<string> {
+    return (await this.givenPassword(envName)) ?? this.prompt.secret(question);
+  }
+
+  /** Writes a line for humans on stderr (results go to stdout), above a progress bar if one is shown. */
   say(line: string): void {
-    process.stderr.write(`${line}\n`);
+    sayLine(line);
   }
 }

@@ -19,8 +19,7 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
       const owners = (await session.device.owners()).length;
       process.stdout.write(`device:   ${owners ? `backup keys of ${owners} account${owners === 1 ? '' : 's'}` : 'no backup key'} · ${session.device.home}\nserver:   ${server}\nsigned in: no\n`);
     }
-    const { signInRequired } = await import('../../auth/sign-in.js');
-    throw signInRequired(server);
+    throw await session.signInRequired(server);
   }
   const account = await session.account();
   // this account's key only: a key the device keeps for another account is not this one's (client/device.ts)
