@@ -23,14 +23,14 @@ function synth(context: Record<string, unknown>): { status: number | null; stder
 }
 
 describe('cdk synth with a wrong setting', () => {
-  it.for<[Record<string, unknown>, string]>([
+  it.for([
     [{ 'bkv:maxAttempts': 0 }, 'bkv: bad setting: bkv:maxAttempts must be an integer from 1 to 255, got 0'],
     [{ 'bkv:regions': 'us-east-1,eu-west-1' }, 'bkv: bad setting: bkv:regions must be "primary,replica,witness" (three regions), got "us-east-1,eu-west-1"'],
-  ])('%o: one line naming it, exit 2, no stack, nothing synthesized', ([context, line]) => {
+  ] satisfies [Record<string, unknown>, string][])('%o: one line naming it, exit 2, no stack, nothing synthesized', { timeout: 120_000 }, ([context, line]) => {
     const r = synth(context);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('bkv:'))).toEqual([`${line} (cdk.json "context" or -c key=value; see docs/deploy.md)`]);
     expect(r.stderr).not.toMatch(/ConfigError|\n\s+at /);
     expect(readdirSync(r.outdir).filter((n) => n.endsWith('.template.json'))).toEqual([]);
-  }, 120_000);
+  });
 });
