@@ -37,7 +37,10 @@ export async function chooseNewPassword(session: Session, options: NewPasswordOp
   const { estimatePasswordStrength, generatePassphrase } = await import('../password-strength.js');
   const fromEnv = await session.givenPassword(options.envName);
   if (options.generate) {
-    if (fromEnv) throw new ClientError('usage', `--generate-password and ${options.envName} (or a password file or command) both give the new password: choose one`);
+    if (fromEnv) {
+      const which = session.env[options.envName] ? options.envName : 'a password file or command';
+      throw new ClientError('usage', `--generate-password and ${which} both give the new password: choose one`);
+    }
     const generated = generatePassphrase();
     return { password: generated.passphrase, generated };
   }

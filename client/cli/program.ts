@@ -27,6 +27,7 @@ export function buildProgram(context: CliContext = {}): Command {
     .description('end-to-end encrypted backups with a password-recoverable key vault')
     .version(versionLine(), '-V, --version', 'print the version')
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   globalOptions(program);
   registerCommands(program, context);

@@ -18,10 +18,9 @@ export function stdinStream(): Readable {
   return regular ? createReadStream('', { fd: 0, highWaterMark: 1024 * 1024, autoClose: false }) : process.stdin;
 }
 
-/** True for the error a write to a closed pipe or socket gets. */
+/** True for the error a write to a pipe (or socket) whose reader went away gets. */
 export function isClosedPipe(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+  return (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
 let installed = false;
@@ -33,7 +32,9 @@ export function endQuietlyOnClosedPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (isClosedPipe(e)) process.exit(EXIT_CLOSED_PIPE);
-      throw e;
+      // another error is its writer's (a pipeline destroys stdout with its own error and reports it itself);
+      // with no one else listening it stays what it was: an error event no one handled
+      if (stream.listenerCount('error') <= 1) throw e;
     });
   }
 }
