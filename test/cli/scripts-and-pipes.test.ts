@@ -139,6 +139,25 @@ describe('passwords for scripts', () => {
   });
 });
 
+describe('--json on forget and check', () => {
+  it('forget --dry-run --json: the groups with kept and deleted ids, nothing deleted; check --json: counts and no errors', async () => {
+    const list = JSON.parse((await dev.run(['snapshots', '--json'])).stdout) as { id: string }[];
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    const r = await dev.run(['forget', '--keep-last', '1', '--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { dryRun: boolean; groups: { host: string; paths: string[]; keep: string[]; remove: string[] }[] };
+    expect(out.dryRun).toBe(true);
+    expect(out.groups).toHaveLength(1);
+    expect(out.groups[0]!.paths).toEqual([src]);
+    expect(out.groups[0]!.keep).toEqual([list.at(-1)!.id]);
+    expect(out.groups[0]!.remove.sort()).toEqual(list.slice(0, -1).map((x) => x.id).sort());
+    expect((JSON.parse((await dev.run(['snapshots', '--json'])).stdout) as unknown[]).length).toBe(list.length);
+    const c = await dev.run(['check', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ snapshots: list.length, readData: false, errors: [] });
+  });
+});
+
 describe('progress bar', () => {
   it('a line said while the bar is shown clears the bar\'s line first instead of landing at its end', async () => {
     const t = bkvInTerminal(['restore', 'latest', join(work, 'restored')], { BKV_SERVER: rt.url, BKV_HOME: await newDevice(), BKV_ACCOUNT: 'pat' });

@@ -1,5 +1,7 @@
 // `bkv forget --keep-last N --keep-daily N --keep-weekly N --keep-monthly N [--dry-run]`: deletes the snapshots
 // the rules do not keep, per group (host + paths), and names every one it deletes. `bkv prune` frees the data.
+// `--json`: one object on stdout, {"dryRun","groups":[{"host","paths","keep":[id…],"remove":[id…]}]} (each
+// deletion is still named on stderr).
 
 import { BkvError } from '../../../protocol/errors.js';
 import { forget as runForget } from '../../repo/forget.js';
@@ -12,6 +14,7 @@ export interface ForgetFlags extends RepoFlags {
   keepWeekly?: string;
   keepMonthly?: string;
   dryRun?: boolean;
+  json?: boolean;
 }
 
 function count(v: string | undefined, name: string): number | undefined {
@@ -29,6 +32,11 @@ export async function forget(flags: ForgetFlags, session = new Session(flags)): 
     policy, dryRun: flags.dryRun, signal,
     onDelete: (s) => session.say(`deleted snapshot ${s.id.slice(0, 8)} (${s.time}, ${s.host}: ${s.paths.join(' ')})`),
   }));
+  if (flags.json) {
+    const ids = (list: { id: string }[]) => list.map((x) => x.id);
+    process.stdout.write(`${JSON.stringify({ dryRun: Boolean(flags.dryRun), groups: groups.map((g) => ({ host: g.host, paths: g.paths, keep: ids(g.keep), remove: ids(g.remove) })) })}\n`);
+    return;
+  }
   for (const g of groups) {
     session.say(`${g.host}: ${g.paths.join(' ')}: keeping ${g.keep.length}, ${flags.dryRun ? 'would delete' : 'deleted'} ${g.remove.length}`);
     if (flags.dryRun) for (const s of g.remove) session.say(`  would delete ${s.id.slice(0, 8)} (${s.time})`);

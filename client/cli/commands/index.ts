@@ -16,6 +16,7 @@ import type { ForgetFlags } from './forget.js';
 import type { RepoFlags } from './repo-common.js';
 import type { SnapshotsFlags } from './snapshots.js';
 import type { StatusFlags } from './status.js';
+import type { CheckFlags } from './check.js';
 import type { KeyShowFlags } from './key-show.js';
 import type { KeyFetchFlags } from './key-fetch.js';
 
@@ -128,7 +129,8 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--keep-daily <n>', 'keep the newest snapshot of each of the last n days that have one')
       .option('--keep-weekly <n>', 'keep the newest snapshot of each of the last n weeks that have one')
       .option('--keep-monthly <n>', 'keep the newest snapshot of each of the last n months that have one')
-      .option('--dry-run', 'only say what would be deleted'),
+      .option('--dry-run', 'only say what would be deleted')
+      .option('--json', 'print the groups (kept and deleted snapshot ids) as one JSON object'),
   ).action(async (_flags: unknown, cmd: Command) => {
     const flags = flagsOf<ForgetFlags>(cmd);
     return (await import('./forget.js')).forget(flags, await session(flags));
@@ -148,9 +150,10 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   repo(
     program.command('check')
       .description('check the repository\'s structure (exit 5 if damaged)')
-      .option('--read-data', 'also decrypt every pack and verify every chunk'),
+      .option('--read-data', 'also decrypt every pack and verify every chunk')
+      .option('--json', 'print the result (counts and errors) as one JSON object (progress as JSON lines on stderr)'),
   ).action(async (_flags: unknown, cmd: Command) => {
-    const flags = flagsOf<RepoFlags & { readData?: boolean }>(cmd);
+    const flags = flagsOf<CheckFlags>(cmd);
     return (await import('./check.js')).check(flags, await session(flags));
   });
 

@@ -5,6 +5,7 @@
 // is one), and only for this server and account (client/device.ts). `--json` prints
 // { account, server, protection, path, fetched } (fetched: false when the device already had this key).
 
+import { readFile, rm } from 'node:fs/promises';
 import { BackupKey } from '../../backup-key.js';
 import { ClientError } from '../../errors.js';
 import type { Protection } from '../../device.js';
@@ -58,5 +59,8 @@ export async function keyImport(flags: KeyFetchFlags, session = new Session(flag
   }
   await checkKeyOpensRepository(session, key, 'this key');
   await session.keepKey(key, 'key');
+  // an older bkv's key that named no account, now bound to this one, is no longer named by every command
+  const legacy = await session.device.unboundLegacyKey();
+  if (legacy && (await readFile(legacy, 'utf8')).trim() === Buffer.from(key.exposeBytes()).toString('hex')) await rm(legacy);
   await report(session, flags, 'key', true);
 }
