@@ -151,7 +151,7 @@ export class Session {
       });
     } catch (e) {
       const host = hostOf(server);
-      throw new ClientError('unreachable', `cannot reach ${host} (is the server running? see BKV_SERVER)`, { host }, { cause: e });
+      throw new ClientError('unreachable', `cannot reach ${server} (is the server running? see --server and BKV_SERVER)`, { host }, { cause: e });
     }
     const text = await res.text();
     if (res.status === 404 || res.status === 405) {

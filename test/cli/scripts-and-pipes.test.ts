@@ -76,8 +76,9 @@ describe('global options', () => {
 
   it('a wrong --server port is "cannot reach <url>" (exit 1), not "not signed in"', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    for (const args of [['--server', url, 'snapshots'], ['status', '--server', url]]) {
-      const r = await bkv(args, { BKV_HOME: dev.home });
+    // a sign-in (none for this URL) and the local runtime's shortcut say the same
+    for (const [args, extra] of [[['--server', url, 'snapshots'], {}], [['status', '--server', url], {}], [['status', '--server', url], { BKV_LOCAL_SECRET_FILE: rt.tokenSecretFile }]] as const) {
+      const r = await bkv([...args], { BKV_HOME: dev.home, ...extra });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`^bkv: cannot reach ${url} \\(is the server running\\? see --server and BKV_SERVER\\)\\n$`, 'm'));
       expect(r.stderr).not.toMatch(/signed in|sign in/);
