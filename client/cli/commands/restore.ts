@@ -32,10 +32,9 @@ export async function restore(ref: string, target: string, flags: RestoreFlags, 
         onProgress: (p) => progress.update({ done: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles }),
       });
       if (source === 'password' || source === 'key') {
-        if (!(await session.device.hasKey())) {
-          await session.device.writeKey(key);
-          await session.remember(source);
-          session.say(`this device now keeps the backup key (${session.device.keyPath}).`);
+        if (!(await session.deviceKey())) {
+          const path = await session.keepKey(key, source);
+          session.say(`this device now keeps the backup key of ${(await session.owner()).account} (${path}).`);
         }
       }
       return { ...r, snapshot: snapshot.id };
