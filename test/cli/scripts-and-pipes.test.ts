@@ -89,7 +89,7 @@ describe('global options', () => {
 describe('errno in messages', () => {
   it.for([
     [['encrypt', '--key-file', '/nope/key'], 2, 'bkv: cannot read key file /nope/key: no such file or directory\n'],
-    [['backup', '/nope/dir'], 1, 'bkv: cannot read /nope/dir: no such file or directory\n'],
+    [['backup', '/nope/dir'], 1, 'bkv: cannot back up /nope/dir: no such file or directory\n'],
     [['restore', 'latest', '/nope/r', '--password-file', '/nope/pw'], 1, 'bkv: cannot read --password-file /nope/pw: no such file or directory\n'],
   ] as const)('%o: %i, %s', async ([args, code, message]) => {
     // backup on the device with K; restore on a new one (it asks for the password)
