@@ -13,6 +13,8 @@
 //   bad-answer     the server or the storage answered outside the protocol, or refused with a plain status
 //   incomplete     a backup was committed without some files it could not read (each was named in a warning)
 
+import { getSystemErrorMap } from 'node:util';
+
 /** The typed details of each kind. */
 export interface ClientErrorDetails {
   'usage': { position?: number; digits?: number; path?: string; errno?: string; pattern?: string };
@@ -58,10 +60,28 @@ export function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: 
   return s instanceof Error && typeof s.code === 'string' && typeof s.syscall === 'string';
 }
 
-/** `cannot write <path>: enospc` as a 'file-system' ClientError; errors that are not the system's pass through. */
+const ERRNO_TEXT = new Map([...getSystemErrorMap().values()].map(([name, text]) => [name, text.toLowerCase()]));
+
+/**
+ * The one spelling of an errno in messages: the system's own text, lowercase (`ENOENT` → `no such file or
+ * directory`, `ENOSPC` → `no space left on device`); a code the system does not know stays as it is, lowercase.
+ */
+export function errnoText(code: string): string {
+  return ERRNO_TEXT.get(code) ?? code.toLowerCase();
+}
+
+const READS = new Set(['open', 'read', 'stat', 'lstat', 'fstat', 'scandir', 'opendir', 'readlink', 'access', 'realpath', 'statfs', 'lgetxattr', 'llistxattr']);
+
+/** `cannot read /nope: no such file or directory` for a system error (the verb from its syscall). */
+export function describeSystemError(e: NodeJS.ErrnoException & { code: string; syscall: string; dest?: string }): string {
+  const verb = READS.has(e.syscall) ? 'read' : ['connect', 'getaddrinfo'].includes(e.syscall) ? 'reach' : e.syscall === 'write' ? 'write' : e.syscall;
+  return `cannot ${verb}${e.path ? ` ${e.path}` : ''}${e.dest ? ` to ${e.dest}` : ''}: ${errnoText(e.code)}`;
+}
+
+/** `cannot write <path>: no space left on device` as a 'file-system' ClientError; other errors pass through. */
 export function fileSystemError(e: unknown, verb: string, path: string): unknown {
   if (!isSystemError(e)) return e;
-  return new ClientError('file-system', `cannot ${verb} ${path}: ${e.code.toLowerCase()}`, { path, errno: e.code, syscall: e.syscall }, { cause: e });
+  return new ClientError('file-system', `cannot ${verb} ${path}: ${errnoText(e.code)}`, { path, errno: e.code, syscall: e.syscall }, { cause: e });
 }
 
 /** The host of a URL, for messages (never its path or query, which may hold presigned credentials). */

@@ -1,10 +1,22 @@
-// `cdk synth` / `cdk deploy` entry (cdk.json runs it with tsx): builds the app and runs cdk-nag on it.
+// `cdk synth` / `cdk deploy` entry (cdk.json runs it with tsx): builds the app and runs cdk-nag on it. A setting
+// that is wrong (a ConfigError from lib/config.ts) is one line on stderr naming it, exit 2, no stack trace;
+// anything else is a bug and keeps its stack.
 
 import { App } from 'aws-cdk-lib';
 import { buildApp } from './app.js';
+import { ConfigError } from './config.js';
 import { addNagChecks } from './nag.js';
 
-const app = new App();
-buildApp(app);
-addNagChecks(app);
-app.synth();
+/** Exit code of a synth refused for a wrong setting (docs/deploy.md). */
+export const EXIT_BAD_SETTING = 2;
+
+try {
+  const app = new App();
+  buildApp(app);
+  addNagChecks(app);
+  app.synth();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`bkv: bad setting: ${e.message} (cdk.json "context" or -c key=value; see docs/deploy.md)\n`);
+  process.exitCode = EXIT_BAD_SETTING;
+}

@@ -2,6 +2,7 @@
 //   0 ok · 1 failure (server, network, files) · 2 usage or bad input · 3 wrong password or wrong key
 //   4 locked: the vault destroyed the key · 5 the backup is damaged or was tampered with
 //   6 backup committed but incomplete: some files could not be read (the snapshot says which)
+//   141 stdout or stderr closed by its reader (EXIT_CLOSED_PIPE), quietly
 // A client-local error (client/errors.ts) maps by its kind, a server's answer (BkvError) by its problem code;
 // anything else (a bug, an unexpected system error) is a failure. test/cli/exit-codes.test.ts holds the README's
 // table to these two maps.
@@ -50,6 +51,13 @@ export const EXIT_FOR_CODE: { readonly [C in ProblemCode]: ExitCode } = {
   // the account's repository is under another backup key than this device's
   'repository-exists': EXIT.wrongSecret,
 };
+
+/**
+ * Standard output (or error) closed by its reader (`bkv ls latest | head`): the command stops at once, prints
+ * nothing more, and exits 141, what a shell reports for a process ended by SIGPIPE (as `cat`, `git` or restic
+ * do), so `set -o pipefail` still sees that output was cut short.
+ */
+export const EXIT_CLOSED_PIPE = 141;
 
 export function exitCodeFor(e: unknown): ExitCode {
   if (isClientError(e)) return EXIT_FOR_KIND[e.kind];

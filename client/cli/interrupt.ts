@@ -16,6 +16,7 @@
 
 import { ClientError } from '../errors.js';
 import { EXIT } from './exit.js';
+import { sayLine } from './say.js';
 
 export type InterruptState = 'idle' | 'working' | 'cancelling' | 'finishing';
 
@@ -37,7 +38,7 @@ export function press(exit: (code: number) => void = (code) => process.exit(code
     case 'idle':
       if (typeof process.exitCode === 'number') exit(process.exitCode);
       else {
-        process.stderr.write('bkv: cancelled (ctrl-c)\n');
+        sayLine('bkv: cancelled (ctrl-c)');
         exit(EXIT.usage);
       }
       break;

@@ -35,9 +35,12 @@ function reason(s: PasswordStrength): string {
 
 export async function chooseNewPassword(session: Session, options: NewPasswordOptions): Promise<NewPassword> {
   const { estimatePasswordStrength, generatePassphrase } = await import('../../protocol/password-strength.js');
-  const fromEnv = session.env[options.envName];
+  const fromEnv = await session.givenPassword(options.envName);
   if (options.generate) {
-    if (fromEnv) throw new ClientError('usage', `--generate-password and ${options.envName} both give the new password: choose one`);
+    if (fromEnv) {
+      const which = session.env[options.envName] ? options.envName : 'a password file or command';
+      throw new ClientError('usage', `--generate-password and ${which} both give the new password: choose one`);
+    }
     const generated = generatePassphrase();
     return { password: generated.passphrase, generated };
   }

@@ -10,8 +10,11 @@ import { PROTOCOL_VERSION } from '../../protocol/constants.js';
 import { BkvError } from '../../protocol/errors.js';
 import { printable } from '../printable.js';
 import { registerCommands, type CliContext } from './commands/index.js';
-import { EXIT, exitCodeFor } from './exit.js';
+import { describeSystemError, isSystemError } from '../errors.js';
+import { EXIT, EXIT_CLOSED_PIPE, exitCodeFor } from './exit.js';
 import * as interrupt from './interrupt.js';
+import { globalOptions } from './options.js';
+import { endQuietlyOnClosedPipe, isClosedPipe } from './stdio.js';
 
 export { EXIT, type CliContext };
 
@@ -26,21 +29,27 @@ export function buildProgram(context: CliContext = {}): Command {
     .description('end-to-end encrypted backups with a password-recoverable key vault')
     .version(versionLine(), '-V, --version', 'print the version')
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
+  globalOptions(program);
   registerCommands(program, context);
   return program;
 }
 
 export async function run(argv: string[], context: CliContext = {}): Promise<number> {
+  // exit codes: client/cli/exit.ts (EXIT, and EXIT_CLOSED_PIPE when a reader closed stdout)
   const program = buildProgram(context);
+  endQuietlyOnClosedPipe();
   interrupt.install();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    // a server's words (any problem's message, a lock holder's description) never reach the terminal as they are
-    const message = e instanceof BkvError ? printable(e.message, 1000) : e instanceof Error ? e.message : String(e);
+    if (isClosedPipe(e)) return EXIT_CLOSED_PIPE;
+    // a server's words (any problem's message, a lock holder's description) never reach the terminal as they are;
+    // a system error that reached here unnamed gets the one errno spelling: "cannot read /nope: no such file or directory"
+    const message = e instanceof BkvError ? printable(e.message, 1000) : isSystemError(e) ? describeSystemError(e) : e instanceof Error ? e.message : String(e);
     process.stderr.write(`bkv: ${message}\n`);
     return exitCodeFor(e);
   } finally {

@@ -5,6 +5,7 @@
 // "files"?,"totalFiles"?,"rate" (units per second),"etaSeconds" (0 once done, null before that in the first second)} (README "Progress").
 
 import cliProgress from 'cli-progress';
+import { setActiveBar } from './say.js';
 
 /** What a snapshot command reports: `done` of `total` units (bytes unless told), and files when it counts them. */
 export interface Amounts {
@@ -71,13 +72,17 @@ export function openProgress(
         if (!begun) {
           bar.start(Math.max(a.total, 1), a.done, payload);
           begun = true;
+          setActiveBar(stream);
         } else {
           bar.setTotal(Math.max(a.total, 1));
           bar.update(a.done, payload);
         }
       },
       stop() {
-        if (begun) bar.stop();
+        if (!begun) return;
+        begun = false;
+        setActiveBar(undefined);
+        bar.stop(); // draws the last state and ends its line
       },
     };
   }

@@ -35,7 +35,7 @@ export async function recoverKey(session: Session, options: RecoverOptions = {})
     throw new BkvError('not-found', `account ${account} keeps no key in the vault: restore with the 64-digit key (--key), or run bkv init --password on the device that has the key`);
   }
   let remaining = status.attemptsRemaining;
-  const fromEnv = Boolean(session.env.BKV_PASSWORD);
+  const fromEnv = Boolean(await session.givenPassword());
   for (;;) {
     if (remaining === 1) {
       session.say('warning: this is the last attempt. a wrong password destroys the backup key in the vault for good.');

@@ -14,7 +14,8 @@ import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
 import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
-import { DeviceState, defaultHome, type DeviceConfig } from '../device.js';
+import type { BackupKey } from '../backup-key.js';
+import { DeviceState, defaultHome, describeOwner, type DeviceConfig, type KeyOwner, type Protection } from '../device.js';
 import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 import type { VaultClient } from '../vault-client.js';
@@ -22,6 +23,7 @@ import { HttpRepoStore } from '../repo/http-store.js';
 import type { RepoStore } from '../repo/store.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
 import { Prompter } from './prompt.js';
+import { sayLine } from './say.js';
 
 export class Session {
   readonly device: DeviceState;
@@ -40,6 +42,8 @@ export class Session {
   }
 
   async config(): Promise<DeviceConfig> {
+    // an older bkv's one key is bound to the account config.json names before anything (login) rewrites it
+    await this.device.migrate();
     this.configCache ??= await this.device.readConfig();
     return this.configCache;
   }
@@ -107,11 +111,25 @@ export class Session {
       const tokenPromise = this.tokenPromise;
       return { subject: accountId, token: () => tokenPromise };
     }
-    const { SignedIn, signInRequired } = await import('../auth/sign-in.js');
+    const { SignedIn } = await import('../auth/sign-in.js');
     const found = await this.signIns.get(server);
-    if (!found) throw signInRequired(server);
+    if (!found) throw await this.signInRequired(server);
     const signedIn = new SignedIn(this.signIns, server);
     return { subject: found.subject, token: () => signedIn.token(), renew: (stale) => signedIn.renew(stale) };
+  }
+
+  /**
+   * "not signed in to <server>", unless the server does not answer at all: then "cannot reach <server>" (a
+   * mistyped --server port is no reason to sign in again).
+   */
+  async signInRequired(server: string): Promise<Error> {
+    const { signInRequired } = await import('../auth/sign-in.js');
+    try {
+      await nodeFetch(`${server}/v1/auth`, { method: 'GET', signal: AbortSignal.timeout(5_000) }).then((res) => res.body?.cancel());
+    } catch (e) {
+      return new ClientError('unreachable', `cannot reach ${server} (is the server running? see --server and BKV_SERVER)`, { host: hostOf(server) }, { cause: e });
+    }
+    return signInRequired(server);
   }
 
   token(): Promise<string> {
@@ -133,7 +151,7 @@ export class Session {
       });
     } catch (e) {
       const host = hostOf(server);
-      throw new ClientError('unreachable', `cannot reach ${host} (is the server running? see BKV_SERVER)`, { host }, { cause: e });
+      throw new ClientError('unreachable', `cannot reach ${server} (is the server running? see --server and BKV_SERVER)`, { host }, { cause: e });
     }
     const text = await res.text();
     if (res.status === 404 || res.status === 405) {
@@ -172,20 +190,58 @@ export class Session {
     return this.repoStorePromise;
   }
 
-  /** Remembers where this device's key belongs. */
-  async remember(protection: 'password' | 'key'): Promise<void> {
-    await this.device.writeConfig({ server: await this.server(), account: await this.account(), protection });
+  /** The server and account whose backup key this command uses (README "Device state"). */
+  async owner(): Promise<KeyOwner> {
+    return { server: await this.server(), account: await this.account() };
   }
 
-  /** A password from BKV_PASSWORD (or `envName`), or asked for. */
+  /** The signed-in account's K on this device (never another account's), or undefined. */
+  async deviceKey(): Promise<BackupKey | undefined> {
+    return this.device.readKey(await this.owner());
+  }
+
+  /** Keeps K on this device for the signed-in account, and remembers the server and account as the defaults. */
+  async keepKey(key: BackupKey, protection: Protection): Promise<string> {
+    const owner = await this.owner();
+    await this.device.writeKey(owner, key, protection);
+    await this.device.writeConfig({ server: owner.server, account: owner.account });
+    return this.device.keyPathFor(owner);
+  }
+
+  /** What to say when this device has no K for the signed-in account. */
+  async noKeyMessage(): Promise<string> {
+    const owner = await this.owner();
+    const legacy = await this.device.unboundLegacyKey();
+    return `this device has no backup key for ${describeOwner(owner)}: run bkv key fetch (the vault password) or bkv init`
+      + (legacy ? ` (${legacy}, kept by an older bkv, names no account: if it is this account's, run bkv key import < ${legacy})` : '');
+  }
+
+  private readonly given = new Map<string, Promise<string | undefined>>();
+
+  /**
+   * The password the command line or the environment gives, or undefined: --password-file/--password-command,
+   * else BKV_PASSWORD (for `envName` BKV_NEW_PASSWORD: --new-password-file/--new-password-command, else
+   * BKV_NEW_PASSWORD). Read once per process (client/cli/password-source.ts).
+   */
+  givenPassword(envName = 'BKV_PASSWORD'): Promise<string | undefined> {
+    let found = this.given.get(envName);
+    if (!found) {
+      const source = envName === 'BKV_NEW_PASSWORD'
+        ? { file: this.flags.newPasswordFile, command: this.flags.newPasswordCommand, names: { file: '--new-password-file', command: '--new-password-command' } }
+        : { file: this.flags.passwordFile, command: this.flags.passwordCommand, names: { file: '--password-file', command: '--password-command' } };
+      found = import('./password-source.js').then(async ({ passwordFromSource }) => (await passwordFromSource(source)) ?? (this.env[envName] || undefined));
+      this.given.set(envName, found);
+    }
+    return found;
+  }
+
+  /** A password given by a flag or BKV_PASSWORD (or `envName`), or asked for. */
   async password(question = 'password: ', envName = 'BKV_PASSWORD'): Promise<string> {
-    const fromEnv = this.env[envName];
-    if (fromEnv) return fromEnv;
-    return this.prompt.secret(question);
+    return (await this.givenPassword(envName)) ?? this.prompt.secret(question);
   }
 
-  /** Writes a line for humans on stderr (results go to stdout). */
+  /** Writes a line for humans on stderr (results go to stdout), above a progress bar if one is shown. */
   say(line: string): void {
-    process.stderr.write(`${line}\n`);
+    sayLine(line);
   }
 }

@@ -146,7 +146,7 @@ describe.concurrent('bkv encrypt / decrypt', () => {
 
   it.for([
     ['no --key-file', [], /required option '--key-file <file>' not specified/],
-    ['a key file that does not exist', ['--key-file', join(dir, 'missing')], /^bkv: cannot read key file: enoent\n$/],
+    ['a key file that does not exist', ['--key-file', join(dir, 'missing')], new RegExp(`^bkv: cannot read key file ${join(dir, 'missing')}: no such file or directory\\n$`)],
     ['a key file with a bad character', ['--key-file', 'BAD'], /^bkv: 64-digit key: bad character 'z' at position 3\n$/],
   ] as const)('%s: exit 2', async ([, args, message], { expect }) => {
     const bad = join(dir, 'bad.txt');

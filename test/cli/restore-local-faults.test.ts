@@ -1,6 +1,6 @@
 // A restore that this device cannot finish is this device's failure, said as such, and leaves nothing behind:
 // a full disk under the target (a real 4 MiB tmpfs, so ENOSPC comes from the kernel) is exit 1 "cannot write
-// <the file in the target>: enospc", never "repository damaged" (exit 5) and never a silent exit 13 (the blob
+// <the file in the target>: no space left on device", never "repository damaged" (exit 5) and never a silent exit 13 (the blob
 // pool's workers were unref'd while it waited for them to stop, so the process could end with the error unsaid),
 // and no staging directory of decrypted files stays. A snapshot of thousands of small files (one pack, one worker
 // task) restores under a limit of 256 open files: a task keeps at most a few of its files open at once.
@@ -53,7 +53,7 @@ describe('restore on a device that cannot take it', () => {
         const target = join(mountPoint, `out${run}`);
         const r = await dev.run(['restore', 'latest', target]);
         expect(r.code, r.stderr).toBe(1);
-        expect(r.stderr).toMatch(new RegExp(`bkv: cannot write ${target}/big/(large/[ab]\\.bin|small-\\d+\\.txt): enospc\\n$`));
+        expect(r.stderr).toMatch(new RegExp(`bkv: cannot write ${target}/big/(large/[ab]\\.bin|small-\\d+\\.txt): no space left on device\\n$`));
         expect(r.stderr).not.toContain('damaged');
         expect(readdirSync(mountPoint)).toEqual([]); // no target, no .bkv-restore-* staging
       }

@@ -117,9 +117,17 @@ export interface SnapshotJson {
 
 export interface RawResult { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }
 
-/** `bkv` with stdout as bytes (dump), optionally as another user (`runuser -u <user> --`); never blocks the loop. */
-export function bkvRaw(args: string[], env: Record<string, string | undefined>, user?: string, input?: string): Promise<RawResult> {
-  const argv = user ? ['runuser', '-u', user, '--', process.execPath, BKV_BIN, ...args] : [process.execPath, BKV_BIN, ...args];
+/**
+ * How a test runs `bkv` without the power to read every file: root without CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH (util-linux setpriv), so file modes bind it as they bind any user, while the checkout it runs
+ * from stays reachable wherever it lives (a clone in a 0700 directory included, which `nobody` could not enter).
+ */
+export const WITHOUT_FILE_POWERS: readonly string[] = ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--inh-caps', '-dac_override,-dac_read_search'];
+
+/** `bkv` with stdout as bytes (dump), optionally as another user (`runuser -u <user> --`) or `WITHOUT_FILE_POWERS`; never blocks the loop. */
+export function bkvRaw(args: string[], env: Record<string, string | undefined>, user?: string | readonly string[], input?: string): Promise<RawResult> {
+  const prefix: readonly string[] = user === undefined ? [] : typeof user === 'string' ? ['runuser', '-u', user, '--'] : user;
+  const argv: string[] = [...prefix, process.execPath, BKV_BIN, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(input ?? '');
   const out: Buffer[] = [];

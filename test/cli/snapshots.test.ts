@@ -10,13 +10,12 @@
 
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { removeDevices, newDevice } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
-import { bkvRaw, describe, device, makeTree, setMtime, objects, parseSnapshots, repoDir, scratch, type Device } from './snapshot-trees.js';
+import { WITHOUT_FILE_POWERS, bkvRaw, describe, device, makeTree, setMtime, objects, parseSnapshots, repoDir, scratch, type Device } from './snapshot-trees.js';
 
 let rt: TestRuntime;
 let dev: Device;
@@ -225,18 +224,17 @@ suite('bkv snapshot commands, end to end', () => {
     ok(await dev.run(['check', '--read-data']));
   });
 
-  it('a file it cannot read (as a user without root) exits 6, names it, and the snapshot is marked incomplete', async () => {
+  it('a file it cannot read (as a user without root\'s file powers) exits 6, names it, and the snapshot is marked incomplete', async () => {
     const tree = join(work, 'unreadable');
     mkdirSync(tree);
     writeFileSync(join(tree, 'fine'), 'fine');
     writeFileSync(join(tree, 'locked'), 'no');
     chmodSync(join(tree, 'locked'), 0o000);
-    chmodSync(work, 0o755);
-    const home = join(work, 'nobody-home');
+    chownSync(join(tree, 'locked'), 65534, 65534);
+    const home = join(work, 'other-home');
     cpSync(dev.home, home, { recursive: true });
-    execFileSync('chown', ['-R', 'nobody', home]);
-    chownSync(tree, 65534, 65534);
-    const run = await bkvRaw(['backup', tree], { BKV_SERVER: rt.url, BKV_HOME: home, BKV_TOKEN: await rt.token(ACCOUNT) }, 'nobody');
+    // not `nobody`: it could not reach a checkout inside a private directory (WITHOUT_FILE_POWERS)
+    const run = await bkvRaw(['backup', tree], { BKV_SERVER: rt.url, BKV_HOME: home, BKV_TOKEN: await rt.token(ACCOUNT) }, WITHOUT_FILE_POWERS);
     expect(run.code, run.stderr).toBe(6);
     expect(run.stderr).toContain(`warning: ${join(tree, 'locked')}`);
     const id = run.stdout.toString().trim();

@@ -15,6 +15,8 @@ function shellQuote(s: string): string {
 export interface Terminal {
   /** Everything the terminal showed so far. */
   readonly output: string;
+  /** The bytes the terminal got, ANSI sequences and CRs included (to see where a line was cleared). */
+  readonly raw: string;
   type(keys: string): void;
   /** Waits for `pattern` in the output since the last `type`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
@@ -50,6 +52,7 @@ export function bkvInTerminal(args: string[], env: Record<string, string | undef
   }));
   return {
     get output() { return screen; },
+    get raw() { return raw; },
     type(keys) {
       mark = screen.length;
       child.stdin!.write(keys);

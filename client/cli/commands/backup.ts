@@ -9,9 +9,7 @@ import { Excluder } from '../../repo/exclude.js';
 import { ClientError, fileSystemError } from '../../errors.js';
 import { formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
-import { NO_KEY_MESSAGE, type RepoFlags, withRepository } from './repo-common.js';
-
-export { NO_KEY_MESSAGE };
+import { type RepoFlags, withRepository } from './repo-common.js';
 
 export interface BackupFlags extends RepoFlags {
   tag?: string[];

@@ -1,14 +1,22 @@
-// `bkv check [--read-data] [--json]`: the repository's structure (and with --read-data every byte); exit 5 on
-// damage. --json prints { ok, snapshots, packs, blobs, readData, errors: [..] } on stdout (also when damaged).
+// `bkv check [--read-data]`: the repository's structure (and with --read-data every byte); exit 5 on damage.
+// `--json`: one object on stdout, {"ok","snapshots","packs","blobs","readData","errors":[…]} (also when it exits 5),
+// progress as JSON lines on stderr.
 
 import { check as runCheck } from '../../repo/check.js';
 import { ClientError } from '../../errors.js';
-import { countOf, openProgress } from '../progress.js';
+import { countOf, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 
-export async function check(flags: RepoFlags & { readData?: boolean; json?: boolean }, session = new Session(flags)): Promise<void> {
-  const progress = openProgress(flags.readData ? 'check --read-data' : 'check', flags.json ? 'json' : process.stderr.isTTY ? 'bar' : 'lines', { amount: countOf('packs'), unit: 'packs' });
+export interface CheckFlags extends RepoFlags {
+  readData?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function check(flags: CheckFlags, session = new Session(flags)): Promise<void> {
+  const mode = flags.json || flags.quiet ? progressMode(flags) : process.stderr.isTTY ? 'bar' : 'lines';
+  const progress = openProgress(flags.readData ? 'check --read-data' : 'check', mode, { amount: countOf('packs'), unit: 'packs' });
   let r;
   try {
     r = await withRepository(flags, session, (repo, signal) => runCheck(repo, {
@@ -18,10 +26,10 @@ export async function check(flags: RepoFlags & { readData?: boolean; json?: bool
     progress.stop();
   }
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ok: r.errors.length === 0, snapshots: r.snapshots, packs: r.packs, blobs: r.blobs, readData: flags.readData === true, errors: r.errors })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: r.errors.length === 0, snapshots: r.snapshots, packs: r.packs, blobs: r.blobs, readData: Boolean(flags.readData), errors: r.errors })}\n`);
   } else {
     for (const e of r.errors) session.say(`error: ${e}`);
   }
   if (r.errors.length > 0) throw new ClientError('damaged', `the repository is damaged: ${r.errors.length} error(s)`, { check: 'structure' });
-  if (!flags.json) session.say(`no errors: ${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs${flags.readData ? ', every byte read and verified' : ''}`);
+  if (!flags.json && !flags.quiet) session.say(`no errors: ${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs${flags.readData ? ', every byte read and verified' : ''}`);
 }

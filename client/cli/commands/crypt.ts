@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createBackupDecryptStream, createBackupEncryptStream } from '../../backup-crypto.js';
 import { BackupKey } from '../../backup-key.js';
-import { ClientError, fileSystemError, isClientError } from '../../errors.js';
+import { ClientError, errnoText, fileSystemError, isClientError } from '../../errors.js';
 import { stdinStream } from '../stdio.js';
 import { cryptoWorkers, reportRedone } from '../workers.js';
 import { MAX_KEY_TEXT_BYTES } from './key.js';
@@ -20,7 +20,7 @@ export interface CryptFlags {
 export async function readKeyFile(path: string): Promise<BackupKey> {
   const file = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'EISDIR') {
-      throw new ClientError('usage', `cannot read key file: ${e.code.toLowerCase()}`, { path, errno: e.code }, { cause: e });
+      throw new ClientError('usage', `cannot read key file ${path}: ${errnoText(e.code)}`, { path, errno: e.code }, { cause: e });
     }
     throw fileSystemError(e, 'read key file', path);
   });

@@ -51,5 +51,6 @@ export async function remove(flags: DeleteFlags, session = new Session(flags)): 
   session.say(`deleted ${what} of account ${account}.`);
   if (!status.registered) session.say('the vault kept no key for this account.');
   else if (!flags.backups) session.say('the backups stay (bkv delete --backups deletes them too).');
-  if (await session.device.hasKey()) session.say(`this device still has the backup key (${session.device.keyPath}).`);
+  const owner = await session.owner();
+  if (await session.device.hasKey(owner)) session.say(`this device still has the backup key (${session.device.keyPathFor(owner)}).`);
 }

@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import type { Session } from '../session.js';
-import { type ConnectionFlags, connectionOptions } from '../options.js';
+import { type ConnectionFlags } from '../options.js';
 import type { CryptFlags } from './crypt.js';
 import type { DeleteFlags } from './delete.js';
 import type { InitFlags } from './init.js';
@@ -17,10 +17,18 @@ import type { RepoFlags } from './repo-common.js';
 import type { FilterFlags, SnapshotsFlags } from './snapshots.js';
 import type { FindFlags } from './find.js';
 import type { StatusFlags } from './status.js';
+import type { CheckFlags } from './check.js';
+import type { KeyShowFlags } from './key-show.js';
+import type { KeyFetchFlags } from './key-fetch.js';
 
 export interface CliContext {
   /** The password-recovery worker script (client/cli/vault-worker.ts or its bundle); without it, this thread. */
   vaultWorker?: URL;
+}
+
+/** A command's options merged with the program's global ones (client/cli/options.ts). */
+function flagsOf<T>(cmd: Command): T {
+  return cmd.optsWithGlobals<T & Record<string, unknown>>();
 }
 
 export function registerCommands(program: Command, context: CliContext = {}): void {
@@ -28,27 +36,37 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     new (await import('../session.js')).Session(flags, process.env, { vaultWorker: context.vaultWorker });
   program.command('login')
     .description('sign this device in with the server\'s identity provider (opens a browser; BROWSER=none prints the page)')
-    .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
-    .option('--account <id>', 'the account you mean to sign in as: another is refused and nothing stored (default: the account this device holds a key for)')
-    .action(async (flags: ConnectionFlags) => (await import('./login.js')).login(flags, await session(flags)));
+    .action(async (_: unknown, cmd: Command) => {
+      const flags = flagsOf<ConnectionFlags>(cmd);
+      return (await import('./login.js')).login(flags, await session(flags));
+    });
   program.command('logout')
     .description('revoke and forget this device\'s sign-in')
-    .option('--server <url>', 'server URL (env BKV_SERVER, default http://127.0.0.1:8787)')
-    .action(async (flags: ConnectionFlags) => (await import('./logout.js')).logout(flags, await session(flags)));
+    .action(async (_: unknown, cmd: Command) => {
+      const flags = flagsOf<ConnectionFlags>(cmd);
+      return (await import('./logout.js')).logout(flags, await session(flags));
+    });
 
-  connectionOptions(
-    program.command('init')
-      .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
-      .option('--password', 'keep the key in the vault behind a password (default)')
-      .option('--key', 'print the key once as 64 digits to write down; the server keeps nothing')
-      .option('--force', 'replace an existing key on this device or in the vault')
-      .option('--generate-password', 'make a strong password (six random words) and show it once, instead of asking')
-      .option('--yes', 'accept a weak password without asking (an obviously weak one is still refused)'),
-  ).action(async (flags: InitFlags) => (await import('./init.js')).init(flags, await session(flags)));
+  program.command('init')
+    .description('make a new backup key on this device, kept behind a password in the vault (default) or as a 64-digit key')
+    .option('--password', 'keep the key in the vault behind a password (default)')
+    .option('--key', 'print the key once as 64 digits to write down; the server keeps nothing')
+    .option('--force', 'replace an existing key on this device or in the vault')
+    .option('--generate-password', 'make a strong password (six random words) and show it once, instead of asking')
+    .option('--yes', 'accept a weak password without asking (an obviously weak one is still refused)')
+    .action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<InitFlags>(cmd);
+    return (await import('./init.js')).init(flags, await session(flags));
+  });
 
-  const repo = (cmd: Command) => connectionOptions(cmd).option('--key-file <file>', 'file holding the 64-digit key (instead of this device\'s key)')
-    .option('--accept-rollback', 'accept that the server lists no snapshot as new as one this device has seen (another device of yours forgot it)');
   const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const repo = (cmd: Command) => cmd.option('--key-file <file>', 'file holding the 64-digit key (instead of this device\'s key)')
+    .option('--accept-rollback', 'accept that the server lists no snapshot as new as one this device has seen (another device of yours forgot it)');
+  /** `--host`, `--tag` and `--path`: which snapshots a command looks at (client/repo/snapshot-filter.ts). */
+  const filters = (cmd: Command) => cmd
+    .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+    .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
+    .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect);
 
   repo(
     program.command('backup')
@@ -66,16 +84,19 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--one-file-system', 'do not cross into other file systems')
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'print only the snapshot id and warnings about skipped files'),
-  ).action(async (paths: string[], flags: BackupFlags) => (await import('./backup.js')).backup(paths, flags, await session(flags)));
+  ).action(async (paths: string[], _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<BackupFlags>(cmd);
+    return (await import('./backup.js')).backup(paths, flags, await session(flags));
+  });
 
   repo(
-    program.command('snapshots')
-      .description('list the snapshots of the repository')
-      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
-      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
-      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+    filters(program.command('snapshots')
+      .description('list the snapshots of the repository'))
       .option('--json', 'print one JSON array'),
-  ).action(async (flags: SnapshotsFlags) => (await import('./snapshots.js')).snapshots(flags, await session(flags)));
+  ).action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<SnapshotsFlags>(cmd);
+    return (await import('./snapshots.js')).snapshots(flags, await session(flags));
+  });
 
   repo(
     program.command('ls')
@@ -83,7 +104,10 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .argument('<snapshot>', 'snapshot id, unique prefix, or latest')
       .argument('[path]', 'path inside the snapshot')
       .option('--json', 'one JSON object per line'),
-  ).action(async (ref: string, path: string | undefined, flags: RepoFlags & { json?: boolean }) => (await import('./ls.js')).ls(ref, path, flags, await session(flags)));
+  ).action(async (ref: string, path: string | undefined, _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<RepoFlags & { json?: boolean }>(cmd);
+    return (await import('./ls.js')).ls(ref, path, flags, await session(flags));
+  });
 
   repo(
     program.command('restore')
@@ -97,14 +121,20 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--yes', 'use the last password attempt without asking')
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'print nothing but warnings and errors'),
-  ).action(async (ref: string, target: string, flags: RestoreFlags) => (await import('./restore.js')).restore(ref, target, flags, await session(flags)));
+  ).action(async (ref: string, target: string, _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<RestoreFlags>(cmd);
+    return (await import('./restore.js')).restore(ref, target, flags, await session(flags));
+  });
 
   repo(
     program.command('dump')
       .description('write one file of a snapshot to stdout')
       .argument('<snapshot>', 'snapshot id, unique prefix, or latest')
       .argument('<path>', 'path of the file inside the snapshot'),
-  ).action(async (ref: string, path: string, flags: RepoFlags) => (await import('./dump.js')).dump(ref, path, flags, await session(flags)));
+  ).action(async (ref: string, path: string, _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<RepoFlags>(cmd);
+    return (await import('./dump.js')).dump(ref, path, flags, await session(flags));
+  });
 
   repo(
     program.command('forget')
@@ -122,36 +152,45 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
       .option('--dry-run', 'only say what would be deleted (takes no lock)')
       .option('--prune', 'then free the data no snapshot references, as bkv prune')
-      .option('--json', 'print the groups kept and deleted as one JSON object')
+      .option('--json', 'print the groups (kept and deleted snapshot ids) as one JSON object')
       .option('--quiet', 'print only each deletion'),
-  ).action(async (flags: ForgetFlags) => (await import('./forget.js')).forget(flags, await session(flags)));
+  ).action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<ForgetFlags>(cmd);
+    return (await import('./forget.js')).forget(flags, await session(flags));
+  });
 
   repo(
     program.command('prune')
       .description('delete the data no snapshot references (names what it deletes)')
-      .option('--dry-run', 'only say what would be deleted')
+      .option('--dry-run', 'only say what would be deleted (takes no lock; exactly what prune then does)')
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'no progress and no summary (each deletion is still named)'),
-  ).action(async (flags: PruneFlags) => (await import('./prune.js')).prune(flags, await session(flags)));
+  ).action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<PruneFlags>(cmd);
+    return (await import('./prune.js')).prune(flags, await session(flags));
+  });
 
   repo(
     program.command('check')
       .description('check the repository\'s structure (exit 5 if damaged)')
       .option('--read-data', 'also decrypt every pack and verify every chunk')
-      .option('--json', 'print the result as one JSON object'),
-  ).action(async (flags: RepoFlags & { readData?: boolean; json?: boolean }) => (await import('./check.js')).check(flags, await session(flags)));
+      .option('--json', 'print the result (counts and errors) as one JSON object (progress as JSON lines on stderr)'),
+  ).action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<CheckFlags>(cmd);
+    return (await import('./check.js')).check(flags, await session(flags));
+  });
 
   repo(
-    program.command('find')
+    filters(program.command('find')
       .description('find entries whose original path matches a pattern, in every snapshot (or the chosen ones)')
       .argument('<pattern...>', 'patterns as for backup --exclude: *.jpg, Documents/taxes, /home/me/notes.txt')
-      .option('--snapshot <id>', 'search only this snapshot (repeatable; id, prefix or latest)', collect)
-      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
-      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
-      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .option('--snapshot <id>', 'search only this snapshot (repeatable; id, prefix or latest)', collect))
       .option('--ignore-case', 'match regardless of case')
       .option('--json', 'one JSON object per line'),
-  ).action(async (patterns: string[], flags: FindFlags) => (await import('./find.js')).find(patterns, flags, await session(flags)));
+  ).action(async (patterns: string[], _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<FindFlags>(cmd);
+    return (await import('./find.js')).find(patterns, flags, await session(flags));
+  });
 
   repo(
     program.command('diff')
@@ -159,55 +198,92 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .argument('<a>', 'snapshot id, unique prefix, or latest')
       .argument('<b>', 'snapshot id, unique prefix, or latest')
       .option('--json', 'print the changes and the summary as one JSON object'),
-  ).action(async (a: string, b: string, flags: RepoFlags & { json?: boolean }) => (await import('./diff.js')).diff(a, b, flags, await session(flags)));
+  ).action(async (a: string, b: string, _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<RepoFlags & { json?: boolean }>(cmd);
+    return (await import('./diff.js')).diff(a, b, flags, await session(flags));
+  });
 
   repo(
-    program.command('stats')
+    filters(program.command('stats')
       .description('restore size, unique data after deduplication, what is stored, and the ratios')
-      .argument('[snapshot...]', 'these snapshots (default: every snapshot the filters pass)')
-      .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
-      .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)
-      .option('--path <path>', 'only snapshots that include this path (repeatable: all of them)', collect)
+      .argument('[snapshot...]', 'these snapshots (default: every snapshot the filters pass)'))
       .option('--json', 'print the figures as one JSON object'),
-  ).action(async (refs: string[], flags: RepoFlags & FilterFlags & { json?: boolean }) => (await import('./stats.js')).stats(refs, flags, await session(flags)));
+  ).action(async (refs: string[], _flags: unknown, cmd: Command) => {
+    const flags = flagsOf<RepoFlags & FilterFlags & { json?: boolean }>(cmd);
+    return (await import('./stats.js')).stats(refs, flags, await session(flags));
+  });
 
-  connectionOptions(
-    program.command('status')
-      .description('show this device, the vault (attempts left, locked) and the backups')
-      .option('--json', 'print one JSON object'),
-  ).action(async (flags: StatusFlags) => (await import('./status.js')).status(flags, await session(flags)));
+  program.command('status')
+    .description('show this device, the vault (attempts left, locked) and the backups')
+    .option('--json', 'print one JSON object')
+    .action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<StatusFlags>(cmd);
+    return (await import('./status.js')).status(flags, await session(flags));
+  });
 
-  connectionOptions(
-    program.command('passwd')
-      .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
-      .option('--generate-password', 'make a strong new password (six random words) and show it once, instead of asking')
-      .option('--yes', 'do not ask: use the last password attempt, accept a weak (not an obviously weak) new password'),
-  ).action(async (flags: PasswdFlags) => (await import('./passwd.js')).passwd(flags, await session(flags)));
+  program.command('passwd')
+    .description('change the password that protects the backup key in the vault (or put this device\'s key back there)')
+    .option('--generate-password', 'make a strong new password (six random words) and show it once, instead of asking')
+    .option('--yes', 'do not ask: use the last password attempt, accept a weak (not an obviously weak) new password')
+    .action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<PasswdFlags>(cmd);
+    return (await import('./passwd.js')).passwd(flags, await session(flags));
+  });
 
-  connectionOptions(
-    program.command('delete')
-      .description('delete the key kept in the vault for this account (and with --backups, every backup)')
-      .option('--backups', 'also delete every backup of the account')
-      .option('--yes', 'do not ask'),
-  ).action(async (flags: DeleteFlags) => (await import('./delete.js')).remove(flags, await session(flags)));
+  program.command('delete')
+    .description('delete the key kept in the vault for this account (and with --backups, every backup)')
+    .option('--backups', 'also delete every backup of the account')
+    .option('--yes', 'do not ask')
+    .action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<DeleteFlags>(cmd);
+    return (await import('./delete.js')).remove(flags, await session(flags));
+  });
 
   const key = program.command('key').description('backup key tools');
   key.command('new')
     .description('print a fresh 64-digit backup key')
-    .action(async () => (await import('./key.js')).keyNew());
+    .option('--json', 'print { key }')
+    .action(async (_flags: unknown, cmd: Command) => (await import('./key.js')).keyNew(process.stdout, flagsOf<{ json?: boolean }>(cmd)));
   key.command('age-identity')
     .description('read a 64-digit key on stdin and print its age identity (for age -d -i)')
-    .action(async () => (await import('./key.js')).keyAgeIdentity());
+    .option('--json', 'print { identity, recipient }')
+    .action(async (_flags: unknown, cmd: Command) => (await import('./key.js')).keyAgeIdentity(process.stdin, flagsOf<{ json?: boolean }>(cmd)));
   key.command('show')
-    .description('print this device\'s backup key as the 64-digit key')
-    .action(async () => (await import('./key-show.js')).keyShow());
+    .description('print the signed-in account\'s backup key on this device as the 64-digit key')
+    .option('--json', 'print { account, server, key }')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const flags = flagsOf<KeyShowFlags>(cmd);
+      return (await import('./key-show.js')).keyShow(flags, await session(flags));
+    });
+  key.command('fetch')
+    .description('get the signed-in account\'s backup key from the vault with the password and keep it on this device (restores nothing)')
+    .option('--yes', 'use the last password attempt without asking')
+    .option('--json', 'print { account, server, protection, path, fetched }')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const flags = flagsOf<KeyFetchFlags>(cmd);
+      return (await import('./key-fetch.js')).keyFetch(flags, await session(flags));
+    });
+  key.command('import')
+    .description('keep a 64-digit key (stdin, a prompt or env BKV_KEY) on this device as the signed-in account\'s backup key')
+    .option('--force', 'replace a different key this device keeps for the account')
+    .option('--json', 'print { account, server, protection, path, fetched }')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const flags = flagsOf<KeyFetchFlags>(cmd);
+      return (await import('./key-fetch.js')).keyImport(flags, await session(flags));
+    });
 
   program.command('encrypt')
     .description('encrypt stdin to stdout as a backup file (age v1) under the 64-digit key in the key file')
     .requiredOption('--key-file <file>', 'file holding the 64-digit key')
-    .action(async (flags: CryptFlags) => (await import('./crypt.js')).encryptCommand(flags));
+    .action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<CryptFlags>(cmd);
+    return (await import('./crypt.js')).encryptCommand(flags);
+  });
   program.command('decrypt')
     .description('decrypt a backup file (age v1) from stdin to stdout with the 64-digit key in the key file')
     .requiredOption('--key-file <file>', 'file holding the 64-digit key')
-    .action(async (flags: CryptFlags) => (await import('./crypt.js')).decryptCommand(flags));
+    .action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<CryptFlags>(cmd);
+    return (await import('./crypt.js')).decryptCommand(flags);
+  });
 }

@@ -27,7 +27,7 @@ export async function refuseIfAccountHasKey(flags: InitFlags, session: Session):
   const account = await session.account();
   const vault = await session.vaultStatus();
   if (vault.registered && !vault.locked && !flags.force) {
-    throw new ClientError('usage', `account ${account} already keeps a backup key in the vault: use bkv restore on this device to fetch it, or --force to replace it (backups made with the old key then need the old key)`);
+    throw new ClientError('usage', `account ${account} already keeps a backup key in the vault: get it onto this device with bkv key fetch (the password), or --force to replace it (backups made with the old key then need the old key)`);
   }
   let repositoryId: string | null = null;
   try {
@@ -37,21 +37,21 @@ export async function refuseIfAccountHasKey(flags: InitFlags, session: Session):
   }
   if (repositoryId !== null) {
     throw new ClientError('wrong-key', `account ${account} already has a repository, under the backup key that made it: a new key could not read it. `
-      + 'get that key onto this device instead: bkv restore --key (the 64-digit key) or bkv restore with the vault password');
+      + 'get that key onto this device instead: bkv key fetch (the vault password) or bkv key import (the 64-digit key, or bkv restore --key)');
   }
 }
 
 export async function init(flags: InitFlags, session = new Session(flags)): Promise<void> {
   if (flags.password && flags.key) throw new ClientError('usage', 'choose one of --password and --key');
   if (flags.key && flags.generatePassword) throw new ClientError('usage', '--generate-password makes a password: it does not go with --key');
-  if ((await session.device.hasKey()) && !flags.force) {
-    throw new ClientError('usage', `this device already has a backup key (${session.device.keyPath}); --force makes a new one, and backups made with the old one then need the old key`);
+  const owner = await session.owner();
+  if ((await session.device.hasKey(owner)) && !flags.force) {
+    throw new ClientError('usage', `this device already has a backup key for ${owner.account} (${session.device.keyPathFor(owner)}); --force makes a new one, and backups made with the old one then need the old key`);
   }
   await refuseIfAccountHasKey(flags, session);
   const key = BackupKey.generate();
   if (flags.key) {
-    await session.device.writeKey(key);
-    await session.remember('key');
+    await session.keepKey(key, 'key');
     session.say('your 64-digit backup key is below. write it down and keep it somewhere safe: it is the only way to restore');
     session.say('your backups on another device, and the server does not keep it. anyone who has it can read your backups.');
     process.stdout.write(`${key.format()}\n`);
@@ -61,7 +61,7 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   const account = await session.account();
   const status = await vault.status();
   if (status.registered && !status.locked && !flags.force) {
-    throw new ClientError('usage', `account ${account} already keeps a backup key in the vault: use bkv restore on this device to fetch it, or --force to replace it (backups made with the old key then need the old key)`);
+    throw new ClientError('usage', `account ${account} already keeps a backup key in the vault: get it onto this device with bkv key fetch (the password), or --force to replace it (backups made with the old key then need the old key)`);
   }
   const { password, generated } = await chooseNewPassword(session, {
     account, question: `new password for ${account}: `, envName: 'BKV_PASSWORD', yes: flags.yes, generate: flags.generatePassword,
@@ -69,8 +69,7 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   });
   const registered = await vault.register(key, password);
   if (generated) showGenerated(session, generated);
-  await session.device.writeKey(key);
-  await session.remember('password');
+  await session.keepKey(key, 'password');
   session.say(`backup key created and kept in the vault behind your password (generation ${registered.generation}).`);
   session.say(`${registered.maxAttempts} wrong passwords in a row destroy it for good.`);
 }

@@ -1,13 +1,18 @@
-// `bkv key show`: prints this device's backup key as the 64-digit key, with a warning. Added to the `key`
-// command group (created here if the key tools are not registered).
+// `bkv key show`: prints the signed-in account's backup key on this device as the 64-digit key, with a warning
+// (`--json`: { "account", "server", "key" } for scripts). Never another account's key (client/device.ts).
 
 import { ClientError } from '../../errors.js';
-import { DeviceState, defaultHome } from '../../device.js';
-import { NO_KEY_MESSAGE } from './repo-common.js';
+import { type ConnectionFlags } from '../options.js';
+import { Session } from '../session.js';
 
-export async function keyShow(device = new DeviceState(defaultHome())): Promise<void> {
-  const key = await device.readKey();
-  if (!key) throw new ClientError('usage', NO_KEY_MESSAGE);
+export interface KeyShowFlags extends ConnectionFlags {
+  json?: boolean;
+}
+
+export async function keyShow(flags: KeyShowFlags = {}, session = new Session(flags)): Promise<void> {
+  const key = await session.deviceKey();
+  if (!key) throw new ClientError('usage', await session.noKeyMessage());
   process.stderr.write('this is your backup key: anyone who has it can read your backups. keep it offline.\n');
-  process.stdout.write(`${key.format()}\n`);
+  const owner = await session.owner();
+  process.stdout.write(flags.json ? `${JSON.stringify({ account: owner.account, server: owner.server, key: key.format() })}\n` : `${key.format()}\n`);
 }

@@ -4,7 +4,7 @@
 // purpose, to stdout only; nothing else ever prints K.
 
 import { ClientError } from '../../errors.js';
-import { backupAgeIdentity } from '../../backup-crypto.js';
+import { backupAgeIdentity, backupAgeRecipient } from '../../backup-crypto.js';
 import { BackupKey } from '../../backup-key.js';
 
 /** Longest 64-digit-key text read (64 digits with generous separators and line breaks). */
@@ -23,13 +23,16 @@ export async function readKeyText(input: NodeJS.ReadableStream, what: string): P
   return Buffer.concat(parts).toString('utf8');
 }
 
-export function keyNew(out: NodeJS.WritableStream = process.stdout): void {
+/** `--json`: `{ "key": "xxxx-…" }`. */
+export function keyNew(out: NodeJS.WritableStream = process.stdout, flags: { json?: boolean } = {}): void {
   if (process.stdout.isTTY) process.stderr.write('a new 64-digit key. anyone who has it can read backups made with it: keep it offline.\n');
-  out.write(`${BackupKey.generate().format()}\n`);
+  const key = BackupKey.generate().format();
+  out.write(flags.json ? `${JSON.stringify({ key })}\n` : `${key}\n`);
 }
 
-export async function keyAgeIdentity(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<void> {
+/** `--json`: `{ "identity": "AGE-SECRET-KEY-1…", "recipient": "age1…" }`. */
+export async function keyAgeIdentity(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin, flags: { json?: boolean } = {}): Promise<void> {
   if (input.isTTY) process.stderr.write('type or paste the 64-digit key, then press ctrl-d\n');
   const key = BackupKey.parse(await readKeyText(input, 'stdin'));
-  process.stdout.write(`${backupAgeIdentity(key)}\n`);
+  process.stdout.write(flags.json ? `${JSON.stringify({ identity: backupAgeIdentity(key), recipient: backupAgeRecipient(key) })}\n` : `${backupAgeIdentity(key)}\n`);
 }

@@ -20,7 +20,7 @@ export async function passwd(flags: PasswdFlags, session = new Session(flags)): 
   const account = await session.account();
   const vault = await session.vault();
   const status = await vault.status();
-  const onDevice = await session.device.readKey();
+  const onDevice = await session.deviceKey();
   let key: BackupKey;
   if (!status.registered || status.locked) {
     if (!onDevice) throw new BkvError(status.locked ? 'locked' : 'not-found', status.locked
@@ -42,6 +42,6 @@ export async function passwd(flags: PasswdFlags, session = new Session(flags)): 
   });
   const registered = await vault.register(key, password);
   if (generated) showGenerated(session, generated);
-  await session.remember('password');
+  if (onDevice?.equals(key)) await session.keepKey(key, 'password');
   session.say(`password changed (generation ${registered.generation}); ${registered.maxAttempts} attempts left.`);
 }

@@ -3,7 +3,7 @@
 // and Ctrl-C as an AbortSignal (exit codes come from the errors' kinds: client/cli/exit.ts).
 
 import { BackupKey } from '../../backup-key.js';
-import { ClientError } from '../../errors.js';
+import { ClientError, isClientError } from '../../errors.js';
 import { describeRollback } from '../../repo/find.js';
 import { openOrInitRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { type ConnectionFlags } from '../options.js';
@@ -11,8 +11,6 @@ import { recoverKey } from '../recover.js';
 import { Session } from '../session.js';
 import * as interrupt from '../interrupt.js';
 import { readKeyFile } from './crypt.js';
-
-export const NO_KEY_MESSAGE = 'this device has no backup key: run bkv init, or bkv restore to fetch it from the vault';
 
 export interface RepoFlags extends ConnectionFlags {
   keyFile?: string;
@@ -29,10 +27,11 @@ export async function obtainKey(flags: RepoFlags & { key?: boolean; yes?: boolea
     const key = session.env.BKV_KEY ? BackupKey.parse(session.env.BKV_KEY) : await session.prompt.backupKey();
     return { key, source: 'key' };
   }
-  const onDevice = await session.device.readKey();
+  // only the signed-in account's own K: a key kept for another account is never used (client/device.ts)
+  const onDevice = await session.deviceKey();
   if (onDevice) return { key: onDevice, source: 'device' };
-  if (!recover) throw new ClientError('usage', NO_KEY_MESSAGE);
-  session.say('this device has no backup key: fetching it from the vault with your password.');
+  if (!recover) throw new ClientError('usage', await session.noKeyMessage());
+  session.say(`this device has no backup key for ${(await session.owner()).account}: fetching it from the vault with your password.`);
   return { key: await recoverKey(session, { yes: flags.yes }), source: 'password' };
 }
 
@@ -59,4 +58,23 @@ export async function withRepository<T>(
   } finally {
     await repo?.close();
   }
+}
+
+/**
+ * Refuses `key` unless it opens the account's repository (when it has one), before the key is kept on this
+ * device: the repository's config decrypts only under the key that made it (client/repo/repository.ts).
+ */
+export async function checkKeyOpensRepository(session: Session, key: BackupKey, what: string): Promise<void> {
+  const store = await session.repoStore();
+  if ((await store.status()).repositoryId === null) return;
+  let repo: Repository;
+  try {
+    repo = await openRepository(store, key, { workers: 0 });
+  } catch (e) {
+    if (!isClientError(e, 'wrong-key')) throw e;
+    const account = (await session.owner()).account;
+    throw new ClientError('wrong-key', `${what} does not open the repository of ${account} (it is under another backup key): not kept on this device. `
+      + 'import the key the repository was made with: bkv key import (the 64-digit key)', {}, { cause: e });
+  }
+  await repo.close();
 }

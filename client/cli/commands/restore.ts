@@ -35,10 +35,9 @@ export async function restore(ref: string, target: string, flags: RestoreFlags, 
         onWarning: (w) => session.say(`warning: ${w.path}: ${w.message}`),
       });
       if (source === 'password' || source === 'key') {
-        if (!(await session.device.hasKey())) {
-          await session.device.writeKey(key);
-          await session.remember(source);
-          session.say(`this device now keeps the backup key (${session.device.keyPath}).`);
+        if (!(await session.deviceKey())) {
+          const path = await session.keepKey(key, source);
+          session.say(`this device now keeps the backup key of ${(await session.owner()).account} (${path}).`);
         }
       }
       return { ...r, snapshot: snapshot.id };

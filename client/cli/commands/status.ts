@@ -12,16 +12,20 @@ export interface StatusFlags extends ConnectionFlags {
 }
 
 export async function status(flags: StatusFlags, session = new Session(flags)): Promise<void> {
-  const [hasKey, config, server] = await Promise.all([session.device.hasKey(), session.config(), session.server()]);
+  const server = await session.server();
   const signIn = session.usesSignIn() ? await session.signIn() : undefined;
   if (session.usesSignIn() && !signIn) {
     if (!flags.json) {
-      process.stdout.write(`device:   ${hasKey ? 'has the backup key' : 'no backup key'} · ${session.device.home}\nserver:   ${server}\nsigned in: no\n`);
+      const owners = (await session.device.owners()).length;
+      process.stdout.write(`device:   ${owners ? `backup keys of ${owners} account${owners === 1 ? '' : 's'}` : 'no backup key'} · ${session.device.home}\nserver:   ${server}\nsigned in: no\n`);
     }
-    const { signInRequired } = await import('../../auth/sign-in.js');
-    throw signInRequired(server);
+    throw await session.signInRequired(server);
   }
   const account = await session.account();
+  // this account's key only: a key the device keeps for another account is not this one's (client/device.ts)
+  const owner = await session.owner();
+  const [hasKey, protection] = [await session.device.hasKey(owner), await session.device.protection(owner)];
+  const config = { protection };
   const vault = await session.vaultStatus();
   const repo = await (await session.repoStore()).status();
   if (flags.json) {
