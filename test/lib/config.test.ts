@@ -23,6 +23,7 @@ describe('deployment config', () => {
       repoQuotaBytes: 50 * 1024 ** 3,
       selfSignUp: false,
       corsOrigins: [],
+      realmId: 'AAAAAAAAAAAAAAAAAAAAAQ',
     });
     expect(c.jwt).toBeUndefined();
     expect(servingRegions(c)).toEqual(['us-east-1', 'us-east-2']);
