@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBase64url, encodeBase64url } from '../protocol/base64url.js';
 import { blind } from '../protocol/realm/toprf.js';
@@ -97,7 +97,7 @@ const ms = (v: number) => v.toFixed(1);
 const row = (name: string, r: Awaited<ReturnType<typeof measure>>) =>
   `| ${name} | ${ms(percentile(r.registrations, 50))} | ${ms(percentile(r.registrations, 99))} | ${ms(percentile(r.recoveries, 50))} | ${ms(percentile(r.recoveries, 99))} | ${r.rate.toFixed(0)} |`;
 const text = `Command: \`npm run bench:vault\` (BENCH_RECOVERIES=${RUNS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_SECONDS=${DURATION_MS / 1000}).
-Machine: ${machineNote()}; every realm a local runtime in the benchmark's process (dynalite in memory, local AES-GCM
+Machine: ${machineNote()}, 1-minute load average ${loadavg()[0]!.toFixed(1)} at the end (other work shares the cores: compare rows of one run, not runs); every realm a local runtime in the benchmark's process (dynalite in memory, local AES-GCM
 sealer), the client over HTTP on loopback, with the tests' cheap Argon2id (t = 1, 1 MiB): the real setting adds one
 Argon2id (t = 3, 64 MiB, p = 4; \`npm run bench:argon2\`) to each registration and recovery, whatever the realm count.
 

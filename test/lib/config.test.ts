@@ -136,3 +136,14 @@ describe('sign-in and browser settings', () => {
     });
   });
 });
+
+describe('realm settings', () => {
+  const set = { threshold: 2, realms: [1, 2, 3].map((i) => ({ id: Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url'), url: `https://r${i}.example` })) };
+  it('takes a 16-byte realm id and a realm set as json, refuses anything else', () => {
+    expect(from({ 'bkv:realmId': 'AAAAAAAAAAAAAAAAAAAAAg' }).realmId).toBe('AAAAAAAAAAAAAAAAAAAAAg');
+    expect(JSON.parse(from({ 'bkv:realmSet': JSON.stringify(set) }).realmSet!)).toEqual(set);
+    expect(() => from({ 'bkv:realmId': 'AAAA' })).toThrow(/bkv:realmId/);
+    expect(() => from({ 'bkv:realmSet': JSON.stringify({ ...set, threshold: 4 }) })).toThrow(/bkv:realmSet/);
+    expect(() => from({ 'bkv:realmSet': '{' })).toThrow(/bkv:realmSet must be json/);
+  });
+});
