@@ -69,7 +69,8 @@ export interface VaultApiProps {
   signIn: string;
   vaultKey: VaultKey;
   table: VaultTableAccess;
-  bucket: BackupBucketAccess;
+  /** The backup bucket; absent for a realm-only API (lib/stacks/realm-stack.ts), whose routes use none. */
+  bucket?: BackupBucketAccess;
 }
 
 export class VaultApi extends Construct {
@@ -139,7 +140,10 @@ export class VaultApi extends Construct {
     const f = fn.function;
     if (p.table) props.table.grantVault(f, p.table);
     if (p.seal?.length || p.unseal?.length) props.vaultKey.grantSeal(f, { seal: p.seal ?? [], unseal: p.unseal ?? [] });
-    if (p.bucket?.length) props.bucket.grantBackups(f, p.bucket);
+    if (p.bucket?.length) {
+      if (!props.bucket) throw new Error(`route ${route.id} needs the backup bucket, which this API has none of`);
+      props.bucket.grantBackups(f, p.bucket);
+    }
     for (const setting of route.settings ?? []) {
       const [name, value] = SETTING_ENV[setting];
       f.addEnvironment(name, String(value(config, props.signIn)));
