@@ -1,8 +1,8 @@
 // The small ports the services depend on. Adapters live in functions/adapters (AWS) and local/ (one machine).
 
 /** What a KMS ciphertext is for; part of its encryption context, with the account (invariant 6). */
-export type SealPurpose = 'sealed-key' | 'opaque-record' | 'login-state' | 'server-setup';
-export const SEAL_PURPOSES: readonly SealPurpose[] = ['sealed-key', 'opaque-record', 'login-state', 'server-setup'];
+export type SealPurpose = 'sealed-key' | 'opaque-record' | 'login-state' | 'server-setup' | 'realm-record';
+export const SEAL_PURPOSES: readonly SealPurpose[] = ['sealed-key', 'opaque-record', 'login-state', 'server-setup', 'realm-record'];
 
 export interface SealContext {
   purpose: SealPurpose;
@@ -131,6 +131,70 @@ export interface VaultStore {
   getServerSetup(): Promise<Uint8Array | undefined>;
   /** Stores it unless one exists; returns the one that is stored afterwards. */
   putServerSetupIfAbsent(sealed: Uint8Array): Promise<Uint8Array>;
+}
+
+// ---- Realm (docs/protocol.md "Realms") ----
+
+/** A counted recovery start waiting for its unlock proof: the realm's fresh single-use challenge. */
+export interface PendingRecovery {
+  challenge: Uint8Array;
+  expiresAt: number;
+}
+
+/**
+ * The single item of an account at one realm; the same states as a vault (VaultState): `empty` (never registered,
+ * or deleted; the generation is kept), `live` (a sealed realm record, a counter, at most one pending recovery),
+ * `destroyed` (the count was spent: the record is gone). A registration moves any state to `live`.
+ */
+export interface RealmItem {
+  account: string;
+  state: VaultState;
+  generation: number;
+  /** L, recorded at registration. */
+  maxAttempts: number;
+  attempts: number;
+  /** The live registration's version (public: the salt's random half). */
+  version?: Uint8Array;
+  /** The realm record (protocol/realm/record.ts), sealed with purpose `realm-record`; only when live. */
+  record?: Uint8Array;
+  pending?: PendingRecovery;
+  updatedAt: number;
+}
+
+export interface RealmRegistration {
+  version: Uint8Array;
+  record: Uint8Array;
+  maxAttempts: number;
+  now: number;
+}
+
+export interface FinishRecovery {
+  generation: number;
+  challenge: Uint8Array;
+  /** The count read together with the pending recovery; the write is conditional on it being unchanged. */
+  attempts: number;
+  now: number;
+  outcome: 'success' | 'failure';
+  /** With a failure: also crypto-shred the record (the count is spent). */
+  destroy: boolean;
+}
+
+/**
+ * Realm persistence: one item per account, every state change one conditional write (no transactions, no TTL:
+ * the production table is a DynamoDB MRSC global table). Reads are strongly consistent.
+ */
+export interface RealmStore {
+  get(account: string): Promise<RealmItem | undefined>;
+  /** Replaces everything (record, version, L), attempts 0, pending dropped; returns the new generation. */
+  register(account: string, registration: RealmRegistration): Promise<number>;
+  /** Counts a start and stores its challenge only if live, of this generation and `attempts < maxAttempts`. */
+  startRecovery(account: string, generation: number, pending: PendingRecovery, now: number): Promise<number | undefined>;
+  /** Consumes the pending recovery `challenge` if unexpired and unchanged; success resets the count. */
+  finishRecovery(account: string, finish: FinishRecovery): Promise<boolean>;
+  /** Crypto-shreds the record if the count is spent and no pending recovery is still live. */
+  destroyIfSpent(account: string, generation: number, now: number): Promise<boolean>;
+  /** Empties the item, keeping the generation. Idempotent. */
+  delete(account: string, now: number): Promise<void>;
 }
 
 // ---- Repository (docs/protocol.md "Repository API", docs/repository.md "Objects") ----

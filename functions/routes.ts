@@ -23,13 +23,14 @@ export interface RoutePermissions {
 }
 
 /** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
-export type RouteSetting = 'maxAttempts' | 'repoQuotaBytes' | 'signIn';
+export type RouteSetting = 'maxAttempts' | 'repoQuotaBytes' | 'signIn' | 'realmId' | 'realmSet';
 
 export const VAULT_ENTRY = 'functions/handlers/vault.ts';
 export const REPO_ENTRY = 'functions/handlers/repo.ts';
 export const AUTH_ENTRY = 'functions/handlers/auth.ts';
+export const REALM_ENTRY = 'functions/handlers/realm.ts';
 /** The Lambda entry files of the routes (repo-relative); lib/route-entries.ts checks their exports at compile time. */
-export type HandlerEntry = typeof VAULT_ENTRY | typeof REPO_ENTRY | typeof AUTH_ENTRY;
+export type HandlerEntry = typeof VAULT_ENTRY | typeof REPO_ENTRY | typeof AUTH_ENTRY | typeof REALM_ENTRY;
 
 export interface RouteSpec<Id extends string = string> {
   id: Id;
@@ -121,6 +122,35 @@ const TABLE = [
     id: 'auth.config', method: 'GET', path: '/v1/auth', entry: AUTH_ENTRY, handler: 'config',
     // What a client needs to sign in (issuer, client id, scopes, audience); unauthenticated, public, no account.
     permissions: {}, settings: ['signIn'], auth: 'none',
+  },
+  // The realm routes (docs/protocol.md "Realms"): this deployment as one realm of a t-of-n realm set. Only a counted
+  // recovery start evaluates under a live share; registration evaluates nothing.
+  {
+    id: 'realm.register', method: 'POST', path: '/v1/realm/register', entry: REALM_ENTRY, handler: 'register',
+    // Checks the dealt record, records min(allowedGuesses, maxAttempts), replaces everything.
+    permissions: { table: 'write', seal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
+  },
+  {
+    id: 'realm.status', method: 'GET', path: '/v1/realm', entry: REALM_ENTRY, handler: 'status',
+    permissions: { table: 'read' }, settings: ['realmId', 'maxAttempts'],
+  },
+  {
+    id: 'realm.recoveryStart', method: 'POST', path: '/v1/realm/recovery/start', entry: REALM_ENTRY, handler: 'recoveryStart',
+    // Counts first (one conditional write), then unseals the share and evaluates it.
+    permissions: { table: 'write', unseal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
+  },
+  {
+    id: 'realm.recoveryFinish', method: 'POST', path: '/v1/realm/recovery/finish', entry: REALM_ENTRY, handler: 'recoveryFinish',
+    permissions: { table: 'write', unseal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
+  },
+  {
+    id: 'realm.delete', method: 'DELETE', path: '/v1/realm', entry: REALM_ENTRY, handler: 'remove',
+    permissions: { table: 'write' }, settings: ['realmId', 'maxAttempts'],
+  },
+  {
+    id: 'realm.set', method: 'GET', path: '/v1/realms', entry: REALM_ENTRY, handler: 'realmSet',
+    // The realm set this deployment publishes (ids, URLs, threshold); public, no account.
+    permissions: {}, settings: ['realmSet'], auth: 'none',
   },
 ] as const satisfies readonly RouteSpec[];
 

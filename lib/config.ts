@@ -2,6 +2,9 @@
 // Pure: takes a context getter, returns a frozen BkvConfig or throws ConfigError. Region sets follow DynamoDB
 // multi-Region strong consistency (MRSC): two serving regions plus a witness, all in one region set.
 
+import { decodeBase64url } from '../protocol/base64url.js';
+import { REALM_ID_BYTES } from '../protocol/realm/constants.js';
+import { RealmSetResponse } from '../protocol/realm/schemas.js';
 import { isBkvError } from '../protocol/errors.js';
 import { SignInConfig } from '../protocol/sign-in.js';
 import { intSetting, MAX_ATTEMPTS, REPO_QUOTA_BYTES, type IntBounds } from '../protocol/settings.js';
@@ -48,6 +51,10 @@ export interface BkvConfig {
   corsOrigins: string[];
   /** With `jwt`: how clients sign in at that provider (`GET /v1/auth`); see docs/deploy.md per provider. */
   signIn?: Omit<SignInConfig, 'issuer' | 'audience'>;
+  /** This deployment's id as one realm of a realm set (16 bytes, unpadded base64url; docs/deploy.md "Realms"). */
+  realmId: string;
+  /** The realm set this deployment publishes at `GET /v1/realms` (JSON of protocol/realm/schemas.ts), if any. */
+  realmSet?: string;
 }
 
 /** Bounds of the per-account repository quota (protocol/settings.ts). */
@@ -69,6 +76,8 @@ export const CONTEXT_KEYS = {
   signInBearer: 'bkv:signInBearer',
   signInCallback: 'bkv:signInCallback',
   signInParams: 'bkv:signInParams',
+  realmId: 'bkv:realmId',
+  realmSet: 'bkv:realmSet',
 } as const;
 
 export const DEFAULTS = {
@@ -78,6 +87,8 @@ export const DEFAULTS = {
   repoQuotaBytes: REPO_QUOTA_BYTES.default,
   selfSignUp: false,
   corsOrigins: [],
+  /** Realm 1 (fifteen zero bytes and a one). */
+  realmId: 'AAAAAAAAAAAAAAAAAAAAAQ',
 } as const satisfies Omit<BkvConfig, 'jwt' | 'corsOrigins'> & { corsOrigins: readonly string[] };
 
 export type ContextGetter = (key: string) => unknown;
@@ -282,6 +293,8 @@ export function parseConfig(get: ContextGetter): BkvConfig {
     ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
     corsOrigins: parseOrigins(get(CONTEXT_KEYS.corsOrigins)),
     ...(signIn ? { signIn } : {}),
+    realmId: parseRealmIdContext(get(CONTEXT_KEYS.realmId)),
+    ...parseRealmSetContext(get(CONTEXT_KEYS.realmSet)),
   };
   return Object.freeze(config);
 }
@@ -289,4 +302,25 @@ export function parseConfig(get: ContextGetter): BkvConfig {
 /** The regions that run the API, primary first. */
 export function servingRegions(config: BkvConfig): [string, string] {
   return [config.regions.primary, config.regions.replica];
+}
+
+function parseRealmIdContext(raw: unknown): string {
+  const id = optionalString(CONTEXT_KEYS.realmId, raw) ?? DEFAULTS.realmId;
+  const bytes = decodeBase64url(id);
+  if (!bytes || bytes.length !== REALM_ID_BYTES) throw new ConfigError(`${CONTEXT_KEYS.realmId} must be 16 bytes of unpadded base64url, got "${id}"`);
+  return id;
+}
+
+function parseRealmSetContext(raw: unknown): { realmSet?: string } {
+  const text = typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : optionalString(CONTEXT_KEYS.realmSet, raw);
+  if (text === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${CONTEXT_KEYS.realmSet} must be json`);
+  }
+  const parsed = RealmSetResponse.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`${CONTEXT_KEYS.realmSet} is not a realm set: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return { realmSet: JSON.stringify(parsed.data) };
 }

@@ -10,7 +10,7 @@ export const SERVER_SETUP_FUNCTION_ID = 'server-setup';
 
 const IAM_ROLE_NAME_MAX = 64;
 
-export const stackName = (config: BkvConfig, kind: 'keys' | 'auth' | 'data' | 'api', region: string): string =>
+export const stackName = (config: BkvConfig, kind: 'keys' | 'auth' | 'data' | 'api' | 'realm', region: string): string =>
   `${config.name}-${kind}-${region}`;
 
 export const tableName = (config: BkvConfig): string => `${config.name}-vault`;

@@ -6,6 +6,7 @@
 import type * as authHandlers from '../functions/handlers/auth.js';
 import type * as repoHandlers from '../functions/handlers/repo.js';
 import type * as vaultHandlers from '../functions/handlers/vault.js';
+import type * as realmHandlers from '../functions/handlers/realm.js';
 import type { HandlerEntry, Route, RouteId, RouteSpec } from '../functions/routes.js';
 
 /** Each Lambda entry file and the type of its module: a new entry file does not compile until it is listed here. */
@@ -13,6 +14,7 @@ export interface HandlerModules {
   'functions/handlers/vault.ts': typeof vaultHandlers;
   'functions/handlers/repo.ts': typeof repoHandlers;
   'functions/handlers/auth.ts': typeof authHandlers;
+  'functions/handlers/realm.ts': typeof realmHandlers;
 }
 
 /** The names under which an entry module exports a function. */

@@ -1,9 +1,16 @@
 // `npm start`: the local vault on 127.0.0.1:${BKV_PORT:-8787}, data under ${BKV_DATA_DIR:-.bkv}.
 // BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
 // Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600).
+// Realms: BKV_REALMS=n (1–16, default 1) and BKV_REALM_THRESHOLD=t (default a majority) start n runtimes as a
+// t-of-n realm set: realm 1 here (it runs the sign-in provider and publishes the set at GET /v1/realms), realm i on
+// port BKV_PORT+i−1 with its own data dir (<data dir>/realm-i), sealer key and table, trusting realm 1's tokens.
 
 import { STORAGE_FAULTS } from './s3.js';
-import { startLocal } from './server.js';
+import { intSetting } from '../protocol/settings.js';
+import { MAX_REALMS } from '../protocol/realm/constants.js';
+import type { RealmSet } from '../protocol/realm/schemas.js';
+import { join } from 'node:path';
+import { DEFAULT_REALM_ID, startLocal, type LocalRuntime } from './server.js';
 
 // Everything the runtime creates from now on (database files, objects, keys) is readable by this user only; what
 // exists already is tightened by startLocal.
@@ -15,8 +22,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const dataDir = process.env.BKV_DATA_DIR || '.bkv';
 const port = Number(process.env.BKV_PORT || 8787);
 
+const realmId = (i: number) => (i === 1 ? DEFAULT_REALM_ID : Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url'));
+
 try {
+  const realmCount = intSetting('BKV_REALMS', process.env.BKV_REALMS, { min: 1, max: MAX_REALMS, default: 1 });
+  const threshold = intSetting('BKV_REALM_THRESHOLD', process.env.BKV_REALM_THRESHOLD, { min: 1, max: realmCount, default: Math.floor(realmCount / 2) + 1 });
+  let set: RealmSet | undefined;
   const runtime = await startLocal({
+    realm: { id: realmId(1), set: () => set },
     dataDir,
     port,
     maxAttempts: process.env.BKV_MAX_ATTEMPTS,
@@ -27,6 +40,18 @@ try {
       ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }
       : {}),
   });
+  const others: LocalRuntime[] = [];
+  for (let i = 2; i <= realmCount; i++) {
+    others.push(await startLocal({
+      dataDir: join(dataDir, `realm-${i}`), port: port === 0 ? 0 : port + i - 1, maxAttempts: process.env.BKV_MAX_ATTEMPTS,
+      realm: { id: realmId(i), trust: runtime.trustAnchor },
+    }));
+  }
+  if (realmCount > 1) {
+    set = { threshold, realms: [runtime, ...others].map((r, i) => ({ id: realmId(i + 1), url: r.url, operator: `local realm ${i + 1}` })) };
+    process.stdout.write(`realm set: ${realmCount} realms, any ${threshold} recover (GET ${runtime.url}/v1/realms)\n`);
+    others.forEach((r, i) => process.stdout.write(`  realm ${i + 2} on ${r.url} (data in ${join(dataDir, `realm-${i + 2}`)})\n`));
+  }
   process.stdout.write(`bkv local vault listening on ${runtime.url} (data in ${dataDir})\n`);
   process.stdout.write(`sign in: bkv login --server ${runtime.url}   (local accounts; the login page has a sign-up link)\n`);
   let stopping = false;
@@ -34,7 +59,7 @@ try {
     if (stopping) return;
     stopping = true;
     process.stdout.write('stopping\n');
-    runtime.close().then(() => process.exit(0), () => process.exit(1));
+    Promise.all([runtime, ...others].map((r) => r.close())).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

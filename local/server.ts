@@ -37,6 +37,14 @@ import { documentClient } from '../functions/adapters/document-client.js';
 import { buildVaultService } from '../functions/vault/deps.js';
 import { ensureServerSetup } from '../functions/vault/opaque.js';
 import { vaultRoutes } from '../functions/vault/routes.js';
+import { DynamoRealmStore } from '../functions/adapters/dynamo-realm-store.js';
+import { parseRealmId } from '../functions/realm/deps.js';
+import { realmRoutes } from '../functions/realm/routes.js';
+import { RealmService } from '../functions/realm/service.js';
+import type { RealmSet } from '../protocol/realm/schemas.js';
+
+/** Realm 1's id (fifteen zero bytes and a one), as lib/config.ts defaults it too. */
+export const DEFAULT_REALM_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -78,6 +86,19 @@ export interface LocalOptions {
    * 503 `unavailable` with `retry-after` until the runtime is ready.
    */
   onListening?: (url: string) => void | Promise<void>;
+  /**
+   * This runtime as one realm of a realm set (docs/protocol.md "Realms"; README "Several realms on one machine"):
+   * its id (16 bytes base64url, default realm 1), the set it publishes at `GET /v1/realms` (a function, as the
+   * URLs may be known only once every runtime listens), and the identity provider whose tokens it takes (another
+   * runtime's `trustAnchor`; default its own provider).
+   */
+  realm?: { id?: string; set?: () => RealmSet | undefined; trust?: TrustAnchor };
+}
+
+/** What another runtime needs to accept this runtime's access tokens: its issuer and public signing key. */
+export interface TrustAnchor {
+  issuer: string;
+  publicJwk: SigningKey['publicJwk'];
 }
 
 export interface LocalRuntime {
@@ -106,6 +127,8 @@ export interface LocalRuntime {
    * and a client signed with the runtime's credentials (tests in the role of a table reader or writer).
    */
   dynamo: { socketPath: string; table: string; client: DynamoDBClient };
+  /** This runtime's identity provider, for realms that trust it (LocalOptions.realm.trust). */
+  trustAnchor: TrustAnchor;
   close(): Promise<void>;
 }
 
@@ -209,7 +232,8 @@ async function serve(
   });
   const providerCallback = provider.callback();
   const throttles = signInThrottles(() => (options.clock ?? systemClock).now());
-  const verifier = localVerifier(issuer, signing);
+  const trust = options.realm?.trust;
+  const verifier = trust ? localVerifier(trust.issuer, { ...signing, publicJwk: trust.publicJwk }) : localVerifier(issuer, signing);
   const signIn: SignInConfig = {
     issuer, clientId: LOCAL_CLIENT_ID, scopes: [...LOCAL_SCOPES], audience: LOCAL_AUDIENCE, bearer: 'access_token',
     redirect: { host: '127.0.0.1', ports: [] },
@@ -234,10 +258,15 @@ async function serve(
     clock: options.clock ?? systemClock,
     config: parseRepoConfig({ quotaBytes: options.repoQuotaBytes, urlTtlSeconds: options.urlTtlSeconds }),
   });
+  const realm = new RealmService({
+    store: new DynamoRealmStore(documentClient(dynamo.client), LOCAL_TABLE), sealer, clock: options.clock ?? systemClock,
+    realmId: parseRealmId(options.realm?.id ?? DEFAULT_REALM_ID), maxAttempts: parseMaxAttempts(options.maxAttempts),
+  });
   const implementations: Record<string, RouteImpl> = {
     ...vaultRoutes(vault, deleteRepositoryHook(() => repo)),
     ...repoRoutes(repo),
     ...authRoutes(signIn),
+    ...realmRoutes(() => realm, () => options.realm?.set?.()),
   };
 
   const budget = new BodyBudget(MAX_BUFFERED_TOTAL);
@@ -352,6 +381,7 @@ async function serve(
     tokenSecretFile: join(options.dataDir, TOKEN_SECRET_FILE),
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory, client: s3.client },
     dynamo: { socketPath: dynamo.socketPath, table: LOCAL_TABLE, client: dynamo.client },
+    trustAnchor: trust ?? { issuer, publicJwk: signing.publicJwk },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

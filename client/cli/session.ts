@@ -12,13 +12,14 @@
 import { readFile } from 'node:fs/promises';
 import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
-import { LocalTokenResponse, VaultStatusResponse, type VaultStatus } from '../../protocol/schemas.js';
+import { LocalTokenResponse, VaultStatusResponse } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
 import type { BackupKey } from '../backup-key.js';
 import { DeviceState, defaultHome, describeOwner, type DeviceConfig, type KeyOwner, type Protection } from '../device.js';
 import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
-import type { VaultClient } from '../vault-client.js';
+import type { VaultClient, VaultView } from '../vault-client.js';
+import type { RealmSet } from '../../protocol/realm/schemas.js';
 import { HttpRepoStore } from '../repo/http-store.js';
 import type { RepoStore } from '../repo/store.js';
 import { type ConnectionFlags, DEFAULT_ACCOUNT, DEFAULT_SERVER } from './options.js';
@@ -176,11 +177,20 @@ export class Session {
 
   async vault(): Promise<VaultClient> {
     const { VaultClient } = await import('../vault-client.js');
-    return new VaultClient({ server: await this.server(), token: await this.provider(), accountId: await this.account(), fetch: nodeFetch });
+    return new VaultClient({
+      server: await this.server(), token: await this.provider(), accountId: await this.account(), fetch: nodeFetch, realmSet: await this.realmSet(),
+    });
   }
 
-  /** GET /v1/vault without loading the OPAQUE client. */
-  async vaultStatus(): Promise<VaultStatus> {
+  /** The server's realm set, pinned on first use (client/cli/realm-pin.ts); null for a single vault. */
+  async realmSet(): Promise<RealmSet | null> {
+    const { pinnedRealmSet } = await import('./realm-pin.js');
+    return pinnedRealmSet(this.device.home, await this.server());
+  }
+
+  /** GET /v1/vault without loading the OPAQUE client; with a realm set, the realms' view (client/vault-client.ts). */
+  async vaultStatus(): Promise<VaultView> {
+    if (await this.realmSet()) return (await this.vault()).status();
     return (await this.api()).request('GET', '/v1/vault', undefined, VaultStatusResponse);
   }
 

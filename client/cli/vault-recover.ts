@@ -21,7 +21,9 @@ function startWorker(script: URL, request: RecoverRequest): Worker {
 export async function recoverWithPassword(session: Session, password: string): Promise<Uint8Array> {
   const script = session.vaultWorker;
   if (!script) return (await session.vault()).recover(password);
-  const request: RecoverRequest = { server: await session.server(), token: await session.token(), accountId: await session.account(), password };
+  const request: RecoverRequest = {
+    server: await session.server(), token: await session.token(), accountId: await session.account(), password, realmSet: await session.realmSet(),
+  };
   const reply = await new Promise<RecoverReply>((resolve, reject) => {
     const worker = startWorker(script, request);
     let answered = false;

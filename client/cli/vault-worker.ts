@@ -7,12 +7,15 @@ import { BkvError } from '../../protocol/errors.js';
 import { ClientError, type ClientErrorKind } from '../errors.js';
 import { nodeFetch } from '../node-fetch.js';
 import { VaultClient } from '../vault-client.js';
+import type { RealmSet } from '../../protocol/realm/schemas.js';
 
 export interface RecoverRequest {
   server: string;
   token: string;
   accountId: string;
   password: string;
+  /** The pinned realm set (client/cli/realm-pin.ts), or null for the single vault. */
+  realmSet: RealmSet | null;
 }
 
 export type RecoverReply =
@@ -24,7 +27,7 @@ export type RecoverReply =
 const request = workerData as RecoverRequest;
 let reply: RecoverReply;
 try {
-  const key = await new VaultClient({ server: request.server, token: request.token, accountId: request.accountId, fetch: nodeFetch }).recover(request.password);
+  const key = await new VaultClient({ server: request.server, token: request.token, accountId: request.accountId, fetch: nodeFetch, realmSet: request.realmSet }).recover(request.password);
   reply = { ok: true, key };
 } catch (e) {
   // errors do not keep their class across threads: send what rebuilds them

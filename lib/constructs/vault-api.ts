@@ -26,6 +26,12 @@ export const OPEN_ROUTE_REASON =
   + 'or bucket (its function has no permissions), and answers public deployment settings; every other route is behind '
   + 'the JWT authorizer.';
 
+/** The same finding on the realm-set discovery route (GET /v1/realms). */
+export const OPEN_REALMS_ROUTE_REASON =
+  'GET /v1/realms publishes the realm set (realm ids, URLs, threshold) a client pins before its first recovery '
+  + '(docs/protocol.md "Realms"). It takes no account, reads no table, key or bucket (its function has no '
+  + 'permissions), and answers a public deployment setting; every other route is behind the JWT authorizer.';
+
 /** Per-route limits (HTTP API applies the stage's default route settings to each route separately). */
 export const ROUTE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export const ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
@@ -50,6 +56,8 @@ export const SETTING_ENV: { readonly [S in RouteSetting]: readonly [string, (con
   maxAttempts: ['MAX_ATTEMPTS', (c) => c.maxAttempts],
   repoQuotaBytes: ['REPO_QUOTA_BYTES', (c) => c.repoQuotaBytes],
   signIn: ['SIGN_IN', (_c, signIn) => signIn],
+  realmId: ['REALM_ID', (c) => c.realmId],
+  realmSet: ['REALM_SET', (c) => c.realmSet ?? ''],
 };
 
 export interface VaultApiProps {
@@ -61,7 +69,8 @@ export interface VaultApiProps {
   signIn: string;
   vaultKey: VaultKey;
   table: VaultTableAccess;
-  bucket: BackupBucketAccess;
+  /** The backup bucket; absent for a realm-only API (lib/stacks/realm-stack.ts), whose routes use none. */
+  bucket?: BackupBucketAccess;
 }
 
 export class VaultApi extends Construct {
@@ -112,7 +121,7 @@ export class VaultApi extends Construct {
         ...(route.auth === 'none' ? {} : { authorizer }),
       });
       if (route.auth === 'none') {
-        for (const r of added) Validations.of(r).acknowledge({ id: 'AwsSolutions-APIG4', reason: OPEN_ROUTE_REASON });
+        for (const r of added) Validations.of(r).acknowledge({ id: 'AwsSolutions-APIG4', reason: route.id === 'realm.set' ? OPEN_REALMS_ROUTE_REASON : OPEN_ROUTE_REASON });
       }
     }
   }
@@ -131,7 +140,10 @@ export class VaultApi extends Construct {
     const f = fn.function;
     if (p.table) props.table.grantVault(f, p.table);
     if (p.seal?.length || p.unseal?.length) props.vaultKey.grantSeal(f, { seal: p.seal ?? [], unseal: p.unseal ?? [] });
-    if (p.bucket?.length) props.bucket.grantBackups(f, p.bucket);
+    if (p.bucket?.length) {
+      if (!props.bucket) throw new Error(`route ${route.id} needs the backup bucket, which this API has none of`);
+      props.bucket.grantBackups(f, p.bucket);
+    }
     for (const setting of route.settings ?? []) {
       const [name, value] = SETTING_ENV[setting];
       f.addEnvironment(name, String(value(config, props.signIn)));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocal, type LocalOptions, type LocalRuntime } from '../../local/server.js';
 import { VaultClient } from '../../client/vault-client.js';
+import type { RealmSet } from '../../protocol/realm/schemas.js';
 
 export const CHEAP_STRETCHING = { 'argon2id-custom': { iterations: 1, memory: 1024, parallelism: 1 } } as const;
 
@@ -70,4 +71,36 @@ export async function localToken(url: string, dataDir: string, accountId: string
   const res = await localTokenRequest(url, dataDir, accountId);
   if (res.status !== 200) throw new Error(`local token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
+}
+
+/** Realm ids 1..n as local/main.ts numbers them (fifteen zero bytes and the number). */
+export const localRealmId = (i: number) => Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url');
+
+export interface TestRealms {
+  /** Realm 1: runs the identity provider and publishes the set at `GET /v1/realms`. */
+  primary: TestRuntime;
+  all: TestRuntime[];
+  set: RealmSet;
+  /** A token of the primary's provider, accepted by every realm. */
+  token(accountId: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** n local runtimes as a t-of-n realm set: separate data dirs and sealer keys, one identity provider (realm 1's). */
+export async function startTestRealms(n: number, threshold: number, options: Partial<LocalOptions> = {}): Promise<TestRealms> {
+  const published: { set?: RealmSet } = {};
+  const primary = await startTestRuntime({ ...options, realm: { id: localRealmId(1), set: () => published.set } });
+  const others = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startTestRuntime({
+    ...options, realm: { id: localRealmId(i + 2), trust: primary.trustAnchor },
+  })));
+  const all = [primary, ...others];
+  const set = { threshold, realms: all.map((r, i) => ({ id: localRealmId(i + 1), url: r.url })) };
+  published.set = set;
+  return {
+    primary, all, set,
+    token: (accountId) => primary.token(accountId),
+    stop: async () => {
+      await Promise.all(all.map((r) => r.stop()));
+    },
+  };
 }

@@ -48,7 +48,7 @@ describe.each(['primary', 'replica'] as const)('the %s region API', (which) => {
     const routes = resourcesOf(t(), 'AWS::ApiGatewayV2::Route').map(([, r]) => props(r));
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const open = new Set(ROUTES.filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`));
-    expect([...open]).toEqual(['GET /v1/auth']);
+    expect([...open]).toEqual(['GET /v1/auth', 'GET /v1/realms']);
     for (const r of routes) {
       if (open.has(String(r.RouteKey))) expect(r.AuthorizationType ?? 'NONE').toBe('NONE');
       else expect(r).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: expect.anything() });

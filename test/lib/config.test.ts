@@ -23,6 +23,7 @@ describe('deployment config', () => {
       repoQuotaBytes: 50 * 1024 ** 3,
       selfSignUp: false,
       corsOrigins: [],
+      realmId: 'AAAAAAAAAAAAAAAAAAAAAQ',
     });
     expect(c.jwt).toBeUndefined();
     expect(servingRegions(c)).toEqual(['us-east-1', 'us-east-2']);
@@ -133,5 +134,16 @@ describe('sign-in and browser settings', () => {
       clientId: '123.apps.googleusercontent.com', scopes: ['openid', 'email'], bearer: 'id_token',
       redirect: { host: '127.0.0.1', ports: [] }, authorizationParams: { access_type: 'offline', prompt: 'consent' },
     });
+  });
+});
+
+describe('realm settings', () => {
+  const set = { threshold: 2, realms: [1, 2, 3].map((i) => ({ id: Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url'), url: `https://r${i}.example` })) };
+  it('takes a 16-byte realm id and a realm set as json, refuses anything else', () => {
+    expect(from({ 'bkv:realmId': 'AAAAAAAAAAAAAAAAAAAAAg' }).realmId).toBe('AAAAAAAAAAAAAAAAAAAAAg');
+    expect(JSON.parse(from({ 'bkv:realmSet': JSON.stringify(set) }).realmSet!)).toEqual(set);
+    expect(() => from({ 'bkv:realmId': 'AAAA' })).toThrow(/bkv:realmId/);
+    expect(() => from({ 'bkv:realmSet': JSON.stringify({ ...set, threshold: 4 }) })).toThrow(/bkv:realmSet/);
+    expect(() => from({ 'bkv:realmSet': '{' })).toThrow(/bkv:realmSet must be json/);
   });
 });

@@ -58,9 +58,10 @@ describe('cdk-nag AwsSolutions', () => {
     }
     // L1 only on functions (the pinned nodejs22.x runtime), IAM5 only on roles, for backup objects under accounts/.
     for (const a of acks.filter((x) => x.id === 'AwsSolutions-L1')) expect(a.path).toMatch(/\/Function$/);
-    // APIG4 (no authorizer) only on the sign-in discovery route, in each serving region.
+    // APIG4 (no authorizer) only on the sign-in and realm-set discovery routes, in each serving region.
     expect(acks.filter((x) => x.id === 'AwsSolutions-APIG4').map((a) => a.path).sort()).toEqual([
-      'bkv-api-us-east-1/Api/HttpApi/GET--v1--auth', 'bkv-api-us-east-2/Api/HttpApi/GET--v1--auth',
+      'bkv-api-us-east-1/Api/HttpApi/GET--v1--auth', 'bkv-api-us-east-1/Api/HttpApi/GET--v1--realms',
+      'bkv-api-us-east-2/Api/HttpApi/GET--v1--auth', 'bkv-api-us-east-2/Api/HttpApi/GET--v1--realms',
     ]);
     for (const a of acks.filter((x) => x.id.startsWith('AwsSolutions-IAM5'))) {
       expect(a.path).toMatch(/\/(Role|ReplicationRole)$/);

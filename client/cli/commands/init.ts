@@ -10,6 +10,7 @@ import { BackupKey } from '../../backup-key.js';
 import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
+import { guardians } from '../realm-pin.js';
 
 export interface InitFlags extends ConnectionFlags {
   password?: boolean;
@@ -70,6 +71,8 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   const registered = await vault.register(key, password);
   if (generated) showGenerated(session, generated);
   await session.keepKey(key, 'password');
+  const realms = await session.realmSet();
   session.say(`backup key created and kept in the vault behind your password (generation ${registered.generation}).`);
+  session.say(`guarded by ${guardians(realms)}.`);
   session.say(`${registered.maxAttempts} wrong passwords in a row destroy it for good.`);
 }

@@ -1,0 +1,63 @@
+// The RealmStack (lib/stacks/realm-stack.ts) an independent team deploys into its own account: only the realm
+// routes, all behind a JWT authorizer trusting the primary's provider; its own MRSC table and rotating KMS key;
+// each function sealing or unsealing only purpose realm-record; cdk-nag's AwsSolutions pack passes; synth is offline.
+
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addNagChecks } from '../../lib/nag.js';
+import { buildRealmApp, REALM_ROUTES, type RealmStack } from '../../lib/stacks/realm-stack.js';
+import { SYNTH_TIMEOUT_MS, testApp } from './fixture.js';
+
+const context = { 'bkv:jwtIssuer': 'https://login.example.com', 'bkv:jwtAudience': 'bkv', 'bkv:realmId': 'AAAAAAAAAAAAAAAAAAAAAg', 'bkv:name': 'realm' };
+let stack: RealmStack;
+let t: Template;
+
+beforeAll(() => {
+  const app = testApp(context);
+  stack = buildRealmApp(app, { account: '222222222222' });
+  addNagChecks(app);
+  app.synth(); // cdk-nag findings fail the synth
+  t = Template.fromStack(stack);
+}, SYNTH_TIMEOUT_MS);
+
+describe('RealmStack', () => {
+  it('serves exactly the realm routes, each behind the JWT authorizer of the primary\'s provider', () => {
+    const keys = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => (r as { Properties: { RouteKey: string } }).Properties.RouteKey);
+    expect(keys.sort()).toEqual(REALM_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(keys).not.toContain('GET /v1/auth');
+    t.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'JWT' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT', JwtConfiguration: { Issuer: 'https://login.example.com', Audience: ['bkv'] },
+    });
+  });
+
+  it('has its own strongly consistent multi-Region table and a rotating key, both retained', () => {
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      MultiRegionConsistency: 'STRONG',
+      GlobalTableWitnesses: Match.arrayWith([Match.objectLike({ Region: 'us-west-2' })]),
+      Replicas: Match.arrayWith([Match.objectLike({ Region: 'us-east-2' })]),
+    });
+    t.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    t.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+    t.resourceCountIs('AWS::S3::Bucket', 0);
+  });
+
+  it('gives each function its realm id and only the realm-record purpose of the key', () => {
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }[];
+    const routeFns = fns.filter((f) => f.Properties.Environment?.Variables?.REALM_ID !== undefined);
+    expect(routeFns).toHaveLength(REALM_ROUTES.length);
+    for (const f of routeFns) expect(f.Properties.Environment!.Variables!.REALM_ID).toBe('AAAAAAAAAAAAAAAAAAAAAg');
+    const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('realm-record');
+    for (const other of ['sealed-key', 'opaque-record', 'login-state', 'server-setup']) expect(policies).not.toContain(`"${other}"`);
+  });
+
+  it('passes cdk-nag with no unacknowledged error', () => {
+    expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+  });
+
+  it('refuses to build without the primary\'s identity provider', () => {
+    expect(() => buildRealmApp(testApp({ 'bkv:realmId': 'AAAAAAAAAAAAAAAAAAAAAg' }))).toThrow(/bkv:jwtIssuer/);
+  });
+});
