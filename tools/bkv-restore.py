@@ -37,6 +37,8 @@ exit codes:
 """
 
 import argparse
+import base64
+import binascii
 import errno
 import hashlib
 import json
@@ -430,11 +432,65 @@ def too_many():
     return damaged('the snapshot stands for more than %d entries (docs/repository.md "Limits")' % MAX_ENTRIES)
 
 
+# ---------------------------------------------------------------- holes
+
+HOLE_BLOCK = 4096
+ZERO_BLOCK = bytes(HOLE_BLOCK)
+
+
+def write_keeping_holes(f, data, off):
+    """Writes data at off of a new file, leaving whole 4 KiB blocks of zeros unwritten, so a sparse file comes
+    back sparse (the caller sets the file's length at the end)."""
+    view = memoryview(data)
+    start = at = 0
+    while at < len(view):
+        end = min(len(view), at + HOLE_BLOCK - (off + at) % HOLE_BLOCK)
+        if end - at == HOLE_BLOCK and view[at:end] == ZERO_BLOCK:
+            pwrite_all(f, view[start:at], off + start)
+            start = end
+        at = end
+    pwrite_all(f, view[start:], off + start)
+
+
+def pwrite_all(f, view, off):
+    while view:
+        w = os.pwrite(f, view, off)
+        view = view[w:]
+        off += w
+
+
 # ---------------------------------------------------------------- trees
 
 class Node:
     __slots__ = ('rel', 'name', 'type', 'mode', 'mtime', 'uid', 'gid', 'size', 'content', 'inode', 'target',
-                 'children', 'depth', 'parent', 'link_to')
+                 'children', 'depth', 'parent', 'link_to', 'rdev', 'xattrs')
+
+
+# extended attributes: at most this many per entry, names of at most 255 bytes, values of at most 64 KiB, 1 MiB
+# in all (docs/repository.md "Trees")
+XATTR_NAMES, XATTR_NAME_BYTES, XATTR_VALUE_BYTES, XATTR_TOTAL_BYTES = 256, 255, 64 * 1024, 1024 * 1024
+
+
+def parse_xattrs(v, what):
+    if not isinstance(v, dict):
+        raise damaged('%s: bad xattrs' % what)
+    if len(v) > XATTR_NAMES:
+        raise damaged('%s: too many xattrs' % what)
+    out, total, previous = [], 0, None
+    for k, val in v.items():
+        if not isinstance(k, str) or not k or '\0' in k or len(k.encode('utf-8')) > XATTR_NAME_BYTES \
+                or not isinstance(val, str) or (previous is not None and previous.encode('utf-8') >= k.encode('utf-8')):
+            raise damaged('%s: bad xattrs' % what)
+        try:
+            b = base64.b64decode(val, validate=True)
+        except (ValueError, binascii.Error):
+            raise damaged('%s: bad xattrs' % what)
+        total += len(b) + len(k)
+        if len(b) > XATTR_VALUE_BYTES or total > XATTR_TOTAL_BYTES:
+            raise damaged('%s: xattrs are too large' % what)
+        out.append((k, b))
+        previous = k
+    return out
 
 
 def check_name(name, what):
@@ -457,14 +513,15 @@ def parse_node(n, what):
     nb = check_name(node.name, what)
     nw = '%s %r' % (what, node.name)
     node.type = get_str(n, 'type', nw)
-    if node.type not in ('file', 'dir', 'symlink'):
+    if node.type not in ('file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev'):
         raise damaged('%s: unknown type %r' % (nw, node.type))
     node.mode = get_int(n, 'mode', nw, hi=0o7777)
     node.mtime = get_dec(n, 'mtime', nw, signed=True)
     node.uid = get_int(n, 'uid', nw, hi=2 ** 32 - 1)
     node.gid = get_int(n, 'gid', nw, hi=2 ** 32 - 1)
-    node.size = node.content = node.inode = node.target = None
+    node.size = node.content = node.inode = node.target = node.rdev = None
     node.children = None
+    node.xattrs = parse_xattrs(n['xattrs'], nw) if 'xattrs' in n else []
     if node.type == 'file':
         node.size = get_int(n, 'size', nw)
         node.content = get_list(n, 'content', nw)
@@ -476,6 +533,10 @@ def parse_node(n, what):
             node.inode = get_dec(n, 'inode', nw)
     elif node.type == 'dir':
         node.content = get_id(n, 'subtree', nw)
+    elif node.type in ('chardev', 'blockdev'):
+        node.rdev = get_dec(n, 'rdev', nw)
+    elif node.type == 'fifo':
+        pass
     else:
         node.target = get_str(n, 'target', nw)
         try:
@@ -784,21 +845,43 @@ class Restorer:
                 f = self.open_entry(n, os.O_WRONLY)
                 try:
                     for off, loc in parts:
-                        data = self.repo.blob_from(pk, loc, show(n.rel))
-                        view = memoryview(data)
-                        while view:
-                            w = os.pwrite(f, view, off)
-                            view = view[w:]
-                            off += w
+                        write_keeping_holes(f, self.repo.blob_from(pk, loc, show(n.rel)), off)
                 finally:
                     os.close(f)
             del pk
         for n in sel:
             if n.type == 'file' and n.link_to is None:
                 st = self.stat(n)
+                if st.st_size < n.size:  # the file ends in a hole: blocks of zeros were not written
+                    f = self.open_entry(n, os.O_WRONLY)
+                    try:
+                        os.ftruncate(f, n.size)
+                    finally:
+                        os.close(f)
+                    st = self.stat(n)
                 if st.st_size != n.size:
                     raise damaged('%s: restored %d bytes, expected %d' % (show(n.rel), st.st_size, n.size))
                 self.set_meta(n)
+        # FIFOs and (as root) device nodes
+        for n in sel:
+            if n.type in ('fifo', 'chardev', 'blockdev'):
+                fd = self.dir_fd(n.rel[:-1])
+                try:
+                    if n.type == 'fifo':
+                        os.mkfifo(n.name, 0o600, dir_fd=fd)
+                    elif self.am_root:
+                        kind = stat.S_IFCHR if n.type == 'chardev' else stat.S_IFBLK
+                        os.mknod(n.name, kind | 0o600, n.rdev, dir_fd=fd)
+                    else:
+                        warn('%s: device node not restored (needs root)' % show(n.rel))
+                        continue
+                    self.set_xattrs(n, n.name, fd)
+                    if self.am_root:
+                        os.chown(n.name, n.uid, n.gid, dir_fd=fd, follow_symlinks=False)
+                    os.chmod(n.name, n.mode & ~self.umask, dir_fd=fd, follow_symlinks=False)
+                    os.utime(n.name, ns=(n.mtime, n.mtime), dir_fd=fd, follow_symlinks=False)
+                finally:
+                    os.close(fd)
         # 3. hard links
         for n in sel:
             if n.type == 'file' and n.link_to is not None:
@@ -824,6 +907,7 @@ class Restorer:
         for n in sorted((n for n in sel if n.type == 'dir'), key=lambda n: -n.depth):
             fd = self.dir_fd(n.rel)
             try:
+                self.set_xattrs(n, fd)
                 if self.am_root:
                     os.fchown(fd, n.uid, n.gid)
                 os.fchmod(fd, n.mode & ~self.umask)
@@ -838,9 +922,21 @@ class Restorer:
         finally:
             os.close(fd)
 
+    def set_xattrs(self, n, target, dir_fd=None):
+        """Sets the entry's extended attributes (target: an open fd, or a name in dir_fd); one refused is a warning."""
+        for k, v in n.xattrs:
+            try:
+                if dir_fd is None:
+                    os.setxattr(target, k, v)
+                else:
+                    os.setxattr('/proc/self/fd/%d/%s' % (dir_fd, target), k, v, follow_symlinks=False)
+            except OSError as e:
+                warn('%s: extended attribute %s not restored: %s' % (show(n.rel), k, e.strerror))
+
     def set_meta(self, n):
         f = self.open_entry(n, os.O_RDONLY)
         try:
+            self.set_xattrs(n, f)
             if self.am_root:
                 os.fchown(f, n.uid, n.gid)  # before chmod: chown clears setuid/setgid
             os.fchmod(f, n.mode & ~self.umask)

@@ -4,11 +4,12 @@
 // multi-chunk 20 MiB file and compressible text. Only the repository's objects (the runtime's object directory)
 // and the age identity of the 64-digit key are given to it.
 
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, describe as suite } from 'vitest';
 import { newDevice, removeDevices } from '../helpers/cli.js';
+import { allocated, makeMetadataTree, xattrsOf } from '../helpers/metadata-tree.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { bkvRaw, describe, device, makeTree, objects, repoDir, scratch, type Device } from '../cli/snapshot-trees.js';
 
@@ -81,5 +82,35 @@ suite('tools/bkv-restore.py against the real bkv backup', () => {
     expect(fromPy['big.bin']!.sha).toBe(want['big.bin']!.sha);
     expect(fromPy['docs/deep/hard-a2']!.link).toBe('docs/a.txt');
     expect(fromPy['x']!.mtimeUs).toBe('1600000001000001');
+  });
+
+  it('keeps xattrs, holes, FIFOs, device nodes (as root) and nanosecond mtimes, as bkv restore keeps them', async () => {
+    const root = makeMetadataTree(work);
+    execFileSync('touch', ['-h', '-d', '@1600000001.123456789', join(root, 'colored')]);
+    const b = await dev.run(['backup', root]);
+    expect(b.code, b.stderr).toBe(0);
+    const key = await dev.run(['key', 'show']);
+    const ident = await bkvRaw(['key', 'age-identity'], {}, undefined, key.stdout);
+    const identity = join(work, 'identity-meta.txt');
+    writeFileSync(identity, ident.stdout, { mode: 0o600 });
+    const out = join(work, 'py-meta');
+    const py = await python(['--identity', identity, '--repo', repoDir(rt, ACCOUNT), 'restore', 'latest', out]);
+    expect(py.code, py.stderr).toBe(0);
+    const viaBkv = join(work, 'bkv-meta');
+    const r = await dev.run(['restore', 'latest', viaBkv, '--path', root]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const back of [join(out, 'meta'), join(viaBkv, 'meta')]) {
+      for (const p of ['colored', 'dir']) expect(xattrsOf(join(back, p))).toBe(xattrsOf(join(root, p)));
+      for (const p of ['sparse', 'tail-hole']) {
+        expect(lstatSync(join(back, p)).size).toBe(lstatSync(join(root, p)).size);
+        expect(allocated(join(back, p))).toBeLessThan(1024 * 1024);
+      }
+      expect(lstatSync(join(back, 'fifo')).isFIFO()).toBe(true);
+      if (process.getuid?.() === 0) expect(lstatSync(join(back, 'null-device')).rdev).toBe(lstatSync(join(root, 'null-device')).rdev);
+    }
+    // the snapshot holds nanoseconds: the restorer sets them; bkv restore to the microsecond (node:fs takes a double)
+    const ns = (path: string) => lstatSync(path, { bigint: true }).mtimeNs;
+    expect(ns(join(out, 'meta/colored'))).toBe(1600000001123456789n);
+    expect(ns(join(viaBkv, 'meta/colored')) / 1000n).toBe(1600000001123456n);
   });
 });

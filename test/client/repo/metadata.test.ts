@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { closeSync, lstatSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backup, type BackupWarning } from '../../../client/repo/backup.js';
@@ -14,44 +14,14 @@ import { restore } from '../../../client/repo/restore.js';
 import { decodeTree, encodeTree } from '../../../client/repo/tree.js';
 import { isClientError } from '../../../client/errors.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
+import { allocated, makeMetadataTree, xattrsOf } from '../../helpers/metadata-tree.js';
 
 const isRoot = process.getuid?.() === 0;
-
-function xattrsOf(path: string): string {
-  return execFileSync('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', path], { encoding: 'utf8' })
-    .split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('security.selinux')).sort().join('\n');
-}
-
-/** Allocated bytes (du's answer: holes take none). */
-function allocated(path: string): number {
-  return Number(execFileSync('du', ['--block-size=1', path], { encoding: 'utf8' }).split('\t')[0]);
-}
-
-function makeTree(): string {
-  const root = join(tempDir(), 'meta');
-  mkdirSync(join(root, 'dir'), { recursive: true });
-  writeFileSync(join(root, 'colored'), 'content');
-  execFileSync('setfattr', ['-n', 'user.color', '-v', 'blue', join(root, 'colored')]);
-  execFileSync('setfattr', ['-n', 'user.bin', '-v', '0x00ff10', join(root, 'colored')]);
-  execFileSync('setfattr', ['-n', 'user.tag', '-v', 'on a dir', join(root, 'dir')]);
-  // 50 MiB with 4 KiB of data at the start, in the middle and at the end: the rest is holes
-  const fd = openSync(join(root, 'sparse'), 'w');
-  for (const at of [0, 25 * 1024 * 1024, 50 * 1024 * 1024 - 4096]) writeSync(fd, Buffer.alloc(4096, 7), 0, 4096, at);
-  closeSync(fd);
-  // a file that ends in a hole
-  const tail = openSync(join(root, 'tail-hole'), 'w');
-  writeSync(tail, Buffer.alloc(4096, 9), 0, 4096, 0);
-  closeSync(tail);
-  execFileSync('truncate', ['-s', String(20 * 1024 * 1024), join(root, 'tail-hole')]);
-  execFileSync('mkfifo', ['-m', '640', join(root, 'fifo')]);
-  if (isRoot) execFileSync('mknod', ['-m', '620', join(root, 'null-device'), 'c', '1', '3']);
-  return root;
-}
 
 describe('metadata round-trip', () => {
   it('xattrs, holes, FIFOs and device nodes come back as they were', async () => {
     const { repo, home } = await freshRepo();
-    const root = makeTree();
+    const root = makeMetadataTree(tempDir());
     expect(allocated(join(root, 'sparse'))).toBeLessThan(1024 * 1024);
     const warnings: BackupWarning[] = [];
     const { snapshot } = await backup(repo, { paths: [root], onWarning: (w) => warnings.push(w) });
