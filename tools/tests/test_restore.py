@@ -449,7 +449,7 @@ class CraftedTrees(Base):
         w = self.w
         cycle = w.dir('loop', [])
         cases = {
-            'unknown type': (dict(w.file('f', [b'1']), type='fifo'), 'unknown type'),
+            'unknown type': (dict(w.file('f', [b'1']), type='socket'), 'unknown type'),
             'mode out of range': (dict(w.file('f', [b'1']), mode=0o10000), 'out of range'),
             'mtime not decimal': (dict(w.file('f', [b'1']), mtime='1.5'), 'not a decimal'),
             'symlink with NUL': (w.symlink('s', 'a\0b'), 'NUL'),
