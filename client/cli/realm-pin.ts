@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BkvError } from '../../protocol/errors.js';
 import { RealmSetResponse, type RealmSet } from '../../protocol/realm/schemas.js';
-import { ClientError } from '../errors.js';
+import { ClientError, isClientError } from '../errors.js';
 import { ApiClient } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
 
@@ -30,6 +30,8 @@ async function published(server: string): Promise<RealmSet | null> {
     return await api.request('GET', '/v1/realms', undefined, RealmSetResponse);
   } catch (e) {
     if (e instanceof BkvError && e.code === 'not-found') return null;
+    // the first call of most commands: a mistyped --server port says so, as the sign-in check does (session.ts)
+    if (isClientError(e, 'unreachable')) throw new ClientError('unreachable', `cannot reach ${server} (is the server running? see --server and BKV_SERVER)`, e.details, { cause: e });
     throw e;
   }
 }

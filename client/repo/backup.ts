@@ -28,7 +28,7 @@ import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pac
 import type { Repository } from './repository.js';
 import { isDirectStore } from './store.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from './snapshot.js';
-import { type DirNode, type FileNode, type SpecialNode, type Tree, type TreeNode, encodeTree, sortNodes } from './tree.js';
+import { type DirNode, type FileNode, type SpecialNode, type Tree, type TreeNode, encodeTree, isSafeName, sortNodes } from './tree.js';
 import { XATTRS_UNAVAILABLE, readXattrs, xattrsAvailable } from './xattrs.js';
 import { ClientError, fileSystemError } from '../errors.js';
 
@@ -52,6 +52,11 @@ export interface BackupWarning {
 
 export interface BackupOptions extends ExcludeOptions {
   paths: readonly string[];
+  /**
+   * Back up a stream instead of paths (`bkv backup --stdin`): its bytes become one file `name` at the snapshot's
+   * root, chunked and deduplicated like any file; the snapshot's path is `/<name>`. `paths` must be empty.
+   */
+  stdin?: { name: string; fd?: number };
   tags?: readonly string[];
   oneFileSystem?: boolean;
   host?: string;
@@ -176,10 +181,17 @@ export function checkBackupPaths(paths: readonly string[]): void {
   }
 }
 
+/** The name a stream is stored under: one path component (bkv backup --stdin-filename). */
+export function checkStdinName(name: string, paths: readonly string[] = []): void {
+  if (paths.length > 0) throw new ClientError('usage', '--stdin backs up standard input only: give no paths with it');
+  if (!isSafeName(name)) throw new ClientError('usage', `--stdin-filename must be one file name (got ${JSON.stringify(name)})`);
+}
+
 /** Runs a backup with a shared lock held for its whole length. */
 export function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   try {
-    checkBackupPaths(options.paths);
+    if (options.stdin !== undefined) checkStdinName(options.stdin.name, options.paths);
+    else checkBackupPaths(options.paths);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -269,7 +281,8 @@ class BackupRun {
   private async walkAndCommit(): Promise<BackupResult> {
     const started = Date.now();
     const repo = this.repo;
-    const paths = [...new Set(this.opts.paths.map((p) => resolve(p)))].sort();
+    const stdin = this.opts.stdin;
+    const paths = stdin !== undefined ? [`/${stdin.name}`] : [...new Set(this.opts.paths.map((p) => resolve(p)))].sort();
     if (paths.length === 0) throw new ClientError('usage', 'nothing to back up: give at least one path');
     const names = new Map<string, string>();
     for (const p of paths) {
@@ -290,7 +303,8 @@ class BackupRun {
     }
     const parentRoot = parent === undefined ? undefined : await this.parentTree(parent.tree);
     const rootNodes: TreeNode[] = [];
-    for (const p of paths) {
+    if (stdin !== undefined) rootNodes.push(await this.stream(stdin.name, stdin.fd ?? 0));
+    for (const p of stdin !== undefined ? [] : paths) {
       this.check();
       const name = p === '/' ? 'root' : basename(p);
       let st: BigIntStats;
@@ -569,10 +583,29 @@ class BackupRun {
   }
 
   private async readLarge(path: string, size: number): Promise<Content | undefined> {
+    return this.readFd(path, size, () => this.open(path));
+  }
+
+  /** The file node of a stream (standard input): its bytes until EOF, the time now, this process's owner. */
+  private async stream(name: string, fd: number): Promise<FileNode> {
+    const content = await this.readFd(`<stdin ${name}>`, undefined, () => fd, false);
+    if (content === undefined) throw new ClientError('file-system', 'cannot read standard input: nothing was saved', { path: '-', errno: 'EIO' });
+    this.summary.files++;
+    const now = (BigInt(Date.now()) * 1000000n).toString();
+    return {
+      name, mode: 0o600, mtime: now, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, type: 'file', size: content.size, content: content.content,
+    };
+  }
+
+  /**
+   * Reads a file (size known: it reports growth and shrinking) or a stream (size undefined: until EOF) in windows
+   * and chunks them on a worker.
+   */
+  private async readFd(path: string, size: number | undefined, open: () => number | undefined, close = true): Promise<Content | undefined> {
     const held = await this.budget.acquire(WINDOW);
     try {
       this.check();
-      const fd = this.open(path);
+      const fd = open();
       if (fd === undefined) return undefined;
       const slab = this.repo.pool.takeSlab(WINDOW);
       const buf = slab.bytes;
@@ -582,7 +615,7 @@ class BackupRun {
       try {
         for (;;) {
           this.check();
-          const want = Math.min(WINDOW - carry, size - total + 1);
+          const want = size === undefined ? WINDOW - carry : Math.min(WINDOW - carry, size - total + 1);
           let n: number;
           try {
             n = want > 0 ? readAll(fd, buf, carry, want) : 0;
@@ -590,13 +623,13 @@ class BackupRun {
             this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
             return undefined;
           }
-          if (total + n > size) {
+          if (size !== undefined && total + n > size) {
             this.warn(path, 'changed while reading (grew)', 'changed');
             n = size - total;
           }
           total += n;
-          const eof = total >= size || n < want;
-          if (eof && total < size) this.warn(path, 'changed while reading (shrank)', 'changed');
+          const eof = (size !== undefined && total >= size) || n < want;
+          if (eof && size !== undefined && total < size) this.warn(path, 'changed while reading (shrank)', 'changed');
           const length = carry + n;
           const r = await this.repo.pool.chunk({
             chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length, segments: [[0, length, eof]],
@@ -610,7 +643,7 @@ class BackupRun {
           copyWithinInto(buf, 0, seg.consumed, length);
         }
       } finally {
-        closeSync(fd);
+        if (close) closeSync(fd);
         this.repo.pool.giveSlab(slab);
       }
       return { content, size: total };
@@ -757,12 +790,22 @@ class BackupRun {
 function readAll(fd: number, buf: Buffer, at: number, length: number): number {
   let n = 0;
   while (n < length) {
-    const r = readSync(fd, buf, at + n, length - n, null);
+    let r: number;
+    try {
+      r = readSync(fd, buf, at + n, length - n, null);
+    } catch (e) {
+      // a pipe someone made non-blocking (standard input of a shell pipeline): wait for the writer
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(PAUSE, 0, 0, 5);
+      continue;
+    }
     if (r === 0) break;
     n += r;
   }
   return n;
 }
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function safeUser(): string {
   try {

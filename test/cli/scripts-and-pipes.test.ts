@@ -172,3 +172,31 @@ describe('progress bar', () => {
     expect(t.raw.slice(0, at)).toMatch(/(\n|\x1b\[2K)$/);
   });
 });
+
+describe('backup --stdin', () => {
+  it('backs up a stream as one file, deduplicated like any file, and dump gives it back', async () => {
+    const dumpText = `${'INSERT INTO t VALUES (1);\n'.repeat(200_000)}-- end\n`;
+    const first = await dev.run(['backup', '--stdin', '--stdin-filename', 'db.sql', '--json'], {}, dumpText);
+    expect(first.code, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout) as { summary: { files: number; bytes: number; newBytes: number } };
+    expect(a.summary).toMatchObject({ files: 1, bytes: dumpText.length });
+    const again = await dev.run(['backup', '--stdin', '--stdin-filename', 'db.sql', '--json'], {}, dumpText);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { summary: { newBytes: number } }).summary.newBytes).toBe(0);
+    const out = await dev.run(['dump', 'latest', 'db.sql']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toBe(dumpText);
+  });
+
+  it.for([
+    [['backup', '-'], 2, /cannot back up -: to back up standard input use --stdin/],
+    [['backup', '/dev/stdin'], 2, /not a file or directory \(to back up a stream use --stdin\)/],
+    [['backup', '--stdin', 'also-a-path'], 2, /give no paths with it/],
+    [['backup', '--stdin', '--stdin-filename', 'a/b'], 2, /must be one file name/],
+    [['backup', '--stdin-filename', 'x', '/tmp'], 2, /goes with --stdin/],
+  ] as const)('%o: exit %i', async ([args, code, message]) => {
+    const r = await dev.run([...args], {}, 'data');
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(code);
+  });
+});

@@ -4,7 +4,7 @@
 // files had to be skipped: the snapshot is committed but marked incomplete (README "Exit codes").
 
 import { readFileSync } from 'node:fs';
-import { checkBackupPaths, backup as runBackup, scanTotals } from '../../repo/backup.js';
+import { checkBackupPaths, checkStdinName, backup as runBackup, scanTotals } from '../../repo/backup.js';
 import { Excluder } from '../../repo/exclude.js';
 import { ClientError, fileSystemError } from '../../errors.js';
 import { formatBytes, openProgress, progressMode } from '../progress.js';
@@ -21,6 +21,8 @@ export interface BackupFlags extends RepoFlags {
   excludeCaches?: boolean;
   filesFrom?: string[];
   filesFromRaw?: string[];
+  stdin?: boolean;
+  stdinFilename?: string;
   oneFileSystem?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -48,16 +50,23 @@ export async function backup(given: string[], flags: BackupFlags, session = new 
     excludeIfPresent: flags.excludeIfPresent, excludeCaches: flags.excludeCaches,
   };
   // before signing in or locking anything: a path that cannot be backed up is an error, never an empty snapshot
-  checkBackupPaths(paths);
+  const stdin = flags.stdin ? { name: flags.stdinFilename ?? 'stdin' } : undefined;
+  if (stdin !== undefined) {
+    checkStdinName(stdin.name, paths);
+    if (process.stdin.isTTY) throw new ClientError('usage', '--stdin backs up what is piped in (pg_dump db | bkv backup --stdin), not a terminal');
+  } else {
+    if (flags.stdinFilename !== undefined) throw new ClientError('usage', '--stdin-filename goes with --stdin');
+    checkBackupPaths(paths);
+  }
   Excluder.fromOptions(excludes); // an exclude file that cannot be read, before anything starts
   const result = await withRepository(flags, session, async (repo, signal) => {
     const mode = progressMode(flags);
     // the totals (one lstat walk before the backup) only when progress is shown
-    const total = mode === 'none' ? undefined : scanTotals(paths, { ...excludes, oneFileSystem: flags.oneFileSystem });
+    const total = mode === 'none' || stdin !== undefined ? undefined : scanTotals(paths, { ...excludes, oneFileSystem: flags.oneFileSystem });
     const progress = openProgress('backup', mode);
     try {
       return await runBackup(repo, {
-        paths, tags: flags.tag, ...excludes, oneFileSystem: flags.oneFileSystem, signal,
+        paths, ...(stdin !== undefined ? { stdin } : {}), tags: flags.tag, ...excludes, oneFileSystem: flags.oneFileSystem, signal,
         capYoungGeneration: true, // this process is the CLI's own
         onProgress: (p) => progress.update({
           done: p.bytes, total: Math.max(total?.bytes ?? p.bytes, p.bytes), files: p.files, totalFiles: Math.max(total?.files ?? p.files, p.files),

@@ -81,6 +81,8 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--exclude-caches', 'skip directories tagged as caches (a CACHEDIR.TAG file with its signature)')
       .option('--files-from <file>', 'back up the paths listed in a file, one per line (# comments; repeatable)', collect)
       .option('--files-from-raw <file>', 'back up the paths listed in a file, separated by NUL bytes, as find -print0 writes (repeatable)', collect)
+      .option('--stdin', 'back up what is piped in (a database dump, say) as one file, deduplicated like any file')
+      .option('--stdin-filename <name>', 'with --stdin: the file\'s name in the snapshot (default stdin)')
       .option('--one-file-system', 'do not cross into other file systems')
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'print only the snapshot id and warnings about skipped files'),
