@@ -147,36 +147,86 @@ export interface RepoLockEntry {
 }
 
 /**
+ * Bytes reserved for upload URLs, kept in one of two slots so a recount can add back what may still arrive
+ * (functions/repo/quota.ts): a slot counts until `countsUntil` (epoch ms), by when every URL whose bytes it holds has
+ * expired, with a margin for uploads still running.
+ */
+export interface RepoReservation {
+  slot: 0 | 1;
+  bytes: number;
+  countsUntil: number;
+}
+
+/** The one delete of an account's objects that may run (and release usage) at a time; it fences the release. */
+export interface RepoDeleteLease {
+  leaseId: string;
+  /** Epoch ms; past it another delete or a recount may take over (the release of this one is then refused). */
+  expiresAt: number;
+}
+
+/**
  * The single DynamoDB item of an account's repository (pk = account, sk = "repo"): the config id, the bytes
- * reserved or stored, and the locks. `version` guards the lock list (optimistic check on read-modify-write).
+ * reserved or stored, the reservation slots, the delete lease and the locks. `version` guards the lock list
+ * (optimistic check on read-modify-write); `quotaVersion` moves with every change of the usage.
  */
 export interface RepoItem {
   account: string;
   repositoryId?: string;
   usedBytes: number;
+  /** At most one per slot, live or not (the service decides which still count). */
+  reservations: RepoReservation[];
+  /** 0 before the first change of the usage. */
+  quotaVersion: number;
+  deleteLease?: RepoDeleteLease;
   locks: RepoLockEntry[];
   /** 0 before the first lock write. */
   version: number;
 }
 
+export interface Reserve {
+  bytes: number;
+  quotaBytes: number;
+  /** The slot of the current period and the time it must count until (functions/repo/quota.ts). */
+  slot: 0 | 1;
+  countsUntil: number;
+  now: number;
+}
+
 /**
  * Repository metadata. Every change is one conditional UpdateItem on the account's one item (no transactions, no
- * TTL: the production table is an MRSC global table). Reads are strongly consistent.
+ * TTL: the production table is an MRSC global table; expiry only by timestamps inside conditions). Reads are
+ * strongly consistent. The usage: `reserve` adds, `release` subtracts (under the delete lease), `recount` sets it.
  */
 export interface RepoItemStore {
   get(account: string): Promise<RepoItem | undefined>;
   /** Records the config id unless another one is recorded; returns the id recorded afterwards. */
   setRepositoryId(account: string, repositoryId: string, now: number): Promise<string>;
-  /** Adds `bytes` to the usage only if it stays within `quotaBytes`; false (nothing changed) otherwise. */
-  reserve(account: string, bytes: number, quotaBytes: number, now: number): Promise<boolean>;
-  /** Subtracts `bytes` from the usage, never below 0. */
-  release(account: string, bytes: number, now: number): Promise<void>;
+  /**
+   * Adds `bytes` to the usage and to the reservation slot, only if the usage stays within `quotaBytes`; false
+   * (nothing changed) otherwise. A slot that still counts keeps its bytes and counts at least until `countsUntil`;
+   * a slot that no longer counts starts again from `bytes`.
+   */
+  reserve(account: string, r: Reserve): Promise<boolean>;
+  /** Takes the delete lease unless another one is live; false (nothing changed) otherwise. */
+  claimDeletes(account: string, lease: RepoDeleteLease, now: number): Promise<boolean>;
+  /**
+   * Subtracts `bytes` from the usage (never below 0) and ends the lease, only if the lease is still `leaseId`;
+   * false (nothing changed) otherwise.
+   */
+  release(account: string, leaseId: string, bytes: number, now: number): Promise<boolean>;
   /** Replaces the lock list if the item's version is still `version`; false (nothing changed) otherwise. */
   writeLocks(account: string, version: number, locks: readonly RepoLockEntry[], now: number): Promise<boolean>;
-  /** Sets the usage to `counted` if it is still `seen` (nothing reserved or released since it was read). */
-  recount(account: string, seen: number, counted: number, now: number): Promise<boolean>;
-  /** Removes the item. Idempotent. */
-  delete(account: string): Promise<void>;
+  /**
+   * Sets the usage to `usedBytes` if `quotaVersion` is still `seenQuotaVersion` (nothing reserved, released or
+   * recounted since it was read) and no delete lease is live; ends an expired lease (its release is then refused).
+   */
+  recount(account: string, seenQuotaVersion: number, usedBytes: number, now: number): Promise<boolean>;
+  /**
+   * Forgets the repository (config id, locks, delete lease) if `quotaVersion` is still `seenQuotaVersion`: removes
+   * the item when `keepBytes` is 0, else keeps only the usage `keepBytes` (what reservations still count) and the
+   * slots. False (nothing changed) otherwise; true when there was no item.
+   */
+  delete(account: string, seenQuotaVersion: number, keepBytes: number, now: number): Promise<boolean>;
 }
 
 export interface StoredObject {
@@ -201,8 +251,8 @@ export interface ObjectStore {
   presignGet(key: string, expiresInS: number): Promise<string>;
   /** One page of keys under `prefix` after `startAfter`, in key order. */
   list(prefix: string, options: { startAfter?: string; maxKeys: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
-  /** The object's size, or undefined when it is not there. */
-  head(key: string): Promise<number | undefined>;
+  /** The object's size and when it was last written (epoch ms), or undefined when it is not there. */
+  head(key: string): Promise<{ size: number; lastModified: number } | undefined>;
   /** Idempotent: missing keys are fine. */
   deleteObjects(keys: readonly string[]): Promise<void>;
 }

@@ -6,28 +6,32 @@
 // Objects are plain files at `<directory>/<bucket>/<key>` (object-store/files.ts). Anyone on the machine can reach
 // the port, so every request must be signed with the runtime's own credentials (sigv4.ts): in its Authorization
 // header (the runtime's SDK calls) or as a presigned URL (method, key, expiry and signed headers, content-length
-// included); anything else is a 403 S3 error and changes nothing. Storage faults (a full disk) answer 507
+// included); anything else is a 403 S3 error and changes nothing. The signature is checked from the headers alone,
+// before any body is read (a header-signed payload hash is checked as the body streams in, before anything is
+// committed), so a request that is not signed by the runtime is answered without its body ever being held; bodies
+// kept in memory (DeleteObjects) are bounded per request and in total. Storage faults (a full disk) answer 507
 // InsufficientStorage and leave what was stored intact.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { repoS3Client } from '../functions/adapters/s3-object-store.js';
 import { checkKey, commit, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
 import { parseRange } from './object-store/range.js';
 import { deleteResult, listBucketResult, parseDeleteRequest, S3Error } from './object-store/xml.js';
 import type { StorageCredentials } from './keys.js';
-import { BodyTooLarge, readBody } from './read-body.js';
-import { SignatureError, verifySignature } from './sigv4.js';
+import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
+import { sameHex, SignatureError, verifySignature } from './sigv4.js';
 
 export const LOCAL_BUCKET = 'bkv-backups';
 export const LOCAL_S3_REGION = 'us-east-1';
-/** Largest body of a request signed in its header (the runtime's own calls: DeleteObjects and such). */
-const MAX_SIGNED_BODY = 16 * 1024 * 1024;
+/** Largest body held in memory, of a request signed in its header (the runtime's own DeleteObjects of 1000 keys). */
+const MAX_BUFFERED_BODY = 1024 * 1024;
+/** Bytes of bodies held in memory at once, all connections together (signed requests only). */
+const MAX_BUFFERED_TOTAL = 16 * 1024 * 1024;
 /** S3's limit of a single PUT. */
 const MAX_PUT_BYTES = 5 * 1024 ** 3;
 /** errno codes that mean "the storage under the data dir cannot take this now". */
@@ -64,24 +68,39 @@ export async function startS3(directory: string, credentials: StorageCredentials
   let lastFault = 0;
   const bucketDir = join(directory, bucket);
 
-  async function authenticate(req: IncomingMessage): Promise<Buffer | undefined> {
-    const contentSha = req.headers['x-amz-content-sha256'];
-    let body: Buffer | undefined;
-    if (req.headers.authorization !== undefined && typeof contentSha === 'string' && /^[0-9a-f]{64}$/.test(contentSha)) {
-      body = await readBody(req, MAX_SIGNED_BODY).catch((e: unknown) => {
-        throw e instanceof BodyTooLarge ? new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size') : e;
-      });
-    }
+  const budget = new BodyBudget(MAX_BUFFERED_TOTAL);
+
+  /** Checks the signature from the headers alone; the body is not touched. Returns the payload hash still to check. */
+  async function authenticate(req: IncomingMessage): Promise<string | undefined> {
     try {
-      await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, ...(body ? { body } : {}) }, {
+      const verified = await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers }, {
         credentials, region: LOCAL_S3_REGION, service: 's3', uriEscapePath: false,
       });
+      return verified.payloadSha256;
     } catch (e) {
       if (!(e instanceof SignatureError)) throw e;
       const [code, message] = ACCESS_ERRORS[e.kind];
       throw new S3Error(403, code, message);
     }
-    return body;
+  }
+
+  const hashMismatch = () => new S3Error(400, 'XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
+
+  /** The body of an authenticated request, bounded, within the shared budget, checked against its signed hash. */
+  async function readSigned(req: IncomingMessage, payloadSha256: string | undefined): Promise<{ body: Buffer; done: () => void }> {
+    let read: { body: Buffer; done: () => void };
+    try {
+      read = await budget.read(req, MAX_BUFFERED_BODY);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+      if (e instanceof BodiesBusy) throw new S3Error(503, 'SlowDown', 'Please reduce your request rate.');
+      throw e;
+    }
+    if (payloadSha256 !== undefined && !sameHex(createHash('sha256').update(read.body).digest('hex'), payloadSha256)) {
+      read.done();
+      throw hashMismatch();
+    }
+    return read;
   }
 
   function headers(res: ServerResponse, size: number, etag: string, mtimeMs: number): void {
@@ -112,15 +131,20 @@ export async function startS3(directory: string, credentials: StorageCredentials
     await sendRange(path, start, end, res);
   }
 
-  async function putObject(req: IncomingMessage, res: ServerResponse, key: string, body: Buffer | undefined): Promise<void> {
+  async function putObject(req: IncomingMessage, res: ServerResponse, key: string, payloadSha256: string | undefined): Promise<void> {
     const declared = req.headers['content-length'];
     if (declared === undefined || !/^\d+$/.test(declared)) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     if (Number(declared) > MAX_PUT_BYTES) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
     const path = objectPath(bucketDir, key);
-    const { tmp, size } = await writeAside(path, body ? bufferRequest(body) : req);
+    const hash = payloadSha256 !== undefined ? createHash('sha256') : undefined;
+    const { tmp, size } = await writeAside(path, req, hash ? (c) => hash.update(c) : undefined);
     if (size !== Number(declared)) {
       await rm(tmp, { force: true });
       throw new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+    }
+    if (hash && !sameHex(hash.digest('hex'), payloadSha256!)) {
+      await rm(tmp, { force: true });
+      throw hashMismatch();
     }
     await commit(tmp, path);
     const s = await statObject(path);
@@ -137,8 +161,15 @@ export async function startS3(directory: string, credentials: StorageCredentials
     res.end();
   }
 
-  async function deleteObjects(res: ServerResponse, body: Buffer | undefined): Promise<void> {
-    const { keys, quiet } = parseDeleteRequest((body ?? Buffer.alloc(0)).toString('utf8'));
+  async function deleteObjects(req: IncomingMessage, res: ServerResponse, payloadSha256: string | undefined): Promise<void> {
+    const { body, done } = await readSigned(req, payloadSha256);
+    let parsed: ReturnType<typeof parseDeleteRequest>;
+    try {
+      parsed = parseDeleteRequest(body.toString('utf8'));
+    } finally {
+      done();
+    }
+    const { keys, quiet } = parsed;
     for (const key of keys) {
       try {
         checkKey(key);
@@ -184,7 +215,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
-    const body = await authenticate(req);
+    const payloadSha256 = await authenticate(req);
     const [bucketName = '', ...rest] = url.pathname.slice(1).split('/');
     let key: string;
     try {
@@ -200,7 +231,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
     }
     if (key === '') {
       if (method === 'GET' && q.get('list-type') === '2') return listV2(res, q);
-      if (method === 'POST' && q.has('delete')) return deleteObjects(res, body);
+      if (method === 'POST' && q.has('delete')) return deleteObjects(req, res, payloadSha256);
       if (method === 'HEAD') {
         res.statusCode = 200;
         res.end();
@@ -213,7 +244,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
     if (method === 'HEAD') return getObject(req, res, key, true);
     if (method === 'PUT') {
       if (req.headers['x-amz-copy-source'] !== undefined) throw notImplemented();
-      return putObject(req, res, key, body);
+      return putObject(req, res, key, payloadSha256);
     }
     if (method === 'DELETE') return deleteObject(res, key);
     throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
@@ -274,9 +305,4 @@ function xmlAnswer(res: ServerResponse, status: number, xml: string): void {
   res.setHeader('content-type', 'application/xml');
   res.setHeader('content-length', String(Buffer.byteLength(xml)));
   res.end(xml);
-}
-
-/** A request whose body was already read (to check its signed hash), readable again as a stream. */
-function bufferRequest(body: Buffer): Readable & { complete: boolean } {
-  return Object.assign(Readable.from([body]), { complete: true });
 }

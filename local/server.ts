@@ -7,6 +7,9 @@
 // Identity: a real OpenID provider (local/provider.ts, oidc-provider) at `<url>/oidc` with local accounts and a
 // login page at `/local/login/…`; API tokens are verified against its JWKS with its issuer and the API's audience
 // (local/auth.ts). `POST /local/v1/token` mints a token only for a caller that shows the data dir's secret.
+// Bodies: a request is routed and its token (or the shortcut's secret) checked from its headers before its body is
+// read, so a refused one is answered at once and its body never held; what is read is bounded per request (64 KiB)
+// and, all connections together, by a shared budget (then 503 with retry-after).
 
 import { timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -51,7 +54,7 @@ import {
   TOKEN_SECRET_FILE, dataDirSecret, ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, signingKey, storageCredentials,
   tightenDataDir, type DataDirLock, type SigningKey,
 } from './keys.js';
-import { BodyTooLarge, readBody } from './read-body.js';
+import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
 import { STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
 
 export interface LocalOptions {
@@ -107,11 +110,15 @@ export interface LocalRuntime {
 }
 
 const TOKEN_PATH = '/local/v1/token';
+/** Bytes of request bodies the API holds at once, all connections together (each at most MAX_BODY_BYTES). */
+const MAX_BUFFERED_TOTAL = 8 * 1024 * 1024;
 
 
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, extraHeaders: Record<string, string> = {}): void {
   const headers: Record<string, string> = { ...extraHeaders };
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  // Answered before its body was read (refused from its headers): close, so the rest of the body is never waited for.
+  if (!res.req.complete) headers.connection = 'close';
   res.writeHead(result.statusCode ?? 200, headers);
   res.end(result.body ?? '');
 }
@@ -233,6 +240,8 @@ async function serve(
     ...authRoutes(signIn),
   };
 
+  const budget = new BodyBudget(MAX_BUFFERED_TOTAL);
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
@@ -244,17 +253,23 @@ async function serve(
       providerCallback(req, res);
       return;
     }
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_BODY_BYTES);
-    } catch (e) {
-      if (!(e instanceof BodyTooLarge)) throw e;
-      send(res, problemResponse(new BkvError('payload-too-large', `body is over ${MAX_BODY_BYTES} bytes`)), { connection: 'close' });
-      return;
-    }
+    /** The body, once the request may be served; undefined after an answer (too large, or too many bodies at once). */
+    const readBodyOrAnswer = async (): Promise<Buffer | undefined> => {
+      try {
+        const { body, done } = await budget.read(req, MAX_BODY_BYTES);
+        done(); // the buffer is small and handed on: the budget bounds bodies being read, where memory piles up
+        return body;
+      } catch (e) {
+        if (e instanceof BodyTooLarge) send(res, problemResponse(new BkvError('payload-too-large', `body is over ${MAX_BODY_BYTES} bytes`)), { connection: 'close' });
+        else if (e instanceof BodiesBusy) send(res, problemResponse(new BkvError('unavailable', 'too many requests at once; try again shortly')), { 'retry-after': '1' });
+        else throw e;
+        return undefined;
+      }
+    };
 
     if (url.pathname === LOGIN_PATH || url.pathname.startsWith(`${LOGIN_PATH}/`)) {
-      await handleLogin(provider, accounts, throttles, req, res, body);
+      const body = await readBodyOrAnswer();
+      if (body) await handleLogin(provider, accounts, throttles, req, res, body);
       return;
     }
 
@@ -267,6 +282,8 @@ async function serve(
         send(res, problemResponse(new BkvError('invalid-token', `this shortcut needs the secret in ${TOKEN_SECRET_FILE} of the data dir; sign in with bkv login instead`)));
         return;
       }
+      const body = await readBodyOrAnswer();
+      if (!body) return;
       const event = { headers: { 'content-type': req.headers['content-type'] ?? '' }, body: body.toString('utf8'), isBase64Encoded: false } as unknown as ApiEvent;
       const tokenRoute: RouteImpl = async (ev) => ({ status: 200, body: { token: await shortcutToken(parseBody(ev, LocalTokenRequest).accountId) } });
       send(res, await respond('local.token', tokenRoute, event, options.observe));
@@ -308,6 +325,8 @@ async function serve(
       send(res, problemResponse(new BkvError(/storage is full/.test(fault) ? 'insufficient-storage' : 'unavailable', fault)));
       return;
     }
+    const body = await readBodyOrAnswer();
+    if (!body) return;
     const routeKey = `${hit.route.method} ${hit.route.path}`;
     const event = buildEvent({ req, url, routeKey, pathParameters: hit.params, claims: claims ?? {}, body });
     send(res, await respond(hit.route.id, impl, event, options.observe));
@@ -320,6 +339,8 @@ async function serve(
     });
   };
   server.keepAliveTimeout = 5000;
+  // A request (headers and its at most 64 KiB body) has 30 s to arrive: a held connection frees its budget share then.
+  server.requestTimeout = 30_000;
   const port = (server.address() as AddressInfo).port;
   const runtime: LocalRuntime = {
     url,

@@ -3,6 +3,9 @@
 // runtime's own credentials by the AWS SDK's signer (@smithy/signature-v4) at the request's own date, and the two
 // signatures are compared in constant time. Also checked: access key, region, service, the date and its window
 // (15 minutes for headers; X-Amz-Date + X-Amz-Expires for URLs) and, where the payload hash is given, the body.
+// A header-signed request with a payload hash (x-amz-content-sha256, which must then be signed, as S3 requires) is
+// verified over the hash it declares, without its body: the caller reads the body only after that, and checks the
+// hash as it reads (`Verified.payloadSha256`), so an unsigned request never gets its body read.
 // Spec: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
 
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
@@ -15,8 +18,16 @@ export interface SignedRequest {
   /** Path and query exactly as on the wire (`req.url`). */
   url: string;
   headers: IncomingHttpHeaders;
-  /** The whole body, when the signature covers it (header-signed requests). */
+  /**
+   * The whole body, when the signature covers it (header-signed requests) and the caller already has it. Without
+   * it, a declared payload hash is returned for the caller to check while it reads the body.
+   */
   body?: Buffer;
+}
+
+export interface Verified {
+  /** The signature is good, provided the body (not read yet) hashes to this: a mismatch must change nothing. */
+  payloadSha256?: string;
 }
 
 export interface Scope {
@@ -49,7 +60,7 @@ type Bytes = string | ArrayBuffer | ArrayBufferView;
 const bytes = (data: Bytes): string | Uint8Array => typeof data === 'string' ? data
   : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
-class Sha256 {
+export class Sha256 {
   private hash: Hash | Hmac;
   constructor(private readonly secret?: Bytes) {
     this.hash = this.fresh();
@@ -68,7 +79,8 @@ class Sha256 {
   }
 }
 
-function sameHex(a: string, b: string): boolean {
+/** Constant-time comparison of two hex digests. */
+export function sameHex(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length === y.length && timingSafeEqual(x, y);
@@ -116,7 +128,7 @@ function signedHeaders(headers: IncomingHttpHeaders, names: string[]): Record<st
 }
 
 /** Throws a SignatureError unless `req` carries a valid SigV4 signature made with `scope.credentials`. */
-export async function verifySignature(req: SignedRequest, scope: Scope): Promise<void> {
+export async function verifySignature(req: SignedRequest, scope: Scope): Promise<Verified> {
   const now = scope.now?.() ?? Date.now();
   const signer = new SignatureV4({
     credentials: scope.credentials, region: scope.region, service: scope.service, sha256: Sha256, uriEscapePath: scope.uriEscapePath,
@@ -140,10 +152,14 @@ export async function verifySignature(req: SignedRequest, scope: Scope): Promise
     const names = headerList!.split(';');
     if (!names.includes('host')) throw new SignatureError('malformed', 'host must be signed');
     const contentSha = header(req.headers, 'x-amz-content-sha256');
+    let payloadSha256: string | undefined;
     if (contentSha !== undefined && contentSha !== UNSIGNED) {
       if (!HEX64.test(contentSha)) throw new SignatureError('malformed', 'x-amz-content-sha256 must be a sha256 or UNSIGNED-PAYLOAD');
-      const actual = createHash('sha256').update(req.body ?? Buffer.alloc(0)).digest('hex');
-      if (!sameHex(actual, contentSha)) throw new SignatureError('mismatch', 'body does not match x-amz-content-sha256');
+      if (!names.includes('x-amz-content-sha256')) throw new SignatureError('malformed', 'x-amz-content-sha256 must be signed');
+      if (req.body === undefined) payloadSha256 = contentSha;
+      else if (!sameHex(createHash('sha256').update(req.body).digest('hex'), contentSha)) {
+        throw new SignatureError('mismatch', 'body does not match x-amz-content-sha256');
+      }
     }
     const signed = await signer.sign({
       method: req.method, protocol: 'http:', hostname, path, query, headers: signedHeaders(req.headers, names),
@@ -151,7 +167,7 @@ export async function verifySignature(req: SignedRequest, scope: Scope): Promise
     }, { signingDate: date, signableHeaders: new Set(names) });
     const expected = /Signature=([0-9a-f]{64})$/.exec(String(signed.headers.authorization))?.[1] ?? '';
     if (!sameHex(expected, signature!)) throw new SignatureError('mismatch', 'signature does not match');
-    return;
+    return payloadSha256 !== undefined ? { payloadSha256 } : {};
   }
 
   if (!byQuery) throw new SignatureError('missing', 'request is not signed');
@@ -191,4 +207,5 @@ export async function verifySignature(req: SignedRequest, scope: Scope): Promise
   );
   const expected = presigned.query?.['X-Amz-Signature'];
   if (typeof expected !== 'string' || !sameHex(expected, signature!)) throw new SignatureError('mismatch', 'signature does not match');
+  return {};
 }

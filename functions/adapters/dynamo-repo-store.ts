@@ -1,13 +1,18 @@
 // RepoItemStore on DynamoDB (a TableV2 with multi-Region strong consistency in production, dynalite locally).
 // One item per account (pk = account, sk = "repo") beside the vault item; every change is one conditional
-// UpdateItem: the config id is create-only, the usage moves by ADD within the quota, the lock list is replaced
-// under a version check. No transactions, no TTL (locks expire by the timestamps inside them).
+// UpdateItem: the config id is create-only, the usage moves by ADD within the quota (and into a reservation slot,
+// `rn0`/`ru0` or `rn1`/`ru1`: bytes and counts-until), a release needs the delete lease (`dl`/`dlx`), a recount
+// the quota version (`qv`) it read, the lock list is replaced under a version check. No transactions, no TTL
+// (locks, slots and the lease expire by the timestamps inside them).
 
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RepoItem, RepoItemStore, RepoLockEntry } from '../ports.js';
+import { BkvError } from '../../protocol/errors.js';
+import type { RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
 import { errorName, translateAwsError } from './aws-errors.js';
 
 export const REPO_SK = 'repo';
+/** Conditional writes a reservation tries (each after a read) before answering 503: only a race at a slot's turn needs two. */
+const RESERVE_TRIES = 4;
 
 type Attrs = Record<string, unknown>;
 interface StoredLock {
@@ -60,6 +65,10 @@ export class DynamoRepoItemStore implements RepoItemStore {
       account,
       ...(typeof item.repoId === 'string' ? { repositoryId: item.repoId } : {}),
       usedBytes: Math.max(0, Number(item.used ?? 0)),
+      reservations: ([0, 1] as const).flatMap((slot): RepoReservation[] => item[`ru${slot}`] === undefined ? []
+        : [{ slot, bytes: Number(item[`rn${slot}`] ?? 0), countsUntil: Number(item[`ru${slot}`]) }]),
+      quotaVersion: Number(item.qv ?? 0),
+      ...(typeof item.dl === 'string' ? { deleteLease: { leaseId: item.dl, expiresAt: Number(item.dlx ?? 0) } } : {}),
       locks: toLocks(item.repoLocks),
       version: Number(item.ver ?? 0),
     };
@@ -75,28 +84,53 @@ export class DynamoRepoItemStore implements RepoItemStore {
     return (await this.get(account))?.repositoryId ?? repositoryId;
   }
 
-  reserve(account: string, bytes: number, quotaBytes: number, now: number): Promise<boolean> {
-    if (bytes > quotaBytes) return Promise.resolve(false);
+  /**
+   * One ADD of the usage and the slot, with the quota in the condition. Which update applies depends on the slot
+   * (it still counts long enough / it counts but not long enough / it no longer counts); the common first case is
+   * tried blind, the others after a read.
+   */
+  async reserve(account: string, r: Reserve): Promise<boolean> {
+    if (r.bytes > r.quotaBytes) return false;
+    const n = `rn${r.slot}`;
+    const u = `ru${r.slot}`;
+    const values = { ':n': r.bytes, ':limit': r.quotaBytes - r.bytes, ':now': r.now, ':until': r.countsUntil, ':one': 1 };
+    const quota = '(attribute_not_exists(used) OR used <= :limit)';
+    const attempts = {
+      keep: { UpdateExpression: `ADD used :n, ${n} :n, qv :one SET updatedAt = :now`, ConditionExpression: `${quota} AND ${u} >= :until` },
+      extend: { UpdateExpression: `ADD used :n, ${n} :n, qv :one SET ${u} = :until, updatedAt = :now`, ConditionExpression: `${quota} AND ${u} > :now AND ${u} < :until` },
+      restart: { UpdateExpression: `ADD used :n, qv :one SET ${n} = :n, ${u} = :until, updatedAt = :now`, ConditionExpression: `${quota} AND (attribute_not_exists(${u}) OR ${u} <= :now)` },
+    };
+    let next: keyof typeof attempts = 'keep';
+    for (let i = 0; i < RESERVE_TRIES; i++) {
+      if (await this.conditional(account, { ...attempts[next], ExpressionAttributeValues: values })) return true;
+      const item = await this.get(account);
+      if ((item?.usedBytes ?? 0) > r.quotaBytes - r.bytes) return false;
+      const until = item?.reservations.find((x) => x.slot === r.slot)?.countsUntil;
+      next = until === undefined || until <= r.now ? 'restart' : until < r.countsUntil ? 'extend' : 'keep';
+    }
+    throw new BkvError('unavailable', 'the repository\'s usage is busy, retry');
+  }
+
+  claimDeletes(account: string, lease: RepoDeleteLease, now: number): Promise<boolean> {
     return this.conditional(account, {
-      UpdateExpression: 'ADD used :n SET updatedAt = :now',
-      ConditionExpression: 'attribute_not_exists(used) OR used <= :limit',
-      ExpressionAttributeValues: { ':n': bytes, ':limit': quotaBytes - bytes, ':now': now },
+      UpdateExpression: 'SET dl = :id, dlx = :exp, updatedAt = :now',
+      ConditionExpression: 'attribute_not_exists(dl) OR dlx <= :now',
+      ExpressionAttributeValues: { ':id': lease.leaseId, ':exp': lease.expiresAt, ':now': now },
     });
   }
 
-  async release(account: string, bytes: number, now: number): Promise<void> {
-    const done = await this.conditional(account, {
-      UpdateExpression: 'SET used = used - :n, updatedAt = :now',
-      ConditionExpression: 'used >= :n',
-      ExpressionAttributeValues: { ':n': bytes, ':now': now },
+  async release(account: string, leaseId: string, bytes: number, now: number): Promise<boolean> {
+    const values = { ':id': leaseId, ':n': bytes, ':now': now, ':one': 1 };
+    if (await this.conditional(account, {
+      UpdateExpression: 'SET used = used - :n, updatedAt = :now ADD qv :one REMOVE dl, dlx',
+      ConditionExpression: 'dl = :id AND used >= :n',
+      ExpressionAttributeValues: values,
+    })) return true;
+    return this.conditional(account, {
+      UpdateExpression: 'SET used = :zero, updatedAt = :now ADD qv :one REMOVE dl, dlx',
+      ConditionExpression: 'dl = :id AND (attribute_not_exists(used) OR used < :n)',
+      ExpressionAttributeValues: { ...values, ':zero': 0 },
     });
-    if (!done) {
-      await this.conditional(account, {
-        UpdateExpression: 'SET used = :zero, updatedAt = :now',
-        ConditionExpression: 'used < :n',
-        ExpressionAttributeValues: { ':n': bytes, ':zero': 0, ':now': now },
-      });
-    }
   }
 
   writeLocks(account: string, version: number, locks: readonly RepoLockEntry[], now: number): Promise<boolean> {
@@ -109,18 +143,30 @@ export class DynamoRepoItemStore implements RepoItemStore {
     });
   }
 
-  recount(account: string, seen: number, counted: number, now: number): Promise<boolean> {
+  recount(account: string, seenQuotaVersion: number, usedBytes: number, now: number): Promise<boolean> {
     return this.conditional(account, {
-      UpdateExpression: 'SET used = :counted, updatedAt = :now',
-      ConditionExpression: seen === 0 ? 'attribute_not_exists(used) OR used = :seen' : 'used = :seen',
-      ExpressionAttributeValues: { ':counted': counted, ':seen': seen, ':now': now },
+      UpdateExpression: 'SET used = :used, updatedAt = :now ADD qv :one REMOVE dl, dlx',
+      ConditionExpression: `(${seenQuotaVersion === 0 ? 'attribute_not_exists(qv) OR ' : ''}qv = :seen) AND (attribute_not_exists(dl) OR dlx <= :now)`,
+      ExpressionAttributeValues: { ':used': usedBytes, ':seen': seenQuotaVersion, ':now': now, ':one': 1 },
     });
   }
 
-  async delete(account: string): Promise<void> {
+  async delete(account: string, seenQuotaVersion: number, keepBytes: number, now: number): Promise<boolean> {
+    const seen = `attribute_not_exists(pk) OR ${seenQuotaVersion === 0 ? 'attribute_not_exists(qv) OR ' : ''}qv = :seen`;
+    if (keepBytes > 0) {
+      return this.conditional(account, {
+        UpdateExpression: 'SET used = :keep, updatedAt = :now ADD qv :one REMOVE repoId, repoLocks, ver, dl, dlx',
+        ConditionExpression: `attribute_exists(pk) AND (${seen})`,
+        ExpressionAttributeValues: { ':keep': keepBytes, ':seen': seenQuotaVersion, ':now': now, ':one': 1 },
+      });
+    }
     try {
-      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(account) }));
+      await this.doc.send(new DeleteCommand({
+        TableName: this.tableName, Key: this.key(account), ConditionExpression: seen, ExpressionAttributeValues: { ':seen': seenQuotaVersion },
+      }));
+      return true;
     } catch (e) {
+      if (errorName(e) === 'ConditionalCheckFailedException') return false;
       throw translateAwsError(e, 'repository store');
     }
   }

@@ -1,11 +1,14 @@
 // RepoItemStore in memory, for tests: the same conditional semantics as dynamo-repo-store.ts. Each method checks its
 // condition and writes with no `await` in between, so each one is atomic as one conditional UpdateItem is.
 
-import type { RepoItem, RepoItemStore, RepoLockEntry } from '../ports.js';
+import type { RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
 
 interface Attrs {
   repoId?: string;
   used?: number;
+  slots: (RepoReservation | undefined)[];
+  qv?: number;
+  lease?: RepoDeleteLease;
   locks?: RepoLockEntry[];
   ver?: number;
   updatedAt: number;
@@ -16,7 +19,7 @@ export class MemoryRepoItemStore implements RepoItemStore {
 
   private item(account: string, now: number): Attrs {
     let a = this.items.get(account);
-    if (!a) this.items.set(account, (a = { updatedAt: now }));
+    if (!a) this.items.set(account, (a = { slots: [], updatedAt: now }));
     return a;
   }
 
@@ -27,6 +30,9 @@ export class MemoryRepoItemStore implements RepoItemStore {
       account,
       ...(a.repoId !== undefined ? { repositoryId: a.repoId } : {}),
       usedBytes: Math.max(0, a.used ?? 0),
+      reservations: a.slots.filter((r) => r !== undefined).map((r) => ({ ...r })),
+      quotaVersion: a.qv ?? 0,
+      ...(a.lease ? { deleteLease: { ...a.lease } } : {}),
       locks: (a.locks ?? []).map((l) => ({ ...l })),
       version: a.ver ?? 0,
     };
@@ -41,20 +47,37 @@ export class MemoryRepoItemStore implements RepoItemStore {
     return repositoryId;
   }
 
-  async reserve(account: string, bytes: number, quotaBytes: number, now: number): Promise<boolean> {
+  async reserve(account: string, r: Reserve): Promise<boolean> {
     const used = this.items.get(account)?.used;
-    if (bytes > quotaBytes || (used !== undefined && used > quotaBytes - bytes)) return false;
+    if (r.bytes > r.quotaBytes || (used !== undefined && used > r.quotaBytes - r.bytes)) return false;
+    const a = this.item(account, r.now);
+    a.used = (a.used ?? 0) + r.bytes;
+    a.qv = (a.qv ?? 0) + 1;
+    const slot = a.slots[r.slot];
+    a.slots[r.slot] = slot === undefined || slot.countsUntil <= r.now
+      ? { slot: r.slot, bytes: r.bytes, countsUntil: r.countsUntil }
+      : { slot: r.slot, bytes: slot.bytes + r.bytes, countsUntil: Math.max(slot.countsUntil, r.countsUntil) };
+    a.updatedAt = r.now;
+    return true;
+  }
+
+  async claimDeletes(account: string, lease: RepoDeleteLease, now: number): Promise<boolean> {
+    const held = this.items.get(account)?.lease;
+    if (held !== undefined && held.expiresAt > now) return false;
     const a = this.item(account, now);
-    a.used = (a.used ?? 0) + bytes;
+    a.lease = { ...lease };
     a.updatedAt = now;
     return true;
   }
 
-  async release(account: string, bytes: number, now: number): Promise<void> {
+  async release(account: string, leaseId: string, bytes: number, now: number): Promise<boolean> {
     const a = this.items.get(account);
-    if (a?.used === undefined) return;
-    a.used = Math.max(0, a.used - bytes);
+    if (a?.lease?.leaseId !== leaseId) return false;
+    a.used = Math.max(0, (a.used ?? 0) - bytes);
+    a.qv = (a.qv ?? 0) + 1;
+    delete a.lease;
     a.updatedAt = now;
+    return true;
   }
 
   async writeLocks(account: string, version: number, locks: readonly RepoLockEntry[], now: number): Promise<boolean> {
@@ -67,16 +90,27 @@ export class MemoryRepoItemStore implements RepoItemStore {
     return true;
   }
 
-  async recount(account: string, seen: number, counted: number, now: number): Promise<boolean> {
-    const used = this.items.get(account)?.used;
-    if (!(used === seen || (seen === 0 && used === undefined))) return false;
+  async recount(account: string, seenQuotaVersion: number, usedBytes: number, now: number): Promise<boolean> {
+    const existing = this.items.get(account);
+    if ((existing?.qv ?? 0) !== seenQuotaVersion) return false;
+    if (existing?.lease !== undefined && existing.lease.expiresAt > now) return false;
     const a = this.item(account, now);
-    a.used = counted;
+    a.used = usedBytes;
+    a.qv = (a.qv ?? 0) + 1;
+    delete a.lease;
     a.updatedAt = now;
     return true;
   }
 
-  async delete(account: string): Promise<void> {
-    this.items.delete(account);
+  async delete(account: string, seenQuotaVersion: number, keepBytes: number, now: number): Promise<boolean> {
+    const a = this.items.get(account);
+    if (!a) return true;
+    if ((a.qv ?? 0) !== seenQuotaVersion) return false;
+    if (keepBytes === 0) {
+      this.items.delete(account);
+      return true;
+    }
+    this.items.set(account, { used: keepBytes, qv: (a.qv ?? 0) + 1, slots: a.slots, updatedAt: now });
+    return true;
   }
 }

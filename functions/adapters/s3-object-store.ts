@@ -57,10 +57,11 @@ export class S3ObjectStore implements ObjectStore {
     return { objects, truncated: out.IsTruncated === true };
   }
 
-  async head(key: string): Promise<number | undefined> {
+  async head(key: string): Promise<{ size: number; lastModified: number } | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return Number(out.ContentLength ?? 0);
+      // Without a date the object counts as just written (its size is then not released: functions/repo/quota.ts).
+      return { size: Number(out.ContentLength ?? 0), lastModified: out.LastModified?.getTime() ?? Number.MAX_SAFE_INTEGER };
     } catch (e) {
       if (NOT_FOUND.has(errorName(e) ?? '')) return undefined;
       throw translateAwsError(e, 'object store');

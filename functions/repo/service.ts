@@ -1,8 +1,8 @@
 // The repository service (docs/protocol.md "Repository API"): presigned URLs for an account's immutable objects,
 // the create-only config, listing, lock-guarded deletion and the locks themselves. Pure logic over the
 // RepoItemStore, ObjectStore and Clock ports. Every state change is one conditional UpdateItem on the account's
-// repo item: the config id (create-only), the usage (reserve within the quota, release), the lock list
-// (version-checked read-modify-write, retried a few times on a race).
+// repo item: the config id (create-only), the usage (reserve within the quota, release under the delete lease,
+// recount: the rules in quota.ts), the lock list (version-checked read-modify-write, retried a few times on a race).
 
 import { randomBytes } from 'node:crypto';
 import { BkvError } from '../../protocol/errors.js';
@@ -10,7 +10,7 @@ import { MAX_LIST_LIMIT } from '../../protocol/repo-schemas.js';
 import type { Clock, ObjectStore, RepoItem, RepoItemStore, RepoLockEntry } from '../ports.js';
 import { accountPrefix, idOfKey, objectKey, repoPrefix, typePrefix, type RepoObjectName, type RepoObjectType } from './keys.js';
 import { acquire, holdsExclusive, refresh, release, type LockWanted } from './locks.js';
-import { quotaExceeded, sumSizes } from './quota.js';
+import { leaseLive, liveReserved, quotaExceeded, releasable, reservationSlot, sumSizes } from './quota.js';
 
 export interface RepoConfig {
   quotaBytes: number;
@@ -26,6 +26,8 @@ export interface RepoServiceDeps {
   newLockId?: () => string;
   /** Failures of work done after the answer is decided (the recount at an exclusive lock). */
   onBackgroundError?: (e: unknown) => void;
+  /** Waits between tries for the delete lease (tests); setTimeout otherwise. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Version-checked lock writes tried this often before answering 503. */
@@ -33,6 +35,15 @@ const LOCK_WRITE_TRIES = 8;
 /** HEADs in flight at once while deleting. */
 const HEAD_CONCURRENCY = 32;
 const DELETE_BATCH = 1000;
+/**
+ * How long a delete holds the lease: well past a function's timeout (10 s, lib/bundling.ts), so a live delete never
+ * loses it; a crashed one blocks the account's deletes at most this long.
+ */
+const DELETE_LEASE_MS = 60_000;
+/** Tries for the lease while another delete holds it (waits 25 ms doubling to 400 ms: ~3 s in all), then 503. */
+const DELETE_LEASE_TRIES = 10;
+/** Tries of a conditional write of the usage (recount, delete-all) that lost a race, before giving up. */
+const USAGE_WRITE_TRIES = 4;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -62,9 +73,11 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 export class RepoService {
   private readonly newLockId: () => string;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly deps: RepoServiceDeps) {
     this.newLockId = deps.newLockId ?? (() => randomBytes(16).toString('hex'));
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   get config(): RepoConfig {
@@ -95,17 +108,23 @@ export class RepoService {
     return { ...put, expiresAt: this.expiresAt(now) };
   }
 
+  /**
+   * Presigns first, then reserves: the reservation's slot is chosen at a time no earlier than the URLs were signed,
+   * so it counts at least as long as they work (quota.ts). URLs of a refused reservation are never handed out.
+   */
   async uploads(account: string, objects: readonly (RepoObjectName & { size: number })[]) {
     const { quotaBytes, urlTtlSeconds } = this.deps.config;
     const bytes = sumSizes(objects);
-    const now = this.now();
-    if (bytes > quotaBytes || !(await this.deps.items.reserve(account, bytes, quotaBytes, now))) {
-      throw quotaExceeded(quotaBytes, (await this.deps.items.get(account))?.usedBytes ?? 0);
-    }
+    if (bytes > quotaBytes) throw quotaExceeded(quotaBytes, (await this.deps.items.get(account))?.usedBytes ?? 0);
+    const signedFrom = this.now();
     const uploads = await Promise.all(objects.map(async (o) => ({
       type: o.type, id: o.id, ...(await this.deps.objects.presignPut(objectKey(account, o), o.size, urlTtlSeconds)),
     })));
-    return { uploads, expiresAt: this.expiresAt(now) };
+    const now = this.now();
+    if (!(await this.deps.items.reserve(account, { bytes, quotaBytes, ...reservationSlot(now, urlTtlSeconds), now }))) {
+      throw quotaExceeded(quotaBytes, (await this.deps.items.get(account))?.usedBytes ?? 0);
+    }
+    return { uploads, expiresAt: this.expiresAt(signedFrom) };
   }
 
   async downloads(account: string, objects: readonly RepoObjectName[]) {
@@ -129,25 +148,50 @@ export class RepoService {
     return { objects, ...(next !== undefined ? { next } : {}) };
   }
 
-  /** Deletes what exists of `objects`, only under a live exclusive lock of this account; usage drops by the real sizes. */
+  /**
+   * Deletes what exists of `objects`, only under a live exclusive lock of this account. One delete of the account
+   * runs at a time (the delete lease), so what it finds by HEAD and removes is removed by it alone, and its release
+   * (fenced by the lease) subtracts those real sizes once: only those of objects no still-valid URL could write again
+   * (quota.ts); the others stay counted until a recount.
+   */
   async delete(account: string, lockId: string, objects: readonly RepoObjectName[]) {
     const item = await this.deps.items.get(account);
     if (!item || !holdsExclusive(item.locks, lockId, this.now())) throw lockLost();
-    const sizes = await mapLimit(objects, HEAD_CONCURRENCY, (o) => this.deps.objects.head(objectKey(account, o)));
+    const leaseId = await this.claimDeletes(account);
     const deleted: RepoObjectName[] = [];
     const missing: RepoObjectName[] = [];
     let bytes = 0;
-    objects.forEach((o, i) => {
-      const size = sizes[i];
-      if (size === undefined) missing.push({ type: o.type, id: o.id });
-      else {
-        deleted.push({ type: o.type, id: o.id });
-        bytes += size;
-      }
-    });
-    if (deleted.length > 0) await this.deps.objects.deleteObjects(deleted.map((o) => objectKey(account, o)));
-    if (bytes > 0) await this.deps.items.release(account, bytes, this.now());
+    try {
+      const heads = await mapLimit(objects, HEAD_CONCURRENCY, (o) => this.deps.objects.head(objectKey(account, o)));
+      const now = this.now();
+      objects.forEach((o, i) => {
+        const head = heads[i];
+        if (head === undefined) missing.push({ type: o.type, id: o.id });
+        else {
+          deleted.push({ type: o.type, id: o.id });
+          if (releasable(head.lastModified, now, this.deps.config.urlTtlSeconds)) bytes += head.size;
+        }
+      });
+      if (deleted.length > 0) await this.deps.objects.deleteObjects(deleted.map((o) => objectKey(account, o)));
+    } catch (e) {
+      // Whatever was removed stays counted (a recount corrects it); the lease ends so the next delete can run.
+      await this.deps.items.release(account, leaseId, 0, this.now()).catch(() => undefined);
+      throw e;
+    }
+    // Refused only if the lease expired and another delete or a recount took over: the bytes then stay counted.
+    await this.deps.items.release(account, leaseId, bytes, this.now());
     return { deleted, missing };
+  }
+
+  /** Takes the account's delete lease, waiting a little while another delete holds it. */
+  private async claimDeletes(account: string): Promise<string> {
+    const leaseId = randomBytes(16).toString('hex');
+    for (let i = 0; i < DELETE_LEASE_TRIES; i++) {
+      if (i > 0) await this.sleep(Math.min(400, 25 * 2 ** (i - 1)));
+      const now = this.now();
+      if (await this.deps.items.claimDeletes(account, { leaseId, expiresAt: now + DELETE_LEASE_MS }, now)) return leaseId;
+    }
+    throw new BkvError('unavailable', 'another delete of this repository is running, retry');
   }
 
   /** Reads the item and writes `change(locks)` back with a version check, retrying when another write raced it. */
@@ -194,14 +238,21 @@ export class RepoService {
     });
   }
 
-  /** Sets the usage to the sum of the stored objects' sizes, unless a reservation or release raced the listing. */
+  /**
+   * Sets the usage to the sum of the stored objects' sizes plus the reservations whose URLs may still be used
+   * (quota.ts), unless a reservation, release or other recount raced the listing or a delete is running (then the
+   * next exclusive lock does it).
+   */
   async recount(account: string): Promise<void> {
-    const seen = (await this.deps.items.get(account))?.usedBytes ?? 0;
+    const item = await this.deps.items.get(account);
+    const start = this.now();
+    if (leaseLive(item, start)) return;
     let counted = 0;
     await this.eachObject(repoPrefix(account), async (page) => {
       counted += sumSizes(page);
     });
-    if (counted !== seen) await this.deps.items.recount(account, seen, counted, this.now());
+    const used = counted + liveReserved(item?.reservations ?? [], start);
+    if (used !== (item?.usedBytes ?? 0)) await this.deps.items.recount(account, item?.quotaVersion ?? 0, used, this.now());
   }
 
   private async eachObject(prefix: string, visit: (page: { key: string; size: number }[]) => Promise<void>): Promise<void> {
@@ -215,7 +266,10 @@ export class RepoService {
     }
   }
 
-  /** `DELETE /v1/vault?backups=true`: every object under the account's prefix, then the repo item. */
+  /**
+   * `DELETE /v1/vault?backups=true`: every object under the account's prefix, then the repo item; only the usage of
+   * reservations whose URLs may still be used is kept (those URLs can still store their bytes).
+   */
   async deleteAll(account: string): Promise<void> {
     const prefix = accountPrefix(account);
     for (let round = 0; round < 3; round++) {
@@ -224,10 +278,19 @@ export class RepoService {
         keys.push(...page.map((o) => o.key));
       });
       for (let i = 0; i < keys.length; i += DELETE_BATCH) await this.deps.objects.deleteObjects(keys.slice(i, i + DELETE_BATCH));
-      await this.deps.items.delete(account);
+      await this.forget(account);
       if (keys.length === 0) return;
     }
     const left = await this.deps.objects.list(prefix, { maxKeys: 1 });
     if (left.objects.length > 0) throw new BkvError('conflict', 'the repository changed while deleting, retry');
+  }
+
+  private async forget(account: string): Promise<void> {
+    for (let i = 0; i < USAGE_WRITE_TRIES; i++) {
+      const item = await this.deps.items.get(account);
+      const now = this.now();
+      if (await this.deps.items.delete(account, item?.quotaVersion ?? 0, liveReserved(item?.reservations ?? [], now), now)) return;
+    }
+    throw new BkvError('unavailable', 'the repository\'s usage is busy, retry');
   }
 }

@@ -84,9 +84,9 @@ export async function sendRange(path: string, start: number, end: number, out: W
 /**
  * Streams the request body into a temporary file beside `path` and returns it with its length; the caller renames
  * it into place or removes it. A write error stops writing but keeps reading the request (so it still gets an
- * answer); an aborted request rejects.
+ * answer); an aborted request rejects. `observe` sees every chunk (a hash of the body, checked before the rename).
  */
-export async function writeAside(path: string, req: Readable & { complete?: boolean }): Promise<{ tmp: string; size: number }> {
+export async function writeAside(path: string, req: Readable & { complete?: boolean }, observe?: (chunk: Buffer) => void): Promise<{ tmp: string; size: number }> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
   try {
@@ -108,7 +108,10 @@ export async function writeAside(path: string, req: Readable & { complete?: bool
         }
       });
       out.once('finish', () => resolve(out.bytesWritten));
-      req.on('data', (c: Buffer) => received(c.length));
+      req.on('data', (c: Buffer) => {
+        received(c.length);
+        observe?.(c);
+      });
       req.pipe(out);
     });
     return { tmp, size };

@@ -40,9 +40,12 @@ describe('S3ObjectStore', () => {
     expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Prefix: 'p/', StartAfter: 'p/0', MaxKeys: 2 });
   });
 
-  it('head: the size, or undefined when S3 says NotFound', async () => {
-    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 42 }).on(HeadObjectCommand, { Key: 'gone' }).rejects(named('NotFound'));
-    expect(await store().head('there')).toBe(42);
+  it('head: the size and time, or undefined when S3 says NotFound', async () => {
+    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 42, LastModified: new Date(1_000_000) })
+      .on(HeadObjectCommand, { Key: 'undated' }).resolves({ ContentLength: 7 })
+      .on(HeadObjectCommand, { Key: 'gone' }).rejects(named('NotFound'));
+    expect(await store().head('there')).toEqual({ size: 42, lastModified: 1_000_000 });
+    expect(await store().head('undated')).toEqual({ size: 7, lastModified: Number.MAX_SAFE_INTEGER });
     expect(await store().head('gone')).toBeUndefined();
   });
 

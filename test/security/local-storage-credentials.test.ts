@@ -5,7 +5,7 @@
 // expired one, another method. Each refusal is checked for its error kind and for the state it left unchanged.
 
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { request } from 'node:http';
@@ -14,11 +14,13 @@ import {
   DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BkvError } from '../../protocol/errors.js';
 import { repoS3Client } from '../../functions/adapters/s3-object-store.js';
 import { localDynamoClient } from '../../local/dynamo.js';
 import { randomStorageCredentials } from '../../local/keys.js';
+import { Sha256 } from '../../local/sigv4.js';
 import { call, download, downloadUrl, keyOf, newId, putObjects, storedKeys } from '../helpers/repo.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
@@ -197,5 +199,35 @@ describe('S3', () => {
     await expectS3Error(await fetch(putUrl), 403, 'SignatureDoesNotMatch');
     expect((await objectA()).equals(bytesA)).toBe(true);
     expect(await storedKeys(rt)).toContain(keyA);
+  });
+
+  /** A PUT signed in its header with the runtime's own credentials over the payload hash of `signedBody`. */
+  async function signedPut(key: string, signedBody: Buffer, sentBody: Buffer, signHash = true): Promise<Response> {
+    const u = new URL(path(key));
+    const signer = new SignatureV4({ credentials: await rt.s3.client.config.credentials(), region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
+    const headers: Record<string, string> = {
+      host: u.host, 'content-length': String(sentBody.length), 'x-amz-content-sha256': createHash('sha256').update(signedBody).digest('hex'),
+    };
+    const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: u.pathname, query: {}, headers }, {
+      ...(signHash ? {} : { unsignableHeaders: new Set(['x-amz-content-sha256']) }),
+    });
+    return fetch(u, { method: 'PUT', headers: signed.headers as Record<string, string>, body: sentBody });
+  }
+
+  it('a header-signed PUT is verified from its headers, then its body against the signed hash: a mismatch stores nothing', async () => {
+    const keys = await storedKeys(rt);
+    const other = Buffer.from(bytesA);
+    other[0] = other[0]! ^ 1;
+    await expectS3Error(await signedPut(keyA, bytesA, other), 400, 'XAmzContentSHA256Mismatch');
+    expect(await storedKeys(rt)).toEqual(keys); // no temporary file left either
+    expect((await objectA()).equals(bytesA)).toBe(true);
+    // The hash must be signed (S3's rule): otherwise it could be swapped for the body's.
+    await expectS3Error(await signedPut(keyA, other, other, false), 403, 'AccessDenied');
+    expect((await objectA()).equals(bytesA)).toBe(true);
+    // The same request with its own body is stored, streamed and hashed on the way.
+    const key = keyOf('carol', 'data', newId());
+    const body = randomBytes(300_000);
+    expect((await signedPut(key, body, body)).status).toBe(200);
+    expect((await download(await getSignedUrl(rt.s3.client, new GetObjectCommand({ Bucket: rt.s3.bucket, Key: key }), { expiresIn: 60 }))).equals(body)).toBe(true);
   });
 });
