@@ -1,6 +1,7 @@
 // The local runtime's object store: a small, fast, file-backed subset of S3 on loopback TCP, exactly what the AWS
 // SDK calls and the presigned URLs of the repository service need (docs/protocol.md "Repository API"):
-// PutObject (streamed to a temporary file beside the target, renamed into place: never a partial object),
+// PutObject (streamed to a temporary file beside the target, renamed into place: never a partial object; with
+// `If-None-Match: *`, which every presigned upload URL signs, only if no object is there: 412 otherwise, atomically),
 // GetObject (streamed from the file; `Range: bytes=a-b` → 206 with Content-Range, 416 when unsatisfiable),
 // HeadObject, DeleteObject, DeleteObjects and ListObjectsV2 (prefix, start-after, continuation-token, max-keys).
 // Objects are plain files at `<directory>/<bucket>/<key>` (object-store/files.ts). Anyone on the machine can reach
@@ -19,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { repoS3Client } from '../functions/adapters/s3-object-store.js';
-import { checkKey, commit, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
+import { checkKey, commit, commitNew, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
 import { parseRange } from './object-store/range.js';
 import { deleteResult, listBucketResult, parseDeleteRequest, S3Error } from './object-store/xml.js';
 import type { StorageCredentials } from './keys.js';
@@ -135,7 +136,12 @@ export async function startS3(directory: string, credentials: StorageCredentials
     const declared = req.headers['content-length'];
     if (declared === undefined || !/^\d+$/.test(declared)) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     if (Number(declared) > MAX_PUT_BYTES) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+    const condition = req.headers['if-none-match'];
+    if (condition !== undefined && condition !== '*') throw notImplemented(); // S3 takes only '*' on a PUT
+    if (req.headers['if-match'] !== undefined) throw notImplemented();
     const path = objectPath(bucketDir, key);
+    // refused before the body is read when the object is already there (and again, atomically, at the link)
+    if (condition === '*' && (await statObject(path))) throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', key);
     const hash = payloadSha256 !== undefined ? createHash('sha256') : undefined;
     const { tmp, size } = await writeAside(path, req, hash ? (c) => hash.update(c) : undefined);
     if (size !== Number(declared)) {
@@ -146,7 +152,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
       await rm(tmp, { force: true });
       throw hashMismatch();
     }
-    await commit(tmp, path);
+    await (condition === '*' ? commitNew(tmp, path, key) : commit(tmp, path));
     const s = await statObject(path);
     res.statusCode = 200;
     if (s) res.setHeader('etag', etagOf(s));

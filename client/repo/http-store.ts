@@ -12,7 +12,7 @@ import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage }
 import { minorGc } from './gc.js';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { keepAliveAgents } from '../keep-alive.js';
-import { isBkvError } from '../../protocol/errors.js';
+import { BkvError, isBkvError } from '../../protocol/errors.js';
 import {
   DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_UPLOADS_PER_REQUEST,
   PresignedPut, RepoStatusResponse, UploadsResponse,
@@ -323,8 +323,21 @@ export class HttpRepoStore implements RepoStore {
         target = await getUrl();
         a = await this.send(target.url, 'PUT', target.headers, body, signal);
       }
-      if (a.status !== 200) throw HttpRepoStore.storageError(a, `store ${name}`);
+      if (a.status === 412) await this.alreadyStored(name, body, signal);
+      else if (a.status !== 200) throw HttpRepoStore.storageError(a, `store ${name}`);
     }, true);
+  }
+
+  /**
+   * Upload URLs are write-once (`If-None-Match: *`): a 412 says an object is already there, usually this very
+   * upload whose answer was lost before a retry. It counts as stored only if the stored bytes are exactly these;
+   * other bytes are a conflict (memory-store.ts does the same), never silently accepted.
+   */
+  private async alreadyStored(name: string, body: Uint8Array, signal?: AbortSignal): Promise<void> {
+    let a = await this.send(await this.downloadUrl(name, false), 'GET', {}, undefined, signal);
+    if (HttpRepoStore.expired(a)) a = await this.send(await this.downloadUrl(name, true), 'GET', {}, undefined, signal);
+    if (a.status !== 200) throw HttpRepoStore.storageError(a, `read back ${name}`);
+    if (!Buffer.from(body.buffer, body.byteOffset, body.byteLength).equals(a.body)) throw new BkvError('conflict', `${name} exists with other bytes`);
   }
 
   async createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void> {

@@ -1,5 +1,7 @@
 // ObjectStore on S3 (the local runtime's file-backed S3 subset locally): presigned PUTs that sign the exact
-// content-length (S3 refuses a body of another length) and presigned GETs, so object bytes never pass through a
+// content-length (S3 refuses a body of another length) and `If-None-Match: *` (an S3 conditional write: the URL
+// creates an object that does not exist and nothing else, 412 PreconditionFailed otherwise; a request without the
+// header does not match the signature), and presigned GETs, so object bytes never pass through a
 // Lambda; ListObjectsV2 with StartAfter, HeadObject, DeleteObjects. Only translates: SDK exceptions become BkvErrors.
 
 import {
@@ -38,9 +40,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async presignPut(key: string, size: number, expiresInS: number): Promise<PresignedUpload> {
-    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: size });
-    const url = await this.send(() => getSignedUrl(this.client, command, { expiresIn: expiresInS, signableHeaders: new Set(['content-length']) }));
-    return { url: S3ObjectStore.checked(url), headers: { 'content-length': String(size) } };
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: size, IfNoneMatch: '*' });
+    const url = await this.send(() => getSignedUrl(this.client, command, { expiresIn: expiresInS, signableHeaders: new Set(['content-length', 'if-none-match']) }));
+    // Write-once is the URL's whole point: refuse to hand out one whose signature does not cover the condition.
+    const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';') ?? [];
+    if (!signed.includes('if-none-match') || !signed.includes('content-length')) throw new BkvError('internal', 'object store client did not sign the write condition');
+    return { url: S3ObjectStore.checked(url), headers: { 'content-length': String(size), 'if-none-match': '*' } };
   }
 
   async presignGet(key: string, expiresInS: number): Promise<string> {

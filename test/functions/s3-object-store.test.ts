@@ -1,5 +1,5 @@
 // functions/adapters/s3-object-store.ts with aws-sdk-client-mock: presigned PUTs sign the exact content-length and
-// carry no checksum, ListObjectsV2 pages with StartAfter, HeadObject's 404 is "not there", DeleteObjects goes 1000
+// the write-once condition `If-None-Match: *`, and carry no checksum, ListObjectsV2 pages with StartAfter, HeadObject's 404 is "not there", DeleteObjects goes 1000
 // keys a call and reports failures, and SDK errors are translated (retryable → 503, the rest → 500).
 
 import {
@@ -18,14 +18,14 @@ const store = () => new S3ObjectStore(client(), 'bucket');
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 describe('S3ObjectStore', () => {
-  it('a presigned PUT signs content-length and nothing that would make S3 refuse the upload', async () => {
+  it('a presigned PUT is create-only: it signs content-length and If-None-Match: *, and nothing that would make S3 refuse the upload', async () => {
     const put = await store().presignPut('accounts/x/repo/data/ab', 1234, 600);
     const url = new URL(put.url);
     expect(url.pathname).toBe('/accounts/x/repo/data/ab');
-    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host;if-none-match');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
     expect(put.url).not.toMatch(/checksum/i);
-    expect(put.headers).toEqual({ 'content-length': '1234' });
+    expect(put.headers).toEqual({ 'content-length': '1234', 'if-none-match': '*' });
   });
 
   it('a presigned GET signs only host', async () => {
