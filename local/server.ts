@@ -55,7 +55,15 @@ import {
   tightenDataDir, type DataDirLock, type SigningKey,
 } from './keys.js';
 import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
-import { STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
+import { DEFAULT_DELETED_RETENTION_DAYS, STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
+
+/** The local trash's retention in days from a setting (a number or its text); a clear error for anything else. */
+function retentionDays(v: number | string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_DELETED_RETENTION_DAYS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new BkvError('bad-request', 'deleted retention: must be a whole number of days from 1 to 3650');
+  return n;
+}
 
 export interface LocalOptions {
   /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys, storage credentials). */
@@ -68,6 +76,8 @@ export interface LocalOptions {
   /** Repository API settings (functions/repo/deps.ts): bytes per account, presigned URL lifetime. */
   repoQuotaBytes?: number | string;
   urlTtlSeconds?: number | string;
+  /** Days a deleted repository object stays recoverable (`bkv undelete`) in the local object store's trash: 1–3650, default 30. */
+  deletedRetentionDays?: number | string;
   /** Lifetimes of the provider's access tokens (default 3600 s, at most a day) and refresh tokens (default 14 days). */
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
@@ -155,7 +165,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
     const credentials = options.inMemory ? randomStorageCredentials() : await storageCredentials(options.dataDir);
     const [d, blobs, key, keys] = await Promise.all([
       startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
-      startS3(s3Dir, credentials).then((x) => (s3 = x)),
+      startS3(s3Dir, credentials, { deletedRetentionDays: retentionDays(options.deletedRetentionDays), ...(options.clock ? { now: () => options.clock!.now() } : {}) }).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
       signingKey(options.dataDir),
     ]);

@@ -15,7 +15,7 @@ import { keepAliveAgents } from '../keep-alive.js';
 import { BkvError, isBkvError } from '../../protocol/errors.js';
 import {
   DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_UPLOADS_PER_REQUEST,
-  PresignedPut, RepoStatusResponse, UploadsResponse,
+  PresignedPut, RepoStatusResponse, UndeleteResponse, UploadsResponse,
 } from '../../protocol/repo-schemas.js';
 import type { ApiClient } from '../http.js';
 import { ClientError, isClientError } from '../errors.js';
@@ -437,6 +437,13 @@ export class HttpRepoStore implements RepoStore {
       for (const o of answer.deleted) this.downloadUrls.delete(nameOf(o));
     }
     return { deleted, missing };
+  }
+
+  async undelete(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }> {
+    const body = { lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}) };
+    // retry-safe: a second try of a page restores nothing twice (what is back is no longer deleted)
+    const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/undelete', body, UndeleteResponse), true);
+    return { restored: answer.restored, ...(answer.next !== undefined ? { next: answer.next } : {}) };
   }
 
   private static lockOf(a: { lockId: string; exclusive: boolean; expiresAt: string }): RepoLock {

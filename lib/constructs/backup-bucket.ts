@@ -42,12 +42,16 @@ const OBJECT_ACTIONS: Record<BucketAction, string[]> = {
   write: ['s3:PutObject'],
   delete: ['s3:DeleteObject'],
   list: [],
+  // removes a delete marker by its version id (undelete); IAM cannot tell a marker from a version: with Object
+  // Lock the versions themselves stay protected (docs/deploy.md "Deleted objects")
+  undelete: ['s3:DeleteObjectVersion'],
 };
 const KMS_ACTIONS: Record<BucketAction, string[]> = {
   read: ['kms:Decrypt'],
   write: ['kms:GenerateDataKey'],
   delete: [],
   list: [],
+  undelete: [],
 };
 
 /** A backup bucket in some region, as a function sees it (possibly from another region, for the fallback). */
@@ -68,9 +72,9 @@ export class BackupBucketAccess {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: objectActions, resources: [`${this.bucketArn}/${ACCOUNT_PREFIX}*`] }));
       if (fn.role) this.acknowledgePrefix(fn.role, ACCOUNT_PREFIX_REASON);
     }
-    if (unique.includes('list')) {
+    if (unique.includes('list') || unique.includes('undelete')) {
       fn.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
+        actions: [...(unique.includes('list') ? ['s3:ListBucket'] : []), ...(unique.includes('undelete') ? ['s3:ListBucketVersions'] : [])],
         resources: [this.bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${ACCOUNT_PREFIX}*`] } },
       }));

@@ -17,6 +17,7 @@ import type { RepoFlags } from './repo-common.js';
 import type { FilterFlags, SnapshotsFlags } from './snapshots.js';
 import type { FindFlags } from './find.js';
 import type { StatusFlags } from './status.js';
+import type { UndeleteFlags } from './undelete.js';
 
 export interface CliContext {
   /** The password-recovery worker script (client/cli/vault-worker.ts or its bundle); without it, this thread. */
@@ -132,6 +133,13 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .option('--json', 'print the result as one JSON object (progress as JSON lines on stderr)')
       .option('--quiet', 'no progress and no summary (each deletion is still named)'),
   ).action(async (flags: PruneFlags) => (await import('./prune.js')).prune(flags, await session(flags)));
+
+  repo(
+    program.command('undelete')
+      .description('bring back the backups\' objects deleted since a time (forget, prune, delete --backups), within the server\'s retention')
+      .option('--as-of <time>', 'undo every deletion after this time: an ISO time with a zone, or 30m, 2h, 3d ago')
+      .option('--json', 'print the restored objects as one JSON object'),
+  ).action(async (flags: UndeleteFlags) => (await import('./undelete.js')).undelete(flags, await session(flags)));
 
   repo(
     program.command('check')
