@@ -25,6 +25,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { repoS3Client } from '../functions/adapters/s3-object-store.js';
 import { checkKey, commit, commitNew, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
 import { parseRange } from './object-store/range.js';
+import { DELETED_RETENTION_DAYS } from '../protocol/settings.js';
 import { Trash } from './object-store/trash.js';
 import { deleteResult, listBucketResult, listVersionsResult, parseDeleteRequest, S3Error, type VersionEntry } from './object-store/xml.js';
 import type { StorageCredentials } from './keys.js';
@@ -68,8 +69,6 @@ function one(query: URLSearchParams, name: string): string | undefined {
   return query.get(name) ?? undefined;
 }
 
-/** Days a deleted object stays recoverable in the local object store (BKV_DELETED_RETENTION_DAYS). */
-export const DEFAULT_DELETED_RETENTION_DAYS = 30;
 
 export interface S3Options {
   bucket?: string;
@@ -83,7 +82,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
   await mkdir(join(directory, bucket), { recursive: true, mode: 0o700 });
   let lastFault = 0;
   const bucketDir = join(directory, bucket);
-  const trash = new Trash(bucketDir, join(directory, `.trash-${bucket}`), options.deletedRetentionDays ?? DEFAULT_DELETED_RETENTION_DAYS, options.now);
+  const trash = new Trash(bucketDir, join(directory, `.trash-${bucket}`), options.deletedRetentionDays ?? DELETED_RETENTION_DAYS.default, options.now);
 
   const budget = new BodyBudget(MAX_BUFFERED_TOTAL);
 

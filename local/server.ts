@@ -55,15 +55,8 @@ import {
   tightenDataDir, type DataDirLock, type SigningKey,
 } from './keys.js';
 import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
-import { DEFAULT_DELETED_RETENTION_DAYS, STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
-
-/** The local trash's retention in days from a setting (a number or its text); a clear error for anything else. */
-function retentionDays(v: number | string | undefined): number {
-  if (v === undefined || v === '') return DEFAULT_DELETED_RETENTION_DAYS;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new BkvError('bad-request', 'deleted retention: must be a whole number of days from 1 to 3650');
-  return n;
-}
+import { STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
+import { DELETED_RETENTION_DAYS, intSetting } from '../protocol/settings.js';
 
 export interface LocalOptions {
   /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys, storage credentials). */
@@ -165,7 +158,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
     const credentials = options.inMemory ? randomStorageCredentials() : await storageCredentials(options.dataDir);
     const [d, blobs, key, keys] = await Promise.all([
       startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
-      startS3(s3Dir, credentials, { deletedRetentionDays: retentionDays(options.deletedRetentionDays), ...(options.clock ? { now: () => options.clock!.now() } : {}) }).then((x) => (s3 = x)),
+      startS3(s3Dir, credentials, { deletedRetentionDays: intSetting('deleted retention days', options.deletedRetentionDays, DELETED_RETENTION_DAYS), ...(options.clock ? { now: () => options.clock!.now() } : {}) }).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
       signingKey(options.dataDir),
     ]);

@@ -2,7 +2,9 @@
 // under the blob key with an S3 bucket key, all public access blocked, TLS 1.2+ only, bucket-owner-enforced
 // ownership, server access logs, retained on stack deletion. Lifecycle rules never expire a current object (a
 // repository object goes only when the repository API deletes it): they abort incomplete multipart uploads after a
-// day and expire noncurrent versions (what an explicit delete left behind) after NONCURRENT_VERSION_DAYS. The
+// day and expire noncurrent versions (what an explicit delete left behind, recoverable with `bkv undelete`) after
+// `bkv:deletedRetentionDays` (default 30); with `bkv:objectLockMode` every new version is also locked for that
+// long (Object Lock default retention, governance or compliance: docs/deploy.md "Deleted objects"). The
 // primary region's bucket replicates `accounts/` to the replica region's bucket.
 //
 // Grants cover objects under `accounts/*` only. IAM cannot scope S3 by the caller's JWT `sub`; per-account
@@ -20,7 +22,6 @@ import type { BkvConfig } from '../config.js';
 import { backupBucketName, kmsKeyArn } from '../names.js';
 
 export const ACCOUNT_PREFIX = 'accounts/';
-export const NONCURRENT_VERSION_DAYS = 7;
 export const ACCESS_LOG_DAYS = 365;
 
 export const ACCOUNT_PREFIX_REASON =
@@ -158,8 +159,14 @@ export class BackupBucket extends Construct {
       serverAccessLogsPrefix: 'backups/',
       lifecycleRules: [
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS), expiredObjectDeleteMarker: true },
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(config.deletedRetentionDays), expiredObjectDeleteMarker: true },
       ],
+      ...(config.objectLockMode ? {
+        objectLockEnabled: true,
+        objectLockDefaultRetention: config.objectLockMode === 'compliance'
+          ? s3.ObjectLockRetention.compliance(Duration.days(config.deletedRetentionDays))
+          : s3.ObjectLockRetention.governance(Duration.days(config.deletedRetentionDays)),
+      } : {}),
       removalPolicy: RemovalPolicy.RETAIN,
       // Browser clients PUT and GET presigned URLs directly: CORS only for the configured origins (none by default).
       ...(config.corsOrigins.length > 0 ? { cors: [bucketCors(config.corsOrigins)] } : {}),

@@ -3,7 +3,7 @@
 // keys a call and reports failures, and SDK errors are translated (retryable → 503, the rest → 500).
 
 import {
-  DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client,
+  DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,4 +70,29 @@ describe('S3ObjectStore', () => {
       expect((e as BkvError).code).toBe(code);
     },
   );
+
+  it('undeletePage removes the delete markers made since the time, only where a version lies under them', async () => {
+    const t = (m: number) => new Date(1_000_000 + m);
+    s3.on(ListObjectVersionsCommand).resolves({
+      IsTruncated: true, NextKeyMarker: 'p/d',
+      Versions: [
+        { Key: 'p/a', VersionId: 'va', LastModified: t(0) },
+        { Key: 'p/b', VersionId: 'vb', LastModified: t(0) },
+        { Key: 'p/c', VersionId: 'vc', LastModified: t(0) },
+        { Key: 'p/d', VersionId: 'vd', LastModified: t(0) },
+      ],
+      DeleteMarkers: [
+        { Key: 'p/a', VersionId: 'ma', LastModified: t(20), IsLatest: true }, // since: restored
+        { Key: 'p/b', VersionId: 'mb', LastModified: t(5), IsLatest: true }, // before since: stays deleted
+        { Key: 'p/c', VersionId: 'mc2', LastModified: t(30), IsLatest: true }, // two markers since: both go
+        { Key: 'p/c', VersionId: 'mc1', LastModified: t(25), IsLatest: false },
+      ],
+    });
+    s3.on(DeleteObjectCommand).resolves({});
+    const r = await store().undeletePage('p/', 1_000_010, 'p/');
+    expect(r).toEqual({ restored: ['p/a', 'p/c'], next: 'p/d' });
+    expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Prefix: 'p/', KeyMarker: 'p/' });
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => `${c.args[0].input.Key}@${c.args[0].input.VersionId}`).sort())
+      .toEqual(['p/a@ma', 'p/c@mc1', 'p/c@mc2']);
+  });
 });

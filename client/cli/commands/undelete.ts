@@ -39,8 +39,17 @@ export async function undelete(flags: UndeleteFlags, session = new Session(flags
     onRestore: (n) => session.say(`restored ${n.type}/${n.id.slice(0, 16)}`),
   });
   let revived: string[] = [];
+  let key: Awaited<ReturnType<typeof obtainKey>>['key'] | undefined;
   if (restored.some((n) => n.type === 'index')) {
-    const { key } = await obtainKey(flags, session);
+    key = await obtainKey(flags, session).then((k) => k.key, (e: unknown) => {
+      if (e instanceof ClientError && e.kind === 'usage') return undefined;
+      throw e;
+    });
+    if (key === undefined) {
+      session.say('this device has no backup key: run bkv undelete --as-of again on a device with it, to revive indexes a prune superseded');
+    }
+  }
+  if (restored.some((n) => n.type === 'index') && key !== undefined) {
     const repo = await openRepository(store, key, { home: session.device.home, signal });
     try {
       revived = await reviveIndexes(repo, restored, { signal, onDelete: (n) => session.say(`deleted ${n.type}/${n.id.slice(0, 16)} (superseded restored indexes)`) });
