@@ -51,7 +51,7 @@ describe('local object store trash', () => {
     expect(readFileSync(objectPath(bucket, 'k/1'), 'utf8')).toBe('new');
   });
 
-  it.for([[30 * DAY - 1, 1], [30 * DAY + 1, 0]])('after %i ms a deleted object is still there: %i', async ([age, left]) => {
+  it.for([[30 * DAY - 1, 1], [30 * DAY + 1, 0]] as const)('after %i ms a deleted object is still there: %i', async ([age, left]) => {
     const { trash, put, advance } = setup(30);
     put('k/1', 'x');
     await trash.put('k/1');
