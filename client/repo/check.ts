@@ -31,6 +31,7 @@ export async function check(cached: Repository, options: CheckOptions = {}): Pro
   const errors: string[] = [];
   await repo.loadIndex(options);
   const snapshots = await repo.snapshots(options);
+  for (const [id, why] of repo.unreadable) errors.push(`snapshot ${id} cannot be read: ${why}`);
   const stored = new Map<string, number>();
   for await (const info of repo.store.list('data', options)) stored.set(info.id, info.size);
   let used;
