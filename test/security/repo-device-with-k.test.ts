@@ -78,6 +78,14 @@ describe('a device with K deletes everything; undelete brings it all back', () =
     const back = restored.map((n) => `${prefix}repo/${n.type}/${n.id}`);
     expect(back).toEqual(expect.arrayContaining(before));
     expect(await accountKeys()).toEqual(expect.arrayContaining(before));
+    // the config's id is recorded again and the usage recounted from what is stored
+    const status = (await call(rt, token, 'GET', '/v1/repo')).json!;
+    const { stat } = await import('node:fs/promises');
+    let stored = 0;
+    for (const k of await accountKeys()) stored += (await stat(join(rt.s3.directory, rt.s3.bucket, k))).size;
+    expect(status).toMatchObject({ repositoryId: back.find((k) => k.includes('/repo/config/'))!.split('/').at(-1) });
+    // (plus reservations of upload URLs that may still be used: those stay counted, docs/protocol.md)
+    expect(status.usedBytes as number).toBeGreaterThanOrEqual(stored);
     // and what the attack wrote after asOf and then deleted (prune's new index) is back too: deletions are undone
     expect(back.filter((k) => !before.includes(k)).every((k) => k.includes('/repo/index/'))).toBe(true);
 
