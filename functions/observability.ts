@@ -8,6 +8,10 @@
 //   Locked            any 423 answer (no attempts left, or the key was destroyed)
 //   RepoUploads       upload URLs handed out 2xx (bytes reserved against an account's quota)
 //   QuotaExceeded     an upload refused for the account's quota
+//   RepoDeletions     a request that deleted repository objects answered 2xx: `POST /v1/repo/delete` (up to 1000
+//                     objects) or `DELETE /v1/vault` (with ?backups=true, a whole repository); a spike is the
+//                     DeletionSpike alarm (a compromised device or a mass deletion: docs/deploy.md "Deleted objects")
+//   RepoUndeletes     an undelete page answered 2xx
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -20,7 +24,8 @@ export const METRICS_NAMESPACE = 'bkv';
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
-export type MetricName = 'LoginStarts' | 'RegistrationStarts' | 'LoginFailures' | 'Locked' | 'RepoUploads' | 'QuotaExceeded';
+export type MetricName = 'LoginStarts' | 'RegistrationStarts' | 'LoginFailures' | 'Locked' | 'RepoUploads' | 'QuotaExceeded'
+  | 'RepoDeletions' | 'RepoUndeletes';
 
 const ok = (o: Outcome) => o.status >= 200 && o.status < 300;
 
@@ -33,6 +38,8 @@ export function metricsFor(o: Outcome): MetricName[] {
   if (o.status === 423) names.push('Locked');
   if (o.route === 'repo.uploads' && ok(o)) names.push('RepoUploads');
   if (o.code === 'quota-exceeded') names.push('QuotaExceeded');
+  if ((o.route === 'repo.delete' || o.route === 'vault.delete') && ok(o)) names.push('RepoDeletions');
+  if (o.route === 'repo.undelete' && ok(o)) names.push('RepoUndeletes');
   return names;
 }
 

@@ -319,6 +319,15 @@ export interface ObjectStore {
   list(prefix: string, options: { startAfter?: string; maxKeys: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The object's size and when it was last written (epoch ms), or undefined when it is not there. */
   head(key: string): Promise<{ size: number; lastModified: number } | undefined>;
-  /** Idempotent: missing keys are fine. */
+  /**
+   * Deferred: a deleted object stays recoverable for the deployment's retention (S3 versioning with
+   * noncurrent-version expiration; the local object store's trash). Idempotent: missing keys are fine.
+   */
   deleteObjects(keys: readonly string[]): Promise<void>;
+  /**
+   * Undoes deletions under `prefix`: every key after `keyMarker` whose newest state is a deletion made at or after
+   * `since` (epoch ms) is made current again (its delete markers since then removed). One page of keys per call;
+   * `next` is the key marker of the next page.
+   */
+  undeletePage(prefix: string, since: number, keyMarker?: string): Promise<{ restored: string[]; next?: string }>;
 }

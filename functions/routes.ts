@@ -17,9 +17,10 @@ export interface RoutePermissions {
   /**
    * Bucket access under the `accounts/` prefix: 'read' = GetObject (HeadObject, presigned GET); 'write' =
    * PutObject (presigned PUTs); 'delete' = DeleteObject (also DeleteObjects); 'list' = ListBucket with an
-   * `s3:prefix` of `accounts/*`.
+   * `s3:prefix` of `accounts/*`; 'undelete' = ListBucketVersions (same prefix condition) and DeleteObjectVersion
+   * (removing a delete marker; with Object Lock a protected version itself cannot be removed).
    */
-  bucket?: readonly ('read' | 'write' | 'delete' | 'list')[];
+  bucket?: readonly ('read' | 'write' | 'delete' | 'list' | 'undelete')[];
 }
 
 /** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
@@ -104,6 +105,12 @@ const TABLE = [
     id: 'repo.delete', method: 'POST', path: '/v1/repo/delete', entry: REPO_ENTRY, handler: 'remove',
     // Checks the exclusive lock, reads the real sizes (HeadObject), deletes, releases the usage.
     permissions: { table: 'write', bucket: ['read', 'delete'] },
+  },
+  {
+    id: 'repo.undelete', method: 'POST', path: '/v1/repo/undelete', entry: REPO_ENTRY, handler: 'undelete',
+    // Checks the exclusive lock, lists the versions (delete markers) and removes the markers made since the time;
+    // a restored config id is recorded again; then recounts the usage from a listing.
+    permissions: { table: 'write', bucket: ['list', 'undelete'] },
   },
   {
     id: 'repo.lock', method: 'POST', path: '/v1/repo/locks', entry: REPO_ENTRY, handler: 'lock',

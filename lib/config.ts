@@ -7,7 +7,7 @@ import { REALM_ID_BYTES } from '../protocol/realm/constants.js';
 import { RealmSetResponse } from '../protocol/realm/schemas.js';
 import { isBkvError } from '../protocol/errors.js';
 import { SignInConfig } from '../protocol/sign-in.js';
-import { intSetting, MAX_ATTEMPTS, REPO_QUOTA_BYTES, type IntBounds } from '../protocol/settings.js';
+import { DELETED_RETENTION_DAYS, intSetting, MAX_ATTEMPTS, REPO_QUOTA_BYTES, type IntBounds } from '../protocol/settings.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -39,6 +39,14 @@ export interface BkvConfig {
   maxAttempts: number;
   /** Bytes a repository may hold per account (reserved at upload time; docs/protocol.md "Usage and quota"). */
   repoQuotaBytes: number;
+  /** Days a deleted repository object stays recoverable (S3 noncurrent-version expiration; `bkv undelete`). */
+  deletedRetentionDays: number;
+  /**
+   * S3 Object Lock default retention on the backup buckets for `deletedRetentionDays` (docs/deploy.md "Deleted
+   * objects"): governance (removable by principals with s3:BypassGovernanceRetention) or compliance (by nobody,
+   * the AWS account's root included, until it ends). Absent: no Object Lock. Only at bucket creation.
+   */
+  objectLockMode?: 'governance' | 'compliance';
   /** Trusted identity provider; when absent the app creates a Cognito user pool. */
   jwt?: { issuer: string; audience: string[] };
   /** Alarm notifications by e-mail (one SNS topic per serving region); none when absent. */
@@ -65,6 +73,8 @@ export const CONTEXT_KEYS = {
   regions: 'bkv:regions',
   maxAttempts: 'bkv:maxAttempts',
   repoQuotaBytes: 'bkv:repoQuotaBytes',
+  deletedRetentionDays: 'bkv:deletedRetentionDays',
+  objectLockMode: 'bkv:objectLockMode',
   jwtIssuer: 'bkv:jwtIssuer',
   jwtAudience: 'bkv:jwtAudience',
   alarmEmail: 'bkv:alarmEmail',
@@ -85,6 +95,7 @@ export const DEFAULTS = {
   regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
   maxAttempts: MAX_ATTEMPTS.default,
   repoQuotaBytes: REPO_QUOTA_BYTES.default,
+  deletedRetentionDays: DELETED_RETENTION_DAYS.default,
   selfSignUp: false,
   corsOrigins: [],
   /** Realm 1 (fifteen zero bytes and a one). */
@@ -282,11 +293,17 @@ export function parseConfig(get: ContextGetter): BkvConfig {
   if (jwt && (selfSignUp || cognitoDomainPrefix)) {
     throw new ConfigError(`${CONTEXT_KEYS.selfSignUp} and ${CONTEXT_KEYS.cognitoDomainPrefix} apply to the Cognito default only, not with ${CONTEXT_KEYS.jwtIssuer}`);
   }
+  const objectLockMode = optionalString(CONTEXT_KEYS.objectLockMode, get(CONTEXT_KEYS.objectLockMode));
+  if (objectLockMode !== undefined && objectLockMode !== 'governance' && objectLockMode !== 'compliance') {
+    throw new ConfigError(`${CONTEXT_KEYS.objectLockMode} must be governance or compliance, got "${objectLockMode}"`);
+  }
   const config: BkvConfig = {
     name,
     regions: parseRegions(get(CONTEXT_KEYS.regions)),
     maxAttempts: integer(CONTEXT_KEYS.maxAttempts, get(CONTEXT_KEYS.maxAttempts), MAX_ATTEMPTS),
     repoQuotaBytes: integer(CONTEXT_KEYS.repoQuotaBytes, get(CONTEXT_KEYS.repoQuotaBytes), REPO_QUOTA_BYTES),
+    deletedRetentionDays: integer(CONTEXT_KEYS.deletedRetentionDays, get(CONTEXT_KEYS.deletedRetentionDays), DELETED_RETENTION_DAYS),
+    ...(objectLockMode ? { objectLockMode } : {}),
     ...(jwt ? { jwt } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     selfSignUp,

@@ -1,6 +1,7 @@
 // `npm start`: the local vault on 127.0.0.1:${BKV_PORT:-8787}, data under ${BKV_DATA_DIR:-.bkv}.
 // BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
-// Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600).
+// Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600),
+// BKV_DELETED_RETENTION_DAYS (days a deleted repository object stays recoverable with `bkv undelete`; default 30).
 // Realms: BKV_REALMS=n (1–16, default 1) and BKV_REALM_THRESHOLD=t (default a majority) start n runtimes as a
 // t-of-n realm set: realm 1 here (it runs the sign-in provider and publishes the set at GET /v1/realms), realm i on
 // port BKV_PORT+i−1 with its own data dir (<data dir>/realm-i), sealer key and table, trusting realm 1's tokens.
@@ -35,6 +36,7 @@ try {
     maxAttempts: process.env.BKV_MAX_ATTEMPTS,
     repoQuotaBytes: process.env.BKV_REPO_QUOTA_BYTES,
     urlTtlSeconds: process.env.BKV_URL_TTL_SECONDS,
+    deletedRetentionDays: process.env.BKV_DELETED_RETENTION_DAYS,
     onListening: (url) => void process.stdout.write(`bkv local vault starting on ${url}\n`),
     ...(process.env.BKV_LOG === '1'
       ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }

@@ -1,8 +1,12 @@
 // The local runtime's object store: a small, fast, file-backed subset of S3 on loopback TCP, exactly what the AWS
 // SDK calls and the presigned URLs of the repository service need (docs/protocol.md "Repository API"):
-// PutObject (streamed to a temporary file beside the target, renamed into place: never a partial object),
+// PutObject (streamed to a temporary file beside the target, renamed into place: never a partial object; with
+// `If-None-Match: *`, which every presigned upload URL signs, only if no object is there: 412 otherwise, atomically),
 // GetObject (streamed from the file; `Range: bytes=a-b` → 206 with Content-Range, 416 when unsatisfiable),
 // HeadObject, DeleteObject, DeleteObjects and ListObjectsV2 (prefix, start-after, continuation-token, max-keys).
+// Deletion is deferred as in a versioned bucket (object-store/trash.ts): a deleted object goes to a trash for the
+// retention; ListObjectVersions (prefix, key-marker, max-keys; only keys that have deleted versions) shows it as a
+// delete marker over a noncurrent version, and DeleteObject of that marker's versionId puts it back.
 // Objects are plain files at `<directory>/<bucket>/<key>` (object-store/files.ts). Anyone on the machine can reach
 // the port, so every request must be signed with the runtime's own credentials (sigv4.ts): in its Authorization
 // header (the runtime's SDK calls) or as a presigned URL (method, key, expiry and signed headers, content-length
@@ -19,9 +23,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { repoS3Client } from '../functions/adapters/s3-object-store.js';
-import { checkKey, commit, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
+import { checkKey, commit, commitNew, etagOf, listObjects, objectPath, sendRange, statObject, writeAside } from './object-store/files.js';
 import { parseRange } from './object-store/range.js';
-import { deleteResult, listBucketResult, parseDeleteRequest, S3Error } from './object-store/xml.js';
+import { DELETED_RETENTION_DAYS } from '../protocol/settings.js';
+import { Trash } from './object-store/trash.js';
+import { deleteResult, listBucketResult, listVersionsResult, parseDeleteRequest, S3Error, type VersionEntry } from './object-store/xml.js';
 import type { StorageCredentials } from './keys.js';
 import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
 import { sameHex, SignatureError, verifySignature } from './sigv4.js';
@@ -63,10 +69,20 @@ function one(query: URLSearchParams, name: string): string | undefined {
   return query.get(name) ?? undefined;
 }
 
-export async function startS3(directory: string, credentials: StorageCredentials, bucket = LOCAL_BUCKET): Promise<LocalS3> {
+
+export interface S3Options {
+  bucket?: string;
+  /** Days deleted objects are kept in the trash (default 30). */
+  deletedRetentionDays?: number;
+  now?: () => number;
+}
+
+export async function startS3(directory: string, credentials: StorageCredentials, options: S3Options = {}): Promise<LocalS3> {
+  const bucket = options.bucket ?? LOCAL_BUCKET;
   await mkdir(join(directory, bucket), { recursive: true, mode: 0o700 });
   let lastFault = 0;
   const bucketDir = join(directory, bucket);
+  const trash = new Trash(bucketDir, join(directory, `.trash-${bucket}`), options.deletedRetentionDays ?? DELETED_RETENTION_DAYS.default, options.now);
 
   const budget = new BodyBudget(MAX_BUFFERED_TOTAL);
 
@@ -135,7 +151,12 @@ export async function startS3(directory: string, credentials: StorageCredentials
     const declared = req.headers['content-length'];
     if (declared === undefined || !/^\d+$/.test(declared)) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     if (Number(declared) > MAX_PUT_BYTES) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+    const condition = req.headers['if-none-match'];
+    if (condition !== undefined && condition !== '*') throw notImplemented(); // S3 takes only '*' on a PUT
+    if (req.headers['if-match'] !== undefined) throw notImplemented();
     const path = objectPath(bucketDir, key);
+    // refused before the body is read when the object is already there (and again, atomically, at the link)
+    if (condition === '*' && (await statObject(path))) throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', key);
     const hash = payloadSha256 !== undefined ? createHash('sha256') : undefined;
     const { tmp, size } = await writeAside(path, req, hash ? (c) => hash.update(c) : undefined);
     if (size !== Number(declared)) {
@@ -146,19 +167,45 @@ export async function startS3(directory: string, credentials: StorageCredentials
       await rm(tmp, { force: true });
       throw hashMismatch();
     }
-    await commit(tmp, path);
+    await (condition === '*' ? commitNew(tmp, path, key) : commit(tmp, path));
     const s = await statObject(path);
     res.statusCode = 200;
     if (s) res.setHeader('etag', etagOf(s));
     res.end();
   }
 
-  async function deleteObject(res: ServerResponse, key: string): Promise<void> {
-    await rm(objectPath(bucketDir, key), { force: true }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EISDIR' && e.code !== 'ENOTDIR') throw e;
-    });
+  async function deleteObject(res: ServerResponse, key: string, versionId: string | undefined): Promise<void> {
+    if (versionId !== undefined) {
+      // only delete markers can be removed here (undelete); a noncurrent version is purged by the retention alone
+      if (!versionId.startsWith('d')) throw new S3Error(400, 'InvalidArgument', 'only a delete marker may be removed in this object store');
+      if (!(await trash.restore(key, versionId))) throw new S3Error(404, 'NoSuchVersion', 'The specified version does not exist.', key);
+      res.setHeader('x-amz-delete-marker', 'true');
+      res.setHeader('x-amz-version-id', versionId);
+    } else await trash.put(key);
     res.statusCode = 204;
     res.end();
+  }
+
+  async function listVersions(res: ServerResponse, query: URLSearchParams): Promise<void> {
+    if (query.has('delimiter') || query.has('version-id-marker')) throw notImplemented();
+    const prefix = one(query, 'prefix') ?? '';
+    const keyMarker = one(query, 'key-marker') ?? '';
+    const maxText = one(query, 'max-keys') ?? '1000';
+    if (!/^\d{1,7}$/.test(maxText)) throw new S3Error(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+    const maxKeys = Math.max(1, Math.min(1000, Number(maxText)));
+    const found = await trash.versions(prefix, keyMarker, maxKeys);
+    const page = found.slice(0, maxKeys);
+    const entries: VersionEntry[] = [];
+    for (const k of page) {
+      if (k.live) entries.push({ key: k.key, versionId: 'null', latest: true, mtimeMs: k.live.mtimeMs, object: k.live });
+      k.trashed.forEach((t, i) => {
+        entries.push({ key: k.key, versionId: t.markerId, latest: !k.live && i === 0, mtimeMs: t.deletedAt });
+        entries.push({ key: k.key, versionId: t.versionId, latest: false, mtimeMs: t.mtimeMs, object: { size: t.size, etag: t.etag } });
+      });
+    }
+    xmlAnswer(res, 200, listVersionsResult({
+      bucket, prefix, keyMarker, maxKeys, entries, ...(found.length > maxKeys ? { nextKeyMarker: page.at(-1)!.key } : {}),
+    }));
   }
 
   async function deleteObjects(req: IncomingMessage, res: ServerResponse, payloadSha256: string | undefined): Promise<void> {
@@ -176,9 +223,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
       } catch {
         continue; // no such object can exist
       }
-      await rm(objectPath(bucketDir, key), { force: true }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EISDIR' && e.code !== 'ENOTDIR') throw e;
-      });
+      await trash.put(key);
     }
     xmlAnswer(res, 200, deleteResult(quiet ? [] : keys));
   }
@@ -226,10 +271,14 @@ export async function startS3(directory: string, credentials: StorageCredentials
     if (bucketName === '') throw notImplemented();
     if (decodeURIComponent(bucketName) !== bucket) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     const q = url.searchParams;
-    for (const sub of ['uploads', 'uploadId', 'partNumber', 'acl', 'tagging', 'versionId', 'versions', 'policy', 'cors']) {
+    for (const sub of ['uploads', 'uploadId', 'partNumber', 'acl', 'tagging', 'policy', 'cors']) {
       if (q.has(sub)) throw notImplemented();
     }
+    const versionId = one(q, 'versionId');
+    if (versionId !== undefined && !(method === 'DELETE' && key !== '')) throw notImplemented();
+    if (q.has('versions') && !(method === 'GET' && key === '')) throw notImplemented();
     if (key === '') {
+      if (method === 'GET' && q.has('versions')) return listVersions(res, q);
       if (method === 'GET' && q.get('list-type') === '2') return listV2(res, q);
       if (method === 'POST' && q.has('delete')) return deleteObjects(req, res, payloadSha256);
       if (method === 'HEAD') {
@@ -246,7 +295,7 @@ export async function startS3(directory: string, credentials: StorageCredentials
       if (req.headers['x-amz-copy-source'] !== undefined) throw notImplemented();
       return putObject(req, res, key, payloadSha256);
     }
-    if (method === 'DELETE') return deleteObject(res, key);
+    if (method === 'DELETE') return deleteObject(res, key, versionId);
     throw new S3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
   }
 

@@ -64,6 +64,7 @@ import {
 } from './keys.js';
 import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
 import { STORAGE_FAULTS, startS3, type LocalS3 } from './s3.js';
+import { DELETED_RETENTION_DAYS, intSetting } from '../protocol/settings.js';
 
 export interface LocalOptions {
   /** Where data and keys persist (DynamoDB, S3 objects, sealer and token keys, storage credentials). */
@@ -76,6 +77,8 @@ export interface LocalOptions {
   /** Repository API settings (functions/repo/deps.ts): bytes per account, presigned URL lifetime. */
   repoQuotaBytes?: number | string;
   urlTtlSeconds?: number | string;
+  /** Days a deleted repository object stays recoverable (`bkv undelete`) in the local object store's trash: 1–3650, default 30. */
+  deletedRetentionDays?: number | string;
   /** Lifetimes of the provider's access tokens (default 3600 s, at most a day) and refresh tokens (default 14 days). */
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
@@ -178,7 +181,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalRuntime> {
     const credentials = options.inMemory ? randomStorageCredentials() : await storageCredentials(options.dataDir);
     const [d, blobs, key, keys] = await Promise.all([
       startDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'), LOCAL_TABLE, { credentials, socketDir: options.dataDir }).then((x) => (dynamo = x)),
-      startS3(s3Dir, credentials).then((x) => (s3 = x)),
+      startS3(s3Dir, credentials, { deletedRetentionDays: intSetting('deleted retention days', options.deletedRetentionDays, DELETED_RETENTION_DAYS), ...(options.clock ? { now: () => options.clock!.now() } : {}) }).then((x) => (s3 = x)),
       sealerKey(options.dataDir),
       signingKey(options.dataDir),
     ]);

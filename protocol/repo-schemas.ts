@@ -98,6 +98,12 @@ export const DeleteRequest = z.strictObject({
 });
 export const DeleteResponse = z.object({ deleted: z.array(ObjectNameSchema), missing: z.array(ObjectNameSchema) });
 
+/** Where the next page of an undelete starts: the last object name of the page (`<type>/<id>`). */
+export const UndeleteMarker = z.string().regex(/^(config|snapshots|index|data)\/[0-9a-f]{64}$/, 'must be an object name');
+/** Undo deletions made at or after `since` (at most the retention ago), under an exclusive lock; one page a call. */
+export const UndeleteRequest = z.strictObject({ lockId: LockId, since: Timestamp, after: UndeleteMarker.optional() });
+export const UndeleteResponse = z.object({ restored: z.array(ObjectNameSchema), next: UndeleteMarker.optional() });
+
 /** Printable ASCII and printable Unicode (no control characters). */
 const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
 export const LockRequestSchema = z.strictObject({

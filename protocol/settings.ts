@@ -18,6 +18,8 @@ export const MAX_ATTEMPTS: IntBounds = { min: MIN_MAX_ATTEMPTS, max: MAX_MAX_ATT
 /** Bytes a repository may hold per account (1 MiB to 1 PiB; default 50 GiB). */
 export const REPO_QUOTA_BYTES: IntBounds = { min: 2 ** 20, max: 2 ** 50, default: DEFAULT_REPO_QUOTA_BYTES };
 /** Lifetime of presigned URLs in seconds (S3 allows a week at most). */
+/** Days a deleted repository object stays recoverable (`bkv undelete`): S3 noncurrent versions, the local trash. */
+export const DELETED_RETENTION_DAYS: IntBounds = { min: 1, max: 3650, default: 30 };
 export const URL_TTL_SECONDS: IntBounds = { min: 60, max: 604_800, default: REPO_URL_TTL_SECONDS };
 
 const DECIMAL = /^\s*\d+\s*$/;

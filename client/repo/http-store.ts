@@ -12,11 +12,11 @@ import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage }
 import { minorGc } from './gc.js';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { keepAliveAgents } from '../keep-alive.js';
-import { isBkvError } from '../../protocol/errors.js';
+import { BkvError, isBkvError } from '../../protocol/errors.js';
 import {
   DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_LIST_LIMIT, MAX_LIST_OBJECTS,
   MAX_LIST_PAGES, MAX_UPLOADS_PER_REQUEST,
-  PresignedPut, RepoStatusResponse, UploadsResponse,
+  PresignedPut, RepoStatusResponse, UndeleteResponse, UploadsResponse,
 } from '../../protocol/repo-schemas.js';
 import type { ApiClient } from '../http.js';
 import { ClientError, isClientError } from '../errors.js';
@@ -325,8 +325,21 @@ export class HttpRepoStore implements RepoStore {
         target = await getUrl();
         a = await this.send(target.url, 'PUT', target.headers, body, signal);
       }
-      if (a.status !== 200) throw HttpRepoStore.storageError(a, `store ${name}`);
+      if (a.status === 412) await this.alreadyStored(name, body, signal);
+      else if (a.status !== 200) throw HttpRepoStore.storageError(a, `store ${name}`);
     }, true);
+  }
+
+  /**
+   * Upload URLs are write-once (`If-None-Match: *`): a 412 says an object is already there, usually this very
+   * upload whose answer was lost before a retry. It counts as stored only if the stored bytes are exactly these;
+   * other bytes are a conflict (memory-store.ts does the same), never silently accepted.
+   */
+  private async alreadyStored(name: string, body: Uint8Array, signal?: AbortSignal): Promise<void> {
+    let a = await this.send(await this.downloadUrl(name, false), 'GET', {}, undefined, signal);
+    if (HttpRepoStore.expired(a)) a = await this.send(await this.downloadUrl(name, true), 'GET', {}, undefined, signal);
+    if (a.status !== 200) throw HttpRepoStore.storageError(a, `read back ${name}`);
+    if (!Buffer.from(body.buffer, body.byteOffset, body.byteLength).equals(a.body)) throw new BkvError('conflict', `${name} exists with other bytes`);
   }
 
   async createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void> {
@@ -444,6 +457,13 @@ export class HttpRepoStore implements RepoStore {
       for (const o of answer.deleted) this.downloadUrls.delete(nameOf(o));
     }
     return { deleted, missing };
+  }
+
+  async undelete(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }> {
+    const body = { lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}) };
+    // retry-safe: a second try of a page restores nothing twice (what is back is no longer deleted)
+    const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/undelete', body, UndeleteResponse), true);
+    return { restored: answer.restored, ...(answer.next !== undefined ? { next: answer.next } : {}) };
   }
 
   private static lockOf(a: { lockId: string; exclusive: boolean; expiresAt: string }): RepoLock {

@@ -31,6 +31,8 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.f
 
 export class MemoryRepoStore implements RepoStore {
   private readonly objects = new Map<string, Uint8Array>();
+  /** Deleted objects and when, kept for undelete (this store never purges them). */
+  private readonly deletedObjects = new Map<string, { body: Uint8Array; at: number }>();
   private repositoryId: string | null = null;
   private locks: HeldLock[] = [];
   private readonly now: () => number;
@@ -108,8 +110,27 @@ export class MemoryRepoStore implements RepoStore {
     if (!this.live().some((l) => l.lockId === lockId && l.exclusive)) throw new BkvError('lock-lost', 'the lock is expired or was removed');
     const deleted: ObjectName[] = [];
     const missing: ObjectName[] = [];
-    for (const n of names) (this.objects.delete(nameOf(n)) ? deleted : missing).push({ type: n.type, id: n.id });
+    for (const n of names) {
+      const body = this.objects.get(nameOf(n));
+      if (body) this.deletedObjects.set(nameOf(n), { body, at: this.now() });
+      (this.objects.delete(nameOf(n)) ? deleted : missing).push({ type: n.type, id: n.id });
+    }
     return { deleted, missing };
+  }
+
+  async undelete(since: number, lockId: string, _after?: string, options?: CallOptions): Promise<{ restored: ObjectName[] }> {
+    check(options);
+    if (!this.live().some((l) => l.lockId === lockId && l.exclusive)) throw new BkvError('lock-lost', 'the lock is expired or was removed');
+    const restored: ObjectName[] = [];
+    for (const [key, d] of [...this.deletedObjects].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (d.at < since || this.objects.has(key)) continue;
+      this.objects.set(key, d.body);
+      this.deletedObjects.delete(key);
+      const [type, id] = key.split('/') as [ObjectName['type'], string];
+      restored.push({ type, id });
+      if (type === 'config' && this.repositoryId === null) this.repositoryId = id;
+    }
+    return { restored };
   }
 
   async lock(request: LockRequest, options?: CallOptions): Promise<RepoLock> {

@@ -54,6 +54,11 @@ async function pruneUnder(repo: Repository, options: PruneOptions, held: HeldLoc
   const call = { signal };
   await repo.loadIndex(call);
   const all = await repo.snapshots(call);
+  // a snapshot that cannot be read may reference any pack: nothing is deleted on its account
+  if (repo.unreadable.size > 0) {
+    const [id, why] = [...repo.unreadable][0]!;
+    throw damaged(`snapshot ${id} cannot be read (${why}); nothing was deleted: run bkv check, and bkv undelete if it was overwritten or deleted`);
+  }
   const snapshots = options.dryRun && options.without !== undefined ? all.filter((s) => !options.without!.has(s.id)) : all;
   const used = await usedBlobs(repo, snapshots, call);
   if (used.missing.size > 0) throw damaged(`${used.missing.size} referenced blobs are not indexed: run bkv check; nothing was deleted`);

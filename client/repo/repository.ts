@@ -17,9 +17,9 @@ import { readBlobs } from './pack-reader.js';
 import { parallel } from './parallel.js';
 import { SeenRecord, type Rollback } from './seen.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
-import type { CallOptions, ObjectName, RepoStore } from './store.js';
+import { RepoObjectMissing, type CallOptions, type ObjectName, type RepoStore } from './store.js';
 import { decodeTree, type Tree } from './tree.js';
-import { ClientError } from '../errors.js';
+import { ClientError, isClientError } from '../errors.js';
 
 export interface RepoConfig {
   version: 1;
@@ -97,12 +97,31 @@ export class Repository {
     return obj;
   }
 
+  /**
+   * Snapshot objects of the last `snapshots()` that failed authentication (damaged, or not an age file to this
+   * K: another writer's or a token holder's junk), each with why. They are skipped, never fatal to the listing;
+   * `onSkip` names each as it is found. Deleting anything on their account is never right: prune refuses while
+   * there are any (client/repo/prune.ts), check reports them.
+   */
+  readonly unreadable = new Map<string, string>();
+  onSkip: ((name: ObjectName, why: string) => void) | undefined;
+
   async snapshots(options: CallOptions = {}): Promise<Snapshot[]> {
     const names: ObjectName[] = [];
     for await (const info of this.store.list('snapshots', options)) names.push({ type: 'snapshots', id: info.id });
     const out: Snapshot[] = [];
+    this.unreadable.clear();
     await parallel(names, 8, async (name) => {
-      out.push(toSnapshot(await this.getCached(name, options)));
+      try {
+        out.push(toSnapshot(await this.getCached(name, options)));
+      } catch (e) {
+        if (e instanceof RepoObjectMissing) return; // forgotten meanwhile by another device
+        if (!isClientError(e, 'damaged') && !isAgeError(e, 'no-match')) throw e;
+        const why = isAgeError(e, 'no-match') ? 'not encrypted to this repository\'s key' : e instanceof Error ? e.message : 'damaged';
+        this.unreadable.set(name.id, why);
+        this.cache?.delete(name);
+        this.onSkip?.(name, why);
+      }
     });
     // a snapshot the server stopped listing may be hidden, not forgotten: its cached copy is kept as evidence
     // (this device's own forget removes its copies itself)

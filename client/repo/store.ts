@@ -88,6 +88,12 @@ export interface RepoStore {
    */
   uploadRequest?(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest>;
   downloadRequest?(name: ObjectName, options?: CallOptions): Promise<DirectRequest>;
+  /**
+   * Deletion is deferred (docs/repository.md "Deleted objects"): brings back, under a live exclusive lock, the
+   * objects deleted at or after `since` that are still within the store's retention; one page a call (`after`:
+   * the previous page's `next`). Both SDK adapters keep deleted objects; a test double may leave it out.
+   */
+  undelete?(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }>;
   /** Hands back the memory of a body `get` returned, which the caller no longer uses, for the store to reuse. */
   recycle?(body: ArrayBuffer): void;
 }

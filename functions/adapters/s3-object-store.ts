@@ -1,9 +1,14 @@
 // ObjectStore on S3 (the local runtime's file-backed S3 subset locally): presigned PUTs that sign the exact
-// content-length (S3 refuses a body of another length) and presigned GETs, so object bytes never pass through a
-// Lambda; ListObjectsV2 with StartAfter, HeadObject, DeleteObjects. Only translates: SDK exceptions become BkvErrors.
+// content-length (S3 refuses a body of another length) and `If-None-Match: *` (an S3 conditional write: the URL
+// creates an object that does not exist and nothing else, 412 PreconditionFailed otherwise; a request without the
+// header does not match the signature), and presigned GETs, so object bytes never pass through a
+// Lambda; ListObjectsV2 with StartAfter, HeadObject, DeleteObjects (a delete marker in the versioned bucket: the
+// object stays a noncurrent version for the retention), and undelete: ListObjectVersions, then DeleteObject of the
+// delete markers made since a time, which makes the version under them current again. Only translates: SDK exceptions become BkvErrors.
 
 import {
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand,
+  S3Client, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BkvError } from '../../protocol/errors.js';
@@ -38,9 +43,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async presignPut(key: string, size: number, expiresInS: number): Promise<PresignedUpload> {
-    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: size });
-    const url = await this.send(() => getSignedUrl(this.client, command, { expiresIn: expiresInS, signableHeaders: new Set(['content-length']) }));
-    return { url: S3ObjectStore.checked(url), headers: { 'content-length': String(size) } };
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentLength: size, IfNoneMatch: '*' });
+    const url = await this.send(() => getSignedUrl(this.client, command, { expiresIn: expiresInS, signableHeaders: new Set(['content-length', 'if-none-match']) }));
+    // Write-once is the URL's whole point: refuse to hand out one whose signature does not cover the condition.
+    const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';') ?? [];
+    if (!signed.includes('if-none-match') || !signed.includes('content-length')) throw new BkvError('internal', 'object store client did not sign the write condition');
+    return { url: S3ObjectStore.checked(url), headers: { 'content-length': String(size), 'if-none-match': '*' } };
   }
 
   async presignGet(key: string, expiresInS: number): Promise<string> {
@@ -80,5 +88,37 @@ export class S3ObjectStore implements ObjectStore {
         throw new BkvError(retryable ? 'unavailable' : 'internal', retryable ? 'object store is busy, retry' : 'object store failed to delete');
       }
     }
+  }
+
+  async undeletePage(prefix: string, since: number, keyMarker?: string): Promise<{ restored: string[]; next?: string }> {
+    const out = await this.send(() => this.client.send(new ListObjectVersionsCommand({
+      Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000, ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+    })));
+    type Entry = { key: string; versionId: string; at: number; marker: boolean };
+    const byKey = new Map<string, Entry[]>();
+    const add = (key: string | undefined, versionId: string | undefined, at: Date | undefined, marker: boolean) => {
+      if (!key || !versionId) return;
+      const list = byKey.get(key) ?? [];
+      list.push({ key, versionId, at: at?.getTime() ?? 0, marker });
+      byKey.set(key, list);
+    };
+    for (const v of out.Versions ?? []) add(v.Key, v.VersionId, v.LastModified, false);
+    for (const m of out.DeleteMarkers ?? []) add(m.Key, m.VersionId, m.LastModified, true);
+    const restored: string[] = [];
+    for (const [key, entries] of byKey) {
+      entries.sort((a, b) => b.at - a.at);
+      // the markers on top, made since `since`: removing them makes the newest version under them current
+      const markers: Entry[] = [];
+      for (const e of entries) {
+        if (!e.marker || e.at < since) break;
+        markers.push(e);
+      }
+      const under = entries[markers.length];
+      if (markers.length === 0 || under === undefined || under.marker) continue;
+      for (const m of markers) await this.send(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: m.versionId })));
+      restored.push(key);
+    }
+    const next = out.IsTruncated === true ? out.NextKeyMarker : undefined;
+    return { restored: restored.sort(), ...(next ? { next } : {}) };
   }
 }

@@ -27,3 +27,4 @@ export const remove = entry('repo.delete');
 export const lock = entry('repo.lock');
 export const refresh = entry('repo.refresh');
 export const unlock = entry('repo.unlock');
+export const undelete = entry('repo.undelete');

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { BkvError } from '../../protocol/errors.js';
 import {
   CreateConfigRequest, DEFAULT_LOCK_TTL_S, DeleteRequest, DownloadsRequest, LockId, LockRequestSchema, MAX_LIST_LIMIT, ObjectId, ObjectType,
-  UploadsRequest,
+  UndeleteRequest, UploadsRequest,
 } from '../../protocol/repo-schemas.js';
 import { accountOf, parseBody, queryFlag, type ApiEvent } from '../http/request.js';
 import type { RouteImpl } from '../http/route.js';
@@ -76,6 +76,11 @@ export function repoRoutes(repo: RepoService): Record<RepoRouteId, RouteImpl> {
       const account = accountOf(event);
       const body = parseBody(event, DeleteRequest);
       return { status: 200, body: await repo.delete(account, body.lockId, body.objects) };
+    },
+    'repo.undelete': async (event) => {
+      const account = accountOf(event);
+      const body = parseBody(event, UndeleteRequest);
+      return { status: 200, body: await repo.undelete(account, body.lockId, Date.parse(body.since), body.after) };
     },
     'repo.lock': async (event) => {
       const account = accountOf(event);

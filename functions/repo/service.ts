@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { BkvError } from '../../protocol/errors.js';
-import { MAX_LIST_LIMIT } from '../../protocol/repo-schemas.js';
+import { MAX_LIST_LIMIT, REPO_OBJECT_TYPES, UndeleteMarker } from '../../protocol/repo-schemas.js';
 import type { Clock, ObjectStore, RepoItem, RepoItemStore, RepoLockEntry } from '../ports.js';
 import { accountPrefix, idOfKey, objectKey, repoPrefix, typePrefix, type RepoObjectName, type RepoObjectType } from './keys.js';
 import { acquire, holdsExclusive, refresh, release, type LockWanted } from './locks.js';
@@ -181,6 +181,30 @@ export class RepoService {
     // Refused only if the lease expired and another delete or a recount took over: the bytes then stay counted.
     await this.deps.items.release(account, leaseId, bytes, this.now());
     return { deleted, missing };
+  }
+
+  /**
+   * Undoes the account's deletions made at or after `since` (docs/protocol.md "Undelete"), one page of keys a call,
+   * under a live exclusive lock (so no prune runs meanwhile). A restored config whose id the account no longer
+   * records (after `DELETE /v1/vault?backups=true`) is recorded again, create-only. Usage is recounted once the
+   * last page is done.
+   */
+  async undelete(account: string, lockId: string, since: number, after?: string) {
+    const item = await this.deps.items.get(account);
+    if (!item || !holdsExclusive(item.locks, lockId, this.now())) throw lockLost();
+    const prefix = repoPrefix(account);
+    const page = await this.deps.objects.undeletePage(prefix, since, after !== undefined ? prefix + after : undefined);
+    const restored: RepoObjectName[] = [];
+    for (const key of page.restored) {
+      const [type, id] = key.slice(prefix.length).split('/') as [RepoObjectType, string];
+      if (REPO_OBJECT_TYPES.includes(type) && idOfKey(typePrefix(account, type), key) !== undefined) restored.push({ type, id });
+    }
+    const config = restored.find((o) => o.type === 'config');
+    if (config && item.repositoryId === undefined) await this.deps.items.setRepositoryId(account, config.id, this.now());
+    const rest = page.next?.startsWith(prefix) ? page.next.slice(prefix.length) : undefined;
+    const next = rest !== undefined && UndeleteMarker.safeParse(rest).success ? rest : undefined;
+    if (next === undefined) await this.recount(account).catch((e: unknown) => this.deps.onBackgroundError?.(e));
+    return { restored, ...(next !== undefined ? { next } : {}) };
   }
 
   /** Takes the account's delete lease, waiting a little while another delete holds it. */

@@ -1,6 +1,8 @@
 // A serving region's alarms: server errors on the API, a spike in "locked" answers (423), which means many
 // vaults are being guessed at or destroyed at once, and a spike in registration starts (uncounted by the guess
-// limit: a flood means someone probes the registration route or replaces vaults). The metrics come from the
+// limit: a flood means someone probes the registration route or replaces vaults), and a spike in deletions
+// (DeletionSpike: requests that deleted repository objects; a compromised device or a stolen key deleting
+// backups: the runbook is docs/deploy.md "Deleted objects"). The metrics come from the
 // handlers' Powertools Metrics (functions/observability.ts: namespace "bkv", dimension service=bkv). With bkv:alarmEmail set, alarms notify an
 // SNS topic (TLS-only publishing) with that e-mail subscribed; otherwise they show in the console only.
 
@@ -17,12 +19,15 @@ export const METRICS_NAMESPACE = 'bkv';
 export const SERVER_ERROR_THRESHOLD = 5;
 export const LOCKED_SPIKE_THRESHOLD = 20;
 export const REGISTRATION_SPIKE_THRESHOLD = 100;
+/** Delete requests (each up to 1000 objects, or a whole repository) in 5 minutes: a big prune is ~100. */
+export const DELETION_SPIKE_THRESHOLD = 500;
 const PERIOD = Duration.minutes(5);
 
 export class Alarms extends Construct {
   readonly serverErrors: cloudwatch.Alarm;
   readonly lockedSpike: cloudwatch.Alarm;
   readonly registrationSpike: cloudwatch.Alarm;
+  readonly deletionSpike: cloudwatch.Alarm;
   readonly topic?: sns.Topic;
 
   constructor(scope: Construct, id: string, props: { config: BkvConfig; api: VaultApi }) {
@@ -49,10 +54,12 @@ export class Alarms extends Construct {
     this.lockedSpike = spike('LockedSpike', 'Locked', LOCKED_SPIKE_THRESHOLD, 'locked (423) answers: vaults being guessed at or destroyed');
     this.registrationSpike = spike('RegistrationSpike', 'RegistrationStarts', REGISTRATION_SPIKE_THRESHOLD,
       'registration starts: the registration route probed, or vaults replaced');
+    this.deletionSpike = spike('DeletionSpike', 'RepoDeletions', DELETION_SPIKE_THRESHOLD,
+      'requests deleted repository objects: mass deletion; undo within the retention (docs/deploy.md "Deleted objects")');
     if (props.config.alarmEmail) {
       this.topic = new sns.Topic(this, 'Topic', { enforceSSL: true, displayName: `${props.config.name} alarms` });
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.config.alarmEmail));
-      for (const alarm of [this.serverErrors, this.lockedSpike, this.registrationSpike]) alarm.addAlarmAction(new SnsAction(this.topic));
+      for (const alarm of [this.serverErrors, this.lockedSpike, this.registrationSpike, this.deletionSpike]) alarm.addAlarmAction(new SnsAction(this.topic));
     }
   }
 }

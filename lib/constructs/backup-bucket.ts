@@ -2,7 +2,9 @@
 // under the blob key with an S3 bucket key, all public access blocked, TLS 1.2+ only, bucket-owner-enforced
 // ownership, server access logs, retained on stack deletion. Lifecycle rules never expire a current object (a
 // repository object goes only when the repository API deletes it): they abort incomplete multipart uploads after a
-// day and expire noncurrent versions (what an explicit delete left behind) after NONCURRENT_VERSION_DAYS. The
+// day and expire noncurrent versions (what an explicit delete left behind, recoverable with `bkv undelete`) after
+// `bkv:deletedRetentionDays` (default 30); with `bkv:objectLockMode` every new version is also locked for that
+// long (Object Lock default retention, governance or compliance: docs/deploy.md "Deleted objects"). The
 // primary region's bucket replicates `accounts/` to the replica region's bucket.
 //
 // Grants cover objects under `accounts/*` only. IAM cannot scope S3 by the caller's JWT `sub`; per-account
@@ -20,7 +22,6 @@ import type { BkvConfig } from '../config.js';
 import { backupBucketName, kmsKeyArn } from '../names.js';
 
 export const ACCOUNT_PREFIX = 'accounts/';
-export const NONCURRENT_VERSION_DAYS = 7;
 export const ACCESS_LOG_DAYS = 365;
 
 export const ACCOUNT_PREFIX_REASON =
@@ -42,12 +43,16 @@ const OBJECT_ACTIONS: Record<BucketAction, string[]> = {
   write: ['s3:PutObject'],
   delete: ['s3:DeleteObject'],
   list: [],
+  // removes a delete marker by its version id (undelete); IAM cannot tell a marker from a version: with Object
+  // Lock the versions themselves stay protected (docs/deploy.md "Deleted objects")
+  undelete: ['s3:DeleteObjectVersion'],
 };
 const KMS_ACTIONS: Record<BucketAction, string[]> = {
   read: ['kms:Decrypt'],
   write: ['kms:GenerateDataKey'],
   delete: [],
   list: [],
+  undelete: [],
 };
 
 /** A backup bucket in some region, as a function sees it (possibly from another region, for the fallback). */
@@ -68,9 +73,9 @@ export class BackupBucketAccess {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: objectActions, resources: [`${this.bucketArn}/${ACCOUNT_PREFIX}*`] }));
       if (fn.role) this.acknowledgePrefix(fn.role, ACCOUNT_PREFIX_REASON);
     }
-    if (unique.includes('list')) {
+    if (unique.includes('list') || unique.includes('undelete')) {
       fn.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
+        actions: [...(unique.includes('list') ? ['s3:ListBucket'] : []), ...(unique.includes('undelete') ? ['s3:ListBucketVersions'] : [])],
         resources: [this.bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${ACCOUNT_PREFIX}*`] } },
       }));
@@ -154,8 +159,14 @@ export class BackupBucket extends Construct {
       serverAccessLogsPrefix: 'backups/',
       lifecycleRules: [
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS), expiredObjectDeleteMarker: true },
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(config.deletedRetentionDays), expiredObjectDeleteMarker: true },
       ],
+      ...(config.objectLockMode ? {
+        objectLockEnabled: true,
+        objectLockDefaultRetention: config.objectLockMode === 'compliance'
+          ? s3.ObjectLockRetention.compliance(Duration.days(config.deletedRetentionDays))
+          : s3.ObjectLockRetention.governance(Duration.days(config.deletedRetentionDays)),
+      } : {}),
       removalPolicy: RemovalPolicy.RETAIN,
       // Browser clients PUT and GET presigned URLs directly: CORS only for the configured origins (none by default).
       ...(config.corsOrigins.length > 0 ? { cors: [bucketCors(config.corsOrigins)] } : {}),

@@ -1,12 +1,13 @@
 // Where the local object store keeps objects: one plain file per object at `<root>/<bucket>/<key>`, so
 // `<root>/<bucket>/accounts/<b64>/repo/` is a directory copy of an account's repository (docs/repository.md). A PUT
 // streams into a hidden temporary file beside the target (`.<name>.tmp-<random>`) and renames it into place once
-// whole, so a reader never sees a partial object. Keys whose path segments are empty or start with '.' are refused,
+// whole, so a reader never sees a partial object; a create-only PUT (`If-None-Match: *`) links it into place
+// instead, which fails atomically when the object exists (commitNew). Keys whose path segments are empty or start with '.' are refused,
 // so no key names a temporary file or climbs out of the bucket.
 
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -130,6 +131,24 @@ export async function commit(tmp: string, path: string): Promise<void> {
       throw new S3Error(400, 'InvalidArgument', 'the key conflicts with another key\'s path');
     }
     throw e;
+  }
+}
+
+/**
+ * Puts `tmp` in place at `path` only if nothing is there (S3's `If-None-Match: *`): a hard link is created or
+ * fails with EEXIST atomically, so of two racing writers exactly one wins and an existing object is never
+ * replaced; 412 PreconditionFailed otherwise. `tmp` is removed either way.
+ */
+export async function commitNew(tmp: string, path: string, key: string): Promise<void> {
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', key);
+    if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EPERM') throw new S3Error(400, 'InvalidArgument', 'the key conflicts with another key\'s path');
+    throw e;
+  } finally {
+    await rm(tmp, { force: true });
   }
 }
 

@@ -73,3 +73,27 @@ export function parseDeleteRequest(body: string): { keys: string[]; quiet: boole
 export function deleteResult(deleted: readonly string[]): string {
   return `${HEAD}<DeleteResult ${NS}>${deleted.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('')}</DeleteResult>`;
 }
+
+export interface VersionEntry {
+  key: string;
+  versionId: string;
+  latest: boolean;
+  mtimeMs: number;
+  /** A delete marker has no size or etag. */
+  object?: { size: number; etag: string };
+}
+
+/** ListVersionsResult (ListObjectVersions), paged by key only (every version of a key is on one page). */
+export function listVersionsResult(r: { bucket: string; prefix: string; keyMarker: string; maxKeys: number; nextKeyMarker?: string; entries: VersionEntry[] }): string {
+  const body = r.entries.map((e) => e.object
+    ? `<Version><Key>${xmlEscape(e.key)}</Key><VersionId>${e.versionId}</VersionId><IsLatest>${e.latest}</IsLatest>`
+      + `<LastModified>${new Date(e.mtimeMs).toISOString()}</LastModified><ETag>${xmlEscape(e.object.etag)}</ETag><Size>${e.object.size}</Size>`
+      + '<StorageClass>STANDARD</StorageClass></Version>'
+    : `<DeleteMarker><Key>${xmlEscape(e.key)}</Key><VersionId>${e.versionId}</VersionId><IsLatest>${e.latest}</IsLatest>`
+      + `<LastModified>${new Date(e.mtimeMs).toISOString()}</LastModified></DeleteMarker>`).join('');
+  return `${HEAD}<ListVersionsResult ${NS}><Name>${xmlEscape(r.bucket)}</Name><Prefix>${xmlEscape(r.prefix)}</Prefix>`
+    + `<KeyMarker>${xmlEscape(r.keyMarker)}</KeyMarker><VersionIdMarker></VersionIdMarker><MaxKeys>${r.maxKeys}</MaxKeys>`
+    + `<IsTruncated>${r.nextKeyMarker !== undefined}</IsTruncated>`
+    + (r.nextKeyMarker !== undefined ? `<NextKeyMarker>${xmlEscape(r.nextKeyMarker)}</NextKeyMarker>` : '')
+    + `${body}</ListVersionsResult>`;
+}

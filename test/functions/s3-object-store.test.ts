@@ -1,9 +1,9 @@
 // functions/adapters/s3-object-store.ts with aws-sdk-client-mock: presigned PUTs sign the exact content-length and
-// carry no checksum, ListObjectsV2 pages with StartAfter, HeadObject's 404 is "not there", DeleteObjects goes 1000
+// the write-once condition `If-None-Match: *`, and carry no checksum, ListObjectsV2 pages with StartAfter, HeadObject's 404 is "not there", DeleteObjects goes 1000
 // keys a call and reports failures, and SDK errors are translated (retryable → 503, the rest → 500).
 
 import {
-  DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, S3Client,
+  DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,14 +18,14 @@ const store = () => new S3ObjectStore(client(), 'bucket');
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 describe('S3ObjectStore', () => {
-  it('a presigned PUT signs content-length and nothing that would make S3 refuse the upload', async () => {
+  it('a presigned PUT is create-only: it signs content-length and If-None-Match: *, and nothing that would make S3 refuse the upload', async () => {
     const put = await store().presignPut('accounts/x/repo/data/ab', 1234, 600);
     const url = new URL(put.url);
     expect(url.pathname).toBe('/accounts/x/repo/data/ab');
-    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host;if-none-match');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
     expect(put.url).not.toMatch(/checksum/i);
-    expect(put.headers).toEqual({ 'content-length': '1234' });
+    expect(put.headers).toEqual({ 'content-length': '1234', 'if-none-match': '*' });
   });
 
   it('a presigned GET signs only host', async () => {
@@ -70,4 +70,29 @@ describe('S3ObjectStore', () => {
       expect((e as BkvError).code).toBe(code);
     },
   );
+
+  it('undeletePage removes the delete markers made since the time, only where a version lies under them', async () => {
+    const t = (m: number) => new Date(1_000_000 + m);
+    s3.on(ListObjectVersionsCommand).resolves({
+      IsTruncated: true, NextKeyMarker: 'p/d',
+      Versions: [
+        { Key: 'p/a', VersionId: 'va', LastModified: t(0) },
+        { Key: 'p/b', VersionId: 'vb', LastModified: t(0) },
+        { Key: 'p/c', VersionId: 'vc', LastModified: t(0) },
+        { Key: 'p/d', VersionId: 'vd', LastModified: t(0) },
+      ],
+      DeleteMarkers: [
+        { Key: 'p/a', VersionId: 'ma', LastModified: t(20), IsLatest: true }, // since: restored
+        { Key: 'p/b', VersionId: 'mb', LastModified: t(5), IsLatest: true }, // before since: stays deleted
+        { Key: 'p/c', VersionId: 'mc2', LastModified: t(30), IsLatest: true }, // two markers since: both go
+        { Key: 'p/c', VersionId: 'mc1', LastModified: t(25), IsLatest: false },
+      ],
+    });
+    s3.on(DeleteObjectCommand).resolves({});
+    const r = await store().undeletePage('p/', 1_000_010, 'p/');
+    expect(r).toEqual({ restored: ['p/a', 'p/c'], next: 'p/d' });
+    expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Prefix: 'p/', KeyMarker: 'p/' });
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => `${c.args[0].input.Key}@${c.args[0].input.VersionId}`).sort())
+      .toEqual(['p/a@ma', 'p/c@mc1', 'p/c@mc2']);
+  });
 });

@@ -17,6 +17,8 @@ export interface IssuedUrl {
 export class ModelObjectStore implements ObjectStore {
   readonly objects = new Map<string, { size: number; lastModified: number }>();
   readonly urls: IssuedUrl[] = [];
+  /** Deleted objects, recoverable (undeletePage). */
+  readonly deleted = new Map<string, { size: number; lastModified: number; deletedAt: number }>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -61,7 +63,23 @@ export class ModelObjectStore implements ObjectStore {
   }
 
   async deleteObjects(keys: readonly string[]): Promise<void> {
-    for (const k of keys) this.objects.delete(k);
+    for (const k of keys) {
+      const o = this.objects.get(k);
+      if (o) this.deleted.set(k, { ...o, deletedAt: this.clock.now() });
+      this.objects.delete(k);
+    }
+  }
+
+  /** Deferred deletion as in a versioned bucket: what was deleted since `since` comes back (one page, all keys). */
+  async undeletePage(prefix: string, since: number): Promise<{ restored: string[] }> {
+    const restored: string[] = [];
+    for (const [k, o] of this.deleted) {
+      if (!k.startsWith(prefix) || o.deletedAt < since || this.objects.has(k)) continue;
+      this.objects.set(k, { size: o.size, lastModified: o.lastModified });
+      this.deleted.delete(k);
+      restored.push(k);
+    }
+    return { restored: restored.sort() };
   }
 
   /** Bytes stored under `prefix`. */

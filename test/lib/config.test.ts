@@ -14,13 +14,14 @@ const fails = (ctx: Record<string, unknown>, message: RegExp) => {
 };
 
 describe('deployment config', () => {
-  it('defaults to the US MRSC set, 10 attempts, a 50 GiB repository quota, Cognito', () => {
+  it('defaults to the US MRSC set, 10 attempts, a 50 GiB repository quota, 30 days of deleted objects, no Object Lock, Cognito', () => {
     const c = from({});
     expect(c).toEqual({
       name: 'bkv',
       regions: { primary: 'us-east-1', replica: 'us-east-2', witness: 'us-west-2' },
       maxAttempts: 10,
       repoQuotaBytes: 50 * 1024 ** 3,
+      deletedRetentionDays: 30,
       selfSignUp: false,
       corsOrigins: [],
       realmId: 'AAAAAAAAAAAAAAAAAAAAAQ',

@@ -27,6 +27,10 @@ describe('business metrics', () => {
     [{ route: 'repo.uploads', status: 200 }, ['RepoUploads']],
     [{ route: 'repo.uploads', status: 413, code: 'quota-exceeded' }, ['QuotaExceeded']],
     [{ route: 'repo.downloads', status: 200 }, []],
+    [{ route: 'repo.delete', status: 200 }, ['RepoDeletions']],
+    [{ route: 'repo.delete', status: 409, code: 'lock-lost' }, []],
+    [{ route: 'vault.delete', status: 204 }, ['RepoDeletions']],
+    [{ route: 'repo.undelete', status: 200 }, ['RepoUndeletes']],
     [{ route: 'vault.status', status: 500, code: 'internal' }, []],
   ] as const)('%j counts toward %j', ([o, want]) => {
     expect(metricsFor(outcome(o))).toEqual(want);

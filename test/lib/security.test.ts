@@ -209,7 +209,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
       expect(flatten(env.BACKUP_BUCKET)).toBe(`bkv-backups-\${AWS::AccountId}-${region()}`);
       for (const x of s3) {
         for (const res of asArray(x.Resource).map(flatten)) {
-          if (actionsOf(x).includes('s3:ListBucket')) {
+          if (actionsOf(x).some((a) => a === 's3:ListBucket' || a === 's3:ListBucketVersions')) {
             expect(res).toMatch(/^arn:\$\{AWS::Partition\}:s3:::bkv-backups-\$\{AWS::AccountId\}-[a-z0-9-]+$/);
             expect(cond(x, 'StringLike', 's3:prefix')).toEqual(['accounts/*']);
           } else {
@@ -222,6 +222,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
       const want = [
         ...(actions.includes('read') ? ['s3:GetObject'] : []), ...(actions.includes('write') ? ['s3:PutObject'] : []),
         ...(actions.includes('delete') ? ['s3:DeleteObject'] : []), ...(actions.includes('list') ? ['s3:ListBucket'] : []),
+        ...(actions.includes('undelete') ? ['s3:ListBucketVersions', 's3:DeleteObjectVersion'] : []),
       ];
       expect([...new Set(s3.flatMap(actionsOf))].sort(), r.id).toEqual(want.sort());
     }
@@ -311,7 +312,7 @@ describe('backup buckets', () => {
     const rules = ((props(bucket).LifecycleConfiguration as Json).Rules as Json[]);
     expect(rules).toEqual(expect.arrayContaining([
       expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
-      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 7 }, Status: 'Enabled' }),
+      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }), // bkv:deletedRetentionDays default
     ]));
     // Repository objects go only when the API deletes them: no rule expires or transitions a current object.
     for (const rule of rules) {

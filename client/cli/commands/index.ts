@@ -20,6 +20,7 @@ import type { StatusFlags } from './status.js';
 import type { CheckFlags } from './check.js';
 import type { KeyShowFlags } from './key-show.js';
 import type { KeyFetchFlags } from './key-fetch.js';
+import type { UndeleteFlags } from './undelete.js';
 
 export interface CliContext {
   /** The password-recovery worker script (client/cli/vault-worker.ts or its bundle); without it, this thread. */
@@ -171,6 +172,13 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     const flags = flagsOf<PruneFlags>(cmd);
     return (await import('./prune.js')).prune(flags, await session(flags));
   });
+
+  repo(
+    program.command('undelete')
+      .description('bring back the backups\' objects deleted since a time (forget, prune, delete --backups), within the server\'s retention')
+      .option('--as-of <time>', 'undo every deletion after this time: an ISO time with a zone, or 30m, 2h, 3d ago')
+      .option('--json', 'print the restored objects as one JSON object'),
+  ).action(async (flags: UndeleteFlags) => (await import('./undelete.js')).undelete(flags, await session(flags)));
 
   repo(
     program.command('check')

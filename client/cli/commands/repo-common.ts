@@ -47,6 +47,8 @@ export async function withRepository<T>(
     const store = await session.repoStore();
     const open = options.create ? openOrInitRepository : openRepository;
     repo = await open(store, key, { home: session.device.home, signal, acceptRollback: flags.acceptRollback === true });
+    // a snapshot object that fails authentication is skipped, named, and never hides the others (exit 0)
+    repo.onSkip = (n, why) => session.say(`warning: skipped ${n.type}/${n.id}: ${why} (bkv check reports it)`);
     const result = await fn(repo, signal, source, key);
     interrupt.decided();
     for (const r of repo.accepted) session.say(`warning: accepted (--accept-rollback): ${describeRollback(r)}`);

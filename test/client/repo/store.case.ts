@@ -48,6 +48,16 @@ export function repoStoreSuite(name: string, make: () => Promise<StoreUnderTest>
       expect(Buffer.from(await store.get(n)).equals(Buffer.from(body))).toBe(true);
     });
 
+    it('objects are write-once: a put of other bytes under a stored name is a conflict and the first bytes stay', async () => {
+      const { store } = await make();
+      const n: ObjectName = { type: 'snapshots', id: id() };
+      const body = bytes(300);
+      await store.put(n, body);
+      await expectCode(store.put(n, bytes(5)), 'conflict');
+      await expectCode(store.put(n, bytes(300)), 'conflict');
+      expect(Buffer.from(await store.get(n)).equals(Buffer.from(body))).toBe(true);
+    });
+
     it('a put beyond the quota rejects with quota-exceeded and stores nothing', async () => {
       const { store } = await make();
       const n: ObjectName = { type: 'data', id: id() };

@@ -1,0 +1,68 @@
+// `bkv undelete --as-of TIME [--json]`: brings back every repository object deleted after TIME (by forget,
+// prune, `bkv delete --backups` or anyone else holding the account), while the deployment still keeps deleted
+// objects (30 days by default; docs/repository.md "Deleted objects"). Then, with this device's key, it deletes
+// (deferred too) any index a prune wrote over the restored ones, so they count again (client/repo/undelete.ts).
+// Names each object it brings back or deletes on stderr; --json prints { restored, revived } on stdout.
+
+import { ClientError } from '../../errors.js';
+import { openRepository } from '../../repo/repository.js';
+import { reviveIndexes, undelete as runUndelete } from '../../repo/undelete.js';
+import { Session } from '../session.js';
+import * as interrupt from '../interrupt.js';
+import { obtainKey, type RepoFlags } from './repo-common.js';
+
+export interface UndeleteFlags extends RepoFlags {
+  asOf?: string;
+  json?: boolean;
+}
+
+/** An ISO-8601 time with a zone (2026-12-07T19:00:00Z) or a relative one (30m, 2h, 3d ago). */
+export function parseAsOf(text: string | undefined, now = Date.now()): number {
+  if (text === undefined) throw new ClientError('usage', 'undelete: give --as-of TIME (an ISO time like 2026-12-07T19:00:00Z, or 2h, 3d)');
+  const rel = /^(\d{1,6})([mhd])$/.exec(text.trim());
+  if (rel) return now - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)$/.test(text.trim())) {
+    throw new ClientError('usage', 'undelete: --as-of must be an ISO time with a zone (2026-12-07T19:00:00Z) or 30m, 2h, 3d');
+  }
+  const t = Date.parse(text.trim());
+  if (!Number.isFinite(t)) throw new ClientError('usage', 'undelete: --as-of is not a valid time');
+  if (t > now) throw new ClientError('usage', 'undelete: --as-of is in the future');
+  return t;
+}
+
+export async function undelete(flags: UndeleteFlags, session = new Session(flags)): Promise<void> {
+  const since = parseAsOf(flags.asOf);
+  const signal = interrupt.begin();
+  const store = await session.repoStore();
+  const restored = await runUndelete(store, since, {
+    signal,
+    onRestore: (n) => session.say(`restored ${n.type}/${n.id.slice(0, 16)}`),
+  });
+  let revived: string[] = [];
+  let key: Awaited<ReturnType<typeof obtainKey>>['key'] | undefined;
+  if (restored.some((n) => n.type === 'index')) {
+    key = await obtainKey(flags, session).then((k) => k.key, (e: unknown) => {
+      if (e instanceof ClientError && e.kind === 'usage') return undefined;
+      throw e;
+    });
+    if (key === undefined) {
+      session.say('this device has no backup key: run bkv undelete --as-of again on a device with it, to revive indexes a prune superseded');
+    }
+  }
+  if (restored.some((n) => n.type === 'index') && key !== undefined) {
+    const repo = await openRepository(store, key, { home: session.device.home, signal });
+    try {
+      revived = await reviveIndexes(repo, restored, { signal, onDelete: (n) => session.say(`deleted ${n.type}/${n.id.slice(0, 16)} (superseded restored indexes)`) });
+    } finally {
+      await repo.close();
+    }
+  }
+  interrupt.decided();
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ restored, revived })}\n`);
+    return;
+  }
+  const count = (t: string) => restored.filter((n) => n.type === t).length;
+  session.say(`restored ${restored.length} objects deleted since ${new Date(since).toISOString()} `
+    + `(${count('snapshots')} snapshots, ${count('index')} index, ${count('data')} packs, ${count('config')} config)`);
+}
