@@ -819,6 +819,9 @@ function safeUser(): string {
 export function scanTotals(paths: readonly string[], options: ExcludeOptions & Pick<BackupOptions, 'oneFileSystem'> = {}): { files: number; bytes: number } {
   const excluder = Excluder.fromOptions(options);
   const totals = { files: 0, bytes: 0 };
+  // a file with more than one link is read once (backup finds hard links by inode): its bytes count once, as the
+  // backup's progress counts them (each link is still a file of the snapshot)
+  const linked = new Set<string>();
   const visit = (path: string, dev: number | undefined, inner = false) => {
     let st;
     try {
@@ -829,6 +832,11 @@ export function scanTotals(paths: readonly string[], options: ExcludeOptions & P
     if (inner && excluder.excludes(path, st.isDirectory())) return;
     if (st.isFile()) {
       totals.files++;
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (linked.has(key)) return;
+        linked.add(key);
+      }
       totals.bytes += st.size;
     } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev) && !(inner && excluder.excludesDirectory(path))) {
       let names: string[] = [];

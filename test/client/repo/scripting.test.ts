@@ -3,10 +3,10 @@
 // dry run takes no lock and reports exactly what the real `prune` then does.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backup } from '../../../client/repo/backup.js';
+import { backup, scanTotals } from '../../../client/repo/backup.js';
 import { diffSnapshots, type DiffEntry } from '../../../client/repo/diff.js';
 import { applyPolicy, forget, forgetPlan, parseDuration } from '../../../client/repo/forget.js';
 import { prune } from '../../../client/repo/prune.js';
@@ -179,3 +179,20 @@ describe('dry runs', () => {
     expect(real).toEqual(dry);
   });
 });
+
+describe('progress totals', () => {
+  it('hard links: the scan counts each link as a file and its bytes once, as the backup\'s progress does', async () => {
+    const { repo } = await freshRepo();
+    const root = join(tempDir(), 'hl');
+    mkdirSync(root);
+    for (let i = 0; i < 11; i++) {
+      writeFileSync(join(root, `f${i}`), randomBytes(1000 + i));
+      linkSync(join(root, `f${i}`), join(root, `g${i}`));
+    }
+    const last: { files: number; bytes: number }[] = [];
+    await backup(repo, { paths: [root], onProgress: (p) => last.push({ files: p.files, bytes: p.bytes }) });
+    expect(scanTotals([root])).toEqual(last.at(-1));
+    expect(scanTotals([root])).toEqual({ files: 22, bytes: 11 * 1000 + 55 });
+  });
+});
+
