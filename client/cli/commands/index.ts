@@ -178,7 +178,10 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
       .description('bring back the backups\' objects deleted since a time (forget, prune, delete --backups), within the server\'s retention')
       .option('--as-of <time>', 'undo every deletion after this time: an ISO time with a zone, or 30m, 2h, 3d ago')
       .option('--json', 'print the restored objects as one JSON object'),
-  ).action(async (flags: UndeleteFlags) => (await import('./undelete.js')).undelete(flags, await session(flags)));
+  ).action(async (_flags: unknown, cmd: Command) => {
+    const flags = flagsOf<UndeleteFlags>(cmd);
+    return (await import('./undelete.js')).undelete(flags, await session(flags));
+  });
 
   repo(
     program.command('check')
