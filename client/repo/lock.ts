@@ -23,8 +23,8 @@ export function lockedByAnother(e: BkvError): BkvError {
   const hours = (d.exclusive === true ? MAX_EXCLUSIVE_LOCK_LIFE_S : MAX_SHARED_LOCK_LIFE_S) / 3600;
   return new BkvError('repository-locked', `the repository is ${how}${says} (the words are that device's, not bkv's). `
     + `it ends ${until !== undefined ? `at ${until} ` : ''}unless renewed, and after ${hours} hours at most: retry then. `
-    + 'if no device of yours is running a bkv command, someone else holds your sign-in: sign out everywhere at your identity provider '
-    + '(bkv has no command to break a lock yet)', { details: e.details, cause: e });
+    + 'if a bkv command of yours on this machine was killed, bkv unlock removes its lock now; '
+    + 'if no device of yours is running a bkv command, someone else holds your sign-in: sign out everywhere at your identity provider', { details: e.details, cause: e });
 }
 
 export class HeldLock {

@@ -226,6 +226,14 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     return (await import('./stats.js')).stats(refs, flags, await session(flags));
   });
 
+  program.command('unlock')
+    .description('remove the repository locks this device\'s killed commands left (their process is gone or their lease ran out)')
+    .option('--json', 'print { removed: [lock ids], kept: [{ lockId, why }] }')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const flags = flagsOf<ConnectionFlags & { json?: boolean }>(cmd);
+      return (await import('./unlock.js')).unlock(flags, await session(flags));
+    });
+
   program.command('status')
     .description('show this device, the vault (attempts left, locked) and the backups')
     .option('--json', 'print one JSON object')

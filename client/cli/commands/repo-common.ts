@@ -5,6 +5,7 @@
 import { BackupKey } from '../../backup-key.js';
 import { ClientError, isClientError } from '../../errors.js';
 import { describeRollback } from '../../repo/find.js';
+import { journaledStore } from '../../repo/lock-journal.js';
 import { openOrInitRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { type ConnectionFlags } from '../options.js';
 import { recoverKey } from '../recover.js';
@@ -44,7 +45,8 @@ export async function withRepository<T>(
   let repo: Repository | undefined;
   try {
     const { key, source } = await obtainKey(flags, session, options.recover);
-    const store = await session.repoStore();
+    // the locks this device takes are recorded, so bkv unlock can remove one a killed command left (lock-journal.ts)
+    const store = journaledStore(await session.repoStore(), session.device.home);
     const open = options.create ? openOrInitRepository : openRepository;
     repo = await open(store, key, { home: session.device.home, signal, acceptRollback: flags.acceptRollback === true });
     // a snapshot object that fails authentication is skipped, named, and never hides the others (exit 0)
