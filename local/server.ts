@@ -3,7 +3,7 @@
 // Unix socket in the data dir), a file-backed S3 subset (local/s3.ts: objects as plain files under
 // `<data>/objects/<bucket>/`, on loopback, verifying SigV4 and presigned URLs), both taking only
 // the runtime's own credentials, and an AES-256-GCM sealer whose key lives in the data dir. Every request gets an
-// answer: 503 while it starts, 503 while the disk is full (DESIGN.md §2, invariant 11).
+// answer: 503 while it starts, 503 while the disk is full (docs/threat-model.md, invariant 11).
 // Identity: a real OpenID provider (local/provider.ts, oidc-provider) at `<url>/oidc` with local accounts and a
 // login page at `/local/login/…`; API tokens are verified against its JWKS with its issuer and the API's audience
 // (local/auth.ts). `POST /local/v1/token` mints a token only for a caller that shows the data dir's secret.

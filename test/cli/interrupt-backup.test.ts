@@ -1,6 +1,6 @@
 // SIGINT and SIGKILL at seeded random points of `bkv backup` of a 64 MiB tree of many files: nothing is
 // committed, `bkv check` stays clean, committed snapshots restore byte-identical, and the next backup completes
-// (and does not upload again what an interrupted one indexed). DESIGN.md §2 invariant 9.
+// (and does not upload again what an interrupted one indexed). docs/threat-model.md invariant 9.
 
 import { expect, it, describe as suite } from 'vitest';
 import { newDevice } from '../helpers/cli.js';

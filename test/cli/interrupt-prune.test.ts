@@ -1,6 +1,6 @@
 // SIGINT and SIGKILL at seeded points of `bkv prune` (once after it wrote its new index, while it deletes):
 // afterwards `bkv check` is clean and the kept snapshot restores byte-identical; a complete prune after them
-// too. DESIGN.md §2 invariant 9.
+// too. docs/threat-model.md invariant 9.
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

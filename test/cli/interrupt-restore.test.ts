@@ -1,7 +1,7 @@
 // SIGINT and SIGKILL at seeded points of `bkv restore` of a 64 MiB snapshot of many files (once mid-way while
 // the staging directory is being filled): SIGINT leaves no target and no staging directory (no plaintext
 // behind); after SIGKILL the stale staging directory is removed by the next `bkv restore`, which restores
-// byte-identical. DESIGN.md §2 invariant 9.
+// byte-identical. docs/threat-model.md invariant 9.
 
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

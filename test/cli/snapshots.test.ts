@@ -6,7 +6,7 @@
 // unreadable file (exit 6, named, the snapshot marked incomplete), init on a second device of an account that
 // has a repository (refused), a wrong --key-file (exit 3), a server hiding the newest snapshot (restore latest
 // exits 5, --accept-rollback), and bad input (exit 2, nothing changed).
-// DESIGN.md §2 invariant 9; README "Snapshots" and "Exit codes".
+// docs/threat-model.md invariant 9; README "Snapshots" and "Exit codes".
 
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

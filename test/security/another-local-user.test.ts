@@ -1,4 +1,4 @@
-// Attacker: another Unix user of the machine that runs `npm start` (DESIGN.md §2 invariant 14). It can reach every
+// Attacker: another Unix user of the machine that runs `npm start` (docs/threat-model.md invariant 14). It can reach every
 // loopback port (the API, the provider, the sign-in pages, any port a CLI listens on), read every command line in
 // /proc, and sign up local accounts of its own; it cannot read the operator's data dir (0700) or home. It must get
 // only the accounts it creates itself. docs/threat-model.md "The local runtime" lists each claim beside its test.

@@ -1,5 +1,5 @@
 // Attacker: another process on the machine running `npm start`, without the runtime's storage credentials
-// (DESIGN.md §2 invariant 11). It must not read, write or reset the vault item through DynamoDB (the guess limit
+// (docs/threat-model.md invariant 11). It must not read, write or reset the vault item through DynamoDB (the guess limit
 // lives in `attempts`), nor GET, PUT, list or delete objects on the S3 endpoint, unsigned or signed with other
 // credentials; nor bend a presigned URL it was given: another key (account B's URL re-pointed at A's object), an
 // expired one, another method. Each refusal is checked for its error kind and for the state it left unchanged.

@@ -1,4 +1,4 @@
-// Interruptions and damage (DESIGN.md invariant 9): an AbortSignal fired at random points of backup, restore
+// Interruptions and damage (docs/threat-model.md invariant 9): an AbortSignal fired at random points of backup, restore
 // and prune commits nothing half-made — no new snapshot, no target, no staging directory with plaintext, a
 // repository that still checks clean and restores — and check --read-data detects one flipped byte. A device
 // with another key is refused with a clear error.

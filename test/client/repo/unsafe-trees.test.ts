@@ -1,4 +1,4 @@
-// Crafted trees cannot make restore write outside the target (DESIGN.md invariant 9): names with `..`, `/`,
+// Crafted trees cannot make restore write outside the target (docs/threat-model.md invariant 9): names with `..`, `/`,
 // absolute or empty names, `.`, NUL, duplicates (a symlink named like a later directory), unsorted names, a
 // file whose blobs do not add up, and a "hard link" by shared inode can only link inside the target. Each
 // fails with a clear ClientError (kind unsafe-archive) before anything lands in the target, and the staging directory is gone.
