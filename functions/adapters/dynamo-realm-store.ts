@@ -3,15 +3,15 @@
 // holds across concurrent calls and regions (docs/threat-model.md, "Realms"). No transactions, no TTL: a pending
 // recovery expires by the timestamp in the conditions.
 
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinishRecovery, PendingRecovery, RealmItem, RealmRegistration, RealmStore } from '../ports.js';
-import { errorName, translateAwsError } from './aws-errors.js';
+import { translateAwsError } from './aws-errors.js';
 
 export const REALM_SK = 'realm';
 const PENDING = 'chal, chalExp';
 const SECRETS = 'rec, ver';
 
-type Attrs = Record<string, unknown>;
+import { conditionalUpdate, consistentGet, type Attrs } from './document-client.js';
 
 const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined);
 
@@ -40,24 +40,15 @@ export class DynamoRealmStore implements RealmStore {
     return { pk: account, sk: REALM_SK };
   }
 
-  private async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>, account: string): Promise<Attrs | false> {
-    try {
-      const out = await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: this.key(account), ...input }));
-      return out.Attributes ?? {};
-    } catch (e) {
-      if (errorName(e) === 'ConditionalCheckFailedException') return false;
-      throw translateAwsError(e, 'realm store');
-    }
+  private update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>, account: string): Promise<Attrs | false> {
+    return conditionalUpdate(this.doc, { TableName: this.tableName, Key: this.key(account), ...input }, 'realm store');
   }
 
   async get(account: string): Promise<RealmItem | undefined> {
-    try {
-      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(account), ConsistentRead: true }));
-      return out.Item ? toItem(out.Item) : undefined;
-    } catch (e) {
-      throw translateAwsError(e, 'realm store');
-    }
+    const item = await consistentGet(this.doc, this.tableName, this.key(account), 'realm store');
+    return item ? toItem(item) : undefined;
   }
+
 
   async register(account: string, r: RealmRegistration): Promise<number> {
     const out = await this.update({

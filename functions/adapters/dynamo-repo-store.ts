@@ -5,7 +5,7 @@
 // the quota version (`qv`) it read, the lock list is replaced under a version check. No transactions, no TTL
 // (locks, slots and the lease expire by the timestamps inside them).
 
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BkvError } from '../../protocol/errors.js';
 import type { RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
 import { errorName, translateAwsError } from './aws-errors.js';
@@ -14,7 +14,7 @@ export const REPO_SK = 'repo';
 /** Conditional writes a reservation tries (each after a read) before answering 503: only a race at a slot's turn needs two. */
 const RESERVE_TRIES = 4;
 
-type Attrs = Record<string, unknown>;
+import { conditionalUpdate, consistentGet } from './document-client.js';
 interface StoredLock {
   x: boolean;
   exp: number;
@@ -48,22 +48,11 @@ export class DynamoRepoItemStore implements RepoItemStore {
 
   /** Runs a conditional update; false when the condition did not hold. */
   private async conditional(account: string, input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'Key'>): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: this.key(account), ...input }));
-      return true;
-    } catch (e) {
-      if (errorName(e) === 'ConditionalCheckFailedException') return false;
-      throw translateAwsError(e, 'repository store');
-    }
+    return (await conditionalUpdate(this.doc, { TableName: this.tableName, Key: this.key(account), ...input }, 'repository store')) !== false;
   }
 
   async get(account: string): Promise<RepoItem | undefined> {
-    let item: Attrs | undefined;
-    try {
-      item = (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(account), ConsistentRead: true }))).Item;
-    } catch (e) {
-      throw translateAwsError(e, 'repository store');
-    }
+    const item = await consistentGet(this.doc, this.tableName, this.key(account), 'repository store');
     if (!item) return undefined;
     return {
       account,

@@ -19,7 +19,7 @@ const REGISTRATION_ATTRS = 'regId, regCred, regUntil';
 /** What a live record holds; removed when it is destroyed or deleted. */
 const SECRET_ATTRS = 'rec, sealedKey, cred';
 
-type Attrs = Record<string, unknown>;
+import { conditionalUpdate, consistentGet, type Attrs } from './document-client.js';
 
 function bytes(v: unknown): Uint8Array | undefined {
   return v instanceof Uint8Array ? v : undefined;
@@ -59,24 +59,15 @@ export class DynamoVaultStore implements VaultStore {
   }
 
   /** Runs a conditional update; false when the condition did not hold. */
-  private async conditional(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Attrs | false> {
-    try {
-      const out = await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return out.Attributes ?? {};
-    } catch (e) {
-      if (errorName(e) === 'ConditionalCheckFailedException') return false;
-      throw translateAwsError(e, 'vault store');
-    }
+  private conditional(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Attrs | false> {
+    return conditionalUpdate(this.doc, { TableName: this.tableName, ...input }, 'vault store');
   }
 
   async get(account: string): Promise<VaultItem | undefined> {
-    try {
-      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(account), ConsistentRead: true }));
-      return out.Item ? toItem(out.Item) : undefined;
-    } catch (e) {
-      throw translateAwsError(e, 'vault store');
-    }
+    const item = await consistentGet(this.doc, this.tableName, this.key(account), 'vault store');
+    return item ? toItem(item) : undefined;
   }
+
 
   async startRegistration(account: string, r: PendingRegistration, now: number): Promise<void> {
     const out = await this.conditional({

@@ -76,26 +76,35 @@ export interface VaultTableProps {
   replicaKeyArn: string;
 }
 
+/**
+ * The table every bkv deployment and every realm keeps its one item per account in: multi-Region strong
+ * consistency (the guess limit is one conditional write, global), point-in-time recovery, never deleted with the
+ * stack. Only the encryption differs (the vault's own multi-Region key, or a realm's AWS-managed one).
+ */
+export function mrscTableProps(config: BkvConfig, encryption: dynamodb.TableEncryptionV2): dynamodb.TablePropsV2 {
+  return {
+    tableName: tableName(config),
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    billing: dynamodb.Billing.onDemand(),
+    multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG,
+    replicas: [{ region: config.regions.replica }],
+    witnessRegion: config.regions.witness,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+    encryption,
+  };
+}
+
 export class VaultTable extends Construct {
   readonly table: dynamodb.TableV2;
 
   constructor(scope: Construct, id: string, props: VaultTableProps) {
     super(scope, id);
     const { config } = props;
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      tableName: tableName(config),
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG,
-      replicas: [{ region: config.regions.replica }],
-      witnessRegion: config.regions.witness,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.primaryKey, {
-        [config.regions.replica]: props.replicaKeyArn,
-      }),
-    });
+    this.table = new dynamodb.TableV2(this, 'Table', mrscTableProps(config, dynamodb.TableEncryptionV2.customerManagedKey(props.primaryKey, {
+      [config.regions.replica]: props.replicaKeyArn,
+    })));
   }
 }

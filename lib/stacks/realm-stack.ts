@@ -11,11 +11,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { REALM_ENTRY, ROUTES, type RouteSpec } from '../../functions/routes.js';
 import { parseConfig, ConfigError, type BkvConfig } from '../config.js';
-import { stackName, tableName } from '../names.js';
+import { stackName } from '../names.js';
 import { checkRoutes } from '../route-entries.js';
 import { VaultApi } from '../constructs/vault-api.js';
 import { VaultKey } from '../constructs/vault-key.js';
-import { VaultTableAccess } from '../constructs/vault-table.js';
+import { VaultTableAccess, mrscTableProps } from '../constructs/vault-table.js';
 
 /** The routes a realm serves: the realm API without the realm-set discovery (that is the primary's). */
 export const REALM_ROUTES: readonly RouteSpec[] = ROUTES.filter((r) => r.entry === REALM_ENTRY && r.id !== 'realm.set');
@@ -38,20 +38,8 @@ export class RealmStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.table = new dynamodb.TableV2(this, 'RealmTable', {
-      tableName: tableName(config),
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG,
-      replicas: [{ region: config.regions.replica }],
-      witnessRegion: config.regions.witness,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      // Every secret in it is sealed under RealmKey by the functions; the table's own encryption is AWS-managed.
-      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
-    });
+    // every secret in it is sealed under RealmKey by the functions; the table's own encryption is AWS-managed
+    this.table = new dynamodb.TableV2(this, 'RealmTable', mrscTableProps(config, dynamodb.TableEncryptionV2.awsManagedKey()));
     this.api = new VaultApi(this, 'Api', {
       config,
       region,
