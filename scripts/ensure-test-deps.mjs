@@ -4,6 +4,7 @@
 //   age, age-keygen (age)   interop of the backup format (test/client, test/cli/key-crypt)
 //   chromium                the browser sign-in tests (test/e2e), driven by playwright-core, never a downloaded browser
 //   getfattr, setfattr (attr)  extended attributes in snapshot tests
+//   getfacl, setfacl (acl)  POSIX ACLs in snapshot tests (run as root)
 //   script (bsdutils)       the pseudo-terminal of test/helpers/pty.ts
 //   python3                 tools/bkv-restore.py, the independent restorer (test/tools)
 //   restic, rclone          the benchmark peers and their checks
@@ -17,6 +18,7 @@ export const TEST_PACKAGES = {
   age: ['age', 'age-keygen'],
   chromium: ['chromium'],
   attr: ['getfattr', 'setfattr'],
+  acl: ['getfacl', 'setfacl'],
   bsdutils: ['script'],
   python3: ['python3'],
   restic: ['restic'],

@@ -879,6 +879,7 @@ class Restorer:
                     if self.am_root:
                         os.chown(n.name, n.uid, n.gid, dir_fd=fd, follow_symlinks=False)
                     os.chmod(n.name, n.mode & ~self.umask, dir_fd=fd, follow_symlinks=False)
+                    self.set_xattrs(n, n.name, fd, acls=True)
                     os.utime(n.name, ns=(n.mtime, n.mtime), dir_fd=fd, follow_symlinks=False)
                 finally:
                     os.close(fd)
@@ -911,6 +912,7 @@ class Restorer:
                 if self.am_root:
                     os.fchown(fd, n.uid, n.gid)
                 os.fchmod(fd, n.mode & ~self.umask)
+                self.set_xattrs(n, fd, acls=True)
                 os.utime(fd, ns=(n.mtime, n.mtime))
             finally:
                 os.close(fd)
@@ -922,9 +924,12 @@ class Restorer:
         finally:
             os.close(fd)
 
-    def set_xattrs(self, n, target, dir_fd=None):
-        """Sets the entry's extended attributes (target: an open fd, or a name in dir_fd); one refused is a warning."""
+    def set_xattrs(self, n, target, dir_fd=None, acls=False):
+        """Sets the entry's extended attributes (target: an open fd, or a name in dir_fd); one refused is a warning.
+        POSIX ACLs (system.posix_acl_*) only when acls is true: they go after the chmod, which rewrites their mask."""
         for k, v in n.xattrs:
+            if k.startswith('system.posix_acl_') != acls:
+                continue
             try:
                 if dir_fd is None:
                     os.setxattr(target, k, v)
@@ -940,6 +945,7 @@ class Restorer:
             if self.am_root:
                 os.fchown(f, n.uid, n.gid)  # before chmod: chown clears setuid/setgid
             os.fchmod(f, n.mode & ~self.umask)
+            self.set_xattrs(n, f, acls=True)
             os.utime(f, ns=(n.mtime, n.mtime))
         finally:
             os.close(f)

@@ -28,7 +28,7 @@ import { parallel } from './parallel.js';
 import type { Repository } from './repository.js';
 import type { Snapshot } from './snapshot.js';
 import type { FileNode, SpecialNode, TreeNode } from './tree.js';
-import { writeXattrs } from './xattrs.js';
+import { isAcl, writeXattrs } from './xattrs.js';
 import { ClientError, fileSystemError, isClientError, isSystemError } from '../errors.js';
 import { Excluder } from './exclude.js';
 
@@ -392,23 +392,27 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   // 4. Metadata: files and links, then directories deepest first (their times change as entries appear).
   // Seconds as a double (what node:fs takes): half a microsecond more, so the kernel's truncation keeps the µs.
   const seconds = (ns: string) => Number(BigInt(ns) / 1000n) / 1e6 + 5e-7;
-  // extended attributes first: a file made read-only by its mode would refuse them
-  const xattrsOf = (path: string, node: TreeNode) => {
+  // extended attributes first: a file made read-only by its mode would refuse them. POSIX ACLs
+  // (system.posix_acl_*) last: a chmod rewrites an access ACL's mask, and the ACL is what the owner set.
+  const xattrsOf = (path: string, node: TreeNode, acls: boolean) => {
     if (node.xattrs === undefined) return;
-    for (const f of writeXattrs(path, node.xattrs)) warn(path, `extended attribute ${f.name} not restored: ${f.error}`);
+    const picked = Object.fromEntries(Object.entries(node.xattrs).filter(([name]) => isAcl(name) === acls));
+    for (const f of writeXattrs(path, picked)) warn(path, `extended attribute ${f.name} not restored: ${f.error}`);
   };
-  for (const f of files) xattrsOf(f.path, f.node);
-  for (const sp of specials) if (existsSync(sp.path)) xattrsOf(sp.path, sp.node);
-  for (const d of dirs) xattrsOf(d.path, d.node);
+  for (const f of files) xattrsOf(f.path, f.node, false);
+  for (const sp of specials) if (existsSync(sp.path)) xattrsOf(sp.path, sp.node, false);
+  for (const d of dirs) xattrsOf(d.path, d.node, false);
   for (const sp of specials) {
     if (!existsSync(sp.path)) continue;
     if (isRoot) chownSync(sp.path, sp.node.uid, sp.node.gid);
     chmodSync(sp.path, sp.node.mode & ~umask);
+    xattrsOf(sp.path, sp.node, true);
     utimesSync(sp.path, seconds(sp.node.mtime), seconds(sp.node.mtime));
   }
   for (const f of files) {
     if (isRoot) chownSync(f.path, f.node.uid, f.node.gid);
     chmodSync(f.path, f.node.mode & ~umask);
+    xattrsOf(f.path, f.node, true);
     utimesSync(f.path, seconds(f.node.mtime), seconds(f.node.mtime));
     result.files++;
     result.bytes += f.node.size;
@@ -422,6 +426,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
   for (const d of dirs.reverse()) {
     if (isRoot) chownSync(d.path, d.node.uid, d.node.gid);
     chmodSync(d.path, d.node.mode & ~umask);
+    xattrsOf(d.path, d.node, true);
     utimesSync(d.path, seconds(d.node.mtime), seconds(d.node.mtime));
   }
   return result;

@@ -58,6 +58,11 @@ export function readXattrs(path: string): Xattrs | undefined {
   return out;
 }
 
+/** Whether an attribute is a POSIX ACL (system.posix_acl_access or _default), which a chmod would rewrite. */
+export function isAcl(name: string): boolean {
+  return name.startsWith('system.posix_acl_');
+}
+
 /** Sets each attribute; returns the names it could not set, with why (e.g. security.* without root). */
 export function writeXattrs(path: string, xattrs: Xattrs): { name: string; error: string }[] {
   const b = load();

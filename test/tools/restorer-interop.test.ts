@@ -9,7 +9,7 @@ import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, describe as suite } from 'vitest';
 import { newDevice, removeDevices } from '../helpers/cli.js';
-import { allocated, makeMetadataTree, xattrsOf } from '../helpers/metadata-tree.js';
+import { aclOf, allocated, makeMetadataTree, xattrsOf } from '../helpers/metadata-tree.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { bkvRaw, describe, device, makeTree, objects, repoDir, scratch, type Device } from '../cli/snapshot-trees.js';
 
@@ -101,6 +101,9 @@ suite('tools/bkv-restore.py against the real bkv backup', () => {
     expect(r.code, r.stderr).toBe(0);
     for (const back of [join(out, 'meta'), join(viaBkv, 'meta')]) {
       for (const p of ['colored', 'dir']) expect(xattrsOf(join(back, p))).toBe(xattrsOf(join(root, p)));
+      if (process.getuid?.() === 0) {
+        for (const p of ['shared', 'dir']) expect(aclOf(join(back, p))).toBe(aclOf(join(root, p)));
+      }
       for (const p of ['sparse', 'tail-hole']) {
         expect(lstatSync(join(back, p)).size).toBe(lstatSync(join(root, p)).size);
         expect(allocated(join(back, p))).toBeLessThan(1024 * 1024);

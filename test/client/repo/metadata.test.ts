@@ -1,6 +1,6 @@
 // Metadata round-trips, or the snapshot says it did not (docs/repository.md "Trees"): extended attributes
 // (compared with getfattr), sparse files (compared with du: the holes come back), FIFOs and, as root, device
-// nodes (compared with stat), mtimes to the microsecond (node:fs sets times as a double); a socket cannot be
+// nodes and POSIX ACLs (compared with stat and getfacl), mtimes to the microsecond (node:fs sets times as a double); a socket cannot be
 // stored, so it is a warning and the snapshot is incomplete. Before, xattrs were dropped silently, a sparse file
 // came back fully allocated and a FIFO was skipped with the snapshot called complete.
 
@@ -14,7 +14,7 @@ import { restore } from '../../../client/repo/restore.js';
 import { decodeTree, encodeTree } from '../../../client/repo/tree.js';
 import { isClientError } from '../../../client/errors.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
-import { allocated, makeMetadataTree, xattrsOf } from '../../helpers/metadata-tree.js';
+import { aclOf, allocated, makeMetadataTree, xattrsOf } from '../../helpers/metadata-tree.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -46,6 +46,9 @@ describe('metadata round-trip', () => {
       expect(dev.isCharacterDevice()).toBe(true);
       expect(dev.rdev).toBe(lstatSync(join(root, 'null-device')).rdev);
       expect(r.specials).toBe(2);
+      for (const p of ['shared', 'dir']) expect(aclOf(join(back, p))).toBe(aclOf(join(root, p)));
+      expect(aclOf(join(back, 'shared'))).toContain('user:nobody:rw-');
+      expect(aclOf(join(back, 'dir'))).toContain('default:user:nobody:rwx');
     }
     // mtimes to the microsecond (the snapshot holds nanoseconds; tools/bkv-restore.py sets those)
     for (const p of ['colored', 'sparse', 'fifo', 'dir']) {
