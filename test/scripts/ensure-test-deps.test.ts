@@ -26,7 +26,7 @@ function run(argv: string[]): Promise<{ code: number | null; stdout: string; std
 describe('ensure-test-deps', () => {
   it('finds every package the tests need on this machine', () => {
     expect(missingPackages()).toEqual([]);
-    expect(Object.keys(TEST_PACKAGES).sort()).toEqual(['age', 'attr', 'bsdutils', 'chromium', 'python3', 'rclone', 'restic']);
+    expect(Object.keys(TEST_PACKAGES).sort()).toEqual(['acl', 'age', 'attr', 'bsdutils', 'chromium', 'python3', 'rclone', 'restic']);
   });
 
   it('without the tools and without root: exit 1 and the one command to run, nothing installed', async () => {
@@ -38,8 +38,8 @@ describe('ensure-test-deps', () => {
     symlinkSync(process.execPath, join(dir, 'node')); // a PATH with node and nothing else
     const r = await run(['runuser', '-u', 'nobody', '--', 'env', `PATH=${dir}`, join(dir, 'node'), join(dir, 'ensure-test-deps.mjs')]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toBe('the tests need these Debian packages: age, chromium, attr, bsdutils, python3, restic, rclone. install them, then run npm test again:\n'
-      + '  sudo sh -c \'apt-get update && apt-get install -y age chromium attr bsdutils python3 restic rclone\'\n');
+    expect(r.stderr).toBe('the tests need these Debian packages: age, chromium, attr, acl, bsdutils, python3, restic, rclone. install them, then run npm test again:\n'
+      + '  sudo sh -c \'apt-get update && apt-get install -y age chromium attr acl bsdutils python3 restic rclone\'\n');
     expect(r.stdout).toBe('');
   });
 
