@@ -84,10 +84,11 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, input
   });
 }
 
-export function bkv(args: string[], env: Record<string, string>, stdin?: string): Promise<Timed> {
+/** Runs the `bkv` CLI (this checkout's, or `bin`: another checkout's bin/bkv.js for an A/B run) as a whole process. */
+export function bkv(args: string[], env: Record<string, string>, stdin?: string, bin = BKV_BIN): Promise<Timed> {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BKV_')) clean[k] = v;
-  return timed(process.execPath, [BKV_BIN, ...args], { ...clean, ...env }, stdin === undefined ? undefined : { text: stdin });
+  return timed(process.execPath, [bin, ...args], { ...clean, ...env }, stdin === undefined ? undefined : { text: stdin });
 }
 
 /** Writes `bytes` of random data to `path` in 8 MiB pieces. */
