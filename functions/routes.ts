@@ -54,7 +54,8 @@ export interface RouteSpec<Id extends string = string> {
 const TABLE = [
   {
     id: 'vault.registrationStart', method: 'POST', path: '/v1/vault/registration/start', entry: VAULT_ENTRY, handler: 'registrationStart',
-    permissions: { table: 'read', unseal: ['server-setup'] },
+    // Records the pending registration (UpdateItem: its id, the credential id drawn for it, its expiry).
+    permissions: { table: 'write', unseal: ['server-setup'] },
   },
   {
     id: 'vault.registrationFinish', method: 'POST', path: '/v1/vault/registration/finish', entry: VAULT_ENTRY, handler: 'registrationFinish',
