@@ -12,6 +12,7 @@
 
 import * as oidc from 'openid-client';
 import { BkvError } from '../../protocol/errors.js';
+import { routeUrl } from '../../protocol/routes.js';
 import { SignInConfig } from '../../protocol/sign-in.js';
 import type { TokenProvider } from '../http.js';
 import { startLoopback } from './loopback.js';
@@ -32,7 +33,7 @@ export function signInRequired(server: string, why = 'not signed in'): BkvError 
 export async function fetchSignInConfig(server: string, fetchImpl: typeof fetch = fetch): Promise<SignInConfig> {
   let res: Response;
   try {
-    res = await fetchImpl(new URL('/v1/auth', server), { headers: { accept: 'application/json' } });
+    res = await fetchImpl(routeUrl(server, 'auth.config'), { headers: { accept: 'application/json' } });
   } catch (e) {
     throw new BkvError('unavailable', `cannot reach ${new URL(server).host} (is the server running?)`, { cause: e });
   }

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
-import { LocalTokenResponse, VaultStatusResponse } from '../../protocol/schemas.js';
+import { LocalTokenResponse } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
 import type { BackupKey } from '../backup-key.js';
 import { DeviceState, defaultHome, describeOwner, type DeviceConfig, type KeyOwner, type Protection } from '../device.js';
@@ -191,7 +191,7 @@ export class Session {
   /** GET /v1/vault without loading the OPAQUE client; with a realm set, the realms' view (client/vault-client.ts). */
   async vaultStatus(): Promise<VaultView> {
     if (await this.realmSet()) return (await this.vault()).status();
-    return (await this.api()).request('GET', '/v1/vault', undefined, VaultStatusResponse);
+    return (await this.api()).call('vault.status');
   }
 
   /** The account's snapshot repository on the server (docs/protocol.md "Repository API"): one per session. */
