@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
 import { routeUrl } from '../../protocol/routes.js';
-import { LocalTokenResponse } from '../../protocol/schemas.js';
+import { LOCAL_TOKEN_PATH, LocalTokenResponse } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
 import type { BackupKey } from '../backup-key.js';
 import { DeviceState, defaultHome, describeOwner, type DeviceConfig, type KeyOwner, type Protection } from '../device.js';
@@ -149,7 +149,7 @@ export class Session {
     }
     let res: Response;
     try {
-      res = await nodeFetch(`${server}/local/v1/token`, {
+      res = await nodeFetch(`${server}${LOCAL_TOKEN_PATH}`, {
         method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: JSON.stringify({ accountId }),
       });
     } catch (e) {
