@@ -10,6 +10,9 @@
 //   unsafe-archive the decrypted archive holds an entry that would land outside the target, or is malformed
 //   file-system    reading or writing a local file failed (ENOSPC, EACCES, EIO…): names the path and errno
 //   unreachable    no answer from the server or the storage (network error, or retries used up)
+//   sign-in        this device has no usable sign-in: not signed in, the identity provider refused or answered
+//                  without what the sign-in needs, no answer from the browser in time, or a sign-in for another
+//                  account (a server's own 401 stays a BkvError 'invalid-token')
 //   bad-answer     the server or the storage answered outside the protocol, or refused with a plain status
 //   incomplete     a backup was committed without some files it could not read (each was named in a warning)
 
@@ -24,6 +27,7 @@ export interface ClientErrorDetails {
   'unsafe-archive': { entry?: string };
   'file-system': { path: string; errno: string; syscall?: string };
   'unreachable': { host?: string; attempts?: number };
+  'sign-in': { server?: string };
   'bad-answer': { from: 'server' | 'storage'; status?: number };
   'incomplete': { skipped: number };
 }
@@ -31,7 +35,7 @@ export interface ClientErrorDetails {
 export type ClientErrorKind = keyof ClientErrorDetails;
 
 export const CLIENT_ERROR_KINDS = [
-  'usage', 'cancelled', 'wrong-key', 'damaged', 'unsafe-archive', 'file-system', 'unreachable', 'bad-answer', 'incomplete',
+  'usage', 'cancelled', 'wrong-key', 'damaged', 'unsafe-archive', 'file-system', 'unreachable', 'sign-in', 'bad-answer', 'incomplete',
 ] as const satisfies readonly ClientErrorKind[];
 
 type OptionalArgs<K extends ClientErrorKind> = Record<never, never> extends ClientErrorDetails[K]

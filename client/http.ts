@@ -4,6 +4,7 @@
 import { ClientError, hostOf } from './errors.js';
 import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX, type ErrorCode } from '../protocol/errors.js';
 import { wireDetails } from '../protocol/problems.js';
+import { routePath, WIRE_ROUTES, type RouteAnswer, type RouteParams, type RouteRequest, type WireRoute, type WireRouteId } from '../protocol/routes.js';
 import { Problem } from '../protocol/schemas.js';
 import type { z } from 'zod';
 
@@ -28,6 +29,12 @@ function problemCode(type: string): ErrorCode | undefined {
   const code = type.slice(PROBLEM_TYPE_PREFIX.length);
   return code in ERROR_CODES ? (code as ErrorCode) : undefined;
 }
+
+/** What a call of route `Id` takes: its body when the route has one, its path and query parameters. */
+export type CallOptions<Id extends WireRouteId> = RouteParams<Id>
+  & ([RouteRequest<Id>] extends [undefined] ? { body?: undefined } : { body: RouteRequest<Id> })
+  & { /** Send the call but do not read its answer (a call made to be refused). */ discardAnswer?: boolean };
+type CallArgs<Id extends WireRouteId> = Record<never, never> extends CallOptions<Id> ? [options?: CallOptions<Id>] : [options: CallOptions<Id>];
 
 export class ApiClient {
   private readonly fetchImpl: typeof fetch;
@@ -64,6 +71,20 @@ export class ApiClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new ClientError('bad-answer', 'server answer does not match the protocol', { from: 'server', status: res.status });
     return parsed.data;
+  }
+
+  /**
+   * A call of the wire route `id` (protocol/routes.ts): method and path from the table, the answer checked
+   * against the route's answer schema and typed by it (a route without one answers `undefined`).
+   */
+  async call<Id extends WireRouteId>(id: Id, ...[options]: CallArgs<Id>): Promise<RouteAnswer<Id>> {
+    const route: WireRoute = WIRE_ROUTES[id];
+    const path = routePath(id, options as RouteParams<Id> | undefined);
+    const body = (options as { body?: unknown } | undefined)?.body;
+    if (route.answer === undefined || options?.discardAnswer === true) {
+      return await this.request(route.method, path, body) as RouteAnswer<Id>;
+    }
+    return await this.request(route.method, path, body, route.answer) as RouteAnswer<Id>;
   }
 
   private async send(method: string, path: string, body: unknown, token: string): Promise<{ res: Response; text: string }> {

@@ -14,7 +14,7 @@ import {
 } from '../protocol/realm/client.js';
 import { realmGuessLimit } from '../protocol/realm/constants.js';
 import {
-  RealmRegisterRequest, RealmRegisterResponse, RealmStatusResponse, RecoveryFinishResponse, RecoveryStartResponse, type RealmStatus,
+  RealmRegisterRequest, RealmRegisterResponse, RecoveryStartResponse, type RealmStatus,
 } from '../protocol/realm/schemas.js';
 import type { KeyStretching } from '../protocol/realm/stretch.js';
 import { ClientError } from './errors.js';
@@ -35,11 +35,11 @@ export interface RealmEndpoint {
 export function realmEndpoint(options: ApiOptions): RealmEndpoint {
   const api = new ApiClient(options);
   return {
-    status: () => api.request('GET', '/v1/realm', undefined, RealmStatusResponse),
-    register: (body) => api.request('POST', '/v1/realm/register', body, RealmRegisterResponse),
-    recoveryStart: (body) => api.request('POST', '/v1/realm/recovery/start', body, RecoveryStartResponse),
-    recoveryFinish: (body) => api.request('POST', '/v1/realm/recovery/finish', body, RecoveryFinishResponse),
-    delete: () => api.request('DELETE', '/v1/realm'),
+    status: () => api.call('realm.status'),
+    register: (body) => api.call('realm.register', { body }),
+    recoveryStart: (body) => api.call('realm.recoveryStart', { body }),
+    recoveryFinish: (body) => api.call('realm.recoveryFinish', { body }),
+    delete: () => api.call('realm.delete'),
   };
 }
 

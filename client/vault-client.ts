@@ -12,14 +12,11 @@ import { BkvError } from '../protocol/errors.js';
 import { OPAQUE_KEY_STRETCHING } from '../protocol/constants.js';
 import { openBackupKey, sealBackupKey } from '../protocol/key-seal.js';
 import { openLoginBox } from '../protocol/login-box.js';
-import {
-  LoginFinishResponse, LoginStartResponse, OPAQUE_SIZES, RegistrationFinishResponse, RegistrationStartResponse,
-  VaultStatusResponse, type VaultStatus,
-} from '../protocol/schemas.js';
+import { OPAQUE_SIZES, type VaultStatus } from '../protocol/schemas.js';
 import { backupKeyBytes, type BackupKey } from './backup-key.js';
 import { ClientError } from './errors.js';
 import { ApiClient, tokenSubject, type ApiOptions } from './http.js';
-import { RealmSetResponse, type RealmSet } from '../protocol/realm/schemas.js';
+import type { RealmSet } from '../protocol/realm/schemas.js';
 import { REALM_KEY_STRETCHING } from '../protocol/realm/stretch.js';
 import { guessBound } from '../protocol/realm/constants.js';
 import { guessesLeft, RealmVault, realmEndpoint } from './realm-vault.js';
@@ -82,7 +79,7 @@ export class VaultClient {
     if (this.options.realmSet !== undefined) return Promise.resolve(this.options.realmSet);
     this.realmSetPromise ??= (async () => {
       try {
-        return await this.api.request('GET', '/v1/realms', undefined, RealmSetResponse);
+        return await this.api.call('realm.set');
       } catch (e) {
         if (e instanceof BkvError && e.code === 'not-found') return null;
         throw e;
@@ -126,14 +123,12 @@ export class VaultClient {
     await opaque.ready;
     const account = await this.account();
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
-    const { registrationId, registrationResponse } = await this.api.request(
-      'POST', '/v1/vault/registration/start', { registrationRequest }, RegistrationStartResponse,
-    );
+    const { registrationId, registrationResponse } = await this.api.call('vault.registrationStart', { body: { registrationRequest } });
     const { registrationRecord, exportKey } = opaque.client.finishRegistration({
       clientRegistrationState, registrationResponse, password, keyStretching: this.keyStretching,
     });
     const sealedKey = encodeBase64url(sealBackupKey(exportKey, account, backupKey));
-    return this.api.request('POST', '/v1/vault/registration/finish', { registrationId, registrationRecord, sealedKey }, RegistrationFinishResponse);
+    return this.api.call('vault.registrationFinish', { body: { registrationId, registrationRecord, sealedKey } });
   }
 
   /**
@@ -157,26 +152,26 @@ export class VaultClient {
 
   /** Deletes the protocol-2 (OPAQUE) record once K is at the realms; its repository stays. */
   private async dropSingleVault(): Promise<void> {
-    const single = await this.api.request('GET', '/v1/vault', undefined, VaultStatusResponse);
-    if (single.registered) await this.api.request('DELETE', '/v1/vault');
+    const single = await this.api.call('vault.status');
+    if (single.registered) await this.api.call('vault.delete');
   }
 
   private async recoverSingle(password: string): Promise<Uint8Array> {
     await opaque.ready;
     const account = await this.account();
     const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
-    const started = await this.api.request('POST', '/v1/vault/login/start', { startLoginRequest }, LoginStartResponse);
+    const started = await this.api.call('vault.loginStart', { body: { startLoginRequest } });
     const finished = opaque.client.finishLogin({
       clientLoginState, loginResponse: started.loginResponse, password, keyStretching: this.keyStretching,
     });
     if (!finished) {
       const abort = encodeBase64url(randomBytes(OPAQUE_SIZES.finishLoginRequest));
-      await this.api.request('POST', '/v1/vault/login/finish', { loginId: started.loginId, finishLoginRequest: abort });
+      await this.api.call('vault.loginFinish', { body: { loginId: started.loginId, finishLoginRequest: abort }, discardAnswer: true });
       throw new ClientError('bad-answer', 'vault accepted a login that failed on this device', { from: 'server' });
     }
-    const { sealedKeyBox } = await this.api.request('POST', '/v1/vault/login/finish', {
-      loginId: started.loginId, finishLoginRequest: finished.finishLoginRequest,
-    }, LoginFinishResponse);
+    const { sealedKeyBox } = await this.api.call('vault.loginFinish', {
+      body: { loginId: started.loginId, finishLoginRequest: finished.finishLoginRequest },
+    });
     const box = decodeBase64url(sealedKeyBox);
     if (!box) throw new ClientError('bad-answer', 'server answer does not match the protocol', { from: 'server' });
     const sealed = openLoginBox(finished.sessionKey, started.loginId, box);
@@ -190,7 +185,7 @@ export class VaultClient {
   }
 
   async status(): Promise<VaultView> {
-    const single = await this.api.request('GET', '/v1/vault', undefined, VaultStatusResponse);
+    const single = await this.api.call('vault.status');
     const realms = await this.realmVault();
     if (!realms) return single;
     const reports = await realms.vault.status();
@@ -216,6 +211,6 @@ export class VaultClient {
   async delete(options: { backups?: boolean } = {}): Promise<void> {
     const realms = await this.realmVault();
     if (realms) await realms.vault.delete();
-    await this.api.request('DELETE', options.backups ? '/v1/vault?backups=true' : '/v1/vault');
+    await this.api.call('vault.delete', options.backups ? { query: { backups: 'true' } } : {});
   }
 }

@@ -1,12 +1,15 @@
-// The route table: the single source of truth for every HTTP route's method, path, Lambda entry and the
-// permissions and settings its function gets. The CDK app (lib/), the local runtime (local/) and docs/protocol.md
-// follow it. Declared `as const`, so route ids are a type (RouteId): each entry's implementation map must have
-// exactly its routes (functions/vault/routes.ts, functions/repo/routes.ts), and lib/route-entries.ts makes the
-// compiler check that each named handler is exported by its entry module.
+// The server's route table: each route of the wire table (protocol/routes.ts: id, method, path, schemas) extended,
+// by the same id, with what only the server needs: its Lambda entry and handler, the permissions and settings its
+// function gets, and who may call it. The CDK app (lib/), the local runtime (local/) and docs/protocol.md follow
+// it. Declared `as const`, so route ids are a type (RouteId): each entry's implementation map must have exactly its
+// routes (functions/vault/routes.ts, functions/repo/routes.ts), lib/route-entries.ts makes the compiler check that
+// each named handler is exported by its entry module, and the compiler and test/functions/routes.test.ts check
+// that every wire route has exactly one server route and every server route a wire route.
 
+import { WIRE_ROUTES, type HttpMethod, type WireRouteId } from '../protocol/routes.js';
 import type { SealPurpose } from './ports.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type { HttpMethod } from '../protocol/routes.js';
 
 export interface RoutePermissions {
   /** Vault table access. */
@@ -33,11 +36,9 @@ export const REALM_ENTRY = 'functions/handlers/realm.ts';
 /** The Lambda entry files of the routes (repo-relative); lib/route-entries.ts checks their exports at compile time. */
 export type HandlerEntry = typeof VAULT_ENTRY | typeof REPO_ENTRY | typeof AUTH_ENTRY | typeof REALM_ENTRY;
 
-export interface RouteSpec<Id extends string = string> {
+/** What the server adds to a wire route (protocol/routes.ts), by its id. */
+export interface ServerRouteSpec<Id extends string = string> {
   id: Id;
-  method: HttpMethod;
-  /** API Gateway path syntax: `/v1/repo/locks/{lockId}`. */
-  path: string;
   /** Lambda entry file and the name of its exported handler. */
   entry: HandlerEntry;
   handler: string;
@@ -51,115 +52,123 @@ export interface RouteSpec<Id extends string = string> {
   auth?: 'jwt' | 'none';
 }
 
+/** A whole route: the server's entry with the wire route's method and path (protocol/routes.ts). */
+export interface RouteSpec<Id extends string = string> extends ServerRouteSpec<Id> {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/v1/repo/locks/{lockId}`. */
+  path: string;
+}
+
 const TABLE = [
   {
-    id: 'vault.registrationStart', method: 'POST', path: '/v1/vault/registration/start', entry: VAULT_ENTRY, handler: 'registrationStart',
-    permissions: { table: 'read', unseal: ['server-setup'] },
+    id: 'vault.registrationStart', entry: VAULT_ENTRY, handler: 'registrationStart',
+    // Records the pending registration (UpdateItem: its id, the credential id drawn for it, its expiry).
+    permissions: { table: 'write', unseal: ['server-setup'] },
   },
   {
-    id: 'vault.registrationFinish', method: 'POST', path: '/v1/vault/registration/finish', entry: VAULT_ENTRY, handler: 'registrationFinish',
+    id: 'vault.registrationFinish', entry: VAULT_ENTRY, handler: 'registrationFinish',
     // The guess limit is recorded in the vault at registration.
     permissions: { table: 'write', seal: ['opaque-record', 'sealed-key'] }, settings: ['maxAttempts'],
   },
   {
-    id: 'vault.loginStart', method: 'POST', path: '/v1/vault/login/start', entry: VAULT_ENTRY, handler: 'loginStart',
+    id: 'vault.loginStart', entry: VAULT_ENTRY, handler: 'loginStart',
     permissions: { table: 'write', seal: ['login-state'], unseal: ['server-setup', 'opaque-record'] },
   },
   {
-    id: 'vault.loginFinish', method: 'POST', path: '/v1/vault/login/finish', entry: VAULT_ENTRY, handler: 'loginFinish',
+    id: 'vault.loginFinish', entry: VAULT_ENTRY, handler: 'loginFinish',
     permissions: { table: 'write', unseal: ['login-state', 'sealed-key'] },
   },
   {
-    id: 'vault.status', method: 'GET', path: '/v1/vault', entry: VAULT_ENTRY, handler: 'status',
+    id: 'vault.status', entry: VAULT_ENTRY, handler: 'status',
     // An account without a vault is told the deployment's guess limit.
     permissions: { table: 'read' }, settings: ['maxAttempts'],
   },
   {
-    id: 'vault.delete', method: 'DELETE', path: '/v1/vault', entry: VAULT_ENTRY, handler: 'remove',
+    id: 'vault.delete', entry: VAULT_ENTRY, handler: 'remove',
     // `?backups=true` also deletes the account's repository (every object under its prefix, and its repo item).
     permissions: { table: 'write', bucket: ['list', 'delete'] },
   },
   {
-    id: 'repo.status', method: 'GET', path: '/v1/repo', entry: REPO_ENTRY, handler: 'status',
+    id: 'repo.status', entry: REPO_ENTRY, handler: 'status',
     permissions: { table: 'read' }, settings: ['repoQuotaBytes'],
   },
   {
-    id: 'repo.createConfig', method: 'POST', path: '/v1/repo/config', entry: REPO_ENTRY, handler: 'createConfig',
+    id: 'repo.createConfig', entry: REPO_ENTRY, handler: 'createConfig',
     // Records the config id (create-only), then presigns its PUT.
     permissions: { table: 'write', bucket: ['write'] },
   },
   {
-    id: 'repo.uploads', method: 'POST', path: '/v1/repo/uploads', entry: REPO_ENTRY, handler: 'uploads',
+    id: 'repo.uploads', entry: REPO_ENTRY, handler: 'uploads',
     // Reserves the bytes against the quota, then presigns the PUTs.
     permissions: { table: 'write', bucket: ['write'] }, settings: ['repoQuotaBytes'],
   },
   {
-    id: 'repo.downloads', method: 'POST', path: '/v1/repo/downloads', entry: REPO_ENTRY, handler: 'downloads',
+    id: 'repo.downloads', entry: REPO_ENTRY, handler: 'downloads',
     permissions: { bucket: ['read'] },
   },
   {
-    id: 'repo.list', method: 'GET', path: '/v1/repo/objects', entry: REPO_ENTRY, handler: 'list',
+    id: 'repo.list', entry: REPO_ENTRY, handler: 'list',
     permissions: { bucket: ['list'] },
   },
   {
-    id: 'repo.delete', method: 'POST', path: '/v1/repo/delete', entry: REPO_ENTRY, handler: 'remove',
+    id: 'repo.delete', entry: REPO_ENTRY, handler: 'remove',
     // Checks the exclusive lock, reads the real sizes (HeadObject), deletes, releases the usage.
     permissions: { table: 'write', bucket: ['read', 'delete'] },
   },
   {
-    id: 'repo.undelete', method: 'POST', path: '/v1/repo/undelete', entry: REPO_ENTRY, handler: 'undelete',
+    id: 'repo.undelete', entry: REPO_ENTRY, handler: 'undelete',
     // Checks the exclusive lock, lists the versions (delete markers) and removes the markers made since the time;
     // a restored config id is recorded again; then recounts the usage from a listing.
     permissions: { table: 'write', bucket: ['list', 'undelete'] },
   },
   {
-    id: 'repo.lock', method: 'POST', path: '/v1/repo/locks', entry: REPO_ENTRY, handler: 'lock',
+    id: 'repo.lock', entry: REPO_ENTRY, handler: 'lock',
     // An exclusive lock recounts the usage from a full listing.
     permissions: { table: 'write', bucket: ['list'] },
   },
   {
-    id: 'repo.refresh', method: 'POST', path: '/v1/repo/locks/{lockId}/refresh', entry: REPO_ENTRY, handler: 'refresh',
+    id: 'repo.refresh', entry: REPO_ENTRY, handler: 'refresh',
     permissions: { table: 'write' },
   },
   {
-    id: 'repo.unlock', method: 'DELETE', path: '/v1/repo/locks/{lockId}', entry: REPO_ENTRY, handler: 'unlock',
+    id: 'repo.unlock', entry: REPO_ENTRY, handler: 'unlock',
     permissions: { table: 'write' },
   },
   {
-    id: 'auth.config', method: 'GET', path: '/v1/auth', entry: AUTH_ENTRY, handler: 'config',
+    id: 'auth.config', entry: AUTH_ENTRY, handler: 'config',
     // What a client needs to sign in (issuer, client id, scopes, audience); unauthenticated, public, no account.
     permissions: {}, settings: ['signIn'], auth: 'none',
   },
   // The realm routes (docs/protocol.md "Realms"): this deployment as one realm of a t-of-n realm set. Only a counted
   // recovery start evaluates under a live share; registration evaluates nothing.
   {
-    id: 'realm.register', method: 'POST', path: '/v1/realm/register', entry: REALM_ENTRY, handler: 'register',
+    id: 'realm.register', entry: REALM_ENTRY, handler: 'register',
     // Checks the dealt record, records min(allowedGuesses, maxAttempts), replaces everything.
     permissions: { table: 'write', seal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
   },
   {
-    id: 'realm.status', method: 'GET', path: '/v1/realm', entry: REALM_ENTRY, handler: 'status',
+    id: 'realm.status', entry: REALM_ENTRY, handler: 'status',
     permissions: { table: 'read' }, settings: ['realmId', 'maxAttempts'],
   },
   {
-    id: 'realm.recoveryStart', method: 'POST', path: '/v1/realm/recovery/start', entry: REALM_ENTRY, handler: 'recoveryStart',
+    id: 'realm.recoveryStart', entry: REALM_ENTRY, handler: 'recoveryStart',
     // Counts first (one conditional write), then unseals the share and evaluates it.
     permissions: { table: 'write', unseal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
   },
   {
-    id: 'realm.recoveryFinish', method: 'POST', path: '/v1/realm/recovery/finish', entry: REALM_ENTRY, handler: 'recoveryFinish',
+    id: 'realm.recoveryFinish', entry: REALM_ENTRY, handler: 'recoveryFinish',
     permissions: { table: 'write', unseal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
   },
   {
-    id: 'realm.delete', method: 'DELETE', path: '/v1/realm', entry: REALM_ENTRY, handler: 'remove',
+    id: 'realm.delete', entry: REALM_ENTRY, handler: 'remove',
     permissions: { table: 'write' }, settings: ['realmId', 'maxAttempts'],
   },
   {
-    id: 'realm.set', method: 'GET', path: '/v1/realms', entry: REALM_ENTRY, handler: 'realmSet',
+    id: 'realm.set', entry: REALM_ENTRY, handler: 'realmSet',
     // The realm set this deployment publishes (ids, URLs, threshold); public, no account.
     permissions: {}, settings: ['realmSet'], auth: 'none',
   },
-] as const satisfies readonly RouteSpec[];
+] as const satisfies readonly ServerRouteSpec<WireRouteId>[];
 
 /** One route of the table, with its literal id, entry and handler. */
 export type Route = (typeof TABLE)[number];
@@ -167,7 +176,11 @@ export type RouteId = Route['id'];
 /** The ids of the routes one entry file serves: the keys its implementation map must have, no more, no fewer. */
 export type RouteIdOf<E extends HandlerEntry> = Extract<Route, { entry: E }>['id'];
 
-export const ROUTES: readonly RouteSpec<RouteId>[] = TABLE;
+// A wire route without a server route does not compile (the ids of TABLE are checked against the wire ids above).
+const everyWireRouteServed: [Exclude<WireRouteId, RouteId>] extends [never] ? true : { unserved: Exclude<WireRouteId, RouteId> } = true;
+void everyWireRouteServed;
+
+export const ROUTES: readonly RouteSpec<RouteId>[] = TABLE.map((r) => ({ ...r, method: WIRE_ROUTES[r.id].method, path: WIRE_ROUTES[r.id].path }));
 
 /** Matches a concrete path against a route path; returns the path parameters or undefined. */
 export function matchPath(pattern: string, path: string): Record<string, string> | undefined {

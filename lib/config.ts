@@ -8,6 +8,7 @@ import { RealmSetResponse } from '../protocol/realm/schemas.js';
 import { isBkvError } from '../protocol/errors.js';
 import { SignInConfig } from '../protocol/sign-in.js';
 import { DELETED_RETENTION_DAYS, intSetting, MAX_ATTEMPTS, REPO_QUOTA_BYTES, type IntBounds } from '../protocol/settings.js';
+import { SETTINGS } from '../protocol/env.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -71,9 +72,9 @@ export const REPO_QUOTA_LIMITS = REPO_QUOTA_BYTES;
 export const CONTEXT_KEYS = {
   name: 'bkv:name',
   regions: 'bkv:regions',
-  maxAttempts: 'bkv:maxAttempts',
-  repoQuotaBytes: 'bkv:repoQuotaBytes',
-  deletedRetentionDays: 'bkv:deletedRetentionDays',
+  maxAttempts: SETTINGS.maxAttempts.context,
+  repoQuotaBytes: SETTINGS.repoQuotaBytes.context,
+  deletedRetentionDays: SETTINGS.deletedRetentionDays.context,
   objectLockMode: 'bkv:objectLockMode',
   jwtIssuer: 'bkv:jwtIssuer',
   jwtAudience: 'bkv:jwtAudience',
@@ -86,8 +87,8 @@ export const CONTEXT_KEYS = {
   signInBearer: 'bkv:signInBearer',
   signInCallback: 'bkv:signInCallback',
   signInParams: 'bkv:signInParams',
-  realmId: 'bkv:realmId',
-  realmSet: 'bkv:realmSet',
+  realmId: SETTINGS.realmId.context,
+  realmSet: SETTINGS.realmSet.context,
 } as const;
 
 export const DEFAULTS = {

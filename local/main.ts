@@ -1,12 +1,14 @@
 // `npm start`: the local vault on 127.0.0.1:${BKV_PORT:-8787}, data under ${BKV_DATA_DIR:-.bkv}.
 // BKV_MAX_ATTEMPTS sets the guess limit (1–255, default 10); BKV_LOG=1 prints one line per request.
-// Storage: BKV_MAX_BACKUP_BYTES (default 50 GiB), BKV_BACKUP_RETENTION (default 3), BKV_URL_TTL_SECONDS (default 3600),
-// BKV_DELETED_RETENTION_DAYS (days a deleted repository object stays recoverable with `bkv undelete`; default 30).
+// Storage: BKV_REPO_QUOTA_BYTES (bytes per account, default 50 GiB; the old name BKV_MAX_BACKUP_BYTES is read with a
+// warning), BKV_URL_TTL_SECONDS (default 3600), BKV_DELETED_RETENTION_DAYS (days a deleted repository object stays
+// recoverable with `bkv undelete`; default 30). The names: protocol/env.ts.
 // Realms: BKV_REALMS=n (1–16, default 1) and BKV_REALM_THRESHOLD=t (default a majority) start n runtimes as a
 // t-of-n realm set: realm 1 here (it runs the sign-in provider and publishes the set at GET /v1/realms), realm i on
 // port BKV_PORT+i−1 with its own data dir (<data dir>/realm-i), sealer key and table, trusting realm 1's tokens.
 
 import { STORAGE_FAULTS } from './s3.js';
+import { SETTINGS, settingFromEnv } from '../protocol/env.js';
 import { intSetting } from '../protocol/settings.js';
 import { MAX_REALMS } from '../protocol/realm/constants.js';
 import type { RealmSet } from '../protocol/realm/schemas.js';
@@ -21,6 +23,8 @@ process.umask(0o077);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const dataDir = process.env.BKV_DATA_DIR || '.bkv';
+const warn = (message: string) => void process.stderr.write(`bkv local: ${message}\n`);
+const setting = (names: { local: string; localAliases?: readonly string[] }) => settingFromEnv(process.env, names.local, names.localAliases, warn);
 const port = Number(process.env.BKV_PORT || 8787);
 
 const realmId = (i: number) => (i === 1 ? DEFAULT_REALM_ID : Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url'));
@@ -33,10 +37,10 @@ try {
     realm: { id: realmId(1), set: () => set },
     dataDir,
     port,
-    maxAttempts: process.env.BKV_MAX_ATTEMPTS,
-    repoQuotaBytes: process.env.BKV_REPO_QUOTA_BYTES,
-    urlTtlSeconds: process.env.BKV_URL_TTL_SECONDS,
-    deletedRetentionDays: process.env.BKV_DELETED_RETENTION_DAYS,
+    maxAttempts: setting(SETTINGS.maxAttempts),
+    repoQuotaBytes: setting(SETTINGS.repoQuotaBytes),
+    urlTtlSeconds: setting(SETTINGS.urlTtlSeconds),
+    deletedRetentionDays: setting(SETTINGS.deletedRetentionDays),
     onListening: (url) => void process.stdout.write(`bkv local vault starting on ${url}\n`),
     ...(process.env.BKV_LOG === '1'
       ? { observe: (o) => process.stdout.write(`${o.route} ${o.status}${o.code ? ` ${o.code}` : ''} ${o.ms.toFixed(1)}ms\n`) }
@@ -45,7 +49,7 @@ try {
   const others: LocalRuntime[] = [];
   for (let i = 2; i <= realmCount; i++) {
     others.push(await startLocal({
-      dataDir: join(dataDir, `realm-${i}`), port: port === 0 ? 0 : port + i - 1, maxAttempts: process.env.BKV_MAX_ATTEMPTS,
+      dataDir: join(dataDir, `realm-${i}`), port: port === 0 ? 0 : port + i - 1, maxAttempts: setting(SETTINGS.maxAttempts),
       realm: { id: realmId(i), trust: runtime.trustAnchor },
     }));
   }

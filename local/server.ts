@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_DEFAULT_ACCOUNT, MAX_BODY_BYTES } from '../protocol/constants.js';
 import { BkvError } from '../protocol/errors.js';
-import { LocalTokenRequest } from '../protocol/schemas.js';
+import { LOCAL_TOKEN_PATH, LocalTokenRequest } from '../protocol/schemas.js';
 import { DynamoRepoItemStore } from '../functions/adapters/dynamo-repo-store.js';
 import { DynamoVaultStore } from '../functions/adapters/dynamo-vault-store.js';
 import { S3ObjectStore } from '../functions/adapters/s3-object-store.js';
@@ -135,7 +135,7 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-const TOKEN_PATH = '/local/v1/token';
+const TOKEN_PATH = LOCAL_TOKEN_PATH;
 /** Bytes of request bodies the API holds at once, all connections together (each at most MAX_BODY_BYTES). */
 const MAX_BUFFERED_TOTAL = 8 * 1024 * 1024;
 

@@ -11,8 +11,8 @@ export const ERROR_CODES: { readonly [C in ProblemCode]: (typeof PROBLEMS)[C]['s
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Base URI of problem `type`s; the `type` of a problem is this prefix plus its code. */
-export const PROBLEM_TYPE_PREFIX = 'urn:bkv:problem:';
+/** Base URI of problem `type`s (declared with the table, protocol/problems.ts). */
+export { PROBLEM_TYPE_PREFIX } from './problems.js';
 
 export interface BkvErrorOptions {
   cause?: unknown;

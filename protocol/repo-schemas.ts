@@ -33,7 +33,11 @@ export const MAX_LIST_PAGES = 10_000;
 /** Lock lifetimes (seconds). */
 export const MIN_LOCK_TTL_S = 30;
 export const MAX_LOCK_TTL_S = 3600;
-export const DEFAULT_LOCK_TTL_S = 300;
+/**
+ * The one lock lease: what the server gives a lock asked without `ttlSeconds`, and what bkv's client asks for
+ * (refreshing every third of it), so a lock whose holder was killed ends within about two minutes (README `bkv unlock`).
+ */
+export const DEFAULT_LOCK_TTL_S = 120;
 export const MAX_LOCK_DESCRIPTION = 200;
 /**
  * Longest total life of a lock, refreshes included (docs/protocol.md "Locks"): a refresh that can extend it no

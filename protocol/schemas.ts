@@ -73,6 +73,8 @@ export const VaultStatusResponse = z.object({
   locked: z.boolean(),
 });
 
+/** The local runtime's token shortcut (README "Scripts and tests"); not a route of a deployment (protocol/routes.ts). */
+export const LOCAL_TOKEN_PATH = '/local/v1/token';
 export const LocalTokenRequest = z.strictObject({ accountId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@:-]+$/) });
 export const LocalTokenResponse = z.object({ token: z.string() });
 

@@ -7,7 +7,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../errors.js';
 import { CALLBACK_PATH } from '../../protocol/sign-in.js';
 
 export interface Loopback {
@@ -91,12 +91,12 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
     }
   }
   if (!bound) {
-    throw new BkvError('unavailable', `cannot listen for the sign-in answer: ports ${options.ports.join(', ')} on ${BIND} are all in use`);
+    throw new ClientError('sign-in', `cannot listen for the sign-in answer: ports ${options.ports.join(', ')} on ${BIND} are all in use`);
   }
   const port = (server.address() as AddressInfo).port;
   const redirectUri = `http://${options.host}:${port}${CALLBACK_PATH}`;
   const timer = setTimeout(() => {
-    if (!done) settle!.reject(new BkvError('unavailable', 'sign-in timed out: no answer from the browser; run bkv login again'));
+    if (!done) settle!.reject(new ClientError('sign-in', 'sign-in timed out: no answer from the browser; run bkv login again'));
   }, options.timeoutMs ?? 5 * 60_000);
   timer.unref();
   return {

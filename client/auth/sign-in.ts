@@ -12,6 +12,9 @@
 
 import * as oidc from 'openid-client';
 import { BkvError } from '../../protocol/errors.js';
+import { ClientError, hostOf } from '../errors.js';
+import { printable } from '../printable.js';
+import { routeUrl } from '../../protocol/routes.js';
 import { SignInConfig } from '../../protocol/sign-in.js';
 import type { TokenProvider } from '../http.js';
 import { startLoopback } from './loopback.js';
@@ -23,23 +26,30 @@ const RENEW_MAX_MS = 60_000;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** The "signed out" error: 401 `invalid-token` on the wire; the CLI says "sign in" and exits 1. */
-export function signInRequired(server: string, why = 'not signed in'): BkvError {
-  return new BkvError('invalid-token', `${why} to ${server}: sign in with bkv login${server === 'http://127.0.0.1:8787' ? '' : ` --server ${server}`}`);
+/** The "signed out" error, a client-local 'sign-in' error: the CLI says "sign in" and exits 1. */
+export function signInRequired(server: string, why = 'not signed in'): ClientError<'sign-in'> {
+  const message = `${why} to ${server}: sign in with bkv login${server === 'http://127.0.0.1:8787' ? '' : ` --server ${server}`}`;
+  return new ClientError('sign-in', printable(message, 1000), { server });
+}
+
+/** A sign-in failure on this device (what the CLI prints as it printed it before: terminal-safe, at most 1000 characters). */
+function signInError(message: string, cause?: unknown): ClientError<'sign-in'> {
+  return new ClientError('sign-in', printable(message, 1000), {}, cause === undefined ? undefined : { cause });
 }
 
 /** `GET /v1/auth`: the server's sign-in document. */
 export async function fetchSignInConfig(server: string, fetchImpl: typeof fetch = fetch): Promise<SignInConfig> {
   let res: Response;
   try {
-    res = await fetchImpl(new URL('/v1/auth', server), { headers: { accept: 'application/json' } });
+    res = await fetchImpl(routeUrl(server, 'auth.config'), { headers: { accept: 'application/json' } });
   } catch (e) {
-    throw new BkvError('unavailable', `cannot reach ${new URL(server).host} (is the server running?)`, { cause: e });
+    throw new ClientError('unreachable', printable(`cannot reach ${new URL(server).host} (is the server running?)`, 1000), { host: hostOf(server) }, { cause: e });
   }
-  if (res.status === 404) throw new BkvError('not-found', `${server} does not offer sign-in (no GET /v1/auth); set BKV_TOKEN instead`);
-  if (!res.ok) throw new BkvError('unavailable', `${server} answered ${res.status} for its sign-in settings`);
+  const answered = (message: string) => new ClientError('bad-answer', printable(message, 1000), { from: 'server', status: res.status });
+  if (res.status === 404) throw answered(`${server} does not offer sign-in (no GET /v1/auth); set BKV_TOKEN instead`);
+  if (!res.ok) throw answered(`${server} answered ${res.status} for its sign-in settings`);
   const parsed = SignInConfig.safeParse(await res.json().catch(() => undefined));
-  if (!parsed.success) throw new BkvError('internal', `${server} answered sign-in settings that do not match the protocol`);
+  if (!parsed.success) throw answered(`${server} answered sign-in settings that do not match the protocol`);
   return parsed.data;
 }
 
@@ -56,13 +66,13 @@ function providerConfiguration(config: SignInConfig): Promise<oidc.Configuration
   if (!found) {
     const issuer = new URL(config.issuer);
     if (issuer.protocol !== 'https:' && !isLoopbackUrl(issuer)) {
-      return Promise.reject(new BkvError('bad-request', `the issuer ${config.issuer} is not https`));
+      return Promise.reject(new ClientError('usage', printable(`the issuer ${config.issuer} is not https`, 1000)));
     }
     found = oidc.discovery(issuer, config.clientId, undefined, oidc.None(), {
       ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
     }).catch((e: unknown) => {
       configurations.delete(key);
-      throw new BkvError('unavailable', `cannot read the identity provider's settings at ${config.issuer}`, { cause: e });
+      throw new ClientError('unreachable', printable(`cannot read the identity provider's settings at ${config.issuer}`, 1000), { host: hostOf(config.issuer) }, { cause: e });
     });
     configurations.set(key, found);
   }
@@ -70,25 +80,25 @@ function providerConfiguration(config: SignInConfig): Promise<oidc.Configuration
 }
 
 /** A provider's refusal as a short message (its error code and description, never a token). */
-function providerError(e: unknown, what: string): BkvError {
+function providerError(e: unknown, what: string): Error {
   if (e instanceof oidc.AuthorizationResponseError || e instanceof oidc.ResponseBodyError) {
     const description = e.error_description ? `: ${e.error_description}` : '';
-    return new BkvError('invalid-token', `${what} refused by the identity provider (${e.error}${description})`, { cause: e });
+    return signInError(`${what} refused by the identity provider (${e.error}${description})`, e);
   }
-  if (e instanceof BkvError) return e;
+  if (e instanceof BkvError || e instanceof ClientError) return e;
   // openid-client wraps what oauth4webapi found wrong (a state, an issuer, a missing parameter) as its cause.
   const cause = e instanceof oidc.ClientError && e.cause instanceof Error ? e.cause : e;
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new BkvError('invalid-token', `${what} failed: ${message}`, { cause: e });
+  return signInError(`${what} failed: ${message}`, e);
 }
 
 function record(config: SignInConfig, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, previous?: StoredSignIn): StoredSignIn {
   const claims = tokens.claims();
   const subject = claims?.sub ?? previous?.subject;
-  if (!subject) throw new BkvError('invalid-token', 'the identity provider answered without an ID token (is the openid scope allowed?)');
-  if (previous && subject !== previous.subject) throw new BkvError('invalid-token', 'the identity provider renewed the sign-in for another account');
+  if (!subject) throw signInError('the identity provider answered without an ID token (is the openid scope allowed?)');
+  if (previous && subject !== previous.subject) throw signInError('the identity provider renewed the sign-in for another account');
   const bearer = config.bearer === 'id_token' ? tokens.id_token : tokens.access_token;
-  if (!bearer) throw new BkvError('invalid-token', `the identity provider answered without an ${config.bearer}`);
+  if (!bearer) throw signInError(`the identity provider answered without an ${config.bearer}`);
   const now = Date.now();
   const expiresIn = config.bearer === 'id_token'
     ? (typeof claims?.exp === 'number' ? claims.exp * 1000 - now : 0)
@@ -171,7 +181,7 @@ export async function signIn(options: SignInOptions): Promise<StoredSignIn> {
     const signedIn = record(config, tokens);
     if (options.expectSubject !== undefined && signedIn.subject !== options.expectSubject) {
       await revoke(provider, signedIn);
-      throw new BkvError('invalid-token', `the provider signed in ${signedIn.subject}, not ${options.expectSubject}: nothing was stored (bkv login --account ${signedIn.subject} if that is the account you meant)`);
+      throw signInError(`the provider signed in ${signedIn.subject}, not ${options.expectSubject}: nothing was stored (bkv login --account ${signedIn.subject} if that is the account you meant)`);
     }
     await options.store.put(options.server, signedIn);
     return signedIn;

@@ -6,7 +6,8 @@
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError } from '../errors.js';
+import { printable } from '../printable.js';
 import { SignInConfig } from '../../protocol/sign-in.js';
 
 export const SIGN_IN_FILE = 'sign-in.json';
@@ -47,7 +48,7 @@ export class TokenStore {
     let text: string;
     try {
       const st = await stat(this.path);
-      if ((st.mode & 0o077) !== 0) throw new BkvError('bad-request', `${this.path} is readable by others; run: chmod 600 ${this.path}`);
+      if ((st.mode & 0o077) !== 0) throw new ClientError('usage', printable(`${this.path} is readable by others; run: chmod 600 ${this.path}`, 1000), { path: this.path });
       text = await readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
@@ -59,7 +60,7 @@ export class TokenStore {
     } catch {
       // fall through
     }
-    throw new BkvError('bad-request', `${this.path} is damaged; remove it and sign in again (bkv login)`);
+    throw new ClientError('usage', printable(`${this.path} is damaged; remove it and sign in again (bkv login)`, 1000), { path: this.path });
   }
 
   async get(server: string): Promise<StoredSignIn | undefined> {
@@ -115,7 +116,7 @@ export class TokenStore {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
         if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-        else if (Date.now() > deadline) throw new BkvError('unavailable', `another bkv is renewing the sign-in (${lock}); try again`);
+        else if (Date.now() > deadline) throw new ClientError('sign-in', printable(`another bkv is renewing the sign-in (${lock}); try again`, 1000));
         else await new Promise((r) => setTimeout(r, 50));
       }
     }

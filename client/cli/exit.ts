@@ -23,6 +23,7 @@ export const EXIT_FOR_KIND: { readonly [K in ClientErrorKind]: ExitCode } = {
   'damaged': EXIT.damaged,
   'file-system': EXIT.failure,
   'unreachable': EXIT.failure,
+  'sign-in': EXIT.failure,
   'bad-answer': EXIT.failure,
   'incomplete': EXIT.incomplete,
 };

@@ -27,7 +27,7 @@ export function sameRealmSet(a: RealmSet, b: RealmSet): boolean {
 async function published(server: string): Promise<RealmSet | null> {
   const api = new ApiClient({ server, token: '', fetch: nodeFetch });
   try {
-    return await api.request('GET', '/v1/realms', undefined, RealmSetResponse);
+    return await api.call('realm.set');
   } catch (e) {
     if (e instanceof BkvError && e.code === 'not-found') return null;
     // the first call of most commands: a mistyped --server port says so, as the sign-in check does (session.ts)

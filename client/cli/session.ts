@@ -12,12 +12,14 @@
 import { readFile } from 'node:fs/promises';
 import { BkvError } from '../../protocol/errors.js';
 import { ClientError, hostOf } from '../errors.js';
-import { LocalTokenResponse, VaultStatusResponse } from '../../protocol/schemas.js';
+import { routeUrl } from '../../protocol/routes.js';
+import { LOCAL_TOKEN_PATH, LocalTokenResponse } from '../../protocol/schemas.js';
 import { TokenStore, type StoredSignIn } from '../auth/token-store.js';
 import type { BackupKey } from '../backup-key.js';
 import { DeviceState, defaultHome, describeOwner, type DeviceConfig, type KeyOwner, type Protection } from '../device.js';
 import { ApiClient, toError, tokenSubject, type TokenProvider } from '../http.js';
 import { nodeFetch } from '../node-fetch.js';
+import { printable } from '../printable.js';
 import type { VaultClient, VaultView } from '../vault-client.js';
 import type { RealmSet } from '../../protocol/realm/schemas.js';
 import { HttpRepoStore } from '../repo/http-store.js';
@@ -88,7 +90,7 @@ export class Session {
     }
     if (this.env.BKV_LOCAL_SECRET_FILE) return wanted || (await this.config()).account || DEFAULT_ACCOUNT;
     const subject = (await this.provider()).subject;
-    if (wanted && wanted !== subject) throw new BkvError('bad-request', `signed in as ${subject}, not ${wanted} (--account is for the local shortcut only)`);
+    if (wanted && wanted !== subject) throw new ClientError('usage', printable(`signed in as ${subject}, not ${wanted} (--account is for the local shortcut only)`, 1000));
     return subject;
   }
 
@@ -126,7 +128,7 @@ export class Session {
   async signInRequired(server: string): Promise<Error> {
     const { signInRequired } = await import('../auth/sign-in.js');
     try {
-      await nodeFetch(`${server}/v1/auth`, { method: 'GET', signal: AbortSignal.timeout(5_000) }).then((res) => res.body?.cancel());
+      await nodeFetch(routeUrl(server, 'auth.config'), { method: 'GET', signal: AbortSignal.timeout(5_000) }).then((res) => res.body?.cancel());
     } catch (e) {
       return new ClientError('unreachable', `cannot reach ${server} (is the server running? see --server and BKV_SERVER)`, { host: hostOf(server) }, { cause: e });
     }
@@ -143,11 +145,11 @@ export class Session {
     try {
       secret = (await readFile(secretFile, 'utf8')).trim();
     } catch (e) {
-      throw new BkvError('bad-request', `cannot read BKV_LOCAL_SECRET_FILE ${secretFile}`, { cause: e });
+      throw new ClientError('usage', printable(`cannot read BKV_LOCAL_SECRET_FILE ${secretFile}`, 1000), { path: secretFile }, { cause: e });
     }
     let res: Response;
     try {
-      res = await nodeFetch(`${server}/local/v1/token`, {
+      res = await nodeFetch(`${server}${LOCAL_TOKEN_PATH}`, {
         method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: JSON.stringify({ accountId }),
       });
     } catch (e) {
@@ -156,9 +158,9 @@ export class Session {
     }
     const text = await res.text();
     if (res.status === 404 || res.status === 405) {
-      throw new BkvError('invalid-token', 'this server has no local token shortcut: sign in with bkv login');
+      throw new ClientError('sign-in', 'this server has no local token shortcut: sign in with bkv login', { server });
     }
-    if (res.status === 401) throw new BkvError('invalid-token', 'the local runtime refused BKV_LOCAL_SECRET_FILE\'s secret: sign in with bkv login');
+    if (res.status === 401) throw new ClientError('sign-in', 'the local runtime refused BKV_LOCAL_SECRET_FILE\'s secret: sign in with bkv login', { server });
     if (!res.ok) {
       const e = toError(res.status, text);
       // 409: the name was signed up on the sign-in page, so it is not the shortcut's (the runtime says how to sign in)
@@ -191,7 +193,7 @@ export class Session {
   /** GET /v1/vault without loading the OPAQUE client; with a realm set, the realms' view (client/vault-client.ts). */
   async vaultStatus(): Promise<VaultView> {
     if (await this.realmSet()) return (await this.vault()).status();
-    return (await this.api()).request('GET', '/v1/vault', undefined, VaultStatusResponse);
+    return (await this.api()).call('vault.status');
   }
 
   /** The account's snapshot repository on the server (docs/protocol.md "Repository API"): one per session. */

@@ -6,6 +6,7 @@ import type { RouteImpl } from '../http/route.js';
 import { SignInConfig } from '../../protocol/sign-in.js';
 import type { RouteIdOf } from '../routes.js';
 import { requireEnv } from '../config.js';
+import { SETTINGS } from '../../protocol/env.js';
 
 export type AuthRouteId = RouteIdOf<'functions/handlers/auth.ts'>;
 
@@ -15,7 +16,7 @@ export function authRoutes(config: SignInConfig): Record<AuthRouteId, RouteImpl>
 
 /** The `SIGN_IN` environment variable (JSON of the sign-in document); a bad one is the deployment's fault (500). */
 export function signInConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignInConfig {
-  const raw = requireEnv('SIGN_IN', env);
+  const raw = requireEnv(SETTINGS.signIn.lambda, env);
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -8,8 +8,9 @@ import { once } from '../lazy.js';
 import { logOutcome } from '../observability.js';
 import { parseRealmSet, realmServiceFromEnv } from '../realm/deps.js';
 import { realmRoutes, type RealmRouteId } from '../realm/routes.js';
+import { SETTINGS } from '../../protocol/env.js';
 
-const routes = once(() => realmRoutes(once(() => realmServiceFromEnv()), once(() => parseRealmSet(process.env.REALM_SET))));
+const routes = once(() => realmRoutes(once(() => realmServiceFromEnv()), once(() => parseRealmSet(process.env[SETTINGS.realmSet.lambda]))));
 
 const entry = (id: RealmRouteId) => (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> =>
   respond(id, (e) => routes()[id](e), event, logOutcome);

@@ -15,6 +15,7 @@ import { logger } from '../observability.js';
 import type { Sealer, VaultStore } from '../ports.js';
 import { ensureServerSetup } from '../vault/opaque.js';
 import { documentClient } from '../adapters/document-client.js';
+import { RESOURCE_ENV } from '../../protocol/env.js';
 
 export const PHYSICAL_RESOURCE_ID = 'opaque-server-setup';
 /** Answer CloudFormation this long before the Lambda timeout even if the work has not finished. */
@@ -77,8 +78,8 @@ let wired: ServerSetupDeps | undefined;
 /** Env: VAULT_TABLE, KMS_KEY_ID (set by the construct's grants). Clients are built on first use. */
 function fromEnv(): ServerSetupDeps {
   wired ??= {
-    store: new DynamoVaultStore(documentClient(new DynamoDBClient({})), requireEnv('VAULT_TABLE')),
-    sealer: new KmsSealer(new KMSClient({}), requireEnv('KMS_KEY_ID')),
+    store: new DynamoVaultStore(documentClient(new DynamoDBClient({})), requireEnv(RESOURCE_ENV.vaultTable)),
+    sealer: new KmsSealer(new KMSClient({}), requireEnv(RESOURCE_ENV.kmsKeyId)),
   };
   return wired;
 }

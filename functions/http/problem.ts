@@ -3,7 +3,7 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { BkvError, ERROR_CODES, PROBLEM_TYPE_PREFIX } from '../../protocol/errors.js';
-import { PROBLEMS, wireDetails } from '../../protocol/problems.js';
+import { isRetryableProblem, PROBLEMS, wireDetails } from '../../protocol/problems.js';
 
 export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -28,7 +28,7 @@ export function toBkvError(e: unknown): BkvError {
 export function problemResponse(e: unknown): APIGatewayProxyStructuredResultV2 {
   const error = toBkvError(e);
   const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/problem+json' };
-  if (error.code === 'unavailable' || error.code === 'too-many-requests' || error.code === 'insufficient-storage') headers['retry-after'] = '1';
+  if (isRetryableProblem(error.code)) headers['retry-after'] = '1';
   if (error.code === 'invalid-token') headers['www-authenticate'] = 'Bearer';
   return { statusCode: error.status, headers, body: JSON.stringify(problemBody(error)) };
 }

@@ -13,6 +13,7 @@ import { parseMaxAttempts, requireEnv } from '../config.js';
 import { onFirstUse } from '../lazy.js';
 import { systemClock } from '../ports.js';
 import { RealmService } from './service.js';
+import { RESOURCE_ENV, SETTINGS } from '../../protocol/env.js';
 
 /** A realm id setting: 16 bytes as unpadded base64url (22 characters). A bad one is the deployment's fault (500). */
 export function parseRealmId(raw: string): Uint8Array {
@@ -39,10 +40,10 @@ export function parseRealmSet(raw: string | undefined): RealmSet | undefined {
 export function realmServiceFromEnv(env: NodeJS.ProcessEnv = process.env): RealmService {
   const doc = documentClient(new DynamoDBClient({}));
   return new RealmService({
-    store: new DynamoRealmStore(doc, env.REALM_TABLE || requireEnv('VAULT_TABLE', env)),
-    sealer: onFirstUse(() => new KmsSealer(new KMSClient({}), requireEnv('KMS_KEY_ID', env))),
+    store: new DynamoRealmStore(doc, env[RESOURCE_ENV.realmTable] || requireEnv(RESOURCE_ENV.vaultTable, env)),
+    sealer: onFirstUse(() => new KmsSealer(new KMSClient({}), requireEnv(RESOURCE_ENV.kmsKeyId, env))),
     clock: systemClock,
-    realmId: parseRealmId(requireEnv('REALM_ID', env)),
-    maxAttempts: parseMaxAttempts(env.MAX_ATTEMPTS),
+    realmId: parseRealmId(requireEnv(SETTINGS.realmId.lambda, env)),
+    maxAttempts: parseMaxAttempts(env[SETTINGS.maxAttempts.lambda]),
   });
 }

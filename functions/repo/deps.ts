@@ -4,7 +4,8 @@
 //   BACKUP_BUCKET           where objects live (read on the first object operation; routes without bucket
 //                           permissions have none)
 //   REPO_QUOTA_BYTES        bytes per account, 1 MiB to 1 PiB, default 50 GiB (routes naming the setting)
-//   REPO_URL_TTL_SECONDS    presigned URL lifetime, 60–604800, default 3600
+//   URL_TTL_SECONDS         presigned URL lifetime, 60–604800, default 3600 (old name REPO_URL_TTL_SECONDS still read)
+// (the names: protocol/env.ts)
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { REPO_QUOTA_BYTES, URL_TTL_SECONDS } from '../../protocol/settings.js';
@@ -15,6 +16,7 @@ import { requireEnv, serverSetting } from '../config.js';
 import { onFirstUse } from '../lazy.js';
 import { systemClock, type ObjectStore, type RepoItemStore } from '../ports.js';
 import { RepoService, type RepoConfig } from './service.js';
+import { RESOURCE_ENV, SETTINGS, settingFromEnv } from '../../protocol/env.js';
 
 export interface RepoSettings {
   quotaBytes?: string | number;
@@ -29,13 +31,16 @@ export function parseRepoConfig(s: RepoSettings = {}): RepoConfig {
 }
 
 export function repoServiceFromEnv(env: NodeJS.ProcessEnv = process.env, onBackgroundError?: (e: unknown) => void): RepoService {
-  const items = onFirstUse<RepoItemStore>(() => new DynamoRepoItemStore(documentClient(new DynamoDBClient({})), requireEnv('VAULT_TABLE', env)));
-  const objects = onFirstUse<ObjectStore>(() => new S3ObjectStore(repoS3Client(), requireEnv('BACKUP_BUCKET', env)));
+  const items = onFirstUse<RepoItemStore>(() => new DynamoRepoItemStore(documentClient(new DynamoDBClient({})), requireEnv(RESOURCE_ENV.vaultTable, env)));
+  const objects = onFirstUse<ObjectStore>(() => new S3ObjectStore(repoS3Client(), requireEnv(RESOURCE_ENV.backupBucket, env)));
   return new RepoService({
     items,
     objects,
     clock: systemClock,
-    config: parseRepoConfig({ quotaBytes: env.REPO_QUOTA_BYTES, urlTtlSeconds: env.REPO_URL_TTL_SECONDS }),
+    config: parseRepoConfig({
+      quotaBytes: settingFromEnv(env, SETTINGS.repoQuotaBytes.lambda),
+      urlTtlSeconds: settingFromEnv(env, SETTINGS.urlTtlSeconds.lambda, SETTINGS.urlTtlSeconds.lambdaAliases),
+    }),
     ...(onBackgroundError ? { onBackgroundError } : {}),
   });
 }

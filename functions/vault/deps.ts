@@ -11,6 +11,7 @@ import { onFirstUse } from '../lazy.js';
 import { systemClock, type Clock, type Sealer, type VaultStore } from '../ports.js';
 import { serverSetupLoader } from './opaque.js';
 import { VaultService } from './service.js';
+import { RESOURCE_ENV, SETTINGS } from '../../protocol/env.js';
 
 export interface VaultWiring {
   store: VaultStore;
@@ -38,8 +39,8 @@ export function buildVaultService(w: VaultWiring): VaultService {
 export function vaultServiceFromEnv(env: NodeJS.ProcessEnv = process.env): VaultService {
   const doc = documentClient(new DynamoDBClient({}));
   return buildVaultService({
-    store: new DynamoVaultStore(doc, requireEnv('VAULT_TABLE', env)),
-    sealer: onFirstUse(() => new KmsSealer(new KMSClient({}), requireEnv('KMS_KEY_ID', env))),
-    maxAttempts: parseMaxAttempts(env.MAX_ATTEMPTS),
+    store: new DynamoVaultStore(doc, requireEnv(RESOURCE_ENV.vaultTable, env)),
+    sealer: onFirstUse(() => new KmsSealer(new KMSClient({}), requireEnv(RESOURCE_ENV.kmsKeyId, env))),
+    maxAttempts: parseMaxAttempts(env[SETTINGS.maxAttempts.lambda]),
   });
 }

@@ -20,6 +20,7 @@ import { Construct, type IConstruct } from 'constructs';
 import type { RoutePermissions } from '../../functions/routes.js';
 import type { BkvConfig } from '../config.js';
 import { backupBucketName, kmsKeyArn } from '../names.js';
+import { RESOURCE_ENV } from '../../protocol/env.js';
 
 export const ACCOUNT_PREFIX = 'accounts/';
 export const ACCESS_LOG_DAYS = 365;
@@ -99,7 +100,7 @@ export class BackupBucketAccess {
 
   /** The serving region's own bucket: sets BACKUP_BUCKET and grants the route's actions. */
   grantBackups(fn: lambda.Function, actions: readonly BucketAction[]): void {
-    fn.addEnvironment('BACKUP_BUCKET', this.bucketName);
+    fn.addEnvironment(RESOURCE_ENV.backupBucket, this.bucketName);
     this.grantActions(fn, actions);
   }
 }

@@ -19,6 +19,7 @@ import type { BackupBucketAccess } from './backup-bucket.js';
 import { RouteFunction } from './route-function.js';
 import type { VaultKey } from './vault-key.js';
 import type { VaultTableAccess } from './vault-table.js';
+import { SETTINGS } from '../../protocol/env.js';
 
 export const OPEN_ROUTE_REASON =
   'GET /v1/auth is the sign-in discovery document: a client reads it before it has a token, to learn the issuer, '
@@ -53,11 +54,11 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
 
 /** The environment variable of each route setting, and its value in this deployment. */
 export const SETTING_ENV: { readonly [S in RouteSetting]: readonly [string, (config: BkvConfig, signIn: string) => number | string] } = {
-  maxAttempts: ['MAX_ATTEMPTS', (c) => c.maxAttempts],
-  repoQuotaBytes: ['REPO_QUOTA_BYTES', (c) => c.repoQuotaBytes],
-  signIn: ['SIGN_IN', (_c, signIn) => signIn],
-  realmId: ['REALM_ID', (c) => c.realmId],
-  realmSet: ['REALM_SET', (c) => c.realmSet ?? ''],
+  maxAttempts: [SETTINGS.maxAttempts.lambda, (c) => c.maxAttempts],
+  repoQuotaBytes: [SETTINGS.repoQuotaBytes.lambda, (c) => c.repoQuotaBytes],
+  signIn: [SETTINGS.signIn.lambda, (_c, signIn) => signIn],
+  realmId: [SETTINGS.realmId.lambda, (c) => c.realmId],
+  realmSet: [SETTINGS.realmSet.lambda, (c) => c.realmSet ?? ''],
 };
 
 export interface VaultApiProps {

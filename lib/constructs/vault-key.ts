@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { SealPurpose } from '../../functions/ports.js';
 import { purposeConditions } from './key-policies.js';
+import { RESOURCE_ENV } from '../../protocol/env.js';
 
 export interface SealGrant {
   seal?: readonly SealPurpose[];
@@ -17,7 +18,7 @@ export class VaultKey {
 
   /** Sets KMS_KEY_ID and lets `fn` seal and unseal exactly these purposes. */
   grantSeal(fn: lambda.Function, grant: SealGrant): void {
-    fn.addEnvironment('KMS_KEY_ID', this.keyArn);
+    fn.addEnvironment(RESOURCE_ENV.kmsKeyId, this.keyArn);
     for (const [action, purposes] of [['kms:Encrypt', grant.seal ?? []], ['kms:Decrypt', grant.unseal ?? []]] as const) {
       for (const purpose of purposes) {
         fn.addToRolePolicy(new iam.PolicyStatement({

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { CONFIG_PARTITION } from '../../functions/ports.js';
 import type { BkvConfig } from '../config.js';
 import { tableArn, tableName } from '../names.js';
+import { RESOURCE_ENV } from '../../protocol/env.js';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 const WRITE_ACTIONS = [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
@@ -43,7 +44,7 @@ export class VaultTableAccess {
    * also write items. No Scan, no batch, no transactions. Writes to the deployment's config item are denied.
    */
   grantVault(fn: lambda.Function, access: 'read' | 'write'): void {
-    fn.addEnvironment('VAULT_TABLE', this.tableName);
+    fn.addEnvironment(RESOURCE_ENV.vaultTable, this.tableName);
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: access === 'read' ? READ_ACTIONS : WRITE_ACTIONS, resources: [this.tableArn] }));
     if (access === 'write') {
       fn.addToRolePolicy(new iam.PolicyStatement({
@@ -58,7 +59,7 @@ export class VaultTableAccess {
 
   /** Sets VAULT_TABLE and lets `fn` read and create the config item only (the server-setup custom resource). */
   grantServerSetup(fn: lambda.Function): void {
-    fn.addEnvironment('VAULT_TABLE', this.tableName);
+    fn.addEnvironment(RESOURCE_ENV.vaultTable, this.tableName);
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       resources: [this.tableArn],

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROUTES, type RouteSpec } from '../../functions/routes.js';
+import { RESOURCE_ENV, SETTINGS, type SettingNames } from '../../protocol/env.js';
 import { buildApp } from '../../lib/app.js';
 import { REPO_ROOT } from '../../lib/bundling.js';
 import { checkRoutes, RouteTableError } from '../../lib/route-entries.js';
@@ -13,7 +14,10 @@ import { testApp } from './fixture.js';
 
 const base = ROUTES[0]!;
 const route = (over: Partial<RouteSpec>): RouteSpec => ({ ...base, ...over });
-const ENV_NAMES = ['VAULT_TABLE', 'KMS_KEY_ID', 'MAX_ATTEMPTS', 'BACKUP_BUCKET', 'BACKUP_RETENTION', 'MAX_BACKUP_BYTES'];
+const ENV_NAMES = [
+  ...Object.values(RESOURCE_ENV),
+  ...Object.values(SETTINGS).map((n: SettingNames) => n.lambda).filter((n) => n !== undefined),
+];
 
 describe('route table handlers', () => {
   it('each route\'s handler is a function its entry module exports, and importing the module needs no environment', async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../../client/auth/sign-in.js';
 import { startLoopback } from '../../client/auth/loopback.js';
 import { TokenStore } from '../../client/auth/token-store.js';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError, isClientError } from '../../client/errors.js';
 import { localTokenRequest, startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { cookieBrowser } from '../helpers/sign-in.js';
 import { freePort } from '../../local/free-port.js';
@@ -145,8 +145,8 @@ describe('the SDK\'s sign-in refuses, and stores nothing', () => {
       },
     });
     const e = await done.catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(BkvError);
-    expect((e as BkvError).message).toMatch(/sign-in failed: unexpected "state"/);
+    expect(isClientError(e, 'sign-in')).toBe(true);
+    expect((e as ClientError).message).toMatch(/sign-in failed: unexpected "state"/);
     expect(existsSync(s.path)).toBe(false);
   });
 
@@ -158,8 +158,8 @@ describe('the SDK\'s sign-in refuses, and stores nothing', () => {
         await fetch(await cookieBrowser().authorize(url, '', '', { cancel: true }));
       },
     }).catch((x: unknown) => x);
-    expect((denied as BkvError).code).toBe('invalid-token');
-    expect((denied as BkvError).message).toMatch(/refused by the identity provider \(access_denied: the sign-in was cancelled\)/);
+    expect(isClientError(denied, 'sign-in')).toBe(true);
+    expect((denied as ClientError).message).toMatch(/refused by the identity provider \(access_denied: the sign-in was cancelled\)/);
 
     // A code obtained for another PKCE challenge, injected into this sign-in's callback with its own state.
     const other = await authorization();
@@ -172,7 +172,7 @@ describe('the SDK\'s sign-in refuses, and stores nothing', () => {
         await fetch(mine);
       },
     }).catch((x: unknown) => x);
-    expect((injected as BkvError).message).toMatch(/refused by the identity provider \(invalid_grant/);
+    expect((injected as ClientError).message).toMatch(/refused by the identity provider \(invalid_grant/);
     expect(existsSync(s.path)).toBe(false);
   });
 

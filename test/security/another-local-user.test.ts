@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../../client/auth/sign-in.js';
 import { TokenStore } from '../../client/auth/token-store.js';
-import { BkvError } from '../../protocol/errors.js';
+import { ClientError, isClientError } from '../../client/errors.js';
 import { bkv, newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
 import { localTokenRequest, startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { cookieBrowser, type BrowserLike } from '../helpers/sign-in.js';
@@ -201,8 +201,8 @@ describe('finding 3: nothing usable on a command line; a flow completed into ano
           await fetch(await cookieBrowser().authorize(url, 'mallory5', STRONG, { signup: true }));
         },
       }).catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(BkvError);
-      expect((e as BkvError).message).toMatch(/signed in mallory5, not victim5: nothing was stored/);
+      expect(isClientError(e, 'sign-in')).toBe(true);
+      expect((e as ClientError).message).toMatch(/signed in mallory5, not victim5: nothing was stored/);
       expect(existsSync(store.path)).toBe(false);
     } finally {
       await rm(home, { recursive: true, force: true });
