@@ -4,6 +4,7 @@
 // hex digits. Times on the wire are ISO-8601 UTC strings with milliseconds.
 
 import * as z from 'zod';
+import { SIGNING_KEY_PATTERN } from './repo-signature.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -64,9 +65,23 @@ function unique<T extends { type: string; id: string }>(list: T[]): boolean {
   return new Set(list.map((o) => `${o.type}/${o.id}`)).size === list.length;
 }
 
-export const RepoStatusResponse = z.object({ repositoryId: ObjectId.nullable(), usedBytes: Bytes, quotaBytes: Bytes });
+/** An Ed25519 public key, base64url of its 32 bytes (protocol/repo-signature.ts). */
+export const SigningKey = z.string().regex(SIGNING_KEY_PATTERN, 'must be an ed25519 public key (base64url)');
 
-export const CreateConfigRequest = z.strictObject({ repositoryId: ObjectId, size: z.number().int().min(1).max(MAX_CONFIG_BYTES) });
+/** `signingKey`: the public key mutating requests must be signed with, or null before one is registered. */
+export const RepoStatusResponse = z.object({
+  repositoryId: ObjectId.nullable(), usedBytes: Bytes, quotaBytes: Bytes, signingKey: SigningKey.nullable().optional(),
+});
+
+/**
+ * Creates the config and registers the signing key (both create-only); `{ signingKey }` alone registers the key of
+ * an account whose repository has none yet (a repository made before keys were registered).
+ */
+export const CreateConfigRequest = z.union([
+  z.strictObject({ repositoryId: ObjectId, size: z.number().int().min(1).max(MAX_CONFIG_BYTES), signingKey: SigningKey }),
+  z.strictObject({ signingKey: SigningKey }),
+]);
+export const RegisterKeyResponse = z.object({ signingKey: SigningKey });
 /** A presigned PUT: send exactly these headers (they are signed) and a body of exactly the declared size. */
 export const PresignedPut = z.object({ url: z.url(), headers: z.record(z.string(), z.string()), expiresAt: Timestamp });
 
