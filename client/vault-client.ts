@@ -213,9 +213,10 @@ export class VaultClient {
     };
   }
 
-  async delete(options: { backups?: boolean } = {}): Promise<void> {
+  /** `backupsSignature`: the repository's signature of the backups' deletion (HttpRepoStore.deleteAllSignature). */
+  async delete(options: { backups?: boolean; backupsSignature?: Record<string, string> } = {}): Promise<void> {
     const realms = await this.realmVault();
     if (realms) await realms.vault.delete();
-    await this.api.request('DELETE', options.backups ? '/v1/vault?backups=true' : '/v1/vault');
+    await this.api.request('DELETE', options.backups ? '/v1/vault?backups=true' : '/v1/vault', undefined, undefined, options.backupsSignature);
   }
 }

@@ -3,7 +3,7 @@
 // and tree-pack objects, and the blob workers. `initRepository` creates the config through the create-only
 // route; `openRepository` fetches and decrypts it.
 
-import { BackupKey } from '../backup-key.js';
+import { BackupKey, backupKeyBytes as keyBytes } from '../backup-key.js';
 import { join } from 'node:path';
 import { BkvError } from '../../protocol/errors.js';
 import { isAgeError } from '../age/errors.js';
@@ -216,7 +216,12 @@ export async function openRepository(store: RepoStore, key: BackupKey | Uint8Arr
     if (isAgeError(e, 'no-match')) throw otherKeyError(e);
     throw e;
   }
-  return build(store, key, toConfig(obj), options);
+  const config = toConfig(obj);
+  // K opened it: from now on its changes are signed, and a repository made before keys were registered gets K's
+  // key now (create-only; docs/threat-model.md "Signed requests")
+  store.signWith?.(keyBytes(key));
+  await store.registerSigningKey?.(options);
+  return build(store, key, config, options);
 }
 
 /** Creates the repository's config under K (the create-only route: an existing one is kept and opened). */
@@ -229,6 +234,7 @@ export async function initRepository(store: RepoStore, key: BackupKey | Uint8Arr
     chunker: { min: CHUNKER_PARAMS.minSize, avg: CHUNKER_PARAMS.avgSize, max: CHUNKER_PARAMS.maxSize },
   };
   const body = encryptObject(keys, encodeJson(config));
+  store.signWith?.(keyBytes(key));
   try {
     await store.createConfig(config.id, body, options);
   } catch (e) {
