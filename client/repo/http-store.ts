@@ -533,6 +533,9 @@ export class HttpRepoStore implements RepoStore {
     const body = { lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}) };
     // retry-safe: a second try of a page restores nothing twice (what is back is no longer deleted)
     const answer = await this.api_(options?.signal, () => this.signed('repo.undelete', 'POST', '/v1/repo/undelete', body, UndeleteResponse), true);
+    // a config brought back is the repository's id again (the server records it): later requests are signed with it
+    const config = answer.restored.find((o) => o.type === 'config');
+    if (config !== undefined && this.repositoryId === '') this.repositoryId = config.id;
     return { restored: answer.restored, ...(answer.next !== undefined ? { next: answer.next } : {}) };
   }
 

@@ -1,6 +1,7 @@
 // `undelete`: brings back the objects deleted at or after a time, while the deployment's retention still keeps
 // them (docs/repository.md "Deleted objects"; S3 versioning in AWS, the local object store's trash), under an
-// exclusive lock so no prune runs meanwhile. Works on the store alone: after `DELETE /v1/vault?backups=true`
+// exclusive lock so no prune runs meanwhile, with requests signed by K's key (the store's signWith). Works on the
+// store alone: after `DELETE /v1/vault?backups=true`
 // there is no config to open a repository with until it is back. Deletion in bkv is write-once objects removed
 // by name, so "everything deleted since T" is the repository as it was at T plus what was written since, with
 // one catch that `reviveIndexes` (which needs K) settles: a prune after T wrote an index that supersedes the
@@ -24,6 +25,9 @@ export async function undelete(store: RepoStore, since: number, options: Undelet
   if (!Number.isFinite(since)) throw new ClientError('usage', 'undelete: the time is not a valid date');
   const restoreFrom = store.undelete?.bind(store);
   if (restoreFrom === undefined) throw new ClientError('usage', 'this repository store keeps no deleted objects');
+  // its requests are signed with K's key (the caller's signWith); after `DELETE /v1/vault?backups=true` the account
+  // records no key any more, so K's is registered again first (docs/protocol.md "Signed requests")
+  await store.registerSigningKey?.(options);
   return withLock(store, true, 'undelete', options.signal, async (lock, signal) => {
     const restored: ObjectName[] = [];
     let after: string | undefined;

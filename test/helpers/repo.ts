@@ -10,6 +10,7 @@ import { tokenSubject } from '../../client/http.js';
 import { RequestSigner } from '../../client/repo/signing.js';
 import { matchPath, ROUTES } from '../../functions/routes.js';
 import type { LocalRuntime } from '../../local/server.js';
+import { TEST_CLOCKS } from './local.js';
 
 export interface Answer {
   status: number;
@@ -19,11 +20,17 @@ export interface Answer {
 
 /** The test K of an account (its owner's devices hold it; a token holder does not). */
 export const testKeyOf = (account: string) => new Uint8Array(createHash('sha256').update(`test backup key of ${account}`).digest());
-const signers = new Map<string, RequestSigner>();
-export function signerOf(account: string): RequestSigner {
-  let s = signers.get(account);
-  if (!s) signers.set(account, (s = new RequestSigner(testKeyOf(account))));
-  return s;
+/** The owner's signer, on the runtime's clock when it was started with one (test/helpers/local.ts). */
+export function signerOf(account: string, rt?: Pick<LocalRuntime, 'url'>): RequestSigner {
+  return new RequestSigner(testKeyOf(account), (rt && TEST_CLOCKS.get(rt.url)) ?? Date.now);
+}
+
+function subjectOf(token: string): string | undefined {
+  try {
+    return tokenSubject(token);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The route id of a request that must be signed (docs/protocol.md "Signed requests"), or undefined. */
@@ -43,7 +50,7 @@ export async function ownerSignature(rt: Pick<LocalRuntime, 'url'>, token: strin
   const account = tokenSubject(token);
   const status = await call(rt, token, 'GET', '/v1/repo', undefined, 'application/json', { unsigned: true });
   return {
-    'bkv-signature': signerOf(account).header({
+    'bkv-signature': signerOf(account, rt).header({
       account, repositoryId: repositoryId ?? (status.json?.repositoryId as string | null) ?? '', routeId: route.routeId, method, path: route.path, body: bodyText,
     }),
   };
@@ -73,8 +80,9 @@ export async function call(
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const route = signedRouteOf(method, path);
   let repositoryId: string | undefined;
-  if (route && token !== undefined && !options.unsigned && options.headers?.['bkv-signature'] === undefined) {
-    const owner = signerOf(tokenSubject(token));
+  const subject = token !== undefined ? subjectOf(token) : undefined;
+  if (route && token !== undefined && subject !== undefined && !options.unsigned && options.headers?.['bkv-signature'] === undefined) {
+    const owner = signerOf(subject, rt);
     if (route.routeId === 'repo.createConfig' && typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) {
       if (!('signingKey' in body)) body = { ...body, signingKey: owner.publicKey };
       const id = (body as { repositoryId?: unknown }).repositoryId;

@@ -69,12 +69,15 @@ describe('a device with K deletes everything; undelete brings it all back', () =
     const pruned = await prune(attacker);
     expect(pruned.deletedPacks).toBeGreaterThan(0);
     await attacker.close();
-    expect((await call(rt, token, 'DELETE', '/v1/vault?backups=true')).status).toBeLessThan(300);
+    const signature = await (attacker.store as HttpRepoStore).deleteAllSignature();
+    expect((await call(rt, token, 'DELETE', '/v1/vault?backups=true', undefined, 'application/json', { headers: signature! })).status).toBeLessThan(300);
     expect(await accountKeys()).toEqual([]);
     expect((await call(rt, token, 'GET', '/v1/repo')).json).toMatchObject({ repositoryId: null });
 
     // undo: everything deleted after asOf
-    const restored = await undelete(newStore(), asOf);
+    const undoer = newStore();
+    undoer.signWith(key);
+    const restored = await undelete(undoer, asOf);
     const back = restored.map((n) => `${prefix}repo/${n.type}/${n.id}`);
     expect(back).toEqual(expect.arrayContaining(before));
     expect(await accountKeys()).toEqual(expect.arrayContaining(before));

@@ -2,9 +2,11 @@
 // prune, `bkv delete --backups` or anyone else holding the account), while the deployment still keeps deleted
 // objects (30 days by default; docs/repository.md "Deleted objects"). Then, with this device's key, it deletes
 // (deferred too) any index a prune wrote over the restored ones, so they count again (client/repo/undelete.ts).
+// It needs K: undeleting is a change, signed with K's key like every change (docs/protocol.md "Signed requests").
 // Names each object it brings back or deletes on stderr; --json prints { restored, revived } on stdout.
 
 import { ClientError } from '../../errors.js';
+import { backupKeyBytes } from '../../backup-key.js';
 import { openRepository } from '../../repo/repository.js';
 import { reviveIndexes, undelete as runUndelete } from '../../repo/undelete.js';
 import { Session } from '../session.js';
@@ -34,22 +36,15 @@ export async function undelete(flags: UndeleteFlags, session = new Session(flags
   const since = parseAsOf(flags.asOf);
   const signal = interrupt.begin();
   const store = await session.repoStore();
+  // undeleting changes the repository: its requests are signed with K's key, so it needs K (docs/protocol.md)
+  const key = (await obtainKey(flags, session)).key;
+  store.signWith?.(backupKeyBytes(key));
   const restored = await runUndelete(store, since, {
     signal,
     onRestore: (n) => session.say(`restored ${n.type}/${n.id.slice(0, 16)}`),
   });
   let revived: string[] = [];
-  let key: Awaited<ReturnType<typeof obtainKey>>['key'] | undefined;
   if (restored.some((n) => n.type === 'index')) {
-    key = await obtainKey(flags, session).then((k) => k.key, (e: unknown) => {
-      if (e instanceof ClientError && e.kind === 'usage') return undefined;
-      throw e;
-    });
-    if (key === undefined) {
-      session.say('this device has no backup key: run bkv undelete --as-of again on a device with it, to revive indexes a prune superseded');
-    }
-  }
-  if (restored.some((n) => n.type === 'index') && key !== undefined) {
     const repo = await openRepository(store, key, { home: session.device.home, signal });
     try {
       revived = await reviveIndexes(repo, restored, { signal, onDelete: (n) => session.say(`deleted ${n.type}/${n.id.slice(0, 16)} (superseded restored indexes)`) });
