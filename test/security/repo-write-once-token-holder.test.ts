@@ -176,7 +176,7 @@ describe('a token holder without K changes nothing through the API', () => {
     const before = await state();
     const mine = new RequestSigner(randomBytes(32));
     for (const body of [{ signingKey: mine.publicKey }, { repositoryId: repoId, size: 4, signingKey: mine.publicKey }, { repositoryId: newId(), size: 4, signingKey: mine.publicKey }]) {
-      const header = mine.header({ account: 'alice', repositoryId: 'repositoryId' in body ? body.repositoryId : repoId, routeId: 'repo.createConfig', method: 'POST', path: '/v1/repo/config', body: JSON.stringify(body) });
+      const header = mine.header({ account: 'alice', repositoryId: (body as { repositoryId?: string }).repositoryId ?? repoId, routeId: 'repo.createConfig', method: 'POST', path: '/v1/repo/config', body: JSON.stringify(body) });
       const a = await call(rt, token, 'POST', '/v1/repo/config', body, 'application/json', { headers: { 'bkv-signature': header } });
       expect(problem(a)).toBe('409 signing-key-mismatch');
     }
