@@ -68,9 +68,15 @@ function unique<T extends { type: string; id: string }>(list: T[]): boolean {
 /** An Ed25519 public key, base64url of its 32 bytes (protocol/repo-signature.ts). */
 export const SigningKey = z.string().regex(SIGNING_KEY_PATTERN, 'must be an ed25519 public key (base64url)');
 
-/** `signingKey`: the public key mutating requests must be signed with, or null before one is registered. */
+/**
+ * `signingKey`: the public key mutating requests must be signed with, or null before one is registered. `locks`:
+ * the live locks (a lock id is of no use without K: refresh, unlock and delete are signed).
+ */
 export const RepoStatusResponse = z.object({
   repositoryId: ObjectId.nullable(), usedBytes: Bytes, quotaBytes: Bytes, signingKey: SigningKey.nullable().optional(),
+  locks: z.array(z.object({
+    lockId: z.string().regex(LOCK_ID_PATTERN), exclusive: z.boolean(), expiresAt: Timestamp, description: z.string().max(MAX_LOCK_DESCRIPTION).optional(),
+  })).max(MAX_LOCKS).optional(),
 });
 
 /**

@@ -322,7 +322,11 @@ export class HttpRepoStore implements RepoStore {
     const status = await this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse), true);
     this.repositoryId = status.repositoryId ?? '';
     this.registeredKey = status.signingKey;
-    return { repositoryId: status.repositoryId, usedBytes: status.usedBytes, quotaBytes: status.quotaBytes, ...(status.signingKey !== undefined ? { signingKey: status.signingKey } : {}) };
+    return {
+      repositoryId: status.repositoryId, usedBytes: status.usedBytes, quotaBytes: status.quotaBytes,
+      ...(status.signingKey !== undefined ? { signingKey: status.signingKey } : {}),
+      ...(status.locks !== undefined ? { locks: status.locks.map((l) => ({ ...HttpRepoStore.lockOf(l), ...(l.description !== undefined ? { description: l.description } : {}) })) } : {}),
+    };
   }
 
   /** Signs every mutating request from now on with K's signing key (docs/protocol.md "Signed requests"). */

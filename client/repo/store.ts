@@ -41,6 +41,8 @@ export interface RepoStatus {
   quotaBytes: number;
   /** The public key mutating requests must be signed with (HTTP adapter), or null before one is registered. */
   signingKey?: string | null;
+  /** The live locks (HTTP adapter), for `bkv unlock --remove-all`. */
+  locks?: (RepoLock & { description?: string })[];
 }
 
 export interface RepoLock {

@@ -9,7 +9,7 @@ import { BkvError } from '../../protocol/errors.js';
 import { MAX_LIST_LIMIT, REPO_OBJECT_TYPES, UndeleteMarker } from '../../protocol/repo-schemas.js';
 import type { Clock, ObjectStore, RepoItem, RepoItemStore, RepoLockEntry } from '../ports.js';
 import { accountPrefix, idOfKey, objectKey, repoPrefix, typePrefix, type RepoObjectName, type RepoObjectType } from './keys.js';
-import { acquire, holdsExclusive, refresh, release, type LockWanted } from './locks.js';
+import { acquire, holdsExclusive, liveLocks, refresh, release, type LockWanted } from './locks.js';
 import { verifySigned, type Registering, type SignedRequest } from './signatures.js';
 import { leaseLive, liveReserved, quotaExceeded, releasable, reservationSlot, sumSizes } from './quota.js';
 
@@ -93,11 +93,12 @@ export class RepoService {
     return iso(now + this.deps.config.urlTtlSeconds * 1000);
   }
 
-  async status(account: string): Promise<{ repositoryId: string | null; usedBytes: number; quotaBytes: number; signingKey: string | null }> {
+  async status(account: string) {
     const item = await this.deps.items.get(account);
     return {
       repositoryId: item?.repositoryId ?? null, usedBytes: item?.usedBytes ?? 0, quotaBytes: this.deps.config.quotaBytes,
       signingKey: item?.signingKey ?? null,
+      locks: liveLocks(item?.locks ?? [], this.now()).map((l) => ({ ...lockAnswer(l), ...(l.description !== undefined ? { description: l.description } : {}) })),
     };
   }
 

@@ -226,11 +226,13 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     return (await import('./stats.js')).stats(refs, flags, await session(flags));
   });
 
-  program.command('unlock')
-    .description('remove the repository locks this device\'s killed commands left (their process is gone or their lease ran out)')
+  repo(program.command('unlock')
+    .description('remove the repository locks this device\'s killed commands left (their process is gone or their lease ran out)'))
+    .option('--remove-all', 'remove every lock of the repository, whoever holds it (asks first; needs the backup key)')
+    .option('--yes', 'with --remove-all: do not ask (scripts)')
     .option('--json', 'print { removed: [lock ids], kept: [{ lockId, why }] }')
     .action(async (_flags: unknown, cmd: Command) => {
-      const flags = flagsOf<ConnectionFlags & { json?: boolean }>(cmd);
+      const flags = flagsOf<import('./unlock.js').UnlockFlags>(cmd);
       return (await import('./unlock.js')).unlock(flags, await session(flags));
     });
 
