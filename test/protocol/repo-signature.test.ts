@@ -81,7 +81,7 @@ describe('signed requests: known answers', () => {
     ['an expiry of 13 digits', `v1.${'A'.repeat(22)}.${'1'.repeat(13)}.${'A'.repeat(86)}`],
     ['a padded part', `v1.${'A'.repeat(20)}==.1.${'A'.repeat(86)}`],
     ['trailing text', `v1.${'A'.repeat(22)}.1.${'A'.repeat(86)} x`],
-  ])('a header with %s is not a signature', ([, value]) => {
+  ] as const)('a header with %s is not a signature', ([, value]) => {
     expect(parseSignatureHeader(value)).toBeUndefined();
   });
 });
