@@ -28,7 +28,7 @@ export const PROBLEMS = {
   'lock-lost': { status: 409, title: 'Lock lost', details: z.object({}) },
   'signature-required': { status: 403, title: 'Signature required', details: z.object({}) },
   'signature-invalid': { status: 403, title: 'Signature invalid', details: z.object({}) },
-  'signature-expired': { status: 403, title: 'Signature expired', details: z.object({}) },
+  'signature-expired': { status: 403, title: 'Signature expired', details: z.object({ serverTime: z.string().max(40).optional() }) },
   'signature-replayed': { status: 409, title: 'Signature replayed', details: z.object({}) },
   'signing-key-missing': { status: 409, title: 'Signing key missing', details: z.object({}) },
   'signing-key-mismatch': { status: 409, title: 'Signing key mismatch', details: z.object({}) },

@@ -331,8 +331,11 @@ export class HttpRepoStore implements RepoStore {
 
   /** Signs every mutating request from now on with K's signing key (docs/protocol.md "Signed requests"). */
   signWith(backupKey: Uint8Array): void {
-    this.signer = new RequestSigner(backupKey, this.now);
+    this.signer = new RequestSigner(backupKey, () => this.now() + this.clockOffset);
   }
+
+  /** How far the server's clock is ahead of this one, learnt from a `signature-expired` answer. */
+  private clockOffset = 0;
 
   /**
    * Once K opened the repository: registers K's signing key (create-only) when the repository has none yet (one
@@ -354,8 +357,24 @@ export class HttpRepoStore implements RepoStore {
     }
   }
 
-  /** A mutating API call, signed afresh (a new nonce) each time it is sent. */
+  /**
+   * A mutating API call, signed afresh (a new nonce) each time it is sent. A signature the server found expired
+   * (this clock is off) is made again once by the server's clock (it says its time in the answer): the server did
+   * nothing with the first.
+   */
   private async signed<S extends z.ZodType>(routeId: string, method: string, path: string, body: unknown, schema?: S): Promise<z.infer<S>> {
+    try {
+      return await this.signedOnce(routeId, method, path, body, schema);
+    } catch (e) {
+      const serverTime = isBkvError(e, 'signature-expired') ? e.wireDetails('signature-expired')?.serverTime : undefined;
+      const at = serverTime === undefined ? Number.NaN : Date.parse(serverTime);
+      if (!Number.isFinite(at)) throw e;
+      this.clockOffset = at - this.now();
+      return this.signedOnce(routeId, method, path, body, schema);
+    }
+  }
+
+  private async signedOnce<S extends z.ZodType>(routeId: string, method: string, path: string, body: unknown, schema?: S): Promise<z.infer<S>> {
     const signer = this.signer;
     if (!signer) throw new ClientError('usage', 'changing the repository needs the backup key (open it with K)');
     if (typeof this.registeredKey === 'string' && this.registeredKey !== signer.publicKey) {

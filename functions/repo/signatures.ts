@@ -58,7 +58,9 @@ export async function verifySigned(items: RepoItemStore, clock: Clock, account: 
   const now = clock.now();
   const expiresAt = parsed.expires * 1000;
   if (expiresAt <= now || expiresAt > now + MAX_SIGNATURE_AHEAD_S * 1000) {
-    throw new BkvError('signature-expired', 'the signature has expired or expires too far ahead (check the clock)');
+    throw new BkvError('signature-expired', 'the signature has expired or expires too far ahead (check the clock)', {
+      details: { serverTime: new Date(now).toISOString() },
+    });
   }
   const item = await items.get(account);
   if (registering !== undefined && item?.signingKey !== undefined && item.signingKey !== registering.signingKey) {
