@@ -9,7 +9,14 @@
 // store listed with its bytes before and after), and the repository's table item (locks, usage, key) unchanged.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isClientError } from '../../client/errors.js';
+import { ApiClient } from '../../client/http.js';
+import { backup } from '../../client/repo/backup.js';
+import { HttpRepoStore } from '../../client/repo/http-store.js';
+import { initRepository, openRepository } from '../../client/repo/repository.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestSigner } from '../../client/repo/signing.js';
@@ -270,3 +277,55 @@ function ownerRoute(method: string, path: string): string {
   if (ids[path]) return ids[path];
   return path.endsWith('/refresh') ? 'repo.refresh' : method === 'DELETE' ? 'repo.unlock' : 'repo.lock';
 }
+
+describe('a repository made before signing keys: the first-use window (docs/threat-model.md)', () => {
+  /** A repository of `account` made with K, its key then removed from the table: as an older bkv left it. */
+  async function legacyRepository(account: string) {
+    const key = randomBytes(32);
+    const owner = new HttpRepoStore(new ApiClient({ server: rt.url, token: await rt.token(account) }), { backoffMs: 10 });
+    const repo = await initRepository(owner, key, { workers: 0 });
+    const src = join(rt.dataDir, `src-${account}`);
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'f'), randomBytes(1000));
+    const snap = (await backup(repo, { paths: [src] })).snapshot;
+    await repo.close();
+    owner.close();
+    await documentClient(rt.dynamo.client).send(new UpdateCommand({ TableName: rt.dynamo.table, Key: { pk: account, sk: 'repo' }, UpdateExpression: 'REMOVE signKey' }));
+    return { key, snap, src };
+  }
+
+  it('the owner\'s first open with K registers K\'s key; a token holder\'s key after that is 409 and changes nothing', async () => {
+    const { key } = await legacyRepository('dora');
+    const token = await rt.token('dora');
+    expect((await call(rt, token, 'GET', '/v1/repo')).json?.signingKey).toBeNull();
+    const store = new HttpRepoStore(new ApiClient({ server: rt.url, token }), { backoffMs: 10 });
+    await (await openRepository(store, key, { workers: 0 })).close();
+    const k = new RequestSigner(key).publicKey;
+    expect((await call(rt, token, 'GET', '/v1/repo')).json?.signingKey).toBe(k);
+    const before = await repoItem('dora');
+    const mine = new RequestSigner(randomBytes(32));
+    const body = { signingKey: mine.publicKey };
+    const header = mine.header({ account: 'dora', repositoryId: String(before!.repoId), routeId: 'repo.createConfig', method: 'POST', path: '/v1/repo/config', body: JSON.stringify(body) });
+    expect(problem(await call(rt, token, 'POST', '/v1/repo/config', body, 'application/json', { headers: { 'bkv-signature': header } }))).toBe('409 signing-key-mismatch');
+    expect(await repoItem('dora')).toEqual(before);
+    store.close();
+  });
+
+  it('a token holder that registers first (the bound): the owner\'s changes are refused with a clear error, reads go on', async () => {
+    const { key, snap } = await legacyRepository('ezra');
+    const token = await rt.token('ezra');
+    const mine = new RequestSigner(randomBytes(32));
+    const body = { signingKey: mine.publicKey };
+    const repositoryId = String((await call(rt, token, 'GET', '/v1/repo')).json?.repositoryId);
+    const header = mine.header({ account: 'ezra', repositoryId, routeId: 'repo.createConfig', method: 'POST', path: '/v1/repo/config', body: JSON.stringify(body) });
+    expect((await call(rt, token, 'POST', '/v1/repo/config', body, 'application/json', { headers: { 'bkv-signature': header } })).status).toBe(200);
+    const store = new HttpRepoStore(new ApiClient({ server: rt.url, token }), { backoffMs: 10 });
+    const repo = await openRepository(store, key, { workers: 0 });
+    expect((await repo.snapshots()).map((s) => s.id)).toEqual([snap.id]); // reads go on
+    const e = await store.lock({ exclusive: false }).then(() => undefined, (x: unknown) => x);
+    expect(isClientError(e, 'wrong-key')).toBe(true);
+    expect((e as Error).message).toMatch(/another signing key is registered for this repository/);
+    await repo.close();
+    store.close();
+  });
+});
