@@ -122,7 +122,13 @@ export const DeleteResponse = z.object({ deleted: z.array(ObjectNameSchema), mis
 /** Where the next page of an undelete starts: the last object name of the page (`<type>/<id>`). */
 export const UndeleteMarker = z.string().regex(/^(config|snapshots|index|data)\/[0-9a-f]{64}$/, 'must be an object name');
 /** Undo deletions made at or after `since` (at most the retention ago), under an exclusive lock; one page a call. */
-export const UndeleteRequest = z.strictObject({ lockId: LockId, since: Timestamp, after: UndeleteMarker.optional() });
+export const UndeleteRequest = z.strictObject({
+  lockId: LockId, since: Timestamp, after: UndeleteMarker.optional(),
+  /** Only objects of this type (paged like all). */
+  type: ObjectType.optional(),
+  /** Only these objects (one answer, no `next`); not with `type` or `after`. */
+  objects: z.array(ObjectNameSchema).min(1).max(MAX_DELETES_PER_REQUEST).refine(unique, 'must not name an object twice').optional(),
+}).refine((r) => r.objects === undefined || (r.type === undefined && r.after === undefined), 'objects: not with type or after');
 export const UndeleteResponse = z.object({ restored: z.array(ObjectNameSchema), next: UndeleteMarker.optional() });
 
 /** Printable ASCII and printable Unicode (no control characters). */

@@ -24,7 +24,7 @@ import { RequestSigner } from './signing.js';
 import { ClientError, isClientError } from '../errors.js';
 import {
   RepoObjectMissing, type CallOptions, type DirectRequest, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
-  type RepoStatus, type RepoStore,
+  type RepoStatus, type RepoStore, type UndeleteScope,
 } from './store.js';
 
 export interface HttpRepoStoreOptions {
@@ -552,8 +552,11 @@ export class HttpRepoStore implements RepoStore {
     return { deleted, missing };
   }
 
-  async undelete(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }> {
-    const body = { lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}) };
+  async undelete(since: number, lockId: string, after?: string, options?: CallOptions, scope: UndeleteScope = {}): Promise<{ restored: ObjectName[]; next?: string }> {
+    const body = {
+      lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}),
+      ...(scope.type !== undefined ? { type: scope.type } : {}), ...(scope.objects !== undefined ? { objects: scope.objects.map((o) => ({ type: o.type, id: o.id })) } : {}),
+    };
     // retry-safe: a second try of a page restores nothing twice (what is back is no longer deleted)
     const answer = await this.api_(options?.signal, () => this.signed('repo.undelete', 'POST', '/v1/repo/undelete', body, UndeleteResponse), true);
     // a config brought back is the repository's id again (the server records it): later requests are signed with it

@@ -97,7 +97,7 @@ export interface RepoStore {
    * objects deleted at or after `since` that are still within the store's retention; one page a call (`after`:
    * the previous page's `next`). Both SDK adapters keep deleted objects; a test double may leave it out.
    */
-  undelete?(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }>;
+  undelete?(since: number, lockId: string, after?: string, options?: CallOptions, scope?: UndeleteScope): Promise<{ restored: ObjectName[]; next?: string }>;
   /**
    * HTTP adapter (docs/protocol.md "Signed requests"): signs every mutating request from now on with the signing key
    * derived from K; `registerSigningKey`, once K opened the repository, registers that key when the repository has
@@ -107,6 +107,12 @@ export interface RepoStore {
   registerSigningKey?(options?: CallOptions): Promise<void>;
   /** Hands back the memory of a body `get` returned, which the caller no longer uses, for the store to reuse. */
   recycle?(body: ArrayBuffer): void;
+}
+
+/** What an undelete may bring back: objects of one type (paged), or these objects only (one call). */
+export interface UndeleteScope {
+  type?: ObjectType;
+  objects?: readonly ObjectName[];
 }
 
 /** A store that hands out presigned requests (the HTTP adapter). */

@@ -13,7 +13,9 @@ import { ClientError } from '../errors.js';
 import { toIndexObject } from './index.js';
 import { withLock } from './lock.js';
 import type { Repository } from './repository.js';
-import type { CallOptions, ObjectName, RepoStore } from './store.js';
+import { RepoObjectMissing, type CallOptions, type ObjectName, type RepoStore } from './store.js';
+import { usedBlobs } from './used.js';
+import { damaged } from './objects.js';
 
 export interface UndeleteOptions extends CallOptions {
   /** Each object as it comes back. */
@@ -69,3 +71,76 @@ export async function reviveIndexes(repo: Repository, restored: readonly ObjectN
     return deleted.map((n) => n.id);
   });
 }
+
+/**
+ * `undelete --snapshot ID`: brings back one snapshot deleted at or after `since` and only what it needs: its
+ * snapshot object, every index object deleted since (metadata; the indexes a prune superseded are then revived as
+ * in `reviveIndexes`), the packs its trees are in (found by walking them, one missing pack at a time) and the packs
+ * of its files' blobs. Nothing else comes back. Needs K (the repository is open) and a store that keeps deleted
+ * objects; under an exclusive lock for each step. Returns what came back and the index ids it deleted.
+ */
+export async function undeleteSnapshot(repo: Repository, since: number, snapshotId: string, options: UndeleteOptions = {}): Promise<{ restored: ObjectName[]; revived: string[] }> {
+  if (!Number.isFinite(since)) throw new ClientError('usage', 'undelete: the time is not a valid date');
+  const store = repo.store;
+  const restoreFrom = store.undelete?.bind(store);
+  if (restoreFrom === undefined) throw new ClientError('usage', 'this repository store keeps no deleted objects');
+  const restored: ObjectName[] = [];
+  const got = (names: readonly ObjectName[]) => {
+    for (const n of names) {
+      restored.push(n);
+      options.onRestore?.(n);
+    }
+  };
+  await withLock(store, true, 'undelete', options.signal, async (lock, signal) => {
+    got((await restoreFrom(since, lock.id, undefined, { signal }, { objects: [{ type: 'snapshots', id: snapshotId }] })).restored);
+    let after: string | undefined;
+    for (let page = 0; page < 100_000; page++) {
+      const r = await restoreFrom(since, lock.id, after, { signal }, { type: 'index' });
+      got(r.restored);
+      if (r.next === undefined || r.next === after) return;
+      after = r.next;
+    }
+    throw new ClientError('bad-answer', 'server kept answering more undelete pages', { from: 'server' });
+  });
+  await repo.loadIndex(options);
+  const revived = await reviveIndexes(repo, restored, options);
+  if (revived.length > 0) await repo.loadIndex(options);
+  const snapshot = (await repo.snapshots(options)).find((s) => s.id === snapshotId);
+  if (snapshot === undefined) throw new ClientError('usage', `snapshot ${snapshotId} is neither in the repository nor among its objects deleted since ${new Date(since).toISOString()}`);
+  await withLock(store, true, 'undelete', options.signal, async (lock, signal) => {
+    const bring = async (packs: readonly string[]) => {
+      for (let i = 0; i < packs.length; i += MAX_UNDELETE_OBJECTS) {
+        const objects = packs.slice(i, i + MAX_UNDELETE_OBJECTS).map((id) => ({ type: 'data' as const, id }));
+        got((await restoreFrom(since, lock.id, undefined, { signal }, { objects })).restored);
+      }
+    };
+    // the trees: walk them; a tree in a deleted pack brings that pack back, then the walk goes on (trees read
+    // before are kept by the repository, so each pass only goes further)
+    let used: Awaited<ReturnType<typeof usedBlobs>> | undefined;
+    for (let pass = 0; used === undefined; pass++) {
+      if (pass > MAX_TREE_PACK_PASSES) throw damaged(`snapshot ${snapshotId}: its trees need more than ${MAX_TREE_PACK_PASSES} packs brought back`);
+      try {
+        used = await usedBlobs(repo, [snapshot], { signal });
+      } catch (e) {
+        if (!(e instanceof RepoObjectMissing) || e.object.type !== 'data') throw e;
+        const before = restored.length;
+        await bring([e.object.id]);
+        if (restored.length === before) throw e; // not among the deleted objects either: the snapshot is damaged
+      }
+    }
+    const stored = new Set<string>();
+    for await (const info of store.list('data', { signal })) stored.add(info.id);
+    const packs = new Set<string>();
+    for (const id of [...used.data, ...used.trees]) {
+      const pack = repo.index.lookup(id)?.pack.id;
+      if (pack !== undefined && !stored.has(pack)) packs.add(pack);
+    }
+    await bring([...packs].sort());
+  });
+  return { restored, revived };
+}
+
+/** Objects named in one undelete request (the API's bound). */
+const MAX_UNDELETE_OBJECTS = 1000;
+/** Tree packs brought back one at a time while walking a snapshot's trees. */
+const MAX_TREE_PACK_PASSES = 100_000;

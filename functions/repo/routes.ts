@@ -98,7 +98,8 @@ export function repoRoutes(repo: RepoService): Record<RepoRouteId, RouteImpl> {
       const account = accountOf(event);
       const body = parseBody(event, UndeleteRequest);
       await repo.verify(account, signed(event, 'repo.undelete'));
-      return { status: 200, body: await repo.undelete(account, body.lockId, Date.parse(body.since), body.after) };
+      const scope = { ...(body.type !== undefined ? { type: body.type } : {}), ...(body.objects !== undefined ? { objects: body.objects } : {}) };
+      return { status: 200, body: await repo.undelete(account, body.lockId, Date.parse(body.since), body.after, scope) };
     },
     'repo.lock': async (event) => {
       const account = accountOf(event);

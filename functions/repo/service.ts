@@ -213,11 +213,20 @@ export class RepoService {
    * records (after `DELETE /v1/vault?backups=true`) is recorded again, create-only. Usage is recounted once the
    * last page is done.
    */
-  async undelete(account: string, lockId: string, since: number, after?: string) {
+  async undelete(account: string, lockId: string, since: number, after?: string, scope: { type?: RepoObjectType; objects?: readonly RepoObjectName[] } = {}) {
     const item = await this.deps.items.get(account);
     if (!item || !holdsExclusive(item.locks, lockId, this.now())) throw lockLost();
     const prefix = repoPrefix(account);
-    const page = await this.deps.objects.undeletePage(prefix, since, after !== undefined ? prefix + after : undefined);
+    let page: { restored: string[]; next?: string };
+    if (scope.objects !== undefined) {
+      // one object's key is a prefix of no other (ids have a fixed length): a page of it is the object alone
+      const pages = await mapLimit(scope.objects, 8, (o) => this.deps.objects.undeletePage(objectKey(account, o), since));
+      page = { restored: pages.flatMap((p) => p.restored) };
+    } else {
+      const from = scope.type !== undefined ? typePrefix(account, scope.type) : prefix;
+      const marker = after !== undefined ? prefix + after : undefined;
+      page = await this.deps.objects.undeletePage(from, since, marker);
+    }
     const restored: RepoObjectName[] = [];
     for (const key of page.restored) {
       const [type, id] = key.slice(prefix.length).split('/') as [RepoObjectType, string];
