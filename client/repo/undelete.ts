@@ -76,7 +76,8 @@ export async function reviveIndexes(repo: Repository, restored: readonly ObjectN
  * `undelete --snapshot ID`: brings back one snapshot deleted at or after `since` and only what it needs: its
  * snapshot object, every index object deleted since (metadata; the indexes a prune superseded are then revived as
  * in `reviveIndexes`), the packs its trees are in (found by walking them, one missing pack at a time) and the packs
- * of its files' blobs. Nothing else comes back. Needs K (the repository is open) and a store that keeps deleted
+ * of its files' blobs. Nothing else comes back: the indexes are then replaced by one that lists only stored packs
+ * (the others are deleted again, deferred, as prune does). Needs K (the repository is open) and a store that keeps deleted
  * objects; under an exclusive lock for each step. Returns what came back and the index ids it deleted.
  */
 export async function undeleteSnapshot(repo: Repository, since: number, snapshotId: string, options: UndeleteOptions = {}): Promise<{ restored: ObjectName[]; revived: string[] }> {
@@ -136,6 +137,19 @@ export async function undeleteSnapshot(repo: Repository, since: number, snapshot
       if (pack !== undefined && !stored.has(pack)) packs.add(pack);
     }
     await bring([...packs].sort());
+    // the index objects brought back also list packs of snapshots that stay deleted: one new index lists the packs
+    // stored now and supersedes every index read (as prune's does), and those are deleted again (deferred), so
+    // check and prune see a whole repository
+    for (const n of restored) if (n.type === 'data') stored.add(n.id);
+    const whole = [...repo.index.packs.values()].filter((p) => stored.has(p.id));
+    if (whole.length < repo.index.packs.size) {
+      const old = [...new Set([...repo.index.read, ...repo.index.objects.keys()])];
+      lock.assertHeld();
+      await repo.putIndex(whole, old, { signal });
+      lock.assertHeld();
+      const { deleted } = await store.delete(old.map((id) => ({ type: 'index' as const, id })), lock.id, { signal });
+      for (const n of deleted) repo.cache?.delete(n);
+    }
   });
   return { restored, revived };
 }

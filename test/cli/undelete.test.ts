@@ -74,6 +74,27 @@ suite('bkv undelete', () => {
     expect(describe(join(target, 'src'))).toEqual(describe(src));
   });
 
+  it('undelete --snapshot ID after forget everything + prune: that snapshot only, restores byte-identical', async () => {
+    const [first] = parseSnapshots(await dev.run(['snapshots', '--json']));
+    const other = join(scratch(), 'other');
+    mkdirSync(other);
+    makeTree(other);
+    ok(await dev.run(['backup', '--tag', 'other', other]));
+    expect(parseSnapshots(await dev.run(['snapshots', '--json']))).toHaveLength(2);
+    ok(await dev.run(['forget', '--keep-tag', 'no-such-tag', '--prune']));
+    expect(parseSnapshots(await dev.run(['snapshots', '--json']))).toEqual([]);
+    const u = await dev.run(['undelete', '--snapshot', first!.id, '--json']);
+    ok(u);
+    const out = JSON.parse(u.stdout) as { restored: { type: string; id: string }[] };
+    expect(out.restored).toContainEqual({ type: 'snapshots', id: first!.id });
+    expect(parseSnapshots(await dev.run(['snapshots', '--json'])).map((x) => x.id)).toEqual([first!.id]);
+    const target = join(scratch(), 'out-3');
+    ok(await dev.run(['restore', 'latest', target]));
+    expect(describe(join(target, 'src'))).toEqual(describe(src));
+    ok(await dev.run(['check']));
+    expect((await dev.run(['undelete', '--snapshot', 'nope'])).code).toBe(2);
+  });
+
   it('a bad --as-of is exit 2 and changes nothing', async () => {
     const r = await dev.run(['undelete', '--as-of', 'yesterday']);
     expect(r.code).toBe(2);

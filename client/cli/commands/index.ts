@@ -177,6 +177,7 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     program.command('undelete')
       .description('bring back the backups\' objects deleted since a time (forget, prune, delete --backups), within the server\'s retention')
       .option('--as-of <time>', 'undo every deletion after this time: an ISO time with a zone, or 30m, 2h, 3d ago')
+      .option('--snapshot <id>', 'bring back only this snapshot and the objects it needs (deleted after --as-of, or at any time still kept)')
       .option('--json', 'print the restored objects as one JSON object'),
   ).action(async (_flags: unknown, cmd: Command) => {
     const flags = flagsOf<UndeleteFlags>(cmd);
