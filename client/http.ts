@@ -33,7 +33,10 @@ function problemCode(type: string): ErrorCode | undefined {
 /** What a call of route `Id` takes: its body when the route has one, its path and query parameters. */
 export type CallOptions<Id extends WireRouteId> = RouteParams<Id>
   & ([RouteRequest<Id>] extends [undefined] ? { body?: undefined } : { body: RouteRequest<Id> })
-  & { /** Send the call but do not read its answer (a call made to be refused). */ discardAnswer?: boolean };
+  & {
+    /** Send the call but do not read its answer (a call made to be refused). */ discardAnswer?: boolean;
+    /** Extra request headers (a signed request's Bkv-Signature). */ headers?: Record<string, string>;
+  };
 type CallArgs<Id extends WireRouteId> = Record<never, never> extends CallOptions<Id> ? [options?: CallOptions<Id>] : [options: CallOptions<Id>];
 
 export class ApiClient {
@@ -48,17 +51,18 @@ export class ApiClient {
     return typeof source === 'string' ? source : typeof source === 'function' ? source() : source.token();
   }
 
-  async request<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>>;
-  async request(method: string, path: string, body?: unknown): Promise<undefined>;
-  async request(method: string, path: string, body?: unknown, schema?: z.ZodType): Promise<unknown> {
+  /** `headers`: extra request headers (a repository request's `Bkv-Signature`, docs/protocol.md "Signed requests"). */
+  async request<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, headers?: Record<string, string>): Promise<z.infer<S>>;
+  async request(method: string, path: string, body?: unknown, schema?: undefined, headers?: Record<string, string>): Promise<undefined>;
+  async request(method: string, path: string, body?: unknown, schema?: z.ZodType, headers?: Record<string, string>): Promise<unknown> {
     let token = await this.token();
-    let { res, text } = await this.send(method, path, body, token);
+    let { res, text } = await this.send(method, path, body, token, headers);
     // A token refused as invalid (expired early, revoked, clock skew): renew it once and try again. A refused
     // token never reached a handler, so nothing was counted or changed.
     const source = this.options.token;
     if (res.status === 401 && typeof source === 'object' && source.renew) {
       token = await source.renew(token);
-      ({ res, text } = await this.send(method, path, body, token));
+      ({ res, text } = await this.send(method, path, body, token, headers));
     }
     if (!res.ok) throw toError(res.status, text);
     if (!schema) return undefined;
@@ -81,14 +85,15 @@ export class ApiClient {
     const route: WireRoute = WIRE_ROUTES[id];
     const path = routePath(id, options as RouteParams<Id> | undefined);
     const body = (options as { body?: unknown } | undefined)?.body;
+    const headers = options?.headers;
     if (route.answer === undefined || options?.discardAnswer === true) {
-      return await this.request(route.method, path, body) as RouteAnswer<Id>;
+      return await this.request(route.method, path, body, undefined, headers) as RouteAnswer<Id>;
     }
-    return await this.request(route.method, path, body, route.answer) as RouteAnswer<Id>;
+    return await this.request(route.method, path, body, route.answer, headers) as RouteAnswer<Id>;
   }
 
-  private async send(method: string, path: string, body: unknown, token: string): Promise<{ res: Response; text: string }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  private async send(method: string, path: string, body: unknown, token: string, extra?: Record<string, string>): Promise<{ res: Response; text: string }> {
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {

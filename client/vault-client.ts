@@ -208,9 +208,10 @@ export class VaultClient {
     };
   }
 
-  async delete(options: { backups?: boolean } = {}): Promise<void> {
+  /** `backupsSignature`: the repository's signature of the backups' deletion (HttpRepoStore.deleteAllSignature). */
+  async delete(options: { backups?: boolean; backupsSignature?: Record<string, string> } = {}): Promise<void> {
     const realms = await this.realmVault();
     if (realms) await realms.vault.delete();
-    await this.api.call('vault.delete', options.backups ? { query: { backups: 'true' } } : {});
+    await this.api.call('vault.delete', { ...(options.backups ? { query: { backups: 'true' as const } } : {}), headers: options.backupsSignature });
   }
 }

@@ -247,7 +247,12 @@ export interface RepoItem {
   locks: RepoLockEntry[];
   /** 0 before the first lock write. */
   version: number;
+  /** The Ed25519 public key (base64url) every mutating request must be signed with; create-only. */
+  signingKey?: string;
 }
+
+/** What recording a signature's nonce found: new (recorded), already recorded, or too many in its period. */
+export type NonceUse = 'recorded' | 'replayed' | 'full';
 
 export interface Reserve {
   bytes: number;
@@ -267,6 +272,14 @@ export interface RepoItemStore {
   get(account: string): Promise<RepoItem | undefined>;
   /** Records the config id unless another one is recorded; returns the id recorded afterwards. */
   setRepositoryId(account: string, repositoryId: string, now: number): Promise<string>;
+  /** Records the signing key unless another one is recorded; returns the key recorded afterwards. */
+  setSigningKey(account: string, signingKey: string, now: number): Promise<string>;
+  /**
+   * Records a signature's nonce until `expiresAt` (epoch ms, at most MAX_SIGNATURE_AHEAD_S after `now`) with one
+   * conditional write: 'replayed' (nothing changed) when it is recorded and not yet expired, 'full' when the
+   * account's nonces of that period reached their bound (MAX_NONCES_PER_PERIOD). Expired nonces are forgotten.
+   */
+  useNonce(account: string, nonce: string, expiresAt: number, now: number): Promise<NonceUse>;
   /**
    * Adds `bytes` to the usage and to the reservation slot, only if the usage stays within `quotaBytes`; false
    * (nothing changed) otherwise. A slot that still counts keeps its bytes and counts at least until `countsUntil`;

@@ -27,6 +27,13 @@ export const PROBLEMS = {
     details: z.object({ exclusive: z.boolean(), expiresAt: z.string(), description: z.string().optional() }),
   },
   'lock-lost': { status: 409, retryable: false, title: 'Lock lost', details: z.object({}) },
+  'signature-required': { status: 403, retryable: false, title: 'Signature required', details: z.object({}) },
+  'signature-invalid': { status: 403, retryable: false, title: 'Signature invalid', details: z.object({}) },
+  // not retried as it is: the client signs again once, by the server's time (client/repo/signing.ts)
+  'signature-expired': { status: 403, retryable: false, title: 'Signature expired', details: z.object({ serverTime: z.string().max(40).optional() }) },
+  'signature-replayed': { status: 409, retryable: false, title: 'Signature replayed', details: z.object({}) },
+  'signing-key-missing': { status: 409, retryable: false, title: 'Signing key missing', details: z.object({}) },
+  'signing-key-mismatch': { status: 409, retryable: false, title: 'Signing key mismatch', details: z.object({}) },
   'quota-exceeded': { status: 413, retryable: false, title: 'Quota exceeded', details: z.object({ quotaBytes: count, usedBytes: count }) },
   'payload-too-large': { status: 413, retryable: false, title: 'Payload too large', details: z.object({ maxSize: count.optional() }) },
   'unsupported-media-type': { status: 415, retryable: false, title: 'Unsupported media type', details: z.object({}) },

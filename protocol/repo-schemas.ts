@@ -4,6 +4,7 @@
 // hex digits. Times on the wire are ISO-8601 UTC strings with milliseconds.
 
 import * as z from 'zod';
+import { SIGNING_KEY_PATTERN } from './repo-signature.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -68,9 +69,29 @@ function unique<T extends { type: string; id: string }>(list: T[]): boolean {
   return new Set(list.map((o) => `${o.type}/${o.id}`)).size === list.length;
 }
 
-export const RepoStatusResponse = z.object({ repositoryId: ObjectId.nullable(), usedBytes: Bytes, quotaBytes: Bytes });
+/** An Ed25519 public key, base64url of its 32 bytes (protocol/repo-signature.ts). */
+export const SigningKey = z.string().regex(SIGNING_KEY_PATTERN, 'must be an ed25519 public key (base64url)');
 
-export const CreateConfigRequest = z.strictObject({ repositoryId: ObjectId, size: z.number().int().min(1).max(MAX_CONFIG_BYTES) });
+/**
+ * `signingKey`: the public key mutating requests must be signed with, or null before one is registered. `locks`:
+ * the live locks (a lock id is of no use without K: refresh, unlock and delete are signed).
+ */
+export const RepoStatusResponse = z.object({
+  repositoryId: ObjectId.nullable(), usedBytes: Bytes, quotaBytes: Bytes, signingKey: SigningKey.nullable().optional(),
+  locks: z.array(z.object({
+    lockId: z.string().regex(LOCK_ID_PATTERN), exclusive: z.boolean(), expiresAt: Timestamp, description: z.string().max(MAX_LOCK_DESCRIPTION).optional(),
+  })).max(MAX_LOCKS).optional(),
+});
+
+/**
+ * Creates the config and registers the signing key (both create-only); `{ signingKey }` alone registers the key of
+ * an account whose repository has none yet (a repository made before keys were registered).
+ */
+export const CreateConfigRequest = z.union([
+  z.strictObject({ repositoryId: ObjectId, size: z.number().int().min(1).max(MAX_CONFIG_BYTES), signingKey: SigningKey }),
+  z.strictObject({ signingKey: SigningKey }),
+]);
+export const RegisterKeyResponse = z.object({ signingKey: SigningKey });
 /** A presigned PUT: send exactly these headers (they are signed) and a body of exactly the declared size. */
 export const PresignedPut = z.object({ url: z.url(), headers: z.record(z.string(), z.string()), expiresAt: Timestamp });
 
@@ -105,7 +126,13 @@ export const DeleteResponse = z.object({ deleted: z.array(ObjectNameSchema), mis
 /** Where the next page of an undelete starts: the last object name of the page (`<type>/<id>`). */
 export const UndeleteMarker = z.string().regex(/^(config|snapshots|index|data)\/[0-9a-f]{64}$/, 'must be an object name');
 /** Undo deletions made at or after `since` (at most the retention ago), under an exclusive lock; one page a call. */
-export const UndeleteRequest = z.strictObject({ lockId: LockId, since: Timestamp, after: UndeleteMarker.optional() });
+export const UndeleteRequest = z.strictObject({
+  lockId: LockId, since: Timestamp, after: UndeleteMarker.optional(),
+  /** Only objects of this type (paged like all). */
+  type: ObjectType.optional(),
+  /** Only these objects (one answer, no `next`); not with `type` or `after`. */
+  objects: z.array(ObjectNameSchema).min(1).max(MAX_DELETES_PER_REQUEST).refine(unique, 'must not name an object twice').optional(),
+}).refine((r) => r.objects === undefined || (r.type === undefined && r.after === undefined), 'objects: not with type or after');
 export const UndeleteResponse = z.object({ restored: z.array(ObjectNameSchema), next: UndeleteMarker.optional() });
 
 /** Printable ASCII and printable Unicode (no control characters). */

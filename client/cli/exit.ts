@@ -49,6 +49,13 @@ export const EXIT_FOR_CODE: { readonly [C in ProblemCode]: ExitCode } = {
   'repository-locked': EXIT.failure,
   'lock-lost': EXIT.failure,
   'quota-exceeded': EXIT.failure,
+  'signature-required': EXIT.failure,
+  'signature-invalid': EXIT.failure,
+  'signature-expired': EXIT.failure,
+  'signature-replayed': EXIT.failure,
+  'signing-key-missing': EXIT.failure,
+  // another backup key's signing key is registered for the account's repository
+  'signing-key-mismatch': EXIT.wrongSecret,
   // the account's repository is under another backup key than this device's
   'repository-exists': EXIT.wrongSecret,
 };

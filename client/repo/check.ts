@@ -35,6 +35,7 @@ export async function check(cached: Repository, options: CheckOptions = {}): Pro
   cached.rollbacks = repo.rollbacks; // the caller reports them (seen.ts)
   cached.accepted.push(...repo.accepted);
   for (const [id, why] of repo.unreadable) errors.push(`snapshot ${id} cannot be read: ${why}`);
+  for (const [id, why] of repo.unreadableIndexes) errors.push(`index ${id} cannot be read: ${why}`);
   const stored = new Map<string, number>();
   for await (const info of repo.store.list('data', options)) stored.set(info.id, info.size);
   let used;

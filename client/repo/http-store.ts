@@ -16,13 +16,15 @@ import { BkvError, isBkvError } from '../../protocol/errors.js';
 import {
   DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_LIST_LIMIT, MAX_LIST_OBJECTS,
   MAX_LIST_PAGES, MAX_UPLOADS_PER_REQUEST,
-  PresignedPut, RepoStatusResponse, UndeleteResponse, UploadsResponse,
+  PresignedPut, RegisterKeyResponse, RepoStatusResponse, UndeleteResponse, UploadsResponse,
 } from '../../protocol/repo-schemas.js';
-import type { ApiClient } from '../http.js';
+import type { z } from 'zod';
+import { tokenSubject, type ApiClient } from '../http.js';
+import { RequestSigner } from './signing.js';
 import { ClientError, isClientError } from '../errors.js';
 import {
   RepoObjectMissing, type CallOptions, type DirectRequest, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
-  type RepoStatus, type RepoStore,
+  type RepoStatus, type RepoStore, type UndeleteScope,
 } from './store.js';
 
 export interface HttpRepoStoreOptions {
@@ -179,6 +181,10 @@ export class HttpRepoStore implements RepoStore {
   private readonly uploadBatcher: Batcher<UploadUrl>;
   private readonly downloadBatcher: Batcher<{ url: string; expiresAt: number }>;
   private readonly bodies = new BodyRecycler(KEEP_BODIES);
+  /** K's signer of mutating requests (signWith), and what the server last said of the repository. */
+  private signer: RequestSigner | undefined;
+  private repositoryId = '';
+  private registeredKey: string | null | undefined;
 
   constructor(private readonly api: ApiClient, options: HttpRepoStoreOptions = {}) {
     this.attempts = options.attempts ?? 6;
@@ -193,7 +199,7 @@ export class HttpRepoStore implements RepoStore {
         const [type, id] = k.split('/') as [string, string];
         return { type, id, size: this.putSizes.get(k) ?? 0 };
       });
-      const answer = await this.api.request('POST', '/v1/repo/uploads', { objects }, UploadsResponse);
+      const answer = await this.signed('repo.uploads', 'POST', '/v1/repo/uploads', { objects }, UploadsResponse);
       return new Map(answer.uploads.map((u) => [`${u.type}/${u.id}`, { url: u.url, headers: u.headers }]));
     });
     this.downloadBatcher = new Batcher(MAX_DOWNLOADS_PER_REQUEST, async (keys) => {
@@ -313,7 +319,90 @@ export class HttpRepoStore implements RepoStore {
   }
 
   async status(options?: CallOptions): Promise<RepoStatus> {
-    return this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse), true);
+    const status = await this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse), true);
+    this.repositoryId = status.repositoryId ?? '';
+    this.registeredKey = status.signingKey;
+    return {
+      repositoryId: status.repositoryId, usedBytes: status.usedBytes, quotaBytes: status.quotaBytes,
+      ...(status.signingKey !== undefined ? { signingKey: status.signingKey } : {}),
+      ...(status.locks !== undefined ? { locks: status.locks.map((l) => ({ ...HttpRepoStore.lockOf(l), ...(l.description !== undefined ? { description: l.description } : {}) })) } : {}),
+    };
+  }
+
+  /** Signs every mutating request from now on with K's signing key (docs/protocol.md "Signed requests"). */
+  signWith(backupKey: Uint8Array): void {
+    this.signer = new RequestSigner(backupKey, () => this.now() + this.clockOffset);
+  }
+
+  /** How far the server's clock is ahead of this one, learnt from a `signature-expired` answer. */
+  private clockOffset = 0;
+
+  /**
+   * Once K opened the repository: registers K's signing key (create-only) when the repository has none yet (one
+   * made before keys were registered); when another key is registered, every change is refused with a clear error
+   * (reads go on).
+   */
+  async registerSigningKey(options?: CallOptions): Promise<void> {
+    const signer = this.signer;
+    if (!signer) throw new ClientError('usage', 'no backup key to sign with');
+    if (this.registeredKey === undefined) await this.status(options);
+    if (this.registeredKey === null) {
+      try {
+        await this.api_(options?.signal, () => this.signed('repo.createConfig', 'POST', '/v1/repo/config', { signingKey: signer.publicKey }, RegisterKeyResponse), true);
+        this.registeredKey = signer.publicKey;
+      } catch (e) {
+        if (!isBkvError(e, 'signing-key-mismatch')) throw e;
+        await this.status(options);
+      }
+    }
+  }
+
+  /**
+   * A mutating API call, signed afresh (a new nonce) each time it is sent. A signature the server found expired
+   * (this clock is off) is made again once by the server's clock (it says its time in the answer): the server did
+   * nothing with the first.
+   */
+  private async signed<S extends z.ZodType>(routeId: string, method: string, path: string, body: unknown, schema?: S): Promise<z.infer<S>> {
+    try {
+      return await this.signedOnce(routeId, method, path, body, schema);
+    } catch (e) {
+      const serverTime = isBkvError(e, 'signature-expired') ? e.wireDetails('signature-expired')?.serverTime : undefined;
+      const at = serverTime === undefined ? Number.NaN : Date.parse(serverTime);
+      if (!Number.isFinite(at)) throw e;
+      this.clockOffset = at - this.now();
+      return this.signedOnce(routeId, method, path, body, schema);
+    }
+  }
+
+  private async signedOnce<S extends z.ZodType>(routeId: string, method: string, path: string, body: unknown, schema?: S): Promise<z.infer<S>> {
+    const signer = this.signer;
+    if (!signer) throw new ClientError('usage', 'changing the repository needs the backup key (open it with K)');
+    if (typeof this.registeredKey === 'string' && this.registeredKey !== signer.publicKey) {
+      throw new ClientError('wrong-key', 'another signing key is registered for this repository, not this backup key\'s: every change is refused (docs/threat-model.md)');
+    }
+    const headers = {
+      'bkv-signature': signer.header({
+        account: tokenSubject(await this.api.token()), repositoryId: this.repositoryId, routeId, method, path,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    };
+    if (schema === undefined) return this.api.request(method, path, body, undefined, headers) as Promise<z.infer<S>>;
+    return this.api.request(method, path, body, schema, headers);
+  }
+
+  /**
+   * The `Bkv-Signature` header of `DELETE /v1/vault?backups=true` (the repository's part of deleting the vault),
+   * signed now; undefined without a signer.
+   */
+  async deleteAllSignature(): Promise<Record<string, string> | undefined> {
+    const signer = this.signer;
+    if (!signer) return undefined;
+    if (this.registeredKey === undefined) await this.status();
+    return {
+      'bkv-signature': signer.header({
+        account: tokenSubject(await this.api.token()), repositoryId: this.repositoryId, routeId: 'vault.delete', method: 'DELETE', path: '/v1/vault', body: undefined,
+      }),
+    };
   }
 
   private async upload(name: string, body: Uint8Array, getUrl: () => Promise<UploadUrl>, signal?: AbortSignal): Promise<void> {
@@ -344,7 +433,11 @@ export class HttpRepoStore implements RepoStore {
 
   async createConfig(repositoryId: string, body: Uint8Array, options?: CallOptions): Promise<void> {
     await this.upload(`config/${repositoryId}`, body, async () => {
-      const put = await this.api.request('POST', '/v1/repo/config', { repositoryId, size: body.length }, PresignedPut);
+      const signingKey = this.signer?.publicKey;
+      if (signingKey === undefined) throw new ClientError('usage', 'creating a repository needs the backup key');
+      this.repositoryId = repositoryId;
+      const put = await this.signed('repo.createConfig', 'POST', '/v1/repo/config', { repositoryId, size: body.length, signingKey }, PresignedPut);
+      this.registeredKey = signingKey;
       return { url: put.url, headers: put.headers };
     }, options?.signal);
   }
@@ -451,7 +544,7 @@ export class HttpRepoStore implements RepoStore {
     const unique = [...new Map(names.map((n) => [nameOf(n), { type: n.type, id: n.id }])).values()];
     for (let i = 0; i < unique.length; i += MAX_DELETES_PER_REQUEST) {
       const objects = unique.slice(i, i + MAX_DELETES_PER_REQUEST);
-      const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/delete', { lockId, objects }, DeleteResponse), false);
+      const answer = await this.api_(options?.signal, () => this.signed('repo.delete', 'POST', '/v1/repo/delete', { lockId, objects }, DeleteResponse), false);
       deleted.push(...answer.deleted);
       missing.push(...answer.missing);
       for (const o of answer.deleted) this.downloadUrls.delete(nameOf(o));
@@ -459,10 +552,16 @@ export class HttpRepoStore implements RepoStore {
     return { deleted, missing };
   }
 
-  async undelete(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }> {
-    const body = { lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}) };
+  async undelete(since: number, lockId: string, after?: string, options?: CallOptions, scope: UndeleteScope = {}): Promise<{ restored: ObjectName[]; next?: string }> {
+    const body = {
+      lockId, since: new Date(since).toISOString(), ...(after !== undefined ? { after } : {}),
+      ...(scope.type !== undefined ? { type: scope.type } : {}), ...(scope.objects !== undefined ? { objects: scope.objects.map((o) => ({ type: o.type, id: o.id })) } : {}),
+    };
     // retry-safe: a second try of a page restores nothing twice (what is back is no longer deleted)
-    const answer = await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/undelete', body, UndeleteResponse), true);
+    const answer = await this.api_(options?.signal, () => this.signed('repo.undelete', 'POST', '/v1/repo/undelete', body, UndeleteResponse), true);
+    // a config brought back is the repository's id again (the server records it): later requests are signed with it
+    const config = answer.restored.find((o) => o.type === 'config');
+    if (config !== undefined && this.repositoryId === '') this.repositoryId = config.id;
     return { restored: answer.restored, ...(answer.next !== undefined ? { next: answer.next } : {}) };
   }
 
@@ -475,15 +574,16 @@ export class HttpRepoStore implements RepoStore {
       exclusive: request.exclusive, ...(request.ttlSeconds !== undefined ? { ttlSeconds: request.ttlSeconds } : {}),
       ...(request.description !== undefined ? { description: request.description } : {}),
     };
-    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', '/v1/repo/locks', body, LockResponse), false));
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.signed('repo.lock', 'POST', '/v1/repo/locks', body, LockResponse), false));
   }
 
   async refresh(lockId: string, options?: CallOptions): Promise<RepoLock> {
     const path = `/v1/repo/locks/${encodeURIComponent(lockId)}/refresh`;
-    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.api.request('POST', path, undefined, LockResponse), true));
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.signed('repo.refresh', 'POST', path, undefined, LockResponse), true));
   }
 
   async unlock(lockId: string, options?: CallOptions): Promise<void> {
-    await this.api_(options?.signal, () => this.api.request('DELETE', `/v1/repo/locks/${encodeURIComponent(lockId)}`), false);
+    const path = `/v1/repo/locks/${encodeURIComponent(lockId)}`;
+    await this.api_(options?.signal, () => this.signed('repo.unlock', 'DELETE', path, undefined), false);
   }
 }

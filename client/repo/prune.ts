@@ -59,6 +59,11 @@ async function pruneUnder(repo: Repository, options: PruneOptions, held: HeldLoc
     const [id, why] = [...repo.unreadable][0]!;
     throw damaged(`snapshot ${id} cannot be read (${why}); nothing was deleted: run bkv check, and bkv undelete if it was overwritten or deleted`);
   }
+  // an index that cannot be read may list packs in use: nothing is deleted while one exists
+  if (repo.unreadableIndexes.size > 0) {
+    const [id, why] = [...repo.unreadableIndexes][0]!;
+    throw damaged(`index ${id} cannot be read (${why}); nothing was deleted: run bkv check, and bkv undelete if it was overwritten or deleted`);
+  }
   const snapshots = options.dryRun && options.without !== undefined ? all.filter((s) => !options.without!.has(s.id)) : all;
   const used = await usedBlobs(repo, snapshots, call);
   if (used.missing.size > 0) throw damaged(`${used.missing.size} referenced blobs are not indexed: run bkv check; nothing was deleted`);

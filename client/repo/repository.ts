@@ -3,7 +3,7 @@
 // and tree-pack objects, and the blob workers. `initRepository` creates the config through the create-only
 // route; `openRepository` fetches and decrypts it.
 
-import { BackupKey } from '../backup-key.js';
+import { BackupKey, backupKeyBytes as keyBytes } from '../backup-key.js';
 import { join } from 'node:path';
 import { BkvError } from '../../protocol/errors.js';
 import { isAgeError } from '../age/errors.js';
@@ -72,9 +72,18 @@ export class Repository {
     const objects: IndexObject[] = [];
     const names: ObjectName[] = [];
     for await (const info of this.store.list('index', options)) names.push({ type: 'index', id: info.id });
+    this.unreadableIndexes.clear();
     await parallel(names, 8, async (name) => {
       live.add(name.id);
-      objects.push(toIndexObject(await this.getCached(name, options)));
+      try {
+        objects.push(toIndexObject(await this.getCached(name, options)));
+      } catch (e) {
+        if (e instanceof RepoObjectMissing) return; // superseded and deleted meanwhile by another device's prune
+        const why = this.unreadableWhy(e);
+        this.unreadableIndexes.set(name.id, why);
+        this.cache?.delete(name);
+        this.onSkip?.(name, why);
+      }
     });
     this.cache?.retain('index', live);
     this.index = MasterIndex.from(objects);
@@ -104,7 +113,19 @@ export class Repository {
    * there are any (client/repo/prune.ts), check reports them.
    */
   readonly unreadable = new Map<string, string>();
+  /**
+   * Index objects of the last `loadIndex()` that failed authentication, each with why: skipped like snapshots (the
+   * blobs only they list then read as not indexed); prune deletes nothing while there are any (a pack only they
+   * list would look unused), check reports them.
+   */
+  readonly unreadableIndexes = new Map<string, string>();
   onSkip: ((name: ObjectName, why: string) => void) | undefined;
+
+  /** Why an object is skipped: rethrows anything that is not damage or another key's object. */
+  private unreadableWhy(e: unknown): string {
+    if (!isClientError(e, 'damaged') && !isAgeError(e, 'no-match')) throw e;
+    return isAgeError(e, 'no-match') ? 'not encrypted to this repository\'s key' : e instanceof Error ? e.message : 'damaged';
+  }
 
   async snapshots(options: CallOptions = {}): Promise<Snapshot[]> {
     const names: ObjectName[] = [];
@@ -116,8 +137,7 @@ export class Repository {
         out.push(toSnapshot(await this.getCached(name, options)));
       } catch (e) {
         if (e instanceof RepoObjectMissing) return; // forgotten meanwhile by another device
-        if (!isClientError(e, 'damaged') && !isAgeError(e, 'no-match')) throw e;
-        const why = isAgeError(e, 'no-match') ? 'not encrypted to this repository\'s key' : e instanceof Error ? e.message : 'damaged';
+        const why = this.unreadableWhy(e);
         this.unreadable.set(name.id, why);
         this.cache?.delete(name);
         this.onSkip?.(name, why);
@@ -216,7 +236,12 @@ export async function openRepository(store: RepoStore, key: BackupKey | Uint8Arr
     if (isAgeError(e, 'no-match')) throw otherKeyError(e);
     throw e;
   }
-  return build(store, key, toConfig(obj), options);
+  const config = toConfig(obj);
+  // K opened it: from now on its changes are signed, and a repository made before keys were registered gets K's
+  // key now (create-only; docs/threat-model.md "Signed requests")
+  store.signWith?.(keyBytes(key));
+  await store.registerSigningKey?.(options);
+  return build(store, key, config, options);
 }
 
 /** Creates the repository's config under K (the create-only route: an existing one is kept and opened). */
@@ -229,6 +254,7 @@ export async function initRepository(store: RepoStore, key: BackupKey | Uint8Arr
     chunker: { min: CHUNKER_PARAMS.minSize, avg: CHUNKER_PARAMS.avgSize, max: CHUNKER_PARAMS.maxSize },
   };
   const body = encryptObject(keys, encodeJson(config));
+  store.signWith?.(keyBytes(key));
   try {
     await store.createConfig(config.id, body, options);
   } catch (e) {

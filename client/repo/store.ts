@@ -39,6 +39,10 @@ export interface RepoStatus {
   repositoryId: string | null;
   usedBytes: number;
   quotaBytes: number;
+  /** The public key mutating requests must be signed with (HTTP adapter), or null before one is registered. */
+  signingKey?: string | null;
+  /** The live locks (HTTP adapter), for `bkv unlock --remove-all`. */
+  locks?: (RepoLock & { description?: string })[];
 }
 
 export interface RepoLock {
@@ -93,9 +97,22 @@ export interface RepoStore {
    * objects deleted at or after `since` that are still within the store's retention; one page a call (`after`:
    * the previous page's `next`). Both SDK adapters keep deleted objects; a test double may leave it out.
    */
-  undelete?(since: number, lockId: string, after?: string, options?: CallOptions): Promise<{ restored: ObjectName[]; next?: string }>;
+  undelete?(since: number, lockId: string, after?: string, options?: CallOptions, scope?: UndeleteScope): Promise<{ restored: ObjectName[]; next?: string }>;
+  /**
+   * HTTP adapter (docs/protocol.md "Signed requests"): signs every mutating request from now on with the signing key
+   * derived from K; `registerSigningKey`, once K opened the repository, registers that key when the repository has
+   * none yet (create-only). Adapters without signatures leave these out.
+   */
+  signWith?(backupKey: Uint8Array): void;
+  registerSigningKey?(options?: CallOptions): Promise<void>;
   /** Hands back the memory of a body `get` returned, which the caller no longer uses, for the store to reuse. */
   recycle?(body: ArrayBuffer): void;
+}
+
+/** What an undelete may bring back: objects of one type (paged), or these objects only (one call). */
+export interface UndeleteScope {
+  type?: ObjectType;
+  objects?: readonly ObjectName[];
 }
 
 /** A store that hands out presigned requests (the HTTP adapter). */

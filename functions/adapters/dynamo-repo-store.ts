@@ -7,7 +7,8 @@
 
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BkvError } from '../../protocol/errors.js';
-import type { RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
+import { MAX_NONCES_PER_PERIOD, NONCE_PERIOD_MS } from '../../protocol/repo-signature.js';
+import type { NonceUse, RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
 import { errorName, translateAwsError } from './aws-errors.js';
 
 export const REPO_SK = 'repo';
@@ -64,7 +65,51 @@ export class DynamoRepoItemStore implements RepoItemStore {
       ...(typeof item.dl === 'string' ? { deleteLease: { leaseId: item.dl, expiresAt: Number(item.dlx ?? 0) } } : {}),
       locks: toLocks(item.repoLocks),
       version: Number(item.ver ?? 0),
+      ...(typeof item.signKey === 'string' ? { signingKey: item.signKey } : {}),
     };
+  }
+
+  async setSigningKey(account: string, signingKey: string, now: number): Promise<string> {
+    const set = await this.conditional(account, {
+      UpdateExpression: 'SET signKey = :k, updatedAt = :now',
+      ConditionExpression: 'attribute_not_exists(signKey) OR signKey = :k',
+      ExpressionAttributeValues: { ':k': signingKey, ':now': now },
+    });
+    if (set) return signingKey;
+    return (await this.get(account))?.signingKey ?? signingKey;
+  }
+
+  /**
+   * Nonces live in three rotating string sets of the repo item (`ns0`..`ns2`, each with its period `nb0`..`nb2`),
+   * one per period of NONCE_PERIOD_MS by expiry: a set is started again only for a later period, by when every
+   * nonce of its old period has expired (a signature expires at most one period ahead), so no TTL is needed.
+   */
+  async useNonce(account: string, nonce: string, expiresAt: number, now: number): Promise<NonceUse> {
+    const period = Math.floor(expiresAt / NONCE_PERIOD_MS);
+    const slot = period % 3;
+    const b = `nb${slot}`;
+    const n = `ns${slot}`;
+    for (let i = 0; i < RESERVE_TRIES; i++) {
+      if (await this.conditional(account, {
+        UpdateExpression: `ADD ${n} :set SET updatedAt = :now`,
+        ConditionExpression: `${b} = :b AND NOT contains(${n}, :n) AND size(${n}) < :max`,
+        ExpressionAttributeValues: { ':set': new Set([nonce]), ':now': now, ':b': period, ':n': nonce, ':max': MAX_NONCES_PER_PERIOD },
+      })) return 'recorded';
+      if (await this.conditional(account, {
+        UpdateExpression: `SET ${b} = :b, ${n} = :set, updatedAt = :now`,
+        ConditionExpression: `attribute_not_exists(${b}) OR ${b} < :b`,
+        ExpressionAttributeValues: { ':set': new Set([nonce]), ':now': now, ':b': period },
+      })) return 'recorded';
+      const item = await consistentGet(this.doc, this.tableName, this.key(account), 'repository store');
+      const held = Number(item?.[b]);
+      if (held > period) return 'replayed'; // a later period took the set: this nonce's has long expired
+      if (held === period) {
+        const set = item?.[n] as Set<string> | undefined;
+        if (set?.has(nonce) === true) return 'replayed';
+        if ((set?.size ?? 0) >= MAX_NONCES_PER_PERIOD) return 'full';
+      }
+    }
+    throw new BkvError('unavailable', 'the repository\'s nonces are busy, retry');
   }
 
   async setRepositoryId(account: string, repositoryId: string, now: number): Promise<string> {
@@ -148,7 +193,7 @@ export class DynamoRepoItemStore implements RepoItemStore {
     const seen = `attribute_not_exists(pk) OR ${seenQuotaVersion === 0 ? 'attribute_not_exists(qv) OR ' : ''}qv = :seen`;
     if (keepBytes > 0) {
       return this.conditional(account, {
-        UpdateExpression: 'SET used = :keep, updatedAt = :now ADD qv :one REMOVE repoId, repoLocks, ver, dl, dlx',
+        UpdateExpression: 'SET used = :keep, updatedAt = :now ADD qv :one REMOVE repoId, repoLocks, ver, dl, dlx, signKey',
         ConditionExpression: `attribute_exists(pk) AND (${seen})`,
         ExpressionAttributeValues: { ':keep': keepBytes, ':seen': seenQuotaVersion, ':now': now, ':one': 1 },
       });

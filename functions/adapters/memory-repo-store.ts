@@ -1,7 +1,8 @@
 // RepoItemStore in memory, for tests: the same conditional semantics as dynamo-repo-store.ts. Each method checks its
 // condition and writes with no `await` in between, so each one is atomic as one conditional UpdateItem is.
 
-import type { RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
+import { MAX_NONCES_PER_PERIOD, NONCE_PERIOD_MS } from '../../protocol/repo-signature.js';
+import type { NonceUse, RepoDeleteLease, RepoItem, RepoItemStore, RepoLockEntry, RepoReservation, Reserve } from '../ports.js';
 
 interface Attrs {
   repoId?: string;
@@ -11,6 +12,9 @@ interface Attrs {
   lease?: RepoDeleteLease;
   locks?: RepoLockEntry[];
   ver?: number;
+  sig?: string;
+  /** nonce → expiresAt */
+  nonces?: Map<string, number>;
   updatedAt: number;
 }
 
@@ -35,7 +39,33 @@ export class MemoryRepoItemStore implements RepoItemStore {
       ...(a.lease ? { deleteLease: { ...a.lease } } : {}),
       locks: (a.locks ?? []).map((l) => ({ ...l })),
       version: a.ver ?? 0,
+      ...(a.sig !== undefined ? { signingKey: a.sig } : {}),
     };
+  }
+
+  async setSigningKey(account: string, signingKey: string, now: number): Promise<string> {
+    const existing = this.items.get(account)?.sig;
+    if (existing !== undefined) return existing;
+    const a = this.item(account, now);
+    a.sig = signingKey;
+    a.updatedAt = now;
+    return signingKey;
+  }
+
+  async useNonce(account: string, nonce: string, expiresAt: number, now: number): Promise<NonceUse> {
+    const seen = this.items.get(account)?.nonces;
+    if (seen !== undefined) {
+      for (const [n, exp] of seen) if (exp <= now) seen.delete(n);
+      if (seen.has(nonce)) return 'replayed';
+      const period = Math.floor(expiresAt / NONCE_PERIOD_MS);
+      let inPeriod = 0;
+      for (const exp of seen.values()) if (Math.floor(exp / NONCE_PERIOD_MS) === period) inPeriod++;
+      if (inPeriod >= MAX_NONCES_PER_PERIOD) return 'full';
+    }
+    const a = this.item(account, now);
+    (a.nonces ??= new Map()).set(nonce, expiresAt);
+    a.updatedAt = now;
+    return 'recorded';
   }
 
   async setRepositoryId(account: string, repositoryId: string, now: number): Promise<string> {
@@ -110,7 +140,7 @@ export class MemoryRepoItemStore implements RepoItemStore {
       this.items.delete(account);
       return true;
     }
-    this.items.set(account, { used: keepBytes, qv: (a.qv ?? 0) + 1, slots: a.slots, updatedAt: now });
+    this.items.set(account, { used: keepBytes, qv: (a.qv ?? 0) + 1, slots: a.slots, ...(a.nonces ? { nonces: a.nonces } : {}), updatedAt: now });
     return true;
   }
 }

@@ -9,7 +9,8 @@ import { BkvError } from '../../protocol/errors.js';
 import { MAX_LIST_LIMIT, REPO_OBJECT_TYPES, UndeleteMarker } from '../../protocol/repo-schemas.js';
 import type { Clock, ObjectStore, RepoItem, RepoItemStore, RepoLockEntry } from '../ports.js';
 import { accountPrefix, idOfKey, objectKey, repoPrefix, typePrefix, type RepoObjectName, type RepoObjectType } from './keys.js';
-import { acquire, holdsExclusive, refresh, release, type LockWanted } from './locks.js';
+import { acquire, holdsExclusive, liveLocks, refresh, release, type LockWanted } from './locks.js';
+import { verifySigned, type Registering, type SignedRequest } from './signatures.js';
 import { leaseLive, liveReserved, quotaExceeded, releasable, reservationSlot, sumSizes } from './quota.js';
 
 export interface RepoConfig {
@@ -92,13 +93,36 @@ export class RepoService {
     return iso(now + this.deps.config.urlTtlSeconds * 1000);
   }
 
-  async status(account: string): Promise<{ repositoryId: string | null; usedBytes: number; quotaBytes: number }> {
+  async status(account: string) {
     const item = await this.deps.items.get(account);
-    return { repositoryId: item?.repositoryId ?? null, usedBytes: item?.usedBytes ?? 0, quotaBytes: this.deps.config.quotaBytes };
+    return {
+      repositoryId: item?.repositoryId ?? null, usedBytes: item?.usedBytes ?? 0, quotaBytes: this.deps.config.quotaBytes,
+      signingKey: item?.signingKey ?? null,
+      locks: liveLocks(item?.locks ?? [], this.now()).map((l) => ({ ...lockAnswer(l), ...(l.description !== undefined ? { description: l.description } : {}) })),
+    };
   }
 
-  /** Create-only: the config id is recorded by one conditional write; the same id again is a retry. */
-  async createConfig(account: string, repositoryId: string, size: number): Promise<{ url: string; headers: Record<string, string>; expiresAt: string }> {
+  /**
+   * Checks a mutating request's signature (functions/repo/signatures.ts) before anything else is done; with
+   * `registering`, against the key the request registers.
+   */
+  verify(account: string, request: SignedRequest, registering?: Registering): Promise<void> {
+    return verifySigned(this.deps.items, this.deps.clock, account, request, registering);
+  }
+
+  /** Create-only: the first signing key recorded stays; the same one again is a retry. */
+  async registerKey(account: string, signingKey: string): Promise<{ signingKey: string }> {
+    const stored = await this.deps.items.setSigningKey(account, signingKey, this.now());
+    if (stored !== signingKey) throw new BkvError('signing-key-mismatch', 'another signing key is registered for this repository');
+    return { signingKey };
+  }
+
+  /**
+   * Create-only: the signing key, then the config id, each recorded by one conditional write (the key first, so
+   * no other key can slip in beside a new config id); the same ones again are a retry.
+   */
+  async createConfig(account: string, repositoryId: string, size: number, signingKey: string): Promise<{ url: string; headers: Record<string, string>; expiresAt: string }> {
+    await this.registerKey(account, signingKey);
     const now = this.now();
     const stored = await this.deps.items.setRepositoryId(account, repositoryId, now);
     if (stored !== repositoryId) {
@@ -189,11 +213,20 @@ export class RepoService {
    * records (after `DELETE /v1/vault?backups=true`) is recorded again, create-only. Usage is recounted once the
    * last page is done.
    */
-  async undelete(account: string, lockId: string, since: number, after?: string) {
+  async undelete(account: string, lockId: string, since: number, after?: string, scope: { type?: RepoObjectType; objects?: readonly RepoObjectName[] } = {}) {
     const item = await this.deps.items.get(account);
     if (!item || !holdsExclusive(item.locks, lockId, this.now())) throw lockLost();
     const prefix = repoPrefix(account);
-    const page = await this.deps.objects.undeletePage(prefix, since, after !== undefined ? prefix + after : undefined);
+    let page: { restored: string[]; next?: string };
+    if (scope.objects !== undefined) {
+      // one object's key is a prefix of no other (ids have a fixed length): a page of it is the object alone
+      const pages = await mapLimit(scope.objects, 8, (o) => this.deps.objects.undeletePage(objectKey(account, o), since));
+      page = { restored: pages.flatMap((p) => p.restored) };
+    } else {
+      const from = scope.type !== undefined ? typePrefix(account, scope.type) : prefix;
+      const marker = after !== undefined ? prefix + after : undefined;
+      page = await this.deps.objects.undeletePage(from, since, marker);
+    }
     const restored: RepoObjectName[] = [];
     for (const key of page.restored) {
       const [type, id] = key.slice(prefix.length).split('/') as [RepoObjectType, string];

@@ -53,6 +53,48 @@ suite('bkv undelete', () => {
     ok(await dev.run(['check']));
   });
 
+  it('delete --backups (signed with the device\'s key), then undelete --as-of before: the repository is back', async () => {
+    const before = parseSnapshots(await dev.run(['snapshots', '--json']));
+    expect(before).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 20));
+    const asOf = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    ok(await dev.run(['delete', '--backups', '--yes']));
+    expect((await dev.run(['snapshots', '--json'])).code).not.toBe(0); // no repository any more
+    // a device without the key cannot undelete (it is a change, signed with K's key) and changes nothing
+    const stranger = device(rt, 'una', await newDevice());
+    const refused = await stranger.run(['undelete', '--as-of', asOf]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no backup key/);
+    ok(await dev.run(['undelete', '--as-of', asOf]));
+    const after = parseSnapshots(await dev.run(['snapshots', '--json']));
+    expect(after.map((s) => s.id)).toEqual(before.map((s) => s.id));
+    const target = join(scratch(), 'out-2');
+    ok(await dev.run(['restore', 'latest', target]));
+    expect(describe(join(target, 'src'))).toEqual(describe(src));
+  });
+
+  it('undelete --snapshot ID after forget everything + prune: that snapshot only, restores byte-identical', async () => {
+    const [first] = parseSnapshots(await dev.run(['snapshots', '--json']));
+    const other = join(scratch(), 'other');
+    mkdirSync(other);
+    makeTree(other);
+    ok(await dev.run(['backup', '--tag', 'other', other]));
+    expect(parseSnapshots(await dev.run(['snapshots', '--json']))).toHaveLength(2);
+    ok(await dev.run(['forget', '--keep-tag', 'no-such-tag', '--prune']));
+    expect(parseSnapshots(await dev.run(['snapshots', '--json']))).toEqual([]);
+    const u = await dev.run(['undelete', '--snapshot', first!.id, '--json']);
+    ok(u);
+    const out = JSON.parse(u.stdout) as { restored: { type: string; id: string }[] };
+    expect(out.restored).toContainEqual({ type: 'snapshots', id: first!.id });
+    expect(parseSnapshots(await dev.run(['snapshots', '--json'])).map((x) => x.id)).toEqual([first!.id]);
+    const target = join(scratch(), 'out-3');
+    ok(await dev.run(['restore', 'latest', target]));
+    expect(describe(join(target, 'src'))).toEqual(describe(src));
+    ok(await dev.run(['check']));
+    expect((await dev.run(['undelete', '--snapshot', 'nope'])).code).toBe(2);
+  });
+
   it('a bad --as-of is exit 2 and changes nothing', async () => {
     const r = await dev.run(['undelete', '--as-of', 'yesterday']);
     expect(r.code).toBe(2);

@@ -7,6 +7,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackupKey } from '../../client/backup-key.js';
+import { ApiClient } from '../../client/http.js';
+import { HttpRepoStore } from '../../client/repo/http-store.js';
 import { newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { device, scratch, type Device } from './snapshot-trees.js';
@@ -55,5 +58,39 @@ describe('bkv unlock', () => {
     const prune = await dev.run(['prune']);
     expect(prune.code, prune.stderr).toBe(0);
     expect((await dev.run(['unlock'])).stderr).toMatch(/this device holds no repository lock/);
+  });
+
+  it('--remove-all removes every lock, another device\'s too: asks first, refuses without --yes when not a terminal', async () => {
+    // another device of the account (it holds K) died holding an exclusive lock
+    const key = BackupKey.parse((await dev.run(['key', 'show'])).stdout.trim());
+    const other = new HttpRepoStore(new ApiClient({ server: rt.url, token: await rt.token('una') }), { backoffMs: 10 });
+    other.signWith(key.exposeBytes());
+    await other.status();
+    const held = await other.lock({ exclusive: true, ttlSeconds: 600, description: 'dead laptop' });
+    const locks = async () => ((await other.status()).locks ?? []).map((l) => l.lockId);
+    expect(await locks()).toEqual([held.lockId]);
+    expect((await dev.run(['prune'])).code).toBe(1);
+
+    const refused = await dev.run(['unlock', '--remove-all']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/not removing all 1 lock of the repository .* without --yes/);
+    expect(await locks()).toEqual([held.lockId]);
+
+    const removed = await dev.run(['unlock', '--remove-all', '--yes', '--json']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: [held.lockId], kept: [] });
+    expect(await locks()).toEqual([]);
+    const prune = await dev.run(['prune']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect((await dev.run(['unlock', '--remove-all', '--yes'])).stderr).toMatch(/the repository has no lock/);
+    other.close();
+  });
+
+  it('--remove-all without this device\'s key removes nothing (a token alone cannot)', async () => {
+    const bare = await newDevice();
+    const stranger = device(rt, 'una', bare);
+    const r = await stranger.run(['unlock', '--remove-all', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no backup key/);
   });
 });

@@ -42,7 +42,7 @@ describe('handler environment', () => {
     const h = await import('../../functions/handlers/repo.js');
     const r = await h.status(apiEvent({ method: 'GET', path: '/v1/repo' }));
     expect(r.statusCode).toBe(200);
-    expect(JSON.parse(r.body!)).toEqual({ repositoryId: null, usedBytes: 0, quotaBytes: 1048576 });
+    expect(JSON.parse(r.body!)).toEqual({ repositoryId: null, usedBytes: 0, quotaBytes: 1048576, signingKey: null, locks: [] });
   });
 
   it('importing builds nothing; a variable the route needs but lacks is a bare 500 on the call', async () => {

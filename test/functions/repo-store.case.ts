@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RepoItemStore, RepoLockEntry } from '../../functions/ports.js';
+import { NONCE_PERIOD_MS } from '../../protocol/repo-signature.js';
 
 const T0 = 1_000_000;
 /** A reservation at T0 into slot 0, counting until T0 + 10 s. */
@@ -31,6 +32,33 @@ export function repoItemStoreSuite(name: string, store: () => RepoItemStore): vo
       expect(await s.setRepositoryId(a, 'one', T0)).toBe('one');
       expect(await s.setRepositoryId(a, 'two', T0)).toBe('one');
       expect(await s.get(a)).toMatchObject({ repositoryId: 'one', usedBytes: 0, locks: [], version: 0 });
+    });
+
+    it('the signing key is create-only: the first one stays, the same one again is accepted, delete forgets it', async () => {
+      const s = store();
+      const a = account();
+      expect(await s.setSigningKey(a, 'key-one', T0)).toBe('key-one');
+      expect(await s.setSigningKey(a, 'key-one', T0)).toBe('key-one');
+      expect(await s.setSigningKey(a, 'key-two', T0)).toBe('key-one');
+      expect((await s.get(a))?.signingKey).toBe('key-one');
+      expect(await s.delete(a, (await s.get(a))!.quotaVersion, 0, T0)).toBe(true);
+      expect((await s.get(a))?.signingKey).toBeUndefined();
+    });
+
+    it('a nonce is recorded once: the same nonce again is a replay until it expires, others are recorded', async () => {
+      const s = store();
+      const a = account();
+      const exp = T0 + 300_000;
+      expect(await s.useNonce(a, 'nonce-a', exp, T0)).toBe('recorded');
+      expect(await s.useNonce(a, 'nonce-a', exp, T0 + 1)).toBe('replayed');
+      expect(await s.useNonce(a, 'nonce-a', exp + 1, T0 + 2)).toBe('replayed');
+      expect(await s.useNonce(a, 'nonce-b', exp, T0 + 3)).toBe('recorded');
+      expect(await s.useNonce(account(), 'nonce-a', exp, T0 + 4)).toBe('recorded');
+      // periods later (every nonce above has expired) the sets are reused without growing
+      const later = T0 + 10 * NONCE_PERIOD_MS;
+      for (let i = 0; i < 4; i++) expect(await s.useNonce(a, `late-${i}`, later + i * NONCE_PERIOD_MS, later + i * NONCE_PERIOD_MS - 1000)).toBe('recorded');
+      expect(await s.useNonce(a, 'late-3', later + 3 * NONCE_PERIOD_MS, later + 3 * NONCE_PERIOD_MS - 999)).toBe('replayed');
+      expect(await s.get(a)).toMatchObject({ usedBytes: 0, locks: [], version: 0 });
     });
 
     it.for([

@@ -21,11 +21,14 @@ export interface TestRuntime extends LocalRuntime {
 
 /** Runtimes of this test process by URL, so `cliEnv` can hand a CLI child the shortcut's secret file. */
 export const TEST_RUNTIMES = new Map<string, string>();
+/** The clock a runtime was started with, by URL: what its signed requests' expiry is judged by. */
+export const TEST_CLOCKS = new Map<string, () => number>();
 
 export async function startTestRuntime(options: Partial<LocalOptions> = {}): Promise<TestRuntime> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bkv-test-')));
   const runtime = await startLocal({ inMemory: true, ...options, dataDir });
   TEST_RUNTIMES.set(runtime.url, runtime.tokenSecretFile);
+  if (options.clock) TEST_CLOCKS.set(runtime.url, () => options.clock!.now());
   return {
     ...runtime,
     dataDir,
@@ -34,6 +37,7 @@ export async function startTestRuntime(options: Partial<LocalOptions> = {}): Pro
     }),
     stop: async () => {
       TEST_RUNTIMES.delete(runtime.url);
+      TEST_CLOCKS.delete(runtime.url);
       await runtime.close();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },

@@ -22,7 +22,7 @@ afterAll(async () => rt.stop());
 describe('repository API on the local runtime', () => {
   it('config is create-only; the same id again is a retry; another id is 409 repository-exists', async () => {
     const token = await rt.token('cfg');
-    expect((await call(rt, token, 'GET', '/v1/repo')).json).toEqual({ repositoryId: null, usedBytes: 0, quotaBytes: 2 * 1024 * 1024 });
+    expect((await call(rt, token, 'GET', '/v1/repo')).json).toEqual({ repositoryId: null, usedBytes: 0, quotaBytes: 2 * 1024 * 1024, signingKey: null, locks: [] });
     const id = newId();
     const first = await call(rt, token, 'POST', '/v1/repo/config', { repositoryId: id, size: 5 });
     expect(first.status).toBe(201);
@@ -118,7 +118,7 @@ describe('repository API on the local runtime', () => {
     expect((await call(rt, token, 'DELETE', '/v1/vault?backups=true')).status).toBe(204);
     expect((await storedKeys(rt)).some((k) => k.startsWith(prefix))).toBe(false);
     // The upload URL is still valid and could store its 10 bytes again: only that usage is kept.
-    expect((await call(rt, token, 'GET', '/v1/repo')).json).toEqual({ repositoryId: null, usedBytes: 10, quotaBytes: 2 * 1024 * 1024 });
+    expect((await call(rt, token, 'GET', '/v1/repo')).json).toEqual({ repositoryId: null, usedBytes: 10, quotaBytes: 2 * 1024 * 1024, signingKey: null, locks: [] });
     expect((await fetch(upload!.url, { method: 'PUT', headers: upload!.headers, body: randomBytes(10) })).status).toBe(200);
     offset += URLS_EXPIRED_MS;
     expect((await call(rt, token, 'DELETE', '/v1/vault?backups=true')).status).toBe(204);

@@ -15,7 +15,7 @@ import { HttpRepoStore } from '../../client/repo/http-store.js';
 import { prune } from '../../client/repo/prune.js';
 import { initRepository, openRepository } from '../../client/repo/repository.js';
 import { restore } from '../../client/repo/restore.js';
-import { reviveIndexes, undelete } from '../../client/repo/undelete.js';
+import { reviveIndexes, undelete, undeleteSnapshot } from '../../client/repo/undelete.js';
 import { call, storedKeys } from '../helpers/repo.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { describeTree, tempDir } from '../client/repo/engine-helpers.js';
@@ -69,12 +69,15 @@ describe('a device with K deletes everything; undelete brings it all back', () =
     const pruned = await prune(attacker);
     expect(pruned.deletedPacks).toBeGreaterThan(0);
     await attacker.close();
-    expect((await call(rt, token, 'DELETE', '/v1/vault?backups=true')).status).toBeLessThan(300);
+    const signature = await (attacker.store as HttpRepoStore).deleteAllSignature();
+    expect((await call(rt, token, 'DELETE', '/v1/vault?backups=true', undefined, 'application/json', { headers: signature! })).status).toBeLessThan(300);
     expect(await accountKeys()).toEqual([]);
     expect((await call(rt, token, 'GET', '/v1/repo')).json).toMatchObject({ repositoryId: null });
 
     // undo: everything deleted after asOf
-    const restored = await undelete(newStore(), asOf);
+    const undoer = newStore();
+    undoer.signWith(key);
+    const restored = await undelete(undoer, asOf);
     const back = restored.map((n) => `${prefix}repo/${n.type}/${n.id}`);
     expect(back).toEqual(expect.arrayContaining(before));
     expect(await accountKeys()).toEqual(expect.arrayContaining(before));
@@ -114,5 +117,56 @@ describe('a device with K deletes everything; undelete brings it all back', () =
     expect(refused).toMatchObject({ status: 409, json: { type: 'urn:bkv:problem:lock-lost' } });
     const bad = await call(rt, t, 'POST', '/v1/repo/undelete', { lockId: lock.json!.lockId, since: 'yesterday' });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('undelete one snapshot', () => {
+  it('after forget all + prune, undelete --snapshot A brings back A and what it needs, not B: A restores byte-identical', async () => {
+    const t = await rt.token('only-a');
+    const store = () => {
+      const s = new HttpRepoStore(new ApiClient({ server: rt.url, token: t }), { backoffMs: 10 });
+      stores.push(s);
+      return s;
+    };
+    const key = randomBytes(32);
+    const src = tempDir();
+    const [a, b] = [join(src, 'a'), join(src, 'b')];
+    mkdirSync(a);
+    mkdirSync(b);
+    writeFileSync(join(a, 'one'), randomBytes(700_000));
+    writeFileSync(join(b, 'other'), randomBytes(700_000));
+    const repo = await initRepository(store(), key, { home: tempDir('bkv-home-') });
+    const snapA = (await backup(repo, { paths: [a] })).snapshot;
+    const snapB = (await backup(repo, { paths: [b] })).snapshot;
+    const treeA = describeTree(a);
+    await repo.close();
+    const pre = `accounts/${Buffer.from('only-a').toString('base64url')}/repo/`;
+    const packsOf = async () => (await storedKeys(rt)).filter((k) => k.startsWith(`${pre}data/`));
+    const allPacks = await packsOf();
+    await new Promise((r) => setTimeout(r, 5));
+    const asOf = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    const attacker = await openRepository(store(), key, { home: tempDir('bkv-home-') });
+    await forget(attacker, { policy: { tags: ['no-such-tag'] } });
+    await prune(attacker);
+    await attacker.close();
+    expect(await packsOf()).toEqual([]);
+
+    const owner = await openRepository(store(), key, { home: tempDir('bkv-home-') });
+    const r = await undeleteSnapshot(owner, asOf, snapA.id);
+    expect(r.restored).toContainEqual({ type: 'snapshots', id: snapA.id });
+    expect(r.restored).not.toContainEqual({ type: 'snapshots', id: snapB.id });
+    const back = await packsOf();
+    expect(back.length).toBeGreaterThan(0);
+    expect(back.length).toBeLessThan(allPacks.length); // B's own pack stays deleted
+    const fresh = await openRepository(store(), key, { home: tempDir('bkv-home-') });
+    const snaps = await fresh.snapshots();
+    expect(snaps.map((s) => s.id)).toEqual([snapA.id]);
+    const out = join(tempDir(), 'out');
+    await restore(fresh, snaps[0]!, out, { home: tempDir('bkv-home-') });
+    const strip = (t: typeof treeA) => Object.fromEntries(Object.entries(t).map(([p, e]) => [p, { type: e.type, size: e.size, sha: e.sha }]));
+    expect(strip(describeTree(join(out, 'a')))).toEqual(strip(treeA));
+    await owner.close();
+    await fresh.close();
   });
 });

@@ -3,7 +3,8 @@
 // snapshot object that fails authentication — junk bytes, an age file to another key, a truncated one — never
 // hides the rest: `snapshots` lists the others and names it, restore of the latest works, forget keeps it,
 // prune deletes nothing while it exists, and check reports it. Before, one junk snapshot object made every
-// listing fail with exit 5 on every device without a cache.
+// listing fail with exit 5 on every device without a cache. Likewise one index object that fails authentication:
+// skipped with a warning naming it, prune deletes nothing while it exists, check reports it.
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -65,6 +66,38 @@ describe('one unreadable snapshot object never hides the rest', () => {
 
     const r = await check(fresh);
     expect(r.errors.some((m) => m.includes(bad))).toBe(true);
+    await fresh.close();
+  });
+});
+
+describe('one unreadable index object never hides the rest', () => {
+  it.for(JUNK)('%s: the repository opens and lists, snapshots of other indexes restore, prune deletes nothing, check reports it', async ([, make]) => {
+    const { repo, store, key } = await freshRepo();
+    const src = join(tempDir(), 'a');
+    mkdirSync(src);
+    writeFileSync(join(src, 'f'), randomBytes(200_000));
+    const snap = (await backup(repo, { paths: [src] })).snapshot;
+    const bad = randomBytes(32).toString('hex');
+    store.objects.set(`index/${bad}`, await make(bad));
+    const before = [...store.objects.keys()].sort();
+
+    const fresh = await openRepository(store, key, { home: tempDir('bkv-home-') }); // no cache
+    const skipped: string[] = [];
+    fresh.onSkip = (n) => skipped.push(`${n.type}/${n.id}`);
+    await fresh.loadIndex();
+    expect(skipped).toEqual([`index/${bad}`]);
+    expect((await fresh.snapshots()).map((s) => s.id)).toEqual([snap.id]);
+    const out = join(tempDir(), 'out');
+    await restore(fresh, snap, out, { home: tempDir('bkv-home-') });
+    expect(describeTree(join(out, 'a'))['f']?.size).toBe(200_000);
+
+    const e = await prune(fresh).then(() => undefined, (x: unknown) => x);
+    expect(isClientError(e, 'damaged')).toBe(true);
+    expect((e as Error).message).toContain(`index ${bad}`);
+    expect([...store.objects.keys()].sort()).toEqual(before); // deleted 0
+
+    const r = await check(fresh);
+    expect(r.errors.some((m) => m.includes(`index ${bad}`))).toBe(true);
     await fresh.close();
   });
 });

@@ -16,7 +16,7 @@ import type { ObjectStore } from '../../functions/ports.js';
 import { RepoService } from '../../functions/repo/service.js';
 import { BkvError, isBkvError } from '../../protocol/errors.js';
 import { MAX_EXCLUSIVE_LOCK_LIFE_S, MAX_LOCK_TTL_S } from '../../protocol/repo-schemas.js';
-import { call, download, downloadUrl, newId, putObjects, storedKeys, tableItems, type Answer } from '../helpers/repo.js';
+import { call, testKeyOf, download, downloadUrl, newId, putObjects, storedKeys, tableItems, type Answer } from '../helpers/repo.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 
 let rt: TestRuntime;
@@ -95,7 +95,7 @@ describe('account B against A\'s repository', () => {
   });
 });
 
-describe('a token holder and deletion', () => {
+describe('a device of the account and deletion', () => {
   it('cannot delete without an exclusive lock: none, a made-up one, or a shared one', async () => {
     const token = await rt.token('carol');
     const id = newId();
@@ -183,7 +183,9 @@ describe('bad input on every route', () => {
 // The token holder's exclusive lock against the owner's devices: it lives at most MAX_EXCLUSIVE_LOCK_LIFE_S however
 // often it is refreshed (the service with a clock the test moves), and its description reaches the owner only
 // sanitised, cut short and labelled as another device's words (through the runtime, then from a false server).
-describe('a token holder\'s exclusive lock', () => {
+// Since signed requests (docs/protocol.md) only a device with K takes a lock: `call` signs as the account's owner.
+// What a token alone can do is in repo-write-once-token-holder.test.ts.
+describe('another device\'s exclusive lock', () => {
   it('refreshed every ttl/3 for days, it ends at its maximum life with a 409 lock-lost; the owner then gets the repository', async () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
     const service = new RepoService({
@@ -221,6 +223,7 @@ describe('a token holder\'s exclusive lock', () => {
     const token = await rt.token('dave');
     await call(rt, token, 'POST', '/v1/repo/locks', { exclusive: true, ttlSeconds: 600, description: PHISH });
     const owner = new HttpRepoStore(new ApiClient({ server: rt.url, token }), { backoffMs: 10 });
+    owner.signWith(testKeyOf('dave'));
     const err = await HeldLock.take(owner, false, 'backup on laptop').catch((e: unknown) => e);
     owner.close();
     expect(isBkvError(err, 'repository-locked')).toBe(true);

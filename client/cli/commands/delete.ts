@@ -4,6 +4,8 @@
 // has: whether the vault keeps a key (or a destroyed one's record), and how many backups.
 
 import { ClientError } from '../../errors.js';
+import { HttpRepoStore } from '../../repo/http-store.js';
+import { openRepository } from '../../repo/repository.js';
 import type { VaultStatus } from '../../../protocol/schemas.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
@@ -34,6 +36,22 @@ async function snapshotCount(session: Session): Promise<number> {
   return n;
 }
 
+/**
+ * What deletes the backups with the vault: a request signed with K's signing key (docs/protocol.md "Signed
+ * requests"), so only a device with K can; an account without a repository sends no `backups` at all.
+ */
+async function backupsDeletion(session: Session): Promise<{ backups?: boolean; backupsSignature?: Record<string, string> }> {
+  const store = await session.repoStore();
+  const status = await store.status();
+  if (status.repositoryId === null && (status.signingKey ?? null) === null) return {};
+  const key = await session.deviceKey();
+  if (key === undefined) throw new ClientError('usage', `deleting the backups needs the backup key: ${await session.noKeyMessage()}`);
+  if (status.repositoryId !== null) await openRepository(store, key, { workers: 0 }).then((r) => r.close());
+  else store.signWith?.(key.exposeBytes());
+  const backupsSignature = store instanceof HttpRepoStore ? await store.deleteAllSignature() : undefined;
+  return { backups: true, ...(backupsSignature ? { backupsSignature } : {}) };
+}
+
 export async function remove(flags: DeleteFlags, session = new Session(flags)): Promise<void> {
   const account = await session.account();
   const status = await session.vaultStatus();
@@ -47,7 +65,7 @@ export async function remove(flags: DeleteFlags, session = new Session(flags)): 
     if (!session.prompt.interactive) throw new ClientError('usage', `not deleting ${what} of account ${account} without --yes`);
     if (!(await session.prompt.confirm(`delete ${what} of account ${account} for good?`))) throw new ClientError('cancelled', 'cancelled; nothing was deleted');
   }
-  await (await session.vault()).delete({ backups: Boolean(flags.backups) });
+  await (await session.vault()).delete(flags.backups ? await backupsDeletion(session) : {});
   session.say(`deleted ${what} of account ${account}.`);
   if (!status.registered) session.say('the vault kept no key for this account.');
   else if (!flags.backups) session.say('the backups stay (bkv delete --backups deletes them too).');

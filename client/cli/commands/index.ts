@@ -177,6 +177,7 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     program.command('undelete')
       .description('bring back the backups\' objects deleted since a time (forget, prune, delete --backups), within the server\'s retention')
       .option('--as-of <time>', 'undo every deletion after this time: an ISO time with a zone, or 30m, 2h, 3d ago')
+      .option('--snapshot <id>', 'bring back only this snapshot and the objects it needs (deleted after --as-of, or at any time still kept)')
       .option('--json', 'print the restored objects as one JSON object'),
   ).action(async (_flags: unknown, cmd: Command) => {
     const flags = flagsOf<UndeleteFlags>(cmd);
@@ -226,11 +227,13 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
     return (await import('./stats.js')).stats(refs, flags, await session(flags));
   });
 
-  program.command('unlock')
-    .description('remove the repository locks this device\'s killed commands left (their process is gone or their lease ran out)')
+  repo(program.command('unlock')
+    .description('remove the repository locks this device\'s killed commands left (their process is gone or their lease ran out)'))
+    .option('--remove-all', 'remove every lock of the repository, whoever holds it (asks first; needs the backup key)')
+    .option('--yes', 'with --remove-all: do not ask (scripts)')
     .option('--json', 'print { removed: [lock ids], kept: [{ lockId, why }] }')
     .action(async (_flags: unknown, cmd: Command) => {
-      const flags = flagsOf<ConnectionFlags & { json?: boolean }>(cmd);
+      const flags = flagsOf<import('./unlock.js').UnlockFlags>(cmd);
       return (await import('./unlock.js')).unlock(flags, await session(flags));
     });
 

@@ -1,19 +1,47 @@
-// `bkv undelete --as-of TIME [--json]`: brings back every repository object deleted after TIME (by forget,
+// `bkv undelete --as-of TIME [--json]` (or `--snapshot ID [--as-of TIME]`: one snapshot and what it needs): brings back every repository object deleted after TIME (by forget,
 // prune, `bkv delete --backups` or anyone else holding the account), while the deployment still keeps deleted
 // objects (30 days by default; docs/repository.md "Deleted objects"). Then, with this device's key, it deletes
 // (deferred too) any index a prune wrote over the restored ones, so they count again (client/repo/undelete.ts).
+// It needs K: undeleting is a change, signed with K's key like every change (docs/protocol.md "Signed requests").
 // Names each object it brings back or deletes on stderr; --json prints { restored, revived } on stdout.
 
 import { ClientError } from '../../errors.js';
+import { backupKeyBytes } from '../../backup-key.js';
 import { openRepository } from '../../repo/repository.js';
-import { reviveIndexes, undelete as runUndelete } from '../../repo/undelete.js';
+import { reviveIndexes, undelete as runUndelete, undeleteSnapshot } from '../../repo/undelete.js';
 import { Session } from '../session.js';
 import * as interrupt from '../interrupt.js';
 import { obtainKey, type RepoFlags } from './repo-common.js';
 
 export interface UndeleteFlags extends RepoFlags {
   asOf?: string;
+  snapshot?: string;
   json?: boolean;
+}
+
+/** `--snapshot ID`: that snapshot and only what it needs (client/repo/undelete.ts undeleteSnapshot). */
+async function undeleteOne(flags: UndeleteFlags & { snapshot: string }, session: Session): Promise<void> {
+  if (!/^[0-9a-f]{64}$/.test(flags.snapshot)) throw new ClientError('usage', 'undelete: --snapshot takes a snapshot id (64 hex digits)');
+  const since = flags.asOf === undefined ? 0 : parseAsOf(flags.asOf);
+  const signal = interrupt.begin();
+  const store = await session.repoStore();
+  const key = (await obtainKey(flags, session)).key;
+  const repo = await openRepository(store, key, { home: session.device.home, signal });
+  let r;
+  try {
+    r = await undeleteSnapshot(repo, since, flags.snapshot, {
+      signal, onRestore: (n) => session.say(`restored ${n.type}/${n.id.slice(0, 16)}`),
+    });
+  } finally {
+    await repo.close();
+  }
+  interrupt.decided();
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return;
+  }
+  const packs = r.restored.filter((n) => n.type === 'data').length;
+  session.say(`restored snapshot ${flags.snapshot.slice(0, 8)} with ${packs} packs and ${r.restored.filter((n) => n.type === 'index').length} index objects`);
 }
 
 /** An ISO-8601 time with a zone (2026-12-07T19:00:00Z) or a relative one (30m, 2h, 3d ago). */
@@ -31,25 +59,19 @@ export function parseAsOf(text: string | undefined, now = Date.now()): number {
 }
 
 export async function undelete(flags: UndeleteFlags, session = new Session(flags)): Promise<void> {
+  if (flags.snapshot !== undefined) return undeleteOne({ ...flags, snapshot: flags.snapshot }, session);
   const since = parseAsOf(flags.asOf);
   const signal = interrupt.begin();
   const store = await session.repoStore();
+  // undeleting changes the repository: its requests are signed with K's key, so it needs K (docs/protocol.md)
+  const key = (await obtainKey(flags, session)).key;
+  store.signWith?.(backupKeyBytes(key));
   const restored = await runUndelete(store, since, {
     signal,
     onRestore: (n) => session.say(`restored ${n.type}/${n.id.slice(0, 16)}`),
   });
   let revived: string[] = [];
-  let key: Awaited<ReturnType<typeof obtainKey>>['key'] | undefined;
   if (restored.some((n) => n.type === 'index')) {
-    key = await obtainKey(flags, session).then((k) => k.key, (e: unknown) => {
-      if (e instanceof ClientError && e.kind === 'usage') return undefined;
-      throw e;
-    });
-    if (key === undefined) {
-      session.say('this device has no backup key: run bkv undelete --as-of again on a device with it, to revive indexes a prune superseded');
-    }
-  }
-  if (restored.some((n) => n.type === 'index') && key !== undefined) {
     const repo = await openRepository(store, key, { home: session.device.home, signal });
     try {
       revived = await reviveIndexes(repo, restored, { signal, onDelete: (n) => session.say(`deleted ${n.type}/${n.id.slice(0, 16)} (superseded restored indexes)`) });

@@ -1,8 +1,8 @@
 // The RepoStore contract against HttpRepoStore (client/repo/http-store.ts) over the local runtime: the real
 // handlers, dynalite and the file-backed object store, through presigned URLs. A fresh account per case; the
-// runtime's clock is the one locks expire by.
+// runtime's clock is the one locks expire by. The store signs with a K of its own, as a device with K does.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { ApiClient } from '../../../client/http.js';
 import { HttpRepoStore } from '../../../client/repo/http-store.js';
@@ -24,5 +24,8 @@ repoStoreSuite('HTTP (local runtime)', async () => {
   const token = await rt.token(`acct-${randomUUID()}`);
   const store = new HttpRepoStore(new ApiClient({ server: rt.url, token }), { backoffMs: 10 });
   stores.push(store);
+  // a device with K: its changes are signed, its key registered (docs/protocol.md "Signed requests")
+  store.signWith(randomBytes(32));
+  await store.registerSigningKey();
   return { store, advance: (ms) => (offset += ms) };
 });
