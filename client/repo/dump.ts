@@ -20,7 +20,7 @@ export async function dumpFile(repo: Repository, snapshot: Snapshot, path: strin
   if (node.type !== 'file') throw new ClientError('usage', `${path} is a ${node.type}, not a file`);
   const fetch = async (id: string): Promise<Uint8Array> => {
     const loc = repo.index.lookup(id);
-    if (loc === undefined) throw damaged(`blob ${id} is not in the index`);
+    if (loc === undefined) throw damaged(`blob ${id} is not in the index${repo.skippedIndexes()}`);
     let got: Uint8Array | undefined;
     await readBlobs(repo, loc.pack, [loc.blob], (_b, plain) => {
       got = new Uint8Array(plain);

@@ -121,6 +121,15 @@ export class Repository {
   readonly unreadableIndexes = new Map<string, string>();
   onSkip: ((name: ObjectName, why: string) => void) | undefined;
 
+  /** What a missing blob may be due to: the index objects skipped as unreadable, with why (or ''). */
+  skippedIndexes(): string {
+    const first = this.unreadableIndexes.entries().next();
+    if (first.done === true) return '';
+    const [id, why] = first.value;
+    const more = this.unreadableIndexes.size > 1 ? ` and ${this.unreadableIndexes.size - 1} more` : '';
+    return ` (index ${id.slice(0, 12)}…${more} could not be read: ${why})`;
+  }
+
   /** Why an object is skipped: rethrows anything that is not damage or another key's object. */
   private unreadableWhy(e: unknown): string {
     if (!isClientError(e, 'damaged') && !isAgeError(e, 'no-match')) throw e;
@@ -161,7 +170,7 @@ export class Repository {
     if (known !== undefined) return known;
     if (!this.treeBytes.has(id)) {
       const loc = this.index.lookup(id);
-      if (loc === undefined) throw damaged(`tree ${id} is not in the index`);
+      if (loc === undefined) throw damaged(`tree ${id} is not in the index${this.skippedIndexes()}`);
       // every tree of the pack is opened once (and once only while it is being read): the others are decoded
       // from these bytes when asked for
       // a pack whose trees claim more plaintext than an honest one holds (docs/repository.md "Limits"): only the tree asked for

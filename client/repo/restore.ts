@@ -317,7 +317,7 @@ async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, o
         let total = 0;
         for (const id of node.content) {
           const loc = repo.index.lookup(id);
-          if (loc === undefined) throw damaged(`blob ${id} of ${nodeRel.join('/')} is not in the index`);
+          if (loc === undefined) throw damaged(`blob ${id} of ${nodeRel.join('/')} is not in the index${repo.skippedIndexes()}`);
           total += loc.blob.u;
         }
         if (total !== node.size) throw damaged(`${nodeRel.join('/')}: its blobs hold ${total} bytes, the tree says ${node.size}`);
