@@ -101,6 +101,7 @@ export class VaultClient {
       stretching: custom ? { 'argon2id-custom': custom['argon2id-custom'] } : REALM_KEY_STRETCHING,
       realms: set.realms.map((r) => ({
         id: decodeBase64url(r.id)!,
+        publicKey: decodeBase64url(r.publicKey)!,
         endpoint: realmEndpoint({ server: r.url, token: this.options.token, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) }),
       })),
     });

@@ -13,6 +13,7 @@ import { REALM_ENTRY, ROUTES, type RouteSpec } from '../../functions/routes.js';
 import { parseConfig, ConfigError, type BkvConfig } from '../config.js';
 import { stackName } from '../names.js';
 import { checkRoutes } from '../route-entries.js';
+import { realmKeyPolicy } from '../constructs/realm-key.js';
 import { VaultApi } from '../constructs/vault-api.js';
 import { VaultKey } from '../constructs/vault-key.js';
 import { VaultTableAccess, mrscTableProps } from '../constructs/vault-table.js';
@@ -28,6 +29,7 @@ export class RealmStack extends Stack {
   readonly key: kms.Key;
   readonly table: dynamodb.TableV2;
   readonly api: VaultApi;
+  readonly registrationKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: RealmStackProps) {
     super(scope, id, props);
@@ -40,6 +42,14 @@ export class RealmStack extends Stack {
     });
     // every secret in it is sealed under RealmKey by the functions; the table's own encryption is AWS-managed
     this.table = new dynamodb.TableV2(this, 'RealmTable', mrscTableProps(config, dynamodb.TableEncryptionV2.awsManagedKey()));
+    // The registration key's seed: a MAC under this HMAC key (docs/deploy.md "Realms"); GET /v1/realm answers the public key.
+    this.registrationKey = new kms.Key(this, 'RealmRegistrationKey', {
+      description: `${config.name} realm registration key seed (HMAC over the realm id; X25519 via RFC 9180 DeriveKeyPair)`,
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      policy: realmKeyPolicy(config, region, REALM_ROUTES),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.api = new VaultApi(this, 'Api', {
       config,
       region,
@@ -48,6 +58,7 @@ export class RealmStack extends Stack {
       signIn: '',
       vaultKey: new VaultKey(this.key.keyArn),
       table: new VaultTableAccess(config, region, this.key.keyArn),
+      realmKeyArn: this.registrationKey.keyArn,
     });
     new CfnOutput(this, 'RealmUrl', { value: this.api.stage.url, description: 'this realm\'s URL for the realm set' });
     new CfnOutput(this, 'RealmId', { value: config.realmId, description: 'this realm\'s id for the realm set' });

@@ -94,7 +94,7 @@ export async function startTestRealms(n: number, threshold: number, options: Par
     ...options, realm: { id: localRealmId(i + 2), trust: primary.trustAnchor },
   })));
   const all = [primary, ...others];
-  const set = { threshold, realms: all.map((r, i) => ({ id: localRealmId(i + 1), url: r.url })) };
+  const set = { threshold, realms: all.map((r, i) => ({ id: localRealmId(i + 1), url: r.url, publicKey: r.realmPublicKey })) };
   published.set = set;
   return {
     primary, all, set,

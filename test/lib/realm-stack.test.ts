@@ -53,6 +53,19 @@ describe('RealmStack', () => {
     for (const other of ['sealed-key', 'opaque-record', 'login-state', 'server-setup']) expect(policies).not.toContain(`"${other}"`);
   });
 
+  it('derives its registration key from its own HMAC key, which only the register and status functions may MAC with', () => {
+    t.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const fns = Object.entries(t.findResources('AWS::Lambda::Function')) as [string, { Properties: { Environment?: { Variables?: Record<string, unknown> }; Description?: string } }][];
+    const withKey = fns.filter(([, f]) => f.Properties.Environment?.Variables?.REALM_KEY_ID !== undefined);
+    expect(withKey.map(([, f]) => f.Properties.Description).sort()).toEqual([expect.stringContaining('GET /v1/realm'), expect.stringContaining('POST /v1/realm/register')]);
+    const macPolicies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('kms:GenerateMac'));
+    expect(macPolicies).toHaveLength(2);
+    // the key policy names exactly those two roles
+    const key = Object.values(t.findResources('AWS::KMS::Key')).find((k) => (k as { Properties: { KeySpec?: string } }).Properties.KeySpec === 'HMAC_256')!;
+    const mac = JSON.stringify((key as { Properties: { KeyPolicy: { Statement: { Sid?: string }[] } } }).Properties.KeyPolicy.Statement.find((s) => s.Sid === 'RealmKeySeed'));
+    expect(mac.match(/realm\.(register|status|recoveryStart|recoveryFinish|delete)\b/g)!.sort()).toEqual(['realm.register', 'realm.status']);
+  });
+
   it('passes cdk-nag with no unacknowledged error', () => {
     expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
   });

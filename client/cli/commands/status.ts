@@ -49,7 +49,7 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
       : vault.locked ? 'locked: the key was destroyed after too many wrong passwords'
       : `key kept, ${vault.attemptsRemaining} of ${vault.maxAttempts} password attempts left${vault.attemptsRemaining === 1 ? ' (the next wrong password destroys it)' : ''}`}`,
     ...(vault.realms ? [
-      `guarded by: ${guardians({ threshold: vault.realms.threshold, realms: vault.realms.realms.map((r) => ({ id: r.id, url: r.url })) })}`,
+      `guarded by: ${guardians(vault.realms)}`,
       ...vault.realms.realms.map((r, i) => `  realm ${i + 1}: ${r.operator ? `${r.operator}, ` : ''}${r.url} · ${!r.reachable ? 'not reachable'
         : !r.registered ? 'no key kept' : r.locked ? 'locked' : `${r.attemptsRemaining} of ${r.allowedGuesses} attempts left`}`),
     ] : []),
