@@ -212,4 +212,9 @@ export class RealmVault {
   async delete(): Promise<void> {
     await Promise.all(this.options.realms.map((r) => r.endpoint.delete()));
   }
+
+  /** Deletes the account at every realm that answers, ignoring the others (undoing a registration not all took). */
+  async withdraw(): Promise<void> {
+    await Promise.allSettled(this.options.realms.map((r) => r.endpoint.delete()));
+  }
 }

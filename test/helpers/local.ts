@@ -83,6 +83,8 @@ export interface TestRealms {
   set: RealmSet;
   /** A token of the primary's provider, accepted by every realm. */
   token(accountId: string): Promise<string>;
+  /** Whether the primary publishes the set (off: it serves as a single, protocol-2 vault, as before realms), or another set. */
+  publish(on: boolean | RealmSet): void;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,9 @@ export async function startTestRealms(n: number, threshold: number, options: Par
   return {
     primary, all, set,
     token: (accountId) => primary.token(accountId),
+    publish: (on) => {
+      published.set = on === true ? set : on === false ? undefined : on;
+    },
     stop: async () => {
       await Promise.all(all.map((r) => r.stop()));
     },
