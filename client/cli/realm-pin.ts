@@ -24,11 +24,17 @@ export function sameRealmSet(a: RealmSet, b: RealmSet): boolean {
   return key(a) === key(b);
 }
 
-/** A pin written before realm sets carried public keys: the same threshold, ids and URLs as `current`. */
-function keylessPinOf(json: { set?: unknown }, current: RealmSet): boolean {
+/** A pin written before realm sets carried public keys: whether it names the same threshold, ids and URLs as `current`. */
+function keylessPin(json: { set?: unknown }, current: RealmSet | null): 'same' | 'changed' | undefined {
   const set = json.set as { threshold?: unknown; realms?: { id?: unknown; url?: unknown; publicKey?: unknown }[] } | undefined;
-  if (!set || !Array.isArray(set.realms) || set.realms.some((r) => r.publicKey !== undefined)) return false;
-  return JSON.stringify([set.threshold, set.realms.map((r) => [r.id, r.url])]) === JSON.stringify([current.threshold, current.realms.map((r) => [r.id, r.url])]);
+  if (!set || !Array.isArray(set.realms) || set.realms.length === 0 || set.realms.some((r) => typeof r !== 'object' || r === null || r.publicKey !== undefined)) return undefined;
+  const key = (s: { threshold?: unknown; realms: { id?: unknown; url?: unknown }[] }) => JSON.stringify([s.threshold, s.realms.map((r) => [r.id, r.url])]);
+  return current && key(set as { realms: { id?: unknown; url?: unknown }[] }) === key(current) ? 'same' : 'changed';
+}
+
+function changedSetError(path: string): ClientError {
+  return new ClientError('bad-answer', `the server now names a different realm set than this device pinned (${path}); `
+    + 'if its operator announced the change, remove that file and run the command again', { from: 'server' });
 }
 
 async function published(server: string): Promise<RealmSet | null> {
@@ -43,11 +49,13 @@ async function published(server: string): Promise<RealmSet | null> {
   }
 }
 
-async function readPin(path: string, current: RealmSet | null): Promise<Pin | 'keyless' | undefined> {
+async function readPin(path: string, server: string, current: RealmSet | null): Promise<Pin | 'keyless' | undefined> {
   try {
     const json = JSON.parse(await readFile(path, 'utf8')) as { server?: unknown; set?: unknown };
     // pinned before sets carried keys: the keys are taken on this first sight, like a first pin (TOFU)
-    if (current && keylessPinOf(json, current)) return 'keyless';
+    const keyless = keylessPin(json, current);
+    if (keyless === 'same' && json.server === server) return 'keyless';
+    if (keyless === 'changed' && json.server === server) throw changedSetError(path);
     const set = RealmSetResponse.safeParse(json.set);
     if (typeof json.server !== 'string' || !set.success) throw new ClientError('usage', `${path} is damaged: remove it to pin the server's realm set again`);
     return { server: json.server, set: set.data };
@@ -61,12 +69,9 @@ async function readPin(path: string, current: RealmSet | null): Promise<Pin | 'k
 export async function pinnedRealmSet(home: string, server: string): Promise<RealmSet | null> {
   const path = join(home, REALM_PIN_FILE);
   const current = await published(server);
-  const pin = await readPin(path, current);
+  const pin = await readPin(path, server, current);
   if (pin && pin !== 'keyless' && pin.server === server) {
-    if (!current || !sameRealmSet(pin.set, current)) {
-      throw new ClientError('bad-answer', `the server now names a different realm set than this device pinned (${path}); `
-        + 'if its operator announced the change, remove that file and run the command again', { from: 'server' });
-    }
+    if (!current || !sameRealmSet(pin.set, current)) throw changedSetError(path);
     return pin.set;
   }
   if (!current) return null;
