@@ -159,17 +159,18 @@ export class RealmService {
 
   async status(account: string): Promise<RealmStatus> {
     const realmId = encodeBase64url(this.deps.realmId);
-    const publicKey = encodeBase64url((await this.registrationKey()).publicKey);
+    // The public key is for operators and clients to compare with the set; a key service outage must not stop recoveries.
+    const publicKey = await this.registrationKey().then((k) => encodeBase64url(k.publicKey), () => undefined);
     const item = await this.deps.store.get(account);
     if (!item || item.state === 'empty') {
-      return { realmId, publicKey, registered: false, generation: item?.generation ?? 0, attemptsRemaining: 0, allowedGuesses: this.deps.maxAttempts, locked: false };
+      return { realmId, ...(publicKey ? { publicKey } : {}), registered: false, generation: item?.generation ?? 0, attemptsRemaining: 0, allowedGuesses: this.deps.maxAttempts, locked: false };
     }
     const now = this.deps.clock.now();
     const inFlight = item.pending !== undefined && item.pending.expiresAt > now;
     const destroyed = item.state === 'destroyed';
     return {
       realmId,
-      publicKey,
+      ...(publicKey ? { publicKey } : {}),
       registered: true,
       generation: item.generation,
       ...(item.version && !destroyed ? { version: encodeBase64url(item.version) } : {}),

@@ -28,8 +28,8 @@ export const RealmRegisterResponse = z.object({ generation: z.number().int().pos
 
 export const RealmStatusResponse = z.object({
   realmId: b64url(REALM_ID_BYTES),
-  /** The realm's registration public key (what its entry in the realm set must carry). */
-  publicKey: b64url(X25519_PUBLIC_BYTES),
+  /** The realm's registration public key (what its entry in the realm set must carry); absent if its key service is down. */
+  publicKey: b64url(X25519_PUBLIC_BYTES).optional(),
   registered: z.boolean(),
   generation: z.number().int().min(0),
   /** The live registration's version (the client needs it for the Argon2id salt before it can blind). */

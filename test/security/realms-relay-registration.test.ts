@@ -1,11 +1,15 @@
 // Attacker capability: a relay that reads every registration body on its way to every realm (a TLS-inspecting
 // proxy on the client's side, or t compromised API gateways; docs/threat-model.md "Realms"). Each realm's record
 // travels boxed to that realm's public key from the pinned set (HPKE, docs/protocol.md "Realms, registration"), so
-// the bodies hold no OPRF share, no encryption share and nothing an offline guess could be checked against.
+// the bodies hold no OPRF share, no encryption share and nothing an offline guess could be checked against. And the
+// key that makes this possible is no new way to stop recoveries: a realm whose key service is down refuses only
+// registrations.
 
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64url } from '../../protocol/base64url.js';
+import { BkvError } from '../../protocol/errors.js';
+import { RealmService } from '../../functions/realm/service.js';
 import type { RealmEndpoint } from '../../client/realm-vault.js';
 import { RealmVault } from '../../client/realm-vault.js';
 import { CHEAP_STRETCHING } from '../helpers/cheap-stretching.js';
@@ -62,5 +66,29 @@ describe('a relay that reads every registration body', () => {
     expect(await setup.realms[1]!.service.status('ines')).toEqual(before);
     await expect(setup.endpoint(setup.realms[0]!, 'jon').register(boxForA)).rejects.toMatchObject({ code: 'bad-request' });
     expect((await setup.realms[0]!.service.status('jon')).registered).toBe(false);
+  });
+});
+
+describe('a realm whose key service is down', () => {
+  it('refuses registrations (nothing stored) but still answers status and recoveries', async () => {
+    const setup = new RealmSetup(3, 2, 7);
+    const K = new Uint8Array(randomBytes(32));
+    await setup.client('pia').register(K, 'pw');
+    const realm = setup.realms[0]!;
+    const down = new RealmService({
+      store: realm.store, sealer: realm.sealer, clock: setup.clock, realmId: realm.id, maxAttempts: 7,
+      keySeed: async () => {
+        throw new BkvError('unavailable', 'key service unavailable');
+      },
+    });
+    const status = await down.status('pia');
+    expect(status).toMatchObject({ registered: true, attemptsRemaining: 7 });
+    expect(status.publicKey).toBeUndefined();
+    expect((await realm.service.status('pia')).publicKey).toBe(Buffer.from(realm.publicKey).toString('base64url'));
+    const before = await realm.store.get('pia');
+    await expect(down.register('pia', { version: new Uint8Array(16), enc: new Uint8Array(32).fill(9), box: new Uint8Array(381) }, 7)).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await realm.store.get('pia')).toEqual(before);
+    realm.service = down;
+    expect(Buffer.from(await setup.client('pia').recover('pw')).equals(Buffer.from(K))).toBe(true);
   });
 });
