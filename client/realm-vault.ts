@@ -104,6 +104,14 @@ export class RealmVault {
   /** Registers K at every realm; all n must accept, so the bound is the one docs/threat-model.md states for n. */
   async register(backupKey: Uint8Array, password: string): Promise<RealmRegistered> {
     if (password.length === 0) throw new ClientError('usage', 'password is empty');
+    // A realm that now holds another key than the pinned one could open nothing: refuse before any realm replaces
+    // its registration (an uncounted status read; a realm that does not say is checked by its answer to the box).
+    const reports = await this.status();
+    const moved = reports.find((r) => 'status' in r && r.status.publicKey !== undefined && r.status.publicKey !== b64(this.set.realmKeys[r.index]!));
+    if (moved) {
+      throw new ClientError('bad-answer', `realm ${moved.index + 1} of ${this.size} answers with another registration key than the realm set this device pinned; `
+        + 'its operator must publish the key it uses (nothing was registered)', { from: 'server' });
+    }
     const prepared = await prepareRegistration({
       password, backupKey, account: this.options.account, set: this.set,
       ...(this.options.stretching ? { stretching: this.options.stretching } : {}), ...(this.options.random ? { random: this.options.random } : {}),

@@ -92,3 +92,19 @@ describe('a realm whose key service is down', () => {
     expect(Buffer.from(await setup.client('pia').recover('pw')).equals(Buffer.from(K))).toBe(true);
   });
 });
+
+describe('a realm that answers another key than the pinned one', () => {
+  it('gets no registration anywhere: the client refuses before any realm replaces what it holds', async () => {
+    const setup = new RealmSetup(3, 2, 7);
+    const K = new Uint8Array(randomBytes(32));
+    await setup.client('quinn').register(K, 'pw');
+    const before = await Promise.all(setup.realms.map((r) => r.store.get('quinn')));
+    const realm = setup.realms[1]!;
+    realm.service = new RealmService({
+      store: realm.store, sealer: realm.sealer, clock: setup.clock, realmId: realm.id, maxAttempts: 7, keySeed: async () => new Uint8Array(randomBytes(32)),
+    });
+    await expect(setup.client('quinn').register(new Uint8Array(randomBytes(32)), 'pw2')).rejects.toMatchObject({ kind: 'bad-answer' });
+    expect(await Promise.all(setup.realms.map((r) => r.store.get('quinn')))).toEqual(before);
+    expect(Buffer.from(await setup.client('quinn').recover('pw')).equals(Buffer.from(K))).toBe(true);
+  });
+});
