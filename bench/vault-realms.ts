@@ -27,7 +27,7 @@ async function realmSet(n: number, t: number): Promise<{ set: RealmSet; runtimes
   const first = await startLocal({ dataDir: dirs[0]!, inMemory: true, maxAttempts: 255, realm: { id: id(1) } });
   const rest = await Promise.all(dirs.slice(1).map((d, i) => startLocal({ dataDir: d, inMemory: true, maxAttempts: 255, realm: { id: id(i + 2), trust: first.trustAnchor } })));
   const runtimes = [first, ...rest];
-  return { set: { threshold: t, realms: runtimes.map((r, i) => ({ id: id(i + 1), url: r.url })) }, runtimes, dirs };
+  return { set: { threshold: t, realms: runtimes.map((r, i) => ({ id: id(i + 1), url: r.url, publicKey: r.realmPublicKey })) }, runtimes, dirs };
 }
 
 async function measure(n: number, t: number) {
@@ -35,7 +35,7 @@ async function measure(n: number, t: number) {
   try {
     const vault = async (account: string) => {
       const token = await runtimes[0]!.token(account);
-      return new RealmVault({ account, threshold: t, stretching: STRETCH, realms: set.realms.map((r) => ({ id: decodeBase64url(r.id)!, endpoint: realmEndpoint({ server: r.url, token }) })) });
+      return new RealmVault({ account, threshold: t, stretching: STRETCH, realms: set.realms.map((r) => ({ id: decodeBase64url(r.id)!, publicKey: decodeBase64url(r.publicKey)!, endpoint: realmEndpoint({ server: r.url, token }) })) });
     };
     const registrations: number[] = [];
     const recoveries: number[] = [];

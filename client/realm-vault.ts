@@ -46,7 +46,8 @@ export function realmEndpoint(options: ApiOptions): RealmEndpoint {
 export interface RealmVaultOptions {
   account: string;
   threshold: number;
-  realms: readonly { id: Uint8Array; endpoint: RealmEndpoint }[];
+  /** In set order: each realm's id, its pinned registration public key (X25519) and its API. */
+  realms: readonly { id: Uint8Array; publicKey: Uint8Array; endpoint: RealmEndpoint }[];
   /** Tests and benchmarks only: a cheaper Argon2id (protocol/constants.ts fixes t=3, 64 MiB, p=4). */
   stretching?: KeyStretching;
   random?: RandomBytes;
@@ -89,7 +90,7 @@ export class RealmVault {
   constructor(private readonly options: RealmVaultOptions) {
     const n = options.realms.length;
     if (n < 1 || options.threshold < 1 || options.threshold > n) throw new ClientError('usage', 'realm set needs 1 <= threshold <= realms');
-    this.set = { threshold: options.threshold, realmIds: options.realms.map((r) => r.id) };
+    this.set = { threshold: options.threshold, realmIds: options.realms.map((r) => r.id), realmKeys: options.realms.map((r) => r.publicKey) };
   }
 
   get threshold(): number {
@@ -103,16 +104,22 @@ export class RealmVault {
   /** Registers K at every realm; all n must accept, so the bound is the one docs/threat-model.md states for n. */
   async register(backupKey: Uint8Array, password: string): Promise<RealmRegistered> {
     if (password.length === 0) throw new ClientError('usage', 'password is empty');
+    // A realm that now holds another key than the pinned one could open nothing: refuse before any realm replaces
+    // its registration (an uncounted status read; a realm that does not say is checked by its answer to the box).
+    const reports = await this.status();
+    const moved = reports.find((r) => 'status' in r && r.status.publicKey !== undefined && r.status.publicKey !== b64(this.set.realmKeys[r.index]!));
+    if (moved) {
+      throw new ClientError('bad-answer', `realm ${moved.index + 1} of ${this.size} answers with another registration key than the realm set this device pinned; `
+        + 'its operator must publish the key it uses (nothing was registered)', { from: 'server' });
+    }
     const prepared = await prepareRegistration({
       password, backupKey, account: this.options.account, set: this.set,
       ...(this.options.stretching ? { stretching: this.options.stretching } : {}), ...(this.options.random ? { random: this.options.random } : {}),
     });
     const allowed = realmGuessLimit(this.size, this.threshold);
-    const results = await Promise.allSettled(prepared.records.map((r, i) => this.options.realms[i]!.endpoint.register({
-      version: b64(r.version), oprfShare: b64(r.oprfShare), oprfPublicKey: b64(r.oprfPublicKey), oprfSignature: b64(r.oprfSignature),
-      signingKey: b64(r.signingKey), unlockKeyCommitment: b64(r.unlockKeyCommitment), unlockPublicKey: b64(r.unlockPublicKey),
-      encryptionShare: b64(r.encryptionShare), encryptedSecret: b64(r.encryptedSecret), secretCommitment: b64(r.secretCommitment),
-      allowedGuesses: allowed,
+    // Each realm gets only its own record, sealed to its pinned key: the bodies carry no share in clear.
+    const results = await Promise.allSettled(prepared.boxes.map((b, i) => this.options.realms[i]!.endpoint.register({
+      version: b64(prepared.version), enc: b64(b.enc), box: b64(b.box), allowedGuesses: allowed,
     })));
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
@@ -212,5 +219,10 @@ export class RealmVault {
 
   async delete(): Promise<void> {
     await Promise.all(this.options.realms.map((r) => r.endpoint.delete()));
+  }
+
+  /** Deletes the account at every realm that answers, ignoring the others (undoing a registration not all took). */
+  async withdraw(): Promise<void> {
+    await Promise.allSettled(this.options.realms.map((r) => r.endpoint.delete()));
   }
 }

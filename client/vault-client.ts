@@ -37,6 +37,8 @@ export interface VaultClientOptions extends ApiOptions {
    * undefined to ask the server (GET /v1/realms).
    */
   realmSet?: RealmSet | null;
+  /** What the caller should tell the user and that is no error (a protocol-2 vault not moved to the realms yet). */
+  onNotice?: (message: string) => void;
 }
 
 export interface Registered {
@@ -98,6 +100,7 @@ export class VaultClient {
       stretching: custom ? { 'argon2id-custom': custom['argon2id-custom'] } : REALM_KEY_STRETCHING,
       realms: set.realms.map((r) => ({
         id: decodeBase64url(r.id)!,
+        publicKey: decodeBase64url(r.publicKey)!,
         endpoint: realmEndpoint({ server: r.url, token: this.options.token, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) }),
       })),
     });
@@ -141,9 +144,19 @@ export class VaultClient {
     if (realms) {
       const reports = await realms.vault.status();
       if (reports.some((r) => 'status' in r && r.status.registered)) return realms.vault.recover(password);
-      // Protocol 2: recover from the single vault, then move K to the realms under the same password.
+      // Protocol 2: recover from the single vault, then move K to the realms under the same password. The password
+      // was right and K is here: a realm that does not take the move must not fail the recovery. K then stays in the
+      // single vault (what some realms took is withdrawn, so no half-made registration answers next time) and the
+      // next successful recovery tries again.
       const key = await this.recoverSingle(password);
-      await realms.vault.register(key, password);
+      try {
+        await realms.vault.register(key, password);
+      } catch (e) {
+        await realms.vault.withdraw();
+        this.options.onNotice?.(`the key was not moved to the realms yet (${e instanceof Error ? e.message : 'a realm did not answer'}); `
+          + 'it stays in the single vault, and the next recovery with the password moves it');
+        return key;
+      }
       await this.dropSingleVault();
       return key;
     }

@@ -24,6 +24,8 @@ export interface RoutePermissions {
    * (removing a delete marker; with Object Lock a protected version itself cannot be removed).
    */
   bucket?: readonly ('read' | 'write' | 'delete' | 'list' | 'undelete')[];
+  /** kms:GenerateMac on the realm key: the seed of this realm's registration key pair (docs/deploy.md "Realms"). */
+  realmKey?: boolean;
 }
 
 /** Deployment settings a route's function reads from its environment (lib/constructs/vault-api.ts sets them). */
@@ -144,11 +146,12 @@ const TABLE = [
   {
     id: 'realm.register', entry: REALM_ENTRY, handler: 'register',
     // Checks the dealt record, records min(allowedGuesses, maxAttempts), replaces everything.
-    permissions: { table: 'write', seal: ['realm-record'] }, settings: ['realmId', 'maxAttempts'],
+    permissions: { table: 'write', seal: ['realm-record'], realmKey: true }, settings: ['realmId', 'maxAttempts'],
   },
   {
     id: 'realm.status', entry: REALM_ENTRY, handler: 'status',
-    permissions: { table: 'read' }, settings: ['realmId', 'maxAttempts'],
+    // Answers the realm's registration public key too (what operators put in the realm set; clients check their pin).
+    permissions: { table: 'read', realmKey: true }, settings: ['realmId', 'maxAttempts'],
   },
   {
     id: 'realm.recoveryStart', entry: REALM_ENTRY, handler: 'recoveryStart',

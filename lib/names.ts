@@ -17,6 +17,7 @@ export const tableName = (config: BkvConfig): string => `${config.name}-vault`;
 
 export const vaultKeyAlias = (config: BkvConfig): string => `alias/${config.name}-vault`;
 export const blobKeyAlias = (config: BkvConfig): string => `alias/${config.name}-backups`;
+export const realmKeyAlias = (config: BkvConfig): string => `alias/${config.name}-realm`;
 
 /** Globally unique: the account id is part of it (resolved by CloudFormation at deploy time). */
 export const backupBucketName = (config: BkvConfig, region: string): string =>

@@ -86,6 +86,16 @@ export async function sealerKey(dir: string): Promise<Uint8Array> {
   return key;
 }
 
+/**
+ * The seed of this runtime's realm registration key (docs/protocol.md "Realms, the realm set"): 32 random bytes in
+ * `realm-key.seed` beside `sealer.key`, from which the realm derives its X25519 key pair (RFC 9180 DeriveKeyPair).
+ */
+export async function realmKeySeed(dir: string): Promise<Uint8Array> {
+  const seed = await readOrCreate(join(dir, 'realm-key.seed'), async () => new Uint8Array(randomBytes(32)));
+  if (seed.length !== 32) throw new Error(`${join(dir, 'realm-key.seed')} is not a 32-byte seed`);
+  return seed;
+}
+
 /** The provider's signing key: RSA (RS256, as API Gateway's JWT authorizer accepts RSA only), private JWK with `kid`. */
 export interface SigningKey {
   /** The private JWK, as oidc-provider takes it in `jwks.keys`. */

@@ -54,7 +54,7 @@ try {
     }));
   }
   if (realmCount > 1) {
-    set = { threshold, realms: [runtime, ...others].map((r, i) => ({ id: realmId(i + 1), url: r.url, operator: `local realm ${i + 1}` })) };
+    set = { threshold, realms: [runtime, ...others].map((r, i) => ({ id: realmId(i + 1), url: r.url, publicKey: r.realmPublicKey, operator: `local realm ${i + 1}` })) };
     process.stdout.write(`realm set: ${realmCount} realms, any ${threshold} recover (GET ${runtime.url}/v1/realms)\n`);
     others.forEach((r, i) => process.stdout.write(`  realm ${i + 2} on ${r.url} (data in ${join(dataDir, `realm-${i + 2}`)})\n`));
   }

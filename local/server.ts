@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_DEFAULT_ACCOUNT, MAX_BODY_BYTES } from '../protocol/constants.js';
+import { encodeBase64url } from '../protocol/base64url.js';
 import { BkvError } from '../protocol/errors.js';
 import { LOCAL_TOKEN_PATH, LocalTokenRequest } from '../protocol/schemas.js';
 import { DynamoRepoItemStore } from '../functions/adapters/dynamo-repo-store.js';
@@ -59,7 +60,7 @@ import {
 import { startDynamo, LOCAL_TABLE, type LocalDynamo } from './dynamo.js';
 import { buildEvent } from './event.js';
 import {
-  TOKEN_SECRET_FILE, dataDirSecret, ensureDataDir, lockDataDir, randomStorageCredentials, sealerKey, signingKey, storageCredentials,
+  TOKEN_SECRET_FILE, dataDirSecret, ensureDataDir, lockDataDir, randomStorageCredentials, realmKeySeed, sealerKey, signingKey, storageCredentials,
   tightenDataDir, type DataDirLock, type SigningKey,
 } from './keys.js';
 import { BodiesBusy, BodyBudget, BodyTooLarge } from './read-body.js';
@@ -132,6 +133,8 @@ export interface LocalRuntime {
   dynamo: { socketPath: string; table: string; client: DynamoDBClient };
   /** This runtime's identity provider, for realms that trust it (LocalOptions.realm.trust). */
   trustAnchor: TrustAnchor;
+  /** This runtime's realm registration public key (X25519, unpadded base64url), for the realm set it is part of. */
+  realmPublicKey: string;
   close(): Promise<void>;
 }
 
@@ -264,7 +267,9 @@ async function serve(
   const realm = new RealmService({
     store: new DynamoRealmStore(documentClient(dynamo.client), LOCAL_TABLE), sealer, clock: options.clock ?? systemClock,
     realmId: parseRealmId(options.realm?.id ?? DEFAULT_REALM_ID), maxAttempts: parseMaxAttempts(options.maxAttempts),
+    keySeed: () => realmKeySeed(options.dataDir),
   });
+  const realmPublicKey = encodeBase64url((await realm.registrationKey()).publicKey);
   const implementations: Record<string, RouteImpl> = {
     ...vaultRoutes(vault, deleteRepositoryHook(() => repo)),
     ...repoRoutes(repo),
@@ -385,6 +390,7 @@ async function serve(
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, directory: s3.directory, client: s3.client },
     dynamo: { socketPath: dynamo.socketPath, table: LOCAL_TABLE, client: dynamo.client },
     trustAnchor: trust ?? { issuer, publicJwk: signing.publicJwk },
+    realmPublicKey,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -49,6 +49,8 @@ export const RESOURCE_ENV = {
   realmTable: 'REALM_TABLE',
   kmsKeyId: 'KMS_KEY_ID',
   backupBucket: 'BACKUP_BUCKET',
+  /** A realm's KMS HMAC key, from which its registration key pair is derived (functions/adapters/kms-realm-key-seed.ts). */
+  realmKeyId: 'REALM_KEY_ID',
 } as const;
 
 /**

@@ -18,10 +18,23 @@ interface Pin {
   set: RealmSet;
 }
 
-/** What must not change: threshold, and each realm's id and URL in order. */
+/** What must not change: threshold, and each realm's id, URL and registration public key in order. */
 export function sameRealmSet(a: RealmSet, b: RealmSet): boolean {
-  const key = (s: RealmSet) => JSON.stringify([s.threshold, s.realms.map((r) => [r.id, r.url])]);
+  const key = (s: RealmSet) => JSON.stringify([s.threshold, s.realms.map((r) => [r.id, r.url, r.publicKey])]);
   return key(a) === key(b);
+}
+
+/** A pin written before realm sets carried public keys: whether it names the same threshold, ids and URLs as `current`. */
+function keylessPin(json: { set?: unknown }, current: RealmSet | null): 'same' | 'changed' | undefined {
+  const set = json.set as { threshold?: unknown; realms?: { id?: unknown; url?: unknown; publicKey?: unknown }[] } | undefined;
+  if (!set || !Array.isArray(set.realms) || set.realms.length === 0 || set.realms.some((r) => typeof r !== 'object' || r === null || r.publicKey !== undefined)) return undefined;
+  const key = (s: { threshold?: unknown; realms: { id?: unknown; url?: unknown }[] }) => JSON.stringify([s.threshold, s.realms.map((r) => [r.id, r.url])]);
+  return current && key(set as { realms: { id?: unknown; url?: unknown }[] }) === key(current) ? 'same' : 'changed';
+}
+
+function changedSetError(path: string): ClientError {
+  return new ClientError('bad-answer', `the server now names a different realm set than this device pinned (${path}); `
+    + 'if its operator announced the change, remove that file and run the command again', { from: 'server' });
 }
 
 async function published(server: string): Promise<RealmSet | null> {
@@ -36,9 +49,13 @@ async function published(server: string): Promise<RealmSet | null> {
   }
 }
 
-async function readPin(path: string): Promise<Pin | undefined> {
+async function readPin(path: string, server: string, current: RealmSet | null): Promise<Pin | 'keyless' | undefined> {
   try {
     const json = JSON.parse(await readFile(path, 'utf8')) as { server?: unknown; set?: unknown };
+    // pinned before sets carried keys: the keys are taken on this first sight, like a first pin (TOFU)
+    const keyless = keylessPin(json, current);
+    if (keyless === 'same' && json.server === server) return 'keyless';
+    if (keyless === 'changed' && json.server === server) throw changedSetError(path);
     const set = RealmSetResponse.safeParse(json.set);
     if (typeof json.server !== 'string' || !set.success) throw new ClientError('usage', `${path} is damaged: remove it to pin the server's realm set again`);
     return { server: json.server, set: set.data };
@@ -51,12 +68,10 @@ async function readPin(path: string): Promise<Pin | undefined> {
 /** The realm set for `server`: pinned now if this device has none, refused if it differs from the pin. */
 export async function pinnedRealmSet(home: string, server: string): Promise<RealmSet | null> {
   const path = join(home, REALM_PIN_FILE);
-  const [pin, current] = await Promise.all([readPin(path), published(server)]);
-  if (pin && pin.server === server) {
-    if (!current || !sameRealmSet(pin.set, current)) {
-      throw new ClientError('bad-answer', `the server now names a different realm set than this device pinned (${path}); `
-        + 'if its operator announced the change, remove that file and run the command again', { from: 'server' });
-    }
+  const current = await published(server);
+  const pin = await readPin(path, server, current);
+  if (pin && pin !== 'keyless' && pin.server === server) {
+    if (!current || !sameRealmSet(pin.set, current)) throw changedSetError(path);
     return pin.set;
   }
   if (!current) return null;
@@ -67,7 +82,7 @@ export async function pinnedRealmSet(home: string, server: string): Promise<Real
 }
 
 /** "3 realms, any 2 recover; no single operator can test your password offline" (or the single-vault wording). */
-export function guardians(set: RealmSet | null | undefined): string {
+export function guardians(set: { threshold: number; realms: readonly unknown[] } | null | undefined): string {
   if (!set || set.realms.length === 1) return 'one vault: its operator could test your password offline (docs/threat-model.md)';
   const n = set.realms.length;
   const t = set.threshold;

@@ -181,6 +181,7 @@ export class Session {
     const { VaultClient } = await import('../vault-client.js');
     return new VaultClient({
       server: await this.server(), token: await this.provider(), accountId: await this.account(), fetch: nodeFetch, realmSet: await this.realmSet(),
+      onNotice: (m) => this.say(m),
     });
   }
 

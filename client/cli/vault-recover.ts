@@ -36,7 +36,10 @@ export async function recoverWithPassword(session: Session, password: string): P
       if (!answered) reject(new Error(`password recovery stopped (${code})`));
     });
   });
-  if (reply.ok) return new Uint8Array(reply.key);
+  if (reply.ok) {
+    for (const notice of reply.notices) session.say(notice);
+    return new Uint8Array(reply.key);
+  }
   if ('kind' in reply) throw new ClientError(reply.kind, reply.message, reply.details);
   if ('code' in reply) throw new BkvError(reply.code, reply.message, { details: reply.details });
   throw new Error(reply.message);

@@ -19,16 +19,21 @@ export interface RecoverRequest {
 }
 
 export type RecoverReply =
-  | { ok: true; key: Uint8Array }
+  /** `notices`: what VaultClient's onNotice said, for the CLI to print. */
+  | { ok: true; key: Uint8Array; notices: string[] }
   | { ok: false; code: BkvError['code']; message: string; details: Record<string, unknown> }
   | { ok: false; kind: ClientErrorKind; message: string; details: ClientError['details'] }
   | { ok: false; message: string };
 
 const request = workerData as RecoverRequest;
 let reply: RecoverReply;
+const notices: string[] = [];
 try {
-  const key = await new VaultClient({ server: request.server, token: request.token, accountId: request.accountId, fetch: nodeFetch, realmSet: request.realmSet }).recover(request.password);
-  reply = { ok: true, key };
+  const key = await new VaultClient({
+    server: request.server, token: request.token, accountId: request.accountId, fetch: nodeFetch, realmSet: request.realmSet,
+    onNotice: (m) => notices.push(m),
+  }).recover(request.password);
+  reply = { ok: true, key, notices };
 } catch (e) {
   // errors do not keep their class across threads: send what rebuilds them
   reply = e instanceof BkvError ? { ok: false, code: e.code, message: e.message, details: e.details }

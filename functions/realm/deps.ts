@@ -8,6 +8,7 @@ import { REALM_ID_BYTES } from '../../protocol/realm/constants.js';
 import { RealmSetResponse, type RealmSet } from '../../protocol/realm/schemas.js';
 import { documentClient } from '../adapters/document-client.js';
 import { DynamoRealmStore } from '../adapters/dynamo-realm-store.js';
+import { kmsRealmKeySeed } from '../adapters/kms-realm-key-seed.js';
 import { KmsSealer } from '../adapters/kms-sealer.js';
 import { parseMaxAttempts, requireEnv } from '../config.js';
 import { onFirstUse } from '../lazy.js';
@@ -36,14 +37,19 @@ export function parseRealmSet(raw: string | undefined): RealmSet | undefined {
   return parsed.data;
 }
 
-/** Env: REALM_TABLE (or VAULT_TABLE), REALM_ID, MAX_ATTEMPTS; KMS_KEY_ID read on first seal or unseal. */
+/**
+ * Env: REALM_TABLE (or VAULT_TABLE), REALM_ID, MAX_ATTEMPTS; KMS_KEY_ID read on first seal or unseal; REALM_KEY_ID
+ * (the realm's KMS HMAC key, functions/adapters/kms-realm-key-seed.ts) read on the first registration.
+ */
 export function realmServiceFromEnv(env: NodeJS.ProcessEnv = process.env): RealmService {
   const doc = documentClient(new DynamoDBClient({}));
+  const realmId = parseRealmId(requireEnv(SETTINGS.realmId.lambda, env));
   return new RealmService({
     store: new DynamoRealmStore(doc, env[RESOURCE_ENV.realmTable] || requireEnv(RESOURCE_ENV.vaultTable, env)),
     sealer: onFirstUse(() => new KmsSealer(new KMSClient({}), requireEnv(RESOURCE_ENV.kmsKeyId, env))),
     clock: systemClock,
-    realmId: parseRealmId(requireEnv(SETTINGS.realmId.lambda, env)),
+    realmId,
     maxAttempts: parseMaxAttempts(env[SETTINGS.maxAttempts.lambda]),
+    keySeed: () => kmsRealmKeySeed(new KMSClient({}), requireEnv(RESOURCE_ENV.realmKeyId, env), realmId),
   });
 }

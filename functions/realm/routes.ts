@@ -6,7 +6,6 @@ import { BkvError } from '../../protocol/errors.js';
 import {
   RealmRegisterRequest, RecoveryFinishRequest, RecoveryStartRequest, type RealmSet,
 } from '../../protocol/realm/schemas.js';
-import type { RealmRecord } from '../../protocol/realm/record.js';
 import { accountOf, parseBody } from '../http/request.js';
 import type { RouteImpl } from '../http/route.js';
 import type { REALM_ENTRY, RouteIdOf } from '../routes.js';
@@ -25,9 +24,9 @@ export function realmRoutes(realm: () => RealmService, realmSet: () => RealmSet 
   return {
     'realm.register': async (event) => {
       const account = accountOf(event);
-      const { allowedGuesses, ...fields } = parseBody(event, RealmRegisterRequest);
-      const record = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, bytes(v)])) as unknown as RealmRecord;
-      return { status: 201, body: await realm().register(account, record, allowedGuesses) };
+      const body = parseBody(event, RealmRegisterRequest);
+      const boxed = { version: bytes(body.version), enc: bytes(body.enc), box: bytes(body.box) };
+      return { status: 201, body: await realm().register(account, boxed, body.allowedGuesses) };
     },
     'realm.status': async (event) => ({ status: 200, body: await realm().status(accountOf(event)) }),
     'realm.recoveryStart': async (event) => {

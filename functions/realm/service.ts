@@ -1,7 +1,7 @@
 // The realm service: one realm of a t-of-n realm set (docs/protocol.md "Realms", docs/threat-model.md "Realms").
 // Pure logic over the RealmStore, Sealer and Clock ports. The share is evaluated only inside a counted recovery
-// start, after the one conditional write that counts it; registration stores what the client dealt and evaluates
-// nothing (never an oracle); the counter resets only after a valid unlock proof over a fresh single-use challenge;
+// start, after the one conditional write that counts it; registration opens the record the client boxed to this
+// realm's public key, stores it and evaluates nothing (never an oracle); the counter resets only after a valid unlock proof over a fresh single-use challenge;
 // a spent count destroys the record. Each realm holds one share: c < t realms together cannot test a password.
 
 import { timingSafeEqual } from 'node:crypto';
@@ -9,7 +9,8 @@ import { BkvError } from '../../protocol/errors.js';
 import { defaultRandomBytes, type RandomBytes } from '../../protocol/random.js';
 import { CHALLENGE_BYTES, RECOVERY_TTL_MS } from '../../protocol/realm/constants.js';
 import { x25519Shared } from '../../protocol/realm/keys.js';
-import { checkRecord, decodeRecord, encodeRecord, type RealmRecord } from '../../protocol/realm/record.js';
+import { checkRecord, decodeBoxedRecord, decodeRecord, encodeRecord, type RealmRecord } from '../../protocol/realm/record.js';
+import { openRegistration, realmKeyPair, type RealmKeyPair } from '../../protocol/realm/registration-box.js';
 import { evaluateRecord, sealShareBox, verifyUnlockProof } from '../../protocol/realm/realm-side.js';
 import { elementFromBytes } from '../../protocol/realm/shamir.js';
 import type { RealmStatus } from '../../protocol/realm/schemas.js';
@@ -24,6 +25,11 @@ export interface RealmServiceDeps {
   realmId: Uint8Array;
   /** The most guesses this realm grants per registration (1–255); a client asks for at most this. */
   maxAttempts: number;
+  /**
+   * The 32-byte seed of this realm's long-term registration key (RFC 9180 DeriveKeyPair; its public half is in the
+   * published realm set). Read once, on the first registration: local runtime a data-dir file, AWS a KMS MAC.
+   */
+  keySeed: () => Promise<Uint8Array>;
   random?: RandomBytes;
 }
 
@@ -53,9 +59,19 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 
 export class RealmService {
   private readonly random: RandomBytes;
+  private keyPair: Promise<RealmKeyPair> | undefined;
 
   constructor(private readonly deps: RealmServiceDeps) {
     this.random = deps.random ?? defaultRandomBytes;
+  }
+
+  /** This realm's registration key pair (derived once per process; a failed derivation is retried next time). */
+  registrationKey(): Promise<RealmKeyPair> {
+    this.keyPair ??= this.deps.keySeed().then(realmKeyPair);
+    this.keyPair.catch(() => {
+      this.keyPair = undefined;
+    });
+    return this.keyPair;
   }
 
   get realmId(): Uint8Array {
@@ -74,8 +90,17 @@ export class RealmService {
     throw lockedError();
   }
 
-  /** Replaces everything with what the client dealt (checked first: a bad record changes nothing). Evaluates nothing. */
-  async register(account: string, record: RealmRecord, allowedGuesses: number): Promise<{ generation: number; allowedGuesses: number }> {
+  /**
+   * Opens the record the client boxed to this realm's key for this account and version, then replaces everything
+   * with it (checked first: a box for another realm, account or version, or a bad record, changes nothing).
+   * Evaluates nothing.
+   */
+  async register(account: string, boxed: { version: Uint8Array; enc: Uint8Array; box: Uint8Array }, allowedGuesses: number): Promise<{ generation: number; allowedGuesses: number }> {
+    const { secretKey } = await this.registrationKey();
+    const opened = await openRegistration(secretKey, this.deps.realmId, account, boxed.version, boxed.enc, boxed.box);
+    if (!opened) throw new BkvError('bad-request', 'registration box does not open for this realm, account and version');
+    const record = decodeBoxedRecord(opened);
+    if (!same(record.version, boxed.version)) throw new BkvError('bad-request', 'registration box holds another version');
     checkRecord(this.deps.realmId, record);
     const limit = Math.min(allowedGuesses, this.deps.maxAttempts);
     const sealed = await this.deps.sealer.seal(encodeRecord(record), ctx(account));
@@ -134,15 +159,18 @@ export class RealmService {
 
   async status(account: string): Promise<RealmStatus> {
     const realmId = encodeBase64url(this.deps.realmId);
+    // The public key is for operators and clients to compare with the set; a key service outage must not stop recoveries.
+    const publicKey = await this.registrationKey().then((k) => encodeBase64url(k.publicKey), () => undefined);
     const item = await this.deps.store.get(account);
     if (!item || item.state === 'empty') {
-      return { realmId, registered: false, generation: item?.generation ?? 0, attemptsRemaining: 0, allowedGuesses: this.deps.maxAttempts, locked: false };
+      return { realmId, ...(publicKey ? { publicKey } : {}), registered: false, generation: item?.generation ?? 0, attemptsRemaining: 0, allowedGuesses: this.deps.maxAttempts, locked: false };
     }
     const now = this.deps.clock.now();
     const inFlight = item.pending !== undefined && item.pending.expiresAt > now;
     const destroyed = item.state === 'destroyed';
     return {
       realmId,
+      ...(publicKey ? { publicKey } : {}),
       registered: true,
       generation: item.generation,
       ...(item.version && !destroyed ? { version: encodeBase64url(item.version) } : {}),

@@ -63,7 +63,7 @@ export function purposeConditions(purpose: SealPurpose): Record<string, Record<s
 
 const accountRoot = () => new iam.ArnPrincipal(`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root`);
 
-function adminStatement(): iam.PolicyStatement {
+export function adminStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'KeyAdministrationByAccountAdmins',
     principals: [accountRoot()],

@@ -1,5 +1,6 @@
-// The deployment's KMS keys in one region: the vault key (seals vault data and encrypts the table) and the blob key
-// (SSE-KMS of the backup buckets). Both are symmetric multi-Region keys: created with rotation in the primary
+// The deployment's KMS keys in one region: the vault key (seals vault data and encrypts the table), the blob key
+// (SSE-KMS of the backup buckets) and the realm key (HMAC_256: seeds this deployment's realm registration key,
+// lib/constructs/realm-key.ts). All are multi-Region keys (the first two symmetric, rotating): created with rotation in the primary
 // region and replicated to the replica region, so a blob wrapped in one region unwraps in the other and the key id
 // (hence every replica's ARN) is the same everywhere. Retained on stack deletion.
 
@@ -7,8 +8,9 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { BkvConfig } from '../config.js';
-import { blobKeyAlias, vaultKeyAlias } from '../names.js';
+import { blobKeyAlias, realmKeyAlias, vaultKeyAlias } from '../names.js';
 import { blobKeyPolicy, vaultKeyPolicy } from './key-policies.js';
+import { realmKeyPolicy } from './realm-key.js';
 
 const PENDING_WINDOW_DAYS = 30;
 
@@ -19,12 +21,14 @@ export interface KeyPairRef {
   vaultKeyId: string;
   blobKeyArn: string;
   blobKeyId: string;
+  /** ARN of this region's realm key (HMAC_256, the same key material in both regions). */
+  realmKeyArn: string;
 }
 
 export interface BkvKeysProps {
   config: BkvConfig;
   /** Absent in the primary region; the primary's ARNs (a cross-region reference) in the replica region. */
-  primary?: { vaultKeyArn: string; blobKeyArn: string };
+  primary?: { vaultKeyArn: string; blobKeyArn: string; realmKeyArn: string };
 }
 
 export class BkvKeys extends Construct implements KeyPairRef {
@@ -32,6 +36,7 @@ export class BkvKeys extends Construct implements KeyPairRef {
   readonly vaultKeyId: string;
   readonly blobKeyArn: string;
   readonly blobKeyId: string;
+  readonly realmKeyArn: string;
 
   constructor(scope: Construct, id: string, props: BkvKeysProps) {
     super(scope, id);
@@ -49,18 +54,27 @@ export class BkvKeys extends Construct implements KeyPairRef {
       alias: blobKeyAlias(config),
       primaryArn: primary?.blobKeyArn,
     });
+    const realm = this.key('RealmKey', {
+      description: `${config.name}: HMAC key seeding this deployment's realm registration key (X25519; docs/deploy.md "Realms")`,
+      policy: realmKeyPolicy(config, region),
+      alias: realmKeyAlias(config),
+      primaryArn: primary?.realmKeyArn,
+      hmac: true,
+    });
+    this.realmKeyArn = realm.arn;
     this.vaultKeyArn = vault.arn;
     this.vaultKeyId = vault.id;
     this.blobKeyArn = blob.arn;
     this.blobKeyId = blob.id;
   }
 
-  private key(id: string, p: { description: string; policy: kms.KeyProps['policy']; alias: string; primaryArn: string | undefined }) {
+  private key(id: string, p: { description: string; policy: kms.KeyProps['policy']; alias: string; primaryArn: string | undefined; hmac?: boolean }) {
     if (p.primaryArn === undefined) {
       const key = new kms.Key(this, id, {
         description: p.description,
         multiRegion: true,
-        enableKeyRotation: true,
+        // KMS rotates symmetric encryption keys only; an HMAC key keeps its material (its MAC is a published key)
+        ...(p.hmac ? { keySpec: kms.KeySpec.HMAC_256, keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC } : { enableKeyRotation: true }),
         policy: p.policy,
         alias: p.alias,
         pendingWindow: Duration.days(PENDING_WINDOW_DAYS),

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import type { RouteSetting, RouteSpec } from '../../functions/routes.js';
 import type { BkvConfig } from '../config.js';
 import type { BackupBucketAccess } from './backup-bucket.js';
+import { grantRealmKeySeed } from './realm-key.js';
 import { RouteFunction } from './route-function.js';
 import type { VaultKey } from './vault-key.js';
 import type { VaultTableAccess } from './vault-table.js';
@@ -72,6 +73,8 @@ export interface VaultApiProps {
   table: VaultTableAccess;
   /** The backup bucket; absent for a realm-only API (lib/stacks/realm-stack.ts), whose routes use none. */
   bucket?: BackupBucketAccess;
+  /** The realm key (HMAC_256) for routes whose permissions name `realmKey` (lib/constructs/realm-key.ts). */
+  realmKeyArn?: string;
 }
 
 export class VaultApi extends Construct {
@@ -144,6 +147,10 @@ export class VaultApi extends Construct {
     if (p.bucket?.length) {
       if (!props.bucket) throw new Error(`route ${route.id} needs the backup bucket, which this API has none of`);
       props.bucket.grantBackups(f, p.bucket);
+    }
+    if (p.realmKey) {
+      if (!props.realmKeyArn) throw new Error(`route ${route.id} needs the realm key, which this API has none of`);
+      grantRealmKeySeed(f, props.realmKeyArn);
     }
     for (const setting of route.settings ?? []) {
       const [name, value] = SETTING_ENV[setting];

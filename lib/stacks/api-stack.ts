@@ -50,6 +50,7 @@ export class ApiStack extends Stack {
       vaultKey: new VaultKey(keys.vaultKeyArn),
       table: new VaultTableAccess(config, region, keys.vaultKeyArn),
       bucket: this.bucket.access,
+      realmKeyArn: keys.realmKeyArn,
     });
     this.alarms = new Alarms(this, 'Alarms', { config, api: this.api });
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: `API endpoint in ${region}` });

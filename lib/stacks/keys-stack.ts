@@ -19,7 +19,7 @@ export class KeysStack extends Stack {
     super(scope, id, { ...props, crossRegionReferences: true });
     this.keys = new BkvKeys(this, 'Keys', {
       config: props.config,
-      ...(props.primary ? { primary: { vaultKeyArn: props.primary.keys.vaultKeyArn, blobKeyArn: props.primary.keys.blobKeyArn } } : {}),
+      ...(props.primary ? { primary: { vaultKeyArn: props.primary.keys.vaultKeyArn, blobKeyArn: props.primary.keys.blobKeyArn, realmKeyArn: props.primary.keys.realmKeyArn } } : {}),
     });
     if (props.primary) this.addStackDependency(props.primary);
   }

@@ -12,15 +12,20 @@ import {
   ed25519PublicKey, ed25519Sign, ed25519Verify, encryptionKey, equalBytes, oprfPublicKeyMessage, realmSetDigest, secretAad,
   secretCommitment, shareBoxKey, unlockKeys, unlockProofMessage, unlockSigningSeed, x25519Public, x25519Shared,
 } from './keys.js';
-import type { RealmRecord } from './record.js';
+import { encodeRecord, type RealmRecord } from './record.js';
+import { sealRegistration, type RegistrationBox } from './registration-box.js';
 import { combineElements, combineScalars, deal, publicKeyOf, randomScalar, scalarFromBytes, scalarToBytes } from './shamir.js';
 import { stretchPassword, stretchSalt, type KeyStretching } from './stretch.js';
 import { blind as blindInput, evaluateFull, finalizeCombined, verifyEvaluation, type Blinded } from './toprf.js';
 
-/** The realm set as the client pinned it: ids in set order (a realm's share index is its position + 1). */
+/**
+ * The realm set as the client pinned it: ids in set order (a realm's share index is its position + 1) and each
+ * realm's long-term X25519 public key, which registration boxes that realm's record to.
+ */
 export interface PinnedSet {
   threshold: number;
   realmIds: readonly Uint8Array[];
+  realmKeys: readonly Uint8Array[];
 }
 
 export interface RegistrationInput {
@@ -55,12 +60,15 @@ export interface PreparedRegistration {
   version: Uint8Array;
   /** One record per realm, in set order. */
   records: RealmRecord[];
+  /** Each record sealed to its realm's public key (what travels: protocol/realm/registration-box.ts), in set order. */
+  boxes: RegistrationBox[];
   trace: RegistrationTrace;
 }
 
 function checkSet(set: PinnedSet): void {
   const n = set.realmIds.length;
   if (!Number.isInteger(set.threshold) || set.threshold < 1 || set.threshold > n) throw new RangeError('need 1 <= threshold <= realms');
+  if (set.realmKeys.length !== n) throw new RangeError('need one public key per realm');
 }
 
 export async function prepareRegistration(input: RegistrationInput): Promise<PreparedRegistration> {
@@ -106,9 +114,13 @@ export async function prepareRegistration(input: RegistrationInput): Promise<Pre
       secretCommitment: secretCommitment(unlockKey, realmId, encryptionShare, encryptedSecret),
     };
   });
+  // Drawn last, so every value above is what it was before records were boxed.
+  const boxes: RegistrationBox[] = [];
+  for (const [i, r] of records.entries()) boxes.push(await sealRegistration(set.realmKeys[i]!, set.realmIds[i]!, account, version, encodeRecord(r), random));
   return {
     version,
     records,
+    boxes,
     trace: {
       version, realmSetDigest: digest, salt, accessKey, encryptionSeed,
       oprfKey: scalarToBytes(oprfKey), oprfShares: oprfShares.map(scalarToBytes), oprfOutput, unlockKey, unlockKeyCommitment,

@@ -44,6 +44,8 @@ export const REALM_LABELS = {
   secret: 'bkv/realm/v1/secret',
   secretCommitment: 'bkv/realm/v1/secret-commitment',
   shareBox: 'bkv/realm/v1/share-box',
+  registrationBox: 'bkv/realm/v1/registration-box',
+  realmKeySeed: 'bkv/realm/v1/realm-key-seed',
 } as const;
 
 /**

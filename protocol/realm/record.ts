@@ -68,6 +68,12 @@ export function decodeRecord(bytes: Uint8Array): RealmRecord {
   return r as RealmRecord;
 }
 
+/** The record a registration box held (bytes the client chose): its layout, or BkvError('bad-request'). */
+export function decodeBoxedRecord(bytes: Uint8Array): RealmRecord {
+  if (bytes.length !== RECORD_BYTES || bytes[0] !== RECORD_FORMAT) throw new BkvError('bad-request', 'registration box does not hold a realm record');
+  return decodeRecord(bytes);
+}
+
 /**
  * A realm's checks of a registration: every field of its exact length, the share a canonical non-zero scalar whose
  * public key is P_i, P_i signed for this realm and version, the unlock key a valid Ed25519 point, the encryption

@@ -30,6 +30,7 @@ describe('bkv with a realm set', { timeout: 300_000 }, () => {
     const init = await bkv(['init'], env(home, { BKV_PASSWORD: PASSWORD }));
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout + init.stderr).toContain('guarded by 3 realms, any 2 recover; no single operator can test your password offline');
+    expect((init.stdout + init.stderr).match(/^ {2}realm \d: http:\/\/127\.0\.0\.1:\d+ · 7 of 7 attempts left$/gm)).toHaveLength(3);
     const status = await bkv(['status'], env(home));
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/guarded by: 3 realms, any 2 recover/);

@@ -87,6 +87,8 @@ export interface TestRealms {
   set: RealmSet;
   /** A token of the primary's provider, accepted by every realm. */
   token(accountId: string): Promise<string>;
+  /** Whether the primary publishes the set (off: it serves as a single, protocol-2 vault, as before realms), or another set. */
+  publish(on: boolean | RealmSet): void;
   stop(): Promise<void>;
 }
 
@@ -98,11 +100,14 @@ export async function startTestRealms(n: number, threshold: number, options: Par
     ...options, realm: { id: localRealmId(i + 2), trust: primary.trustAnchor },
   })));
   const all = [primary, ...others];
-  const set = { threshold, realms: all.map((r, i) => ({ id: localRealmId(i + 1), url: r.url })) };
+  const set = { threshold, realms: all.map((r, i) => ({ id: localRealmId(i + 1), url: r.url, publicKey: r.realmPublicKey })) };
   published.set = set;
   return {
     primary, all, set,
     token: (accountId) => primary.token(accountId),
+    publish: (on) => {
+      published.set = on === true ? set : on === false ? undefined : on;
+    },
     stop: async () => {
       await Promise.all(all.map((r) => r.stop()));
     },

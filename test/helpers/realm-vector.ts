@@ -8,6 +8,7 @@ import {
 } from '../../protocol/realm/client.js';
 import { encodeRecord } from '../../protocol/realm/record.js';
 import { evaluateRecord, sealShareBox, verifyUnlockProof } from '../../protocol/realm/realm-side.js';
+import { openRegistration, realmKeyPair, registrationBoxInfo } from '../../protocol/realm/registration-box.js';
 import { combineElements } from '../../protocol/realm/shamir.js';
 import { finalizeCombined } from '../../protocol/realm/toprf.js';
 import { CHEAP_STRETCHING } from './cheap-stretching.js';
@@ -24,22 +25,33 @@ export const VECTOR_INPUT = {
   backupKey: '42'.repeat(32),
   threshold: 2,
   realmIds: ['000102030405060708090a0b0c0d0e0f', '101112131415161718191a1b1c1d1e1f', '202122232425262728292a2b2c2d2e2f'],
+  /** Each realm's registration key seed (RFC 9180 DeriveKeyPair input): fixed here, a data-dir file or a KMS MAC in use. */
+  realmKeySeeds: ['a0'.repeat(32), 'a1'.repeat(32), 'a2'.repeat(32)],
   stretching: CHEAP_STRETCHING['argon2id-custom'],
   recoverFrom: [0, 2],
 };
 
 export async function computeRealmVector(): Promise<Record<string, unknown>> {
   const random = drbg(VECTOR_INPUT.seed);
-  const set = { threshold: VECTOR_INPUT.threshold, realmIds: VECTOR_INPUT.realmIds.map(unhex) };
+  const realmKeys = await Promise.all(VECTOR_INPUT.realmKeySeeds.map((s) => realmKeyPair(unhex(s))));
+  const set = { threshold: VECTOR_INPUT.threshold, realmIds: VECTOR_INPUT.realmIds.map(unhex), realmKeys: realmKeys.map((k) => k.publicKey) };
   const account = VECTOR_INPUT.account;
   const reg = await prepareRegistration({
     password: VECTOR_INPUT.password, backupKey: unhex(VECTOR_INPUT.backupKey), account, set, stretching: CHEAP_STRETCHING, random,
   });
   const registration = Object.fromEntries(Object.entries(reg.trace).map(([k, v]) => [k, Array.isArray(v) ? v.map(hex) : hex(v)]));
-  const records = reg.records.map((r) => ({
+  const records = reg.records.map((r, i) => ({
     ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, hex(v)])),
     sealedLayout: hex(encodeRecord(r)),
+    registrationBox: {
+      info: hex(registrationBoxInfo(set.realmIds[i]!, account, reg.version)),
+      ikmE: hex(reg.boxes[i]!.ikmE), enc: hex(reg.boxes[i]!.enc), box: hex(reg.boxes[i]!.box),
+    },
   }));
+  for (const [i, b] of reg.boxes.entries()) {
+    const opened = await openRegistration(realmKeys[i]!.secretKey, set.realmIds[i]!, account, reg.version, b.enc, b.box);
+    if (!opened || hex(opened) !== hex(encodeRecord(reg.records[i]!))) throw new Error('registration box');
+  }
 
   const state = await beginRecovery({ password: VECTOR_INPUT.password, account, set, version: reg.version, stretching: CHEAP_STRETCHING, random });
   const answers: EvaluationAnswer[] = VECTOR_INPUT.recoverFrom.map((i) => {
@@ -62,6 +74,7 @@ export async function computeRealmVector(): Promise<Record<string, unknown>> {
   const backupKey = recoverSecret(state, steps.map((s) => ({ index: s.realm, encryptionShare: reg.records[s.realm]!.encryptionShare, encryptedSecret: reg.records[s.realm]!.encryptedSecret })));
   return {
     input: VECTOR_INPUT,
+    realmKeys: realmKeys.map((k) => ({ secretKey: hex(k.secretKey), publicKey: hex(k.publicKey) })),
     registration,
     records,
     recovery: {

@@ -139,7 +139,7 @@ describe('sign-in and browser settings', () => {
 });
 
 describe('realm settings', () => {
-  const set = { threshold: 2, realms: [1, 2, 3].map((i) => ({ id: Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url'), url: `https://r${i}.example` })) };
+  const set = { threshold: 2, realms: [1, 2, 3].map((i) => ({ id: Buffer.concat([Buffer.alloc(15), Buffer.of(i)]).toString('base64url'), url: `https://r${i}.example`, publicKey: Buffer.alloc(32, i).toString('base64url') })) };
   it('takes a 16-byte realm id and a realm set as json, refuses anything else', () => {
     expect(from({ 'bkv:realmId': 'AAAAAAAAAAAAAAAAAAAAAg' }).realmId).toBe('AAAAAAAAAAAAAAAAAAAAAg');
     expect(JSON.parse(from({ 'bkv:realmSet': JSON.stringify(set) }).realmSet!)).toEqual(set);

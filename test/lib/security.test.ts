@@ -92,20 +92,23 @@ describe('no wildcard permissions', () => {
 });
 
 describe('KMS keys', () => {
-  it('primary keys: symmetric, multi-Region, rotated, retained; replicas of both in the replica region', () => {
+  it('primary keys: multi-Region, retained; vault and blob keys symmetric and rotated, the realm key HMAC; replicas of all three', () => {
     const primary = s.template(s.primaryKeys);
-    primary.resourceCountIs('AWS::KMS::Key', 2);
-    primary.allResourcesProperties('AWS::KMS::Key', { MultiRegion: true, EnableKeyRotation: true, PendingWindowInDays: 30 });
+    primary.resourceCountIs('AWS::KMS::Key', 3);
+    primary.allResourcesProperties('AWS::KMS::Key', { MultiRegion: true, PendingWindowInDays: 30 });
     primary.allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    for (const [, k] of resourcesOf(primary, 'AWS::KMS::Key')) expect(props(k).KeySpec ?? 'SYMMETRIC_DEFAULT').toBe('SYMMETRIC_DEFAULT');
+    const specs = resourcesOf(primary, 'AWS::KMS::Key').map(([, k]) => [props(k).KeySpec ?? 'SYMMETRIC_DEFAULT', props(k).EnableKeyRotation ?? false]);
+    expect(specs.sort()).toEqual([['HMAC_256', false], ['SYMMETRIC_DEFAULT', true], ['SYMMETRIC_DEFAULT', true]]);
     const replica = s.template(s.replicaKeys);
-    replica.resourceCountIs('AWS::KMS::ReplicaKey', 2);
+    replica.resourceCountIs('AWS::KMS::ReplicaKey', 3);
     replica.allResources('AWS::KMS::ReplicaKey', { DeletionPolicy: 'Retain' });
     for (const [, k] of resourcesOf(replica, 'AWS::KMS::ReplicaKey')) {
-      expect(flatten(props(k).PrimaryKeyArn)).toMatch(/^\$\{output:.*Keys(Vault|Blob)Key.*Arn/);
+      expect(flatten(props(k).PrimaryKeyArn)).toMatch(/^\$\{output:.*Keys(Vault|Blob|Realm)Key.*Arn/);
     }
     primary.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/bkv-vault' });
     replica.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/bkv-vault' });
+    primary.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/bkv-realm' });
+    replica.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/bkv-realm' });
   });
 
   it('administrators manage the keys but cannot use them directly or grant them', () => {
@@ -237,6 +240,7 @@ describe.each(['primary', 'replica'] as const)('function permissions in the %s r
         ...(p.table ? ['VAULT_TABLE'] : []),
         ...(p.seal?.length || p.unseal?.length ? ['KMS_KEY_ID'] : []),
         ...(p.bucket?.length ? ['BACKUP_BUCKET'] : []),
+        ...(p.realmKey ? ['REALM_KEY_ID'] : []),
         ...(r.settings ?? []).map((s) => SETTING_ENV[s][0]),
       ];
       expect(Object.keys(env).sort(), r.id).toEqual(expected.sort());

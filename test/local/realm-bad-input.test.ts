@@ -27,7 +27,7 @@ async function call(token: string, method: string, path: string, body?: unknown)
 describe('realm routes refuse bad input and change nothing', () => {
   it('a malformed or forged request is a 4xx problem, counted nowhere', async () => {
     const token = await rt.token('hank');
-    const v = new RealmVault({ account: 'hank', threshold: 1, stretching: CHEAP_STRETCHING, realms: [{ id: decodeBase64url(localRealmId(1))!, endpoint: realmEndpoint({ server: rt.url, token }) }] });
+    const v = new RealmVault({ account: 'hank', threshold: 1, stretching: CHEAP_STRETCHING, realms: [{ id: decodeBase64url(localRealmId(1))!, publicKey: decodeBase64url(rt.realmPublicKey)!, endpoint: realmEndpoint({ server: rt.url, token }) }] });
     await v.register(new Uint8Array(32).fill(7), 'pw');
     const before = await call(token, 'GET', '/v1/realm');
     const version = (before.body as { version: string }).version;
@@ -38,7 +38,10 @@ describe('realm routes refuse bad input and change nothing', () => {
       ['start: unknown member', '/v1/realm/recovery/start', { version, blindedElement: encodeBase64url(blind(new Uint8Array(4)).blindedElement), x: 1 }, 400, 'bad-request'],
       ['finish: no pending recovery', '/v1/realm/recovery/finish', { version, challenge: b64(32), boxKey: b64(32, 9), unlockProof: b64(64) }, 401, 'login-expired'],
       ['finish: low-order box key', '/v1/realm/recovery/finish', { version, challenge: b64(32), boxKey: b64(32, 0), unlockProof: b64(64) }, 400, 'bad-request'],
-      ['register: garbage record', '/v1/realm/register', {
+      ['register: a box that does not open', '/v1/realm/register', { version: b64(16), enc: b64(32, 9), box: b64(381, 1), allowedGuesses: 5 }, 400, 'bad-request'],
+      ['register: a low-order enc', '/v1/realm/register', { version: b64(16), enc: b64(32, 0), box: b64(381, 1), allowedGuesses: 5 }, 400, 'bad-request'],
+      ['register: box of the wrong length', '/v1/realm/register', { version: b64(16), enc: b64(32, 9), box: b64(380, 1), allowedGuesses: 5 }, 400, 'bad-request'],
+      ['register: a record in clear (the old body)', '/v1/realm/register', {
         version: b64(16), oprfShare: b64(32, 1), oprfPublicKey: b64(32), oprfSignature: b64(64), signingKey: b64(32), unlockKeyCommitment: b64(32),
         unlockPublicKey: b64(32), encryptionShare: b64(32, 1), encryptedSecret: b64(60), secretCommitment: b64(32), allowedGuesses: 5,
       }, 400, 'bad-request'],

@@ -62,4 +62,27 @@ describe('the CLI pins the realm set on first use', () => {
       await rm(home, { recursive: true, force: true });
     }
   });
+
+  it('refuses a set whose realm keys changed, and takes the keys once for a pin made before sets had keys', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'bkv-pin-keys-'));
+    const path = join(home, REALM_PIN_FILE);
+    try {
+      const swapped = { ...realms.set, realms: realms.set.realms.map((r, i) => (i === 1 ? { ...r, publicKey: Buffer.alloc(32, 7).toString('base64url') } : r)) };
+      await writeFile(path, JSON.stringify({ server: realms.primary.url, set: swapped }));
+      await expect(pinnedRealmSet(home, realms.primary.url)).rejects.toMatchObject({ kind: 'bad-answer' });
+      expect(JSON.parse(await readFile(path, 'utf8')).set).toEqual(swapped); // the pin is left as it was
+
+      const keyless = (set: typeof realms.set) => ({ ...set, realms: set.realms.map(({ publicKey: _k, ...r }) => r) });
+      await writeFile(path, JSON.stringify({ server: realms.primary.url, set: keyless(realms.set) }));
+      expect(await pinnedRealmSet(home, realms.primary.url)).toEqual(realms.set);
+      expect(JSON.parse(await readFile(path, 'utf8')).set).toEqual(realms.set);
+
+      const moved = { ...realms.set, realms: realms.set.realms.map((r, i) => (i === 2 ? { ...r, url: 'https://elsewhere.example' } : r)) };
+      await writeFile(path, JSON.stringify({ server: realms.primary.url, set: keyless(moved) }));
+      await expect(pinnedRealmSet(home, realms.primary.url)).rejects.toMatchObject({ kind: 'bad-answer' }); // not the same set
+      expect(JSON.parse(await readFile(path, 'utf8')).set).toEqual(keyless(moved));
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
 });

@@ -20,7 +20,7 @@ async function vault(account: string, urls?: string[]): Promise<RealmVault> {
   const token = await realms.token(account);
   return new RealmVault({
     account, threshold: realms.set.threshold, stretching: CHEAP_STRETCHING,
-    realms: realms.set.realms.map((r, i) => ({ id: decodeBase64url(r.id)!, endpoint: realmEndpoint({ server: urls?.[i] ?? r.url, token }) })),
+    realms: realms.set.realms.map((r, i) => ({ id: decodeBase64url(r.id)!, publicKey: decodeBase64url(r.publicKey)!, endpoint: realmEndpoint({ server: urls?.[i] ?? r.url, token }) })),
   });
 }
 

@@ -27,7 +27,7 @@ function recording(setup: RealmSetup, account: string, seen: Seen[]): RealmVault
         status: wrap('status', inner.status), register: wrap('register', inner.register), recoveryStart: wrap('start', inner.recoveryStart),
         recoveryFinish: wrap('finish', inner.recoveryFinish), delete: wrap('delete', inner.delete),
       };
-      return { id: r.id, endpoint: ep };
+      return { ...setup.pinned(r), endpoint: ep };
     }),
   });
 }
@@ -67,7 +67,7 @@ describe('a relay that sees all realm traffic', () => {
       account: 'gina', threshold: 2, stretching: CHEAP_STRETCHING,
       realms: setup.realms.map((r) => {
         const ep = setup.endpoint(r, 'gina');
-        return { id: r.id, endpoint: { ...ep, recoveryStart: async (b) => (r.index === 0 ? (replay[i++ % replay.length] as Awaited<ReturnType<RealmEndpoint['recoveryStart']>>) : ep.recoveryStart(b)) } };
+        return { ...setup.pinned(r), endpoint: { ...ep, recoveryStart: async (b) => (r.index === 0 ? (replay[i++ % replay.length] as Awaited<ReturnType<RealmEndpoint['recoveryStart']>>) : ep.recoveryStart(b)) } };
       }),
     });
     expect(Buffer.from(await victim.recover('pw')).equals(Buffer.from(K))).toBe(true); // realm 1's replay is dropped, the other two recover

@@ -10,6 +10,8 @@ import { encodeBase64url, decodeBase64url } from '../../protocol/base64url.js';
 import { BkvError } from '../../protocol/errors.js';
 import { decodeRecord, type RealmRecord } from '../../protocol/realm/record.js';
 import { beginRecovery, recoverSecret, type PinnedSet } from '../../protocol/realm/client.js';
+import { MAX_REALMS } from '../../protocol/realm/constants.js';
+import { realmKeyPair } from '../../protocol/realm/registration-box.js';
 import { equalBytes, unlockKeys } from '../../protocol/realm/keys.js';
 import { combineElements, combineScalars, scalarFromBytes } from '../../protocol/realm/shamir.js';
 import { evaluateFull, evaluateShare, finalizeCombined } from '../../protocol/realm/toprf.js';
@@ -23,9 +25,21 @@ import { ManualClock } from '../helpers/clock.js';
 
 const bytes = (s: string) => decodeBase64url(s)!;
 
+/**
+ * Realm registration keys, one per set position (RFC 9180 DeriveKeyPair is async, a harness is built
+ * synchronously): fresh random seeds per test file; two setups in one file are separate worlds anyway.
+ */
+const REALM_KEYS = await Promise.all(Array.from({ length: MAX_REALMS }, async () => {
+  const seed = new Uint8Array(randomBytes(32));
+  return { seed, ...(await realmKeyPair(seed)) };
+}));
+
 export interface Realm {
   index: number;
   id: Uint8Array;
+  /** Its registration public key (what the realm set publishes) and the seed its service derives the pair from. */
+  publicKey: Uint8Array;
+  seed: Uint8Array;
   store: MemoryRealmStore;
   sealer: LocalSealer;
   service: RealmService;
@@ -44,10 +58,11 @@ export class RealmSetup {
       const id = new Uint8Array(randomBytes(16));
       const store = new MemoryRealmStore();
       const sealer = new LocalSealer(new Uint8Array(randomBytes(32)));
-      const service = new RealmService({ store, sealer, clock: this.clock, realmId: id, maxAttempts: limit });
-      return { index, id, store, sealer, service, down: false, lying: false };
+      const { seed, publicKey } = REALM_KEYS[index]!;
+      const service = new RealmService({ store, sealer, clock: this.clock, realmId: id, maxAttempts: limit, keySeed: async () => seed });
+      return { index, id, publicKey, seed, store, sealer, service, down: false, lying: false };
     });
-    this.set = { threshold: t, realmIds: this.realms.map((r) => r.id) };
+    this.set = { threshold: t, realmIds: this.realms.map((r) => r.id), realmKeys: this.realms.map((r) => r.publicKey) };
   }
 
   endpoint(realm: Realm, account: string): RealmEndpoint {
@@ -56,10 +71,9 @@ export class RealmSetup {
     };
     return {
       status: async () => (up(), realm.service.status(account)),
-      register: async ({ allowedGuesses, ...f }) => {
+      register: async (body) => {
         up();
-        const record = Object.fromEntries(Object.entries(f).map(([k, v]) => [k, bytes(v)])) as unknown as RealmRecord;
-        return realm.service.register(account, record, allowedGuesses);
+        return realm.service.register(account, { version: bytes(body.version), enc: bytes(body.enc), box: bytes(body.box) }, body.allowedGuesses);
       },
       recoveryStart: async (body) => {
         up();
@@ -82,10 +96,15 @@ export class RealmSetup {
     };
   }
 
+  /** What the client pinned for realm `r`: its id and registration public key. */
+  pinned(r: Realm): { id: Uint8Array; publicKey: Uint8Array } {
+    return { id: r.id, publicKey: r.publicKey };
+  }
+
   client(account: string): RealmVault {
     return new RealmVault({
       account, threshold: this.t, stretching: CHEAP_STRETCHING,
-      realms: this.realms.map((r) => ({ id: r.id, endpoint: this.endpoint(r, account) })),
+      realms: this.realms.map((r) => ({ ...this.pinned(r), endpoint: this.endpoint(r, account) })),
     });
   }
 

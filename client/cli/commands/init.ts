@@ -11,6 +11,7 @@ import { chooseNewPassword, showGenerated } from '../new-password.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
 import { guardians } from '../realm-pin.js';
+import { realmLines } from '../realm-lines.js';
 
 export interface InitFlags extends ConnectionFlags {
   password?: boolean;
@@ -74,5 +75,10 @@ export async function init(flags: InitFlags, session = new Session(flags)): Prom
   const realms = await session.realmSet();
   session.say(`backup key created and kept in the vault behind your password (generation ${registered.generation}).`);
   session.say(`guarded by ${guardians(realms)}.`);
+  if (realms) {
+    // attempts per realm, as each realm recorded them (an uncounted status read)
+    const view = await vault.status();
+    for (const line of realmLines(view.realms?.realms ?? [])) session.say(line);
+  }
   session.say(`${registered.maxAttempts} wrong passwords in a row destroy it for good.`);
 }

@@ -6,6 +6,7 @@ import { formatBytes } from '../progress.js';
 import { type ConnectionFlags } from '../options.js';
 import { Session } from '../session.js';
 import { guardians } from '../realm-pin.js';
+import { realmLines } from '../realm-lines.js';
 import { describeSignIn } from './logout.js';
 
 export interface StatusFlags extends ConnectionFlags {
@@ -49,9 +50,8 @@ export async function status(flags: StatusFlags, session = new Session(flags)): 
       : vault.locked ? 'locked: the key was destroyed after too many wrong passwords'
       : `key kept, ${vault.attemptsRemaining} of ${vault.maxAttempts} password attempts left${vault.attemptsRemaining === 1 ? ' (the next wrong password destroys it)' : ''}`}`,
     ...(vault.realms ? [
-      `guarded by: ${guardians({ threshold: vault.realms.threshold, realms: vault.realms.realms.map((r) => ({ id: r.id, url: r.url })) })}`,
-      ...vault.realms.realms.map((r, i) => `  realm ${i + 1}: ${r.operator ? `${r.operator}, ` : ''}${r.url} · ${!r.reachable ? 'not reachable'
-        : !r.registered ? 'no key kept' : r.locked ? 'locked' : `${r.attemptsRemaining} of ${r.allowedGuesses} attempts left`}`),
+      `guarded by: ${guardians(vault.realms)}`,
+      ...realmLines(vault.realms.realms),
     ] : []),
     `repository: ${repo.repositoryId === null ? 'none yet (bkv backup makes it)' : `${repo.repositoryId.slice(0, 8)}, ${formatBytes(repo.usedBytes)} of ${formatBytes(repo.quotaBytes)} used (bkv snapshots lists them)`}`,
   ];

@@ -9,13 +9,16 @@ import {
 } from '../../../protocol/realm/client.js';
 import { checkRecord, decodeRecord, encodeRecord, type RealmRecord } from '../../../protocol/realm/record.js';
 import { evaluateRecord, sealShareBox, verifyUnlockProof } from '../../../protocol/realm/realm-side.js';
+import { openRegistration, realmKeyPair } from '../../../protocol/realm/registration-box.js';
 import { CHEAP_STRETCHING } from '../../helpers/cheap-stretching.js';
 
 const account = 'alice@example';
 const K = new Uint8Array(randomBytes(32));
 
+const KEYS = await Promise.all(Array.from({ length: 5 }, () => realmKeyPair(new Uint8Array(randomBytes(32)))));
+
 function setOf(n: number, t: number): PinnedSet {
-  return { threshold: t, realmIds: Array.from({ length: n }, () => new Uint8Array(randomBytes(16))) };
+  return { threshold: t, realmIds: Array.from({ length: n }, () => new Uint8Array(randomBytes(16))), realmKeys: KEYS.slice(0, n).map((k) => k.publicKey) };
 }
 
 function answer(record: RealmRecord, index: number, state: RecoveryState): EvaluationAnswer {
@@ -48,6 +51,13 @@ describe('realm protocol round trip', () => {
     const set = setOf(n, t);
     const reg = await prepareRegistration({ password: 'pw', backupKey: K, account, set, stretching: CHEAP_STRETCHING });
     reg.records.forEach((r, i) => checkRecord(set.realmIds[i]!, decodeRecord(encodeRecord(r))));
+    for (const [i, b] of reg.boxes.entries()) {
+      const opened = await openRegistration(KEYS[i]!.secretKey, set.realmIds[i]!, account, reg.version, b.enc, b.box);
+      expect(Buffer.from(opened!).equals(Buffer.from(encodeRecord(reg.records[i]!)))).toBe(true);
+      // bound to its realm and account: the same box opens nowhere else
+      if (n > 1) expect(await openRegistration(KEYS[(i + 1) % n]!.secretKey, set.realmIds[(i + 1) % n]!, account, reg.version, b.enc, b.box)).toBeUndefined();
+      expect(await openRegistration(KEYS[i]!.secretKey, set.realmIds[i]!, `${account}x`, reg.version, b.enc, b.box)).toBeUndefined();
+    }
     for (const s of subsets(n, t)) {
       expect(Buffer.from((await recoverWith(reg, set, 'pw', s)) as Uint8Array).equals(K)).toBe(true);
     }
