@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTree } from './cli-harness.js';
-import { backup } from '../client/repo/backup.js';
-import { restore } from '../client/repo/restore.js';
-import { check } from '../client/repo/check.js';
+import { backup } from '../client/repo/commands/backup.js';
+import { restore } from '../client/repo/commands/restore.js';
+import { check } from '../client/repo/commands/check.js';
 import { initRepository } from '../client/repo/repository.js';
 import { TestMemoryStore } from '../test/helpers/memory-repo.js';
 

@@ -5,8 +5,8 @@
 
 export { VaultClient, type VaultClientOptions, type Registered } from './vault-client.js';
 export { ApiClient, type ApiOptions, type TokenProvider, type TokenSource } from './http.js';
-export { HttpRepoStore, type HttpRepoStoreOptions } from './repo/http-store.js';
-export { MemoryRepoStore, type MemoryRepoStoreOptions } from './repo/memory-store.js';
+export { HttpRepoStore, type HttpRepoStoreOptions } from './repo/storage/http-store.js';
+export { MemoryRepoStore, type MemoryRepoStoreOptions } from './repo/storage/memory-store.js';
 export {
   signIn, signOut, SignedIn, fetchSignInConfig, type SignInOptions, type SignOutResult,
 } from './auth/sign-in.js';

@@ -1,6 +1,6 @@
 // Keep-alive agents whose idle connections are never reused after the server may have closed them, for every
-// HTTP client of bkv (client/node-fetch.ts, client/repo/http-store.ts, and on the blob workers
-// client/repo/direct.js; client/repo/raw-get.js keeps its own connections by the same rule). Plain JavaScript so a
+// HTTP client of bkv (client/node-fetch.ts, client/repo/storage/http-store.ts, and on the blob workers
+// client/repo/storage/direct.js; client/repo/storage/raw-get.js keeps its own connections by the same rule). Plain JavaScript so a
 // worker loads it without a TypeScript loader. Types: keep-alive.d.ts.
 //
 // Why not node:http's Agent as it is: its idle timer is a timer, and a timer does not fire while the event loop

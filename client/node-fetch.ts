@@ -5,7 +5,7 @@
 // keep-alive.js's rule (never reused after the server may have closed them); a request of an idempotent method
 // (RFC 9110 §9.2.2) that fails on a kept-alive connection before any byte of an answer is sent again on a new
 // one. Other methods are not: a POST may have been acted on (a counted login start); their callers decide
-// (client/repo/http-store.ts retries the repository's retry-safe calls).
+// (client/repo/storage/http-store.ts retries the repository's retry-safe calls).
 
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';

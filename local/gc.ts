@@ -3,7 +3,7 @@
 // (and starts full collections of the runtime's large heap, ~5 CPU-s per GiB stored here) long before the young
 // generation fills. A minor collection every few MiB frees them for well under a millisecond each. Uses V8's
 // --expose-gc through a fresh context (the flag installs gc() only in contexts made after it is set); a no-op
-// where that is not possible. The client's blob workers do the same (client/repo/gc.js).
+// where that is not possible. The client's blob workers do the same (client/repo/blobs/gc.js).
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

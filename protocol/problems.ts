@@ -29,7 +29,7 @@ export const PROBLEMS = {
   'lock-lost': { status: 409, retryable: false, title: 'Lock lost', details: z.object({}) },
   'signature-required': { status: 403, retryable: false, title: 'Signature required', details: z.object({}) },
   'signature-invalid': { status: 403, retryable: false, title: 'Signature invalid', details: z.object({}) },
-  // not retried as it is: the client signs again once, by the server's time (client/repo/signing.ts)
+  // not retried as it is: the client signs again once, by the server's time (client/repo/storage/signing.ts)
   'signature-expired': { status: 403, retryable: false, title: 'Signature expired', details: z.object({ serverTime: z.string().max(40).optional() }) },
   'signature-replayed': { status: 409, retryable: false, title: 'Signature replayed', details: z.object({}) },
   'signing-key-missing': { status: 409, retryable: false, title: 'Signing key missing', details: z.object({}) },

@@ -1,7 +1,7 @@
 // Builds the WebAssembly modules of client/repo/ (base64 in a .js file) from their .wat with wabt (a dev
 // dependency): cut-points.wat (the chunker's hash loops) → cut-points-wasm.js, arena.wat (memory.copy on the
 // blob pool's shared memory) → arena-wasm.js. The outputs are committed, so installing bkv needs no WebAssembly
-// tool; test/client/repo/cut-points-wasm.test.ts and arena.test.ts fail when one no longer matches its .wat.
+// tool; test/client/repo/blobs/cut-points-wasm.test.ts and arena.test.ts fail when one no longer matches its .wat.
 // Usage: node scripts/build-wasm.mjs [--check]
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ export const MODULES = [
   { wat: 'arena.wat', out: 'arena-wasm.js', name: 'ARENA_WASM', features: { threads: true, bulk_memory: true } },
 ];
 
-const dir = new URL('../client/repo/', import.meta.url);
+const dir = new URL('../client/repo/blobs/', import.meta.url);
 
 export async function buildWasm(m) {
   const wabt = await wabtInit();
@@ -43,7 +43,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const out = new URL(m.out, dir);
     if (process.argv.includes('--check')) {
       if (readFileSync(out, 'utf8') !== text) {
-        console.error(`client/repo/${m.out} is out of date: run node scripts/build-wasm.mjs`);
+        console.error(`client/repo/blobs/${m.out} is out of date: run node scripts/build-wasm.mjs`);
         process.exit(1);
       }
     } else writeFileSync(out, text);

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BackupKey, backup, backupAgeIdentity, initRepository, type ObjectType } from '../client/index.js';
-import { MemoryRepoStore } from '../client/repo/memory-store.js';
+import { MemoryRepoStore } from '../client/repo/storage/memory-store.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'test/vectors/repo-v1');

@@ -5,9 +5,9 @@ import { BackupKey } from '../backup-key.js';
 import { hkdfSync } from 'node:crypto';
 import { backupIdentityScalar } from '../backup-crypto.js';
 import { x25519PublicKey } from '../age/index.js';
-import { CHUNKER_PARAMS, gearTable, type ChunkerParams } from './chunker.js';
-import { topMask } from './cut-points.js';
-import type { ChunkerTables } from './blob-ops.js';
+import { CHUNKER_PARAMS, gearTable, type ChunkerParams } from './blobs/chunker.js';
+import { topMask } from './blobs/cut-points.js';
+import type { ChunkerTables } from './blobs/blob-ops.js';
 
 export const BLOB_ID_LABEL = 'bkv/v1/blob-id';
 

@@ -5,10 +5,10 @@
 // `treeShape` measures a tree once per distinct subtree (memoized), so a crafted graph is refused before any walk
 // starts, in time proportional to its distinct trees, not to the entries it stands for.
 
-import { MAX_CHUNK_LIMIT } from './chunker.js';
+import { MAX_CHUNK_LIMIT } from './blobs/chunker.js';
 import { damaged } from './objects.js';
 import type { Repository } from './repository.js';
-import type { CallOptions } from './store.js';
+import type { CallOptions } from './storage/store.js';
 
 /** Largest plaintext of a data blob: the largest chunker `max` a config may name (docs/repository.md "Config"). */
 export const MAX_DATA_BLOB_BYTES = MAX_CHUNK_LIMIT;

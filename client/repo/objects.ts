@@ -7,7 +7,7 @@ import { beginFile } from '../age/object-parts.js';
 import { decrypt } from '../age/index.js';
 import { isAgeError } from '../age/errors.js';
 import type { RepoKeys } from './keys.js';
-import type { CallOptions, ObjectName, ObjectType, RepoStore } from './store.js';
+import type { CallOptions, ObjectName, ObjectType, RepoStore } from './storage/store.js';
 import { randomBytes } from 'node:crypto';
 import { ClientError } from '../errors.js';
 

@@ -7,17 +7,17 @@ import { BackupKey, backupKeyBytes as keyBytes } from '../backup-key.js';
 import { join } from 'node:path';
 import { BkvError } from '../../protocol/errors.js';
 import { isAgeError } from '../age/errors.js';
-import { BlobPool } from './blob-pool.js';
-import { RepoCache } from './cache.js';
-import { CHUNKER_PARAMS, usableParams } from './chunker.js';
-import { MasterIndex, toIndexObject, type IndexObject } from './index.js';
+import { BlobPool } from './blobs/blob-pool.js';
+import { RepoCache } from './storage/cache.js';
+import { CHUNKER_PARAMS, usableParams } from './blobs/chunker.js';
+import { MasterIndex, toIndexObject, type IndexObject } from './packs/index.js';
 import { deriveRepoKeys, type RepoKeys } from './keys.js';
 import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, putJson } from './objects.js';
-import { readBlobs } from './pack-reader.js';
+import { readBlobs } from './packs/pack-reader.js';
 import { parallel } from './parallel.js';
-import { SeenRecord, type Rollback } from './seen.js';
+import { SeenRecord, type Rollback } from './snapshots/seen.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
-import { RepoObjectMissing, type CallOptions, type ObjectName, type RepoStore } from './store.js';
+import { RepoObjectMissing, type CallOptions, type ObjectName, type RepoStore } from './storage/store.js';
 import { decodeTree, type Tree } from './tree.js';
 import { ClientError, isClientError } from '../errors.js';
 
@@ -110,7 +110,7 @@ export class Repository {
    * Snapshot objects of the last `snapshots()` that failed authentication (damaged, or not an age file to this
    * K: another writer's or a token holder's junk), each with why. They are skipped, never fatal to the listing;
    * `onSkip` names each as it is found. Deleting anything on their account is never right: prune refuses while
-   * there are any (client/repo/prune.ts), check reports them.
+   * there are any (client/repo/commands/prune.ts), check reports them.
    */
   readonly unreadable = new Map<string, string>();
   /**

@@ -3,15 +3,15 @@
 // each with progress callbacks and an AbortSignal.
 
 export { openRepository, initRepository, openOrInitRepository, Repository, type RepositoryOptions, type RepoConfig } from './repository.js';
-export { backup, type BackupOptions, type BackupProgress, type BackupResult, type BackupWarning } from './backup.js';
-export { restore, removeStaleStaging, type RestoreOptions, type RestoreProgress, type RestoreResult } from './restore.js';
-export { dumpFile } from './dump.js';
-export { listSnapshot } from './ls.js';
-export { forget, forgetPlan, applyPolicy, type ForgetGroup, type ForgetOptions, type KeepPolicy } from './forget.js';
-export { prune, type PruneOptions, type PruneProgress, type PruneResult } from './prune.js';
-export { check, type CheckOptions, type CheckResult } from './check.js';
-export { findSnapshot } from './find.js';
+export { backup, type BackupOptions, type BackupProgress, type BackupResult, type BackupWarning } from './commands/backup.js';
+export { restore, removeStaleStaging, type RestoreOptions, type RestoreProgress, type RestoreResult } from './commands/restore.js';
+export { dumpFile } from './commands/dump.js';
+export { listSnapshot } from './commands/ls.js';
+export { forget, forgetPlan, applyPolicy, type ForgetGroup, type ForgetOptions, type KeepPolicy } from './commands/forget.js';
+export { prune, type PruneOptions, type PruneProgress, type PruneResult } from './commands/prune.js';
+export { check, type CheckOptions, type CheckResult } from './commands/check.js';
+export { findSnapshot } from './snapshots/find.js';
 export type { Snapshot, SnapshotSummary, Skipped } from './snapshot.js';
 export type { TreeNode, FileNode, DirNode, SymlinkNode } from './tree.js';
-export type { WalkedNode } from './walk.js';
-export { RepoObjectMissing, type RepoStore, type ObjectName, type ObjectInfo, type ObjectType, type RepoStatus, type RepoLock, type LockRequest, type Range } from './store.js';
+export type { WalkedNode } from './snapshots/walk.js';
+export { RepoObjectMissing, type RepoStore, type ObjectName, type ObjectInfo, type ObjectType, type RepoStatus, type RepoLock, type LockRequest, type Range } from './storage/store.js';

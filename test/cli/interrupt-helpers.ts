@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { newDevice, removeDevices, spawnBkv, type CliResult } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
-import { LOCK_TTL_SECONDS } from '../../client/repo/lock.js';
+import { LOCK_TTL_SECONDS } from '../../client/repo/storage/lock.js';
 import { describe, device, makeTree, noise, parseSnapshots, scratch, type Device } from './snapshot-trees.js';
 
 export let rt: TestRuntime;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupKey } from '../../client/backup-key.js';
 import { ApiClient } from '../../client/http.js';
-import { HttpRepoStore } from '../../client/repo/http-store.js';
+import { HttpRepoStore } from '../../client/repo/storage/http-store.js';
 import { newDevice, removeDevices, spawnBkv } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
 import { device, scratch, type Device } from './snapshot-trees.js';

@@ -9,7 +9,7 @@ import { repoRoutes } from '../../functions/repo/routes.js';
 import { RepoService } from '../../functions/repo/service.js';
 import { DEFAULT_LOCK_TTL_S } from '../../protocol/repo-schemas.js';
 import { SIGNATURE_HEADER } from '../../protocol/repo-signature.js';
-import { RequestSigner } from '../../client/repo/signing.js';
+import { RequestSigner } from '../../client/repo/storage/signing.js';
 
 const T = Date.parse('2026-12-01T00:00:00.000Z');
 

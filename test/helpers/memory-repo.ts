@@ -1,5 +1,5 @@
 // An instrumented in-memory RepoStore for the snapshot engine's tests: unlike the SDK's MemoryRepoStore
-// (client/repo/memory-store.ts, which runs the store contract suite), it counts bytes and calls, exposes its
+// (client/repo/storage/memory-store.ts, which runs the store contract suite), it counts bytes and calls, exposes its
 // objects and locks so a test can tamper with them, copies every body in and out (as a network would), and can
 // fail a chosen call (`hook`) to simulate crashes at exact points.
 
@@ -8,7 +8,7 @@ import { BkvError } from '../../protocol/errors.js';
 import {
   type CallOptions, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock, type RepoStatus,
   type RepoStore, RepoObjectMissing,
-} from '../../client/repo/store.js';
+} from '../../client/repo/storage/store.js';
 
 function check(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;

@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tokenSubject } from '../../client/http.js';
-import { RequestSigner } from '../../client/repo/signing.js';
+import { RequestSigner } from '../../client/repo/storage/signing.js';
 import { matchPath, ROUTES } from '../../functions/routes.js';
 import type { LocalRuntime } from '../../local/server.js';
 import { TEST_CLOCKS } from './local.js';

@@ -11,7 +11,7 @@ import {
   importPublicKey, parseSignatureHeader, publicKeyOf, signatureHeader, signedMessage, signingPrivateKey, signingSeed, verifySignature,
   SIGNED_REQUEST_LABEL, SIGNING_KEY_LABEL,
 } from '../../protocol/repo-signature.js';
-import { RequestSigner } from '../../client/repo/signing.js';
+import { RequestSigner } from '../../client/repo/storage/signing.js';
 
 interface VectorRequest {
   account: string; repositoryId: string; routeId: string; method: string; path: string; bodyUtf8: string; nonceHex: string; expires: number;

@@ -2,7 +2,7 @@
 // pack's name, or a pack whose age header is damaged. The restore cannot get the data, and must say so and end:
 // exit 5 "repository damaged" within seconds, with no staging directory of decrypted files left. (A restore that
 // failed before the blob pool's workers had started used to start them after the pool was closed; their ports
-// kept the process alive forever.) client/repo/blob-pool.ts close, README "Exit codes".
+// kept the process alive forever.) client/repo/blobs/blob-pool.ts close, README "Exit codes".
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // a symlink on the way to the target is followed only when it belongs to the user or to root, and a directory on
 // the way must belong to the user or root and not be world-writable without the sticky bit (else its owner could
 // swap a link in while the restore writes); hers are refused (exit 2, naming them) and nothing is created in her
-// directory. A symlink of the user's own (or root's), and root's sticky /tmp, still work. README "Restoring", client/repo/target-path.ts.
+// directory. A symlink of the user's own (or root's), and root's sticky /tmp, still work. README "Restoring", client/repo/fs/target-path.ts.
 // Runs as root (as CI does): "another user" is `nobody`; the kernel's fs.protected_symlinks is not relied on.
 
 import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

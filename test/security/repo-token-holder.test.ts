@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../client/http.js';
-import { HttpRepoStore } from '../../client/repo/http-store.js';
-import { HeldLock } from '../../client/repo/lock.js';
-import type { RepoStore } from '../../client/repo/store.js';
+import { HttpRepoStore } from '../../client/repo/storage/http-store.js';
+import { HeldLock } from '../../client/repo/storage/lock.js';
+import type { RepoStore } from '../../client/repo/storage/store.js';
 import { MemoryRepoItemStore } from '../../functions/adapters/memory-repo-store.js';
 import type { ObjectStore } from '../../functions/ports.js';
 import { RepoService } from '../../functions/repo/service.js';

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { isClientError } from '../../client/errors.js';
-import { check } from '../../client/repo/check.js';
-import { dumpFile } from '../../client/repo/dump.js';
+import { check } from '../../client/repo/commands/check.js';
+import { dumpFile } from '../../client/repo/commands/dump.js';
 import { MAX_DATA_BLOB_BYTES, MAX_TREE_DEPTH } from '../../client/repo/limits.js';
-import { listSnapshot } from '../../client/repo/ls.js';
-import { restore } from '../../client/repo/restore.js';
+import { listSnapshot } from '../../client/repo/commands/ls.js';
+import { restore } from '../../client/repo/commands/restore.js';
 import { Crafter, dirMeta, meta } from '../client/repo/craft.js';
 import { freshRepo, tempDir } from '../client/repo/engine-helpers.js';
 

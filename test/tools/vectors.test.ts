@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackupKey, backupAgeIdentity, findSnapshot, openRepository, restore, type ObjectType } from '../../client/index.js';
-import { MemoryRepoStore } from '../../client/repo/memory-store.js';
+import { MemoryRepoStore } from '../../client/repo/storage/memory-store.js';
 import { describeTree } from '../../scripts/make-test-vectors.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,11 +1,11 @@
-// `bkv backup <path>...`: one snapshot of the paths into the account's repository (client/repo/backup.ts):
+// `bkv backup <path>...`: one snapshot of the paths into the account's repository (client/repo/commands/backup.ts):
 // unchanged files are not read again, known chunks are not uploaded again. Prints the snapshot id on stdout
 // and a summary on stderr (or one JSON object with --json, progress then as JSON lines on stderr). Exit 6 when
 // files had to be skipped: the snapshot is committed but marked incomplete (README "Exit codes").
 
 import { readFileSync } from 'node:fs';
-import { checkBackupPaths, checkStdinName, backup as runBackup, scanTotals } from '../../repo/backup.js';
-import { Excluder } from '../../repo/exclude.js';
+import { checkBackupPaths, checkStdinName, backup as runBackup, scanTotals } from '../../repo/commands/backup.js';
+import { Excluder } from '../../repo/fs/exclude.js';
 import { ClientError, fileSystemError } from '../../errors.js';
 import { formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';

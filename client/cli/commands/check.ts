@@ -2,7 +2,7 @@
 // `--json`: one object on stdout, {"ok","snapshots","packs","blobs","readData","errors":[…]} (also when it exits 5),
 // progress as JSON lines on stderr.
 
-import { check as runCheck } from '../../repo/check.js';
+import { check as runCheck } from '../../repo/commands/check.js';
 import { ClientError } from '../../errors.js';
 import { countOf, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';

@@ -4,7 +4,7 @@
 // has: whether the vault keeps a key (or a destroyed one's record), and how many backups.
 
 import { ClientError } from '../../errors.js';
-import { HttpRepoStore } from '../../repo/http-store.js';
+import { HttpRepoStore } from '../../repo/storage/http-store.js';
 import { openRepository } from '../../repo/repository.js';
 import type { VaultStatus } from '../../../protocol/schemas.js';
 import { type ConnectionFlags } from '../options.js';

@@ -1,10 +1,10 @@
-// `bkv diff <a> <b>`: what changed from snapshot a to snapshot b (client/repo/diff.ts): one line per entry,
+// `bkv diff <a> <b>`: what changed from snapshot a to snapshot b (client/repo/commands/diff.ts): one line per entry,
 // `+` added, `-` removed, `M` content changed, `T` type changed, `U` metadata only, then a summary; with --json
 // one object { a, b, changes: [{ change, path }], stats }.
 
 import { hostname } from 'node:os';
-import { diffSnapshots, type DiffEntry } from '../../repo/diff.js';
-import { findSnapshot } from '../../repo/find.js';
+import { diffSnapshots, type DiffEntry } from '../../repo/commands/diff.js';
+import { findSnapshot } from '../../repo/snapshots/find.js';
 import { formatBytes } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';

@@ -1,8 +1,8 @@
 // `bkv dump <snapshot> <path>`: one file of a snapshot to stdout (ranged reads, in order).
 
 import { hostname } from 'node:os';
-import { dumpFile } from '../../repo/dump.js';
-import { findSnapshot } from '../../repo/find.js';
+import { dumpFile } from '../../repo/commands/dump.js';
+import { findSnapshot } from '../../repo/snapshots/find.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 

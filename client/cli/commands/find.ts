@@ -1,10 +1,10 @@
 // `bkv find <pattern>...`: the entries of the snapshots (all, or --snapshot / --host / --tag / --path) whose
-// original absolute path matches one of the patterns (client/repo/search.ts); one line per entry with its
+// original absolute path matches one of the patterns (client/repo/commands/search.ts); one line per entry with its
 // snapshot, or one JSON object per line with --json. Finding nothing is not an error (restic's `find` agrees).
 
-import { findSnapshot } from '../../repo/find.js';
-import { findInSnapshots } from '../../repo/search.js';
-import { filterSnapshots } from '../../repo/snapshot-filter.js';
+import { findSnapshot } from '../../repo/snapshots/find.js';
+import { findInSnapshots } from '../../repo/commands/search.js';
+import { filterSnapshots } from '../../repo/snapshots/snapshot-filter.js';
 import { newestFirst, type Snapshot } from '../../repo/snapshot.js';
 import { TYPE_LETTER } from '../../repo/tree.js';
 import { Session } from '../session.js';

@@ -1,13 +1,13 @@
 // `bkv forget --keep-… [--host H] [--tag T] [--path P] [--dry-run] [--prune] [--json]`: deletes the snapshots the
-// rules do not keep, per group (host + paths), and names every one it deletes (client/repo/forget.ts); with
+// rules do not keep, per group (host + paths), and names every one it deletes (client/repo/commands/forget.ts); with
 // --prune it then frees the data no snapshot references, as `bkv prune` does. --json prints one object
 // { dryRun, groups: [{ host, paths, keep: [ids], remove: [ids] }], prune? } on stdout (prune: as `bkv prune
 // --json` prints it). `--dry-run --prune` shows what prune would free once the snapshots were forgotten.
 
 import { ClientError } from '../../errors.js';
-import { forget as runForget, parseDuration, type ForgetGroup } from '../../repo/forget.js';
+import { forget as runForget, parseDuration, type ForgetGroup } from '../../repo/commands/forget.js';
 import { Session } from '../session.js';
-import { prune as runPrune } from '../../repo/prune.js';
+import { prune as runPrune } from '../../repo/commands/prune.js';
 import { pruneSummary } from './prune.js';
 import { type RepoFlags, withRepository } from './repo-common.js';
 import type { FilterFlags } from './snapshots.js';

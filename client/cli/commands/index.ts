@@ -63,7 +63,7 @@ export function registerCommands(program: Command, context: CliContext = {}): vo
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   const repo = (cmd: Command) => cmd.option('--key-file <file>', 'file holding the 64-digit key (instead of this device\'s key)')
     .option('--accept-rollback', 'accept that the server lists no snapshot as new as one this device has seen (another device of yours forgot it)');
-  /** `--host`, `--tag` and `--path`: which snapshots a command looks at (client/repo/snapshot-filter.ts). */
+  /** `--host`, `--tag` and `--path`: which snapshots a command looks at (client/repo/snapshots/snapshot-filter.ts). */
   const filters = (cmd: Command) => cmd
     .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
     .option('--tag <tags>', 'only snapshots with these tags (a,b: both; repeatable: either)', collect)

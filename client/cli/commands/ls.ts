@@ -2,8 +2,8 @@
 // type and mode, size, mtime, path (and a symlink's target).
 
 import { hostname } from 'node:os';
-import { findSnapshot } from '../../repo/find.js';
-import { listSnapshot } from '../../repo/ls.js';
+import { findSnapshot } from '../../repo/snapshots/find.js';
+import { listSnapshot } from '../../repo/commands/ls.js';
 import { TYPE_LETTER } from '../../repo/tree.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';

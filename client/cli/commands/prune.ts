@@ -1,8 +1,8 @@
-// `bkv prune [--dry-run] [--json] [--quiet]`: frees the data no snapshot references (client/repo/prune.ts) and
+// `bkv prune [--dry-run] [--json] [--quiet]`: frees the data no snapshot references (client/repo/commands/prune.ts) and
 // names what it deletes on stderr; progress (packs freed) on a terminal or as JSON lines with --json, whose
 // result is then one JSON object on stdout.
 
-import { prune as runPrune, type PruneResult } from '../../repo/prune.js';
+import { prune as runPrune, type PruneResult } from '../../repo/commands/prune.js';
 import { countOf, formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';

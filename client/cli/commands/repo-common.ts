@@ -4,8 +4,8 @@
 
 import { BackupKey } from '../../backup-key.js';
 import { ClientError, isClientError } from '../../errors.js';
-import { describeRollback } from '../../repo/find.js';
-import { journaledStore } from '../../repo/lock-journal.js';
+import { describeRollback } from '../../repo/snapshots/find.js';
+import { journaledStore } from '../../repo/storage/lock-journal.js';
 import { openOrInitRepository, openRepository, type Repository } from '../../repo/repository.js';
 import { type ConnectionFlags } from '../options.js';
 import { recoverKey } from '../recover.js';
@@ -15,7 +15,7 @@ import { readKeyFile } from './crypt.js';
 
 export interface RepoFlags extends ConnectionFlags {
   keyFile?: string;
-  /** Take the server's listing although it lacks a newer snapshot this device has seen (client/repo/seen.ts). */
+  /** Take the server's listing although it lacks a newer snapshot this device has seen (client/repo/snapshots/seen.ts). */
   acceptRollback?: boolean;
 }
 
@@ -54,7 +54,7 @@ export async function withRepository<T>(
     const result = await fn(repo, signal, source, key);
     interrupt.decided();
     for (const r of repo.accepted) session.say(`warning: accepted (--accept-rollback): ${describeRollback(r)}`);
-    // a command that does not pick `latest` still says it loudly (restore/ls/dump latest refuse: client/repo/find.ts)
+    // a command that does not pick `latest` still says it loudly (restore/ls/dump latest refuse: client/repo/snapshots/find.ts)
     for (const r of repo.rollbacks) {
       session.say(`WARNING: possible rollback: ${describeRollback(r)}. the server may be hiding newer snapshots; \`latest\` is refused until you run with --accept-rollback (if another device of yours forgot it)`);
     }

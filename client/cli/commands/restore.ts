@@ -1,12 +1,12 @@
 // `bkv restore <snapshot|latest> <target> [--include P]... [--exclude P]...`: restores a snapshot into a new directory
-// (client/repo/restore.ts: a staging directory beside it, renamed into place once complete; removed on any
+// (client/repo/commands/restore.ts: a staging directory beside it, renamed into place once complete; removed on any
 // error or Ctrl-C). The key is --key-file, this device's K, --key (the 64-digit key), or the vault password on
 // a device without K, which then keeps it. `latest` is the newest snapshot (of this host and --path if given).
 
 import { hostname } from 'node:os';
 import { ClientError } from '../../errors.js';
-import { findSnapshot } from '../../repo/find.js';
-import { restore as runRestore } from '../../repo/restore.js';
+import { findSnapshot } from '../../repo/snapshots/find.js';
+import { restore as runRestore } from '../../repo/commands/restore.js';
 import { formatBytes, openProgress, progressMode } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';

@@ -1,8 +1,8 @@
 // `bkv snapshots [--host H] [--tag T] [--path P] [--json]`: the repository's snapshots, oldest first, grouped by
-// nothing (forget groups them), filtered as restic filters them (client/repo/snapshot-filter.ts).
+// nothing (forget groups them), filtered as restic filters them (client/repo/snapshots/snapshot-filter.ts).
 
 import { newestFirst } from '../../repo/snapshot.js';
-import { filterSnapshots } from '../../repo/snapshot-filter.js';
+import { filterSnapshots } from '../../repo/snapshots/snapshot-filter.js';
 import { formatBytes } from '../progress.js';
 import { Session } from '../session.js';
 import { type RepoFlags, withRepository } from './repo-common.js';

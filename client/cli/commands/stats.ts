@@ -1,10 +1,10 @@
 // `bkv stats [snapshot...]`: the restore size, the unique data after deduplication, what is stored for it and
-// the ratios (client/repo/stats.ts), of the given snapshots or of all (filtered by --host / --tag / --path);
+// the ratios (client/repo/commands/stats.ts), of the given snapshots or of all (filtered by --host / --tag / --path);
 // --json prints the figures as one object.
 
-import { findSnapshot } from '../../repo/find.js';
-import { filterSnapshots } from '../../repo/snapshot-filter.js';
-import { snapshotStats } from '../../repo/stats.js';
+import { findSnapshot } from '../../repo/snapshots/find.js';
+import { filterSnapshots } from '../../repo/snapshots/snapshot-filter.js';
+import { snapshotStats } from '../../repo/commands/stats.js';
 import type { Snapshot } from '../../repo/snapshot.js';
 import { formatBytes } from '../progress.js';
 import { Session } from '../session.js';

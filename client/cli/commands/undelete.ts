@@ -1,14 +1,14 @@
 // `bkv undelete --as-of TIME [--json]` (or `--snapshot ID [--as-of TIME]`: one snapshot and what it needs): brings back every repository object deleted after TIME (by forget,
 // prune, `bkv delete --backups` or anyone else holding the account), while the deployment still keeps deleted
 // objects (30 days by default; docs/repository.md "Deleted objects"). Then, with this device's key, it deletes
-// (deferred too) any index a prune wrote over the restored ones, so they count again (client/repo/undelete.ts).
+// (deferred too) any index a prune wrote over the restored ones, so they count again (client/repo/commands/undelete.ts).
 // It needs K: undeleting is a change, signed with K's key like every change (docs/protocol.md "Signed requests").
 // Names each object it brings back or deletes on stderr; --json prints { restored, revived } on stdout.
 
 import { ClientError } from '../../errors.js';
 import { backupKeyBytes } from '../../backup-key.js';
 import { openRepository } from '../../repo/repository.js';
-import { reviveIndexes, undelete as runUndelete, undeleteSnapshot } from '../../repo/undelete.js';
+import { reviveIndexes, undelete as runUndelete, undeleteSnapshot } from '../../repo/commands/undelete.js';
 import { Session } from '../session.js';
 import * as interrupt from '../interrupt.js';
 import { obtainKey, type RepoFlags } from './repo-common.js';
@@ -19,7 +19,7 @@ export interface UndeleteFlags extends RepoFlags {
   json?: boolean;
 }
 
-/** `--snapshot ID`: that snapshot and only what it needs (client/repo/undelete.ts undeleteSnapshot). */
+/** `--snapshot ID`: that snapshot and only what it needs (client/repo/commands/undelete.ts undeleteSnapshot). */
 async function undeleteOne(flags: UndeleteFlags & { snapshot: string }, session: Session): Promise<void> {
   if (!/^[0-9a-f]{64}$/.test(flags.snapshot)) throw new ClientError('usage', 'undelete: --snapshot takes a snapshot id (64 hex digits)');
   const since = flags.asOf === undefined ? 0 : parseAsOf(flags.asOf);

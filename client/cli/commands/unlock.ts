@@ -1,4 +1,4 @@
-// `bkv unlock [--json]`: removes the repository locks this device's killed commands left (client/repo/lock-journal.ts:
+// `bkv unlock [--json]`: removes the repository locks this device's killed commands left (client/repo/storage/lock-journal.ts:
 // their process no longer runs on this host, or their lease ran out), and says which it kept and why. Locks of
 // other devices end with their lease (at most ttl) and their maximum life.
 // `bkv unlock --remove-all [--yes]`: removes every lock of the repository, whoever holds it (a device that died for
@@ -6,9 +6,9 @@
 // change, signed with K's key (docs/protocol.md "Signed requests"), so both need this device's K.
 
 import { ClientError } from '../../errors.js';
-import { unlockStale } from '../../repo/lock-journal.js';
+import { unlockStale } from '../../repo/storage/lock-journal.js';
 import { openRepository } from '../../repo/repository.js';
-import type { RepoStore } from '../../repo/store.js';
+import type { RepoStore } from '../../repo/storage/store.js';
 import { Session } from '../session.js';
 import { obtainKey, type RepoFlags } from './repo-common.js';
 

@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backup } from '../../../client/repo/backup.js';
-import { check } from '../../../client/repo/check.js';
-import { forget } from '../../../client/repo/forget.js';
-import { prune } from '../../../client/repo/prune.js';
+import { backup } from '../../../client/repo/commands/backup.js';
+import { check } from '../../../client/repo/commands/check.js';
+import { forget } from '../../../client/repo/commands/forget.js';
+import { prune } from '../../../client/repo/commands/prune.js';
 import { openRepository } from '../../../client/repo/repository.js';
-import { restore } from '../../../client/repo/restore.js';
+import { restore } from '../../../client/repo/commands/restore.js';
 import { comparable, freshRepo, tempDir } from './engine-helpers.js';
 
 function tree(): string {
@@ -101,7 +101,7 @@ describe('damage and keys', () => {
 
 describe('staging left by a killed restore', () => {
   it('a later restore removes a recorded staging directory whose process is gone', async () => {
-    const { removeStaleStaging } = await import('../../../client/repo/restore.js');
+    const { removeStaleStaging } = await import('../../../client/repo/commands/restore.js');
     const home = tempDir();
     const parent = tempDir();
     const staging = join(parent, '.bkv-restore-0011223344556677');

@@ -1,4 +1,4 @@
-// maybeCompress (client/repo/blob-ops.js): compressible blobs are stored deflated (at least 1/16 smaller, and
+// maybeCompress (client/repo/blobs/blob-ops.js): compressible blobs are stored deflated (at least 1/16 smaller, and
 // they inflate to the original); incompressible ones are stored as they are, and random data is not even
 // deflated (the entropy sample decides), so it costs next to nothing. zlib is watched to see that.
 
@@ -17,7 +17,7 @@ vi.mock('node:zlib', async (original) => {
     },
   };
 });
-const { maybeCompress } = await import('../../../client/repo/blob-ops.js');
+const { maybeCompress } = await import('../../../client/repo/blobs/blob-ops.js');
 
 const random = (n: number, seed = 1) => createCipheriv('chacha20', Buffer.alloc(32, seed), Buffer.alloc(16)).update(Buffer.alloc(n));
 

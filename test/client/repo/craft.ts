@@ -1,9 +1,9 @@
 // Writes hand-made (possibly malicious) trees and snapshots into a repository, bypassing the backup's own
 // checks: what a repository writer with K, or a bug, could produce.
 
-import { blobId, compressAlways } from '../../../client/repo/blob-ops.js';
+import { blobId, compressAlways } from '../../../client/repo/blobs/blob-ops.js';
 import { encodeJson, encryptObject, newId } from '../../../client/repo/objects.js';
-import { PackBuilder } from '../../../client/repo/pack-writer.js';
+import { PackBuilder } from '../../../client/repo/packs/pack-writer.js';
 import type { Repository } from '../../../client/repo/repository.js';
 import type { Snapshot } from '../../../client/repo/snapshot.js';
 

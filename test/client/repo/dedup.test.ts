@@ -9,7 +9,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backup } from '../../../client/repo/backup.js';
+import { backup } from '../../../client/repo/commands/backup.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
 
 const MiB = 1024 * 1024;

@@ -1,6 +1,6 @@
 // Long silences between requests: a kept-alive connection is never reused after the server may have closed it,
 // and a request that still meets a closed one is sent again where that is safe (client/keep-alive.js,
-// client/node-fetch.ts, client/repo/http-store.ts). Issue: a restore of 200,000 files walked for more than the
+// client/node-fetch.ts, client/repo/storage/http-store.ts). Issue: a restore of 200,000 files walked for more than the
 // runtime's 5 s keep-alive without an API call; the next call went out on the closed connection ("socket hang
 // up") and the restore failed as `unreachable`, untried again. Here the server's idle time is a proxy's 150 ms
 // (it drops a request that arrives on a connection idle longer, as a server that had closed it would), and the
@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../../client/http.js';
 import { FreshHttpAgent } from '../../../client/keep-alive.js';
 import { nodeFetch } from '../../../client/node-fetch.js';
-import { HttpRepoStore } from '../../../client/repo/http-store.js';
+import { HttpRepoStore } from '../../../client/repo/storage/http-store.js';
 import { initRepository } from '../../../client/repo/repository.js';
-import { backup } from '../../../client/repo/backup.js';
-import { restore } from '../../../client/repo/restore.js';
+import { backup } from '../../../client/repo/commands/backup.js';
+import { restore } from '../../../client/repo/commands/restore.js';
 import { startTestRuntime, type TestRuntime } from '../../helpers/local.js';
 import { comparable, tempDir } from './engine-helpers.js';
 

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backup, type BackupWarning } from '../../../client/repo/backup.js';
-import { listSnapshot } from '../../../client/repo/ls.js';
+import { backup, type BackupWarning } from '../../../client/repo/commands/backup.js';
+import { listSnapshot } from '../../../client/repo/commands/ls.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
 
 describe('unreadable and changing files', () => {

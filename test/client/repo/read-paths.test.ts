@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { backup } from '../../../client/repo/backup.js';
-import { dumpFile } from '../../../client/repo/dump.js';
-import { listSnapshot } from '../../../client/repo/ls.js';
+import { backup } from '../../../client/repo/commands/backup.js';
+import { dumpFile } from '../../../client/repo/commands/dump.js';
+import { listSnapshot } from '../../../client/repo/commands/ls.js';
 import { initRepository } from '../../../client/repo/repository.js';
-import { restore } from '../../../client/repo/restore.js';
-import type { ObjectName } from '../../../client/repo/store.js';
+import { restore } from '../../../client/repo/commands/restore.js';
+import type { ObjectName } from '../../../client/repo/storage/store.js';
 import type { TestMemoryStore } from '../../helpers/memory-repo.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
 

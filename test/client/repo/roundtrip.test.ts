@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backup } from '../../../client/repo/backup.js';
-import { restore } from '../../../client/repo/restore.js';
+import { backup } from '../../../client/repo/commands/backup.js';
+import { restore } from '../../../client/repo/commands/restore.js';
 import { describeTree, freshRepo, tempDir } from './engine-helpers.js';
 
 function sampleTree(): string {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isClientError } from '../../../client/errors.js';
-import { restore } from '../../../client/repo/restore.js';
+import { restore } from '../../../client/repo/commands/restore.js';
 import { Crafter, dirMeta, meta } from './craft.js';
 import { freshRepo, tempDir } from './engine-helpers.js';
 
