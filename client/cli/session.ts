@@ -225,7 +225,10 @@ export class Session {
   async noKeyMessage(): Promise<string> {
     const owner = await this.owner();
     const legacy = await this.device.unboundLegacyKey();
+    // a key for the same account at another server: most likely a mistyped --server (or BKV_SERVER), not a new device
+    const elsewhere = (await this.device.owners()).filter((o) => o.account === owner.account && o.server !== owner.server).map((o) => o.server);
     return `this device has no backup key for ${describeOwner(owner)}: run bkv key fetch (the vault password) or bkv init`
+      + (elsewhere.length > 0 ? ` (it has one for ${owner.account} at ${elsewhere.join(', ')}: is --server right?)` : '')
       + (legacy ? ` (${legacy}, kept by an older bkv, names no account: if it is this account's, run bkv key import < ${legacy})` : '');
   }
 

@@ -84,6 +84,14 @@ describe('global options', () => {
       expect(r.stderr).not.toMatch(/signed in|sign in/);
     }
   });
+
+  it('a wrong --server with the account given: no key there, and the server it has one for is named', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await bkv(['--server', url, 'snapshots', '--account', 'pat'], { BKV_HOME: dev.home, BKV_LOCAL_SECRET_FILE: rt.tokenSecretFile });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`bkv: this device has no backup key for pat at ${url}: run bkv key fetch (the vault password) or bkv init`
+      + ` (it has one for pat at ${rt.url}: is --server right?)\n`);
+  });
 });
 
 describe('errno in messages', () => {
