@@ -16,17 +16,13 @@ import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { copyWithinInto } from '../blobs/arena.js';
 import { capYoungGeneration } from '../blobs/gc.js';
-import { blobId, compressAlways } from '../blobs/blob-ops.js';
-import type { SegmentOut } from '../blobs/blob-ops.js';
 import { MAX_CHUNK_LIMIT } from '../blobs/chunker.js';
 import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from '../limits.js';
 import { Excluder, type ExcludeOptions } from '../fs/exclude.js';
-import type { PackEntry } from '../packs/index.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
 import { encodeJson, encryptObject, newId } from '../objects.js';
-import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from '../packs/pack-writer.js';
+import { BlobWriter } from '../packs/blob-writer.js';
 import type { Repository } from '../repository.js';
-import { isDirectStore } from '../storage/store.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from '../snapshot.js';
 import { type DirNode, type FileNode, type SpecialNode, type Tree, type TreeNode, encodeTree, isSafeName, sortNodes } from '../tree.js';
 import { XATTRS_UNAVAILABLE, readXattrs, xattrsAvailable } from '../fs/xattrs.js';
@@ -96,9 +92,6 @@ const BATCH_CAPACITY = BATCH_BYTES + SMALL_FILE + 1;
 const WINDOW = MAX_CHUNK_LIMIT;
 /** File bytes read but not yet packed, across all files. */
 const READ_BUDGET = 16 * 1024 * 1024;
-/** An index object is written once this many packs (~256 MiB) are stored, or the oldest of them is this old. */
-const PACKS_PER_INDEX = 16;
-const INDEX_AFTER_MS = 30_000;
 /** The main thread's young generation stops growing at semispaces of this size (gc.js capYoungGeneration). */
 const YOUNG_SEMI_BYTES = 4 * 1024 * 1024;
 
@@ -120,10 +113,6 @@ class Semaphore {
     this.waiting = [];
     for (const r of w) r();
   }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason ?? new ClientError('cancelled', 'cancelled');
 }
 
 interface Content {
@@ -204,30 +193,24 @@ class BackupRun {
   private readonly summary: SnapshotSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 };
   private readonly excluder: Excluder;
   private readonly budget = new Semaphore(READ_BUDGET);
-  private readonly uploads: Semaphore;
-  /** Blobs in packs not yet indexed. */
-  private readonly pending = new Set<string>();
-  private dataPack: PackBuilder | undefined;
-  private treePack: PackBuilder | undefined;
+  /** Dedup, packs, uploads and the index (packs/blob-writer.ts). */
+  private readonly writer: BlobWriter;
   /** Entries of the trees stored so far (docs/repository.md "Limits"). */
   private entries = 0;
-  private readonly inFlight = new Set<Promise<void>>();
   private readonly reads = new Set<Promise<void>>();
   private failure: unknown;
-  private unindexed: PackEntry[] = [];
-  private unindexedSince = 0;
-  private indexWrites: Promise<void> = Promise.resolve();
   /** Hard links: (dev, inode) → the content of the first one read. */
   private readonly links = new Map<string, Promise<Content | undefined>>();
   private batch: { length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
   private xattrsChecked = false;
-  /** Buffers of sealed packs, back once uploaded. */
-  private readonly sealedBuffers = new BufferRecycler(2);
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.excluder = Excluder.fromOptions(opts);
-    this.uploads = new Semaphore(opts.uploads ?? 2);
+    this.writer = new BlobWriter(repo, {
+      signal, uploads: opts.uploads, counters: this.summary, beforeStore: () => lock.assertHeld(),
+      beforeUpload: opts.capYoungGeneration ? () => capYoungGeneration(YOUNG_SEMI_BYTES) : undefined,
+    });
   }
 
   private warn(path: string, message: string, kind: BackupWarning['kind']): void {
@@ -248,7 +231,7 @@ class BackupRun {
 
   private check(): void {
     if (this.failure !== undefined) throw this.failure;
-    throwIfAborted(this.signal);
+    this.writer.check();
   }
 
   async run(): Promise<BackupResult> {
@@ -256,25 +239,10 @@ class BackupRun {
       return await this.walkAndCommit();
     } catch (e) {
       this.failure ??= e;
-      await this.settle();
-      await this.indexUploaded();
+      while (this.reads.size > 0) await Promise.allSettled([...this.reads]);
+      // after Ctrl-C or a failure: an index of the packs already stored, never a snapshot (docs/repository.md "Index")
+      await this.writer.abort(e);
       throw e;
-    }
-  }
-
-  /**
-   * After Ctrl-C or a failure: an index of the packs that reached the server but no index yet, so the next backup
-   * reuses them (docs/repository.md "Index"). Never a snapshot; best effort (otherwise prune frees them).
-   */
-  private async indexUploaded(): Promise<void> {
-    await this.indexWrites;
-    const packs = this.unindexed.splice(0);
-    if (packs.length === 0) return;
-    try {
-      this.lock.assertHeld();
-      await this.repo.putIndex(packs, [], { signal: AbortSignal.timeout(15_000) });
-    } catch {
-      // the next backup uploads them again
     }
   }
 
@@ -320,7 +288,9 @@ class BackupRun {
       if (done !== undefined) rootNodes.push(done);
     }
     const rootId = this.storeTree({ nodes: sortNodes(rootNodes) });
-    await this.finishPacks();
+    while (this.reads.size > 0) await Promise.allSettled([...this.reads]);
+    this.check();
+    await this.writer.finish();
     this.check();
     this.lock.assertHeld();
     const snapshot: Snapshot = {
@@ -384,7 +354,7 @@ class BackupRun {
       const node: FileNode = { name, mode, mtime, uid, gid, type: 'file', size, content: [], ctime: st.ctimeNs.toString(), inode: st.ino.toString() };
       if (st.nlink > 1n) node.links = Number(st.nlink);
       const reuse = prev?.type === 'file' && prev.size === size && prev.mtime === node.mtime && prev.ctime === node.ctime && prev.inode === node.inode
-        && prev.content.every((c) => this.repo.index.has(c) || this.pending.has(c));
+        && prev.content.every((c) => this.writer.has(c));
       // an unchanged ctime means unchanged extended attributes too (setting one changes the ctime)
       this.withXattrs(node, path, reuse ? prev : undefined);
       let content: Promise<Content | undefined>;
@@ -566,7 +536,7 @@ class BackupRun {
           chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length: at, segments,
         });
         for (let i = 0; i < live.length; i++) {
-          const content = await this.accept(outs[i]!, buf);
+          const content = await this.writer.saveSegment(outs[i]!, buf);
           this.summary.bytes += segments[i]![1];
           live[i]!.done({ content, size: segments[i]![1] });
         }
@@ -635,7 +605,7 @@ class BackupRun {
             chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length, segments: [[0, length, eof]],
           });
           const seg = r.segments[0]!;
-          content.push(...(await this.accept(seg, buf)));
+          content.push(...(await this.writer.saveSegment(seg, buf)));
           this.summary.bytes += n;
           this.progress();
           if (eof) break;
@@ -652,137 +622,13 @@ class BackupRun {
     }
   }
 
-  /** The segments being packed, one after another (see accept). */
-  private packing: Promise<unknown> = Promise.resolve();
-
-  /**
-   * Packs the new chunks of one segment (the bytes are in `buf`) and returns the segment's blob ids. Segments of
-   * files read at once are packed one after another: a full pack waits for an upload slot, and another reader
-   * must not open a new pack beside it meanwhile (each pack holds a 13 MiB slab: at most one filling, one full,
-   * and one per upload slot).
-   */
-  private accept(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
-    const run = this.packing.then(() => this.acceptNow(seg, buf));
-    this.packing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async acceptNow(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
-    this.check();
-    const ids: string[] = [];
-    for (const c of seg.chunks) {
-      ids.push(c.id);
-      if (this.repo.index.has(c.id) || this.pending.has(c.id)) continue;
-      this.pending.add(c.id);
-      this.summary.newBytes += c.l;
-      const stored = c.z ?? buf.subarray(c.o, c.o + c.l);
-      if (this.dataPack !== undefined && this.dataPack.size + stored.length > PACK_TARGET) {
-        // packs stay within the target, so their buffers never grow
-        const pack = this.dataPack;
-        this.dataPack = undefined;
-        await this.upload(pack);
-      }
-      this.dataPack ??= new PackBuilder('data', undefined, this.repo.pool);
-      this.dataPack.add(c.id, stored, c.l, c.z !== undefined ? 1 : 0);
-    }
-    return ids;
-  }
-
   private storeTree(tree: Tree): string {
     // what readers refuse is never written (docs/repository.md "Limits"); depth is bounded by PATH_MAX already
     this.entries += tree.nodes.length;
     if (this.entries > MAX_SNAPSHOT_ENTRIES) throw new ClientError('usage', `more than ${MAX_SNAPSHOT_ENTRIES} entries in one snapshot: back up fewer paths at once`);
     const plain = encodeTree(tree);
     if (plain.length > MAX_TREE_BLOB_BYTES) throw new ClientError('usage', `a directory of ${tree.nodes.length} entries is too large for one tree (${MAX_TREE_BLOB_BYTES} bytes): split it or exclude it`);
-    const id = blobId(this.repo.keys.blobIdKey, plain);
-    if (this.repo.index.has(id) || this.pending.has(id)) return id;
-    this.pending.add(id);
-    this.treePack ??= new PackBuilder('tree', 1024 * 1024);
-    this.treePack.add(id, compressAlways(plain), plain.length, 1);
-    if (this.treePack.full) {
-      const pack = this.treePack;
-      this.treePack = undefined;
-      void this.upload(pack);
-    }
-    return id;
-  }
-
-  /** Seals and uploads a pack in the background once an upload slot is free; indexes it when stored. */
-  private async upload(pack: PackBuilder): Promise<void> {
-    if (this.opts.capYoungGeneration) capYoungGeneration(YOUNG_SEMI_BYTES);
-    await this.uploads.acquire(1);
-    this.check();
-    const p = (async () => {
-      try {
-        const entry = await this.storePack(pack);
-        this.summary.uploadedBytes += entry.size;
-        this.repo.index.addPack(entry);
-        for (const b of entry.blobs) this.pending.delete(b.id);
-        if (this.unindexed.length === 0) this.unindexedSince = Date.now();
-        this.unindexed.push(entry);
-        if (this.unindexed.length >= PACKS_PER_INDEX || Date.now() - this.unindexedSince >= INDEX_AFTER_MS) this.writeIndex();
-      } catch (e) {
-        this.failure ??= e;
-      } finally {
-        this.uploads.release(1);
-      }
-    })();
-    this.inFlight.add(p);
-    void p.then(() => this.inFlight.delete(p));
-  }
-
-  /** Seals and stores a pack: a data pack straight from a worker when the store has URLs, else through put. */
-  private async storePack(pack: PackBuilder): Promise<PackEntry> {
-    const { store, pool, keys } = this.repo;
-    if (pack.type === 'data' && isDirectStore(store) && pool.threaded) {
-      return pack.sealAndStore(keys, pool, store, { signal: this.signal });
-    }
-    if (pack.type === 'data' && this.sealedBuffers.size < 1) this.sealedBuffers.give(Buffer.allocUnsafeSlow(SEALED_CAPACITY));
-    const { file, entry } = await pack.seal(keys, pool, pack.type === 'data' ? this.sealedBuffers : undefined);
-    throwIfAborted(this.signal);
-    await store.put({ type: 'data', id: entry.id }, file, { signal: this.signal });
-    if (entry.t === 'tree') this.repo.cache?.put({ type: 'data', id: entry.id }, file);
-    else this.sealedBuffers.give(Buffer.from(file.buffer));
-    return entry;
-  }
-
-  private writeIndex(): void {
-    const packs = this.unindexed;
-    this.unindexed = [];
-    if (packs.length === 0) return;
-    this.indexWrites = this.indexWrites.then(async () => {
-      if (this.failure !== undefined) return;
-      try {
-        throwIfAborted(this.signal);
-        const { bytes } = await this.repo.putIndex(packs, [], { signal: this.signal });
-        this.summary.uploadedBytes += bytes;
-      } catch (e) {
-        this.failure ??= e;
-      }
-    });
-  }
-
-  private async settle(): Promise<void> {
-    while (this.reads.size > 0 || this.inFlight.size > 0) await Promise.allSettled([...this.reads, ...this.inFlight]);
-    await this.indexWrites;
-  }
-
-  private async finishPacks(): Promise<void> {
-    try {
-      this.check();
-      if (this.dataPack !== undefined && this.dataPack.blobs.length > 0) await this.upload(this.dataPack);
-      this.dataPack = undefined;
-      if (this.treePack !== undefined && this.treePack.blobs.length > 0) await this.upload(this.treePack);
-      this.treePack = undefined;
-      await this.settle();
-      this.check();
-      this.writeIndex();
-      await this.indexWrites;
-      this.check();
-    } catch (e) {
-      await this.settle();
-      throw e;
-    }
+    return this.writer.saveTree(plain);
   }
 }
 
