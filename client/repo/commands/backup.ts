@@ -11,12 +11,11 @@
 // An unreadable file is skipped with a warning naming it and the snapshot is marked incomplete; a file that
 // changes while it is read is reported (what was read is stored). Hard links are found by inode and read once.
 
-import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, openSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { copyWithinInto } from '../blobs/arena.js';
 import { capYoungGeneration } from '../blobs/gc.js';
-import { MAX_CHUNK_LIMIT } from '../blobs/chunker.js';
+import { FileReader, type Content } from '../blobs/file-reader.js';
 import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from '../limits.js';
 import { Excluder, type ExcludeOptions } from '../fs/exclude.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
@@ -83,42 +82,8 @@ export interface BackupResult {
   timings: { total: number };
 }
 
-const SMALL_FILE = 1024 * 1024;
-const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_FILES = 256;
-/** A batch's buffer: its files and a byte each to see one grow. */
-const BATCH_CAPACITY = BATCH_BYTES + SMALL_FILE + 1;
-/** Bytes of a large file read at once: a window holds any chunk a repository may name (MAX_CHUNK_LIMIT). */
-const WINDOW = MAX_CHUNK_LIMIT;
-/** File bytes read but not yet packed, across all files. */
-const READ_BUDGET = 16 * 1024 * 1024;
 /** The main thread's young generation stops growing at semispaces of this size (gc.js capYoungGeneration). */
 const YOUNG_SEMI_BYTES = 4 * 1024 * 1024;
-
-class Semaphore {
-  private waiting: (() => void)[] = [];
-  private free: number;
-  constructor(private readonly max: number) {
-    this.free = max;
-  }
-  async acquire(want: number): Promise<number> {
-    const n = Math.min(want, this.max);
-    while (this.free < n) await new Promise<void>((r) => this.waiting.push(r));
-    this.free -= n;
-    return n;
-  }
-  release(n: number): void {
-    this.free += n;
-    const w = this.waiting;
-    this.waiting = [];
-    for (const r of w) r();
-  }
-}
-
-interface Content {
-  content: string[];
-  size: number;
-}
 
 /** A file node whose content is still being read. */
 interface PendingFile {
@@ -192,16 +157,15 @@ class BackupRun {
   private readonly skipped: Skipped[] = [];
   private readonly summary: SnapshotSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 };
   private readonly excluder: Excluder;
-  private readonly budget = new Semaphore(READ_BUDGET);
   /** Dedup, packs, uploads and the index (packs/blob-writer.ts). */
   private readonly writer: BlobWriter;
   /** Entries of the trees stored so far (docs/repository.md "Limits"). */
   private entries = 0;
-  private readonly reads = new Set<Promise<void>>();
+  /** Small-file batches, windowed reads and the read budget (blobs/file-reader.ts). */
+  private readonly reader: FileReader;
   private failure: unknown;
   /** Hard links: (dev, inode) → the content of the first one read. */
   private readonly links = new Map<string, Promise<Content | undefined>>();
-  private batch: { length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
   private xattrsChecked = false;
 
@@ -210,6 +174,13 @@ class BackupRun {
     this.writer = new BlobWriter(repo, {
       signal, uploads: opts.uploads, counters: this.summary, beforeStore: () => lock.assertHeld(),
       beforeUpload: opts.capYoungGeneration ? () => capYoungGeneration(YOUNG_SEMI_BYTES) : undefined,
+    });
+    this.reader = new FileReader(repo, this.writer, {
+      warn: (path, message, kind) => this.warn(path, message, kind),
+      read: (bytes) => void (this.summary.bytes += bytes),
+      progress: () => this.progress(),
+      check: () => this.check(),
+      beforeRead: opts.beforeRead,
     });
   }
 
@@ -239,7 +210,7 @@ class BackupRun {
       return await this.walkAndCommit();
     } catch (e) {
       this.failure ??= e;
-      while (this.reads.size > 0) await Promise.allSettled([...this.reads]);
+      await this.reader.settle();
       // after Ctrl-C or a failure: an index of the packs already stored, never a snapshot (docs/repository.md "Index")
       await this.writer.abort(e);
       throw e;
@@ -283,12 +254,12 @@ class BackupRun {
       }
       const prev = parentRoot?.nodes.find((n) => n.name === name);
       const node = await this.entry(p, name, st, prev, st.dev);
-      this.flushBatch();
+      this.reader.flush();
       const done = node === undefined ? undefined : await this.complete(node);
       if (done !== undefined) rootNodes.push(done);
     }
     const rootId = this.storeTree({ nodes: sortNodes(rootNodes) });
-    while (this.reads.size > 0) await Promise.allSettled([...this.reads]);
+    await this.reader.settle();
     this.check();
     await this.writer.finish();
     this.check();
@@ -364,7 +335,7 @@ class BackupRun {
       else if (reuse) {
         this.summary.bytes += size; // unchanged since the parent: not read, but part of the snapshot
         content = Promise.resolve({ content: prev.content, size });
-      } else content = this.readFile(path, size);
+      } else content = this.reader.readFile(path, size);
       content.catch(() => undefined); // awaited by the directory; one abandoned by an abort must not go unhandled
       if (linkKey !== undefined && known === undefined) this.links.set(linkKey, content);
       this.summary.files++;
@@ -434,12 +405,12 @@ class BackupRun {
       if ('pending' in node) files.push(node);
       else nodes.push(node);
     }
-    this.flushBatch();
+    this.reader.flush();
     for (const d of subdirs) {
       const node = await this.entry(d.full, d.name, d.st, prevByName.get(d.name), rootDev);
       if (node !== undefined && !('pending' in node)) nodes.push(node);
     }
-    this.flushBatch();
+    this.reader.flush();
     for (const f of files) {
       const node = await this.complete(f);
       if (node !== undefined) nodes.push(node);
@@ -462,164 +433,15 @@ class BackupRun {
     return node.pending;
   }
 
-  // -- reading and chunking -------------------------------------------------------------------------------
-
-  /** Opens a file for reading without following a symlink or blocking on a FIFO put in its place. */
-  private open(path: string): number | undefined {
-    try {
-      this.opts.beforeRead?.(path);
-      const fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-      if (!fstatSync(fd).isFile()) {
-        closeSync(fd);
-        this.warn(path, 'is no longer a regular file', 'skipped');
-        return undefined;
-      }
-      return fd;
-    } catch (e) {
-      this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-      return undefined;
-    }
-  }
-
-  private readFile(path: string, size: number): Promise<Content | undefined> {
-    if (size <= SMALL_FILE) return this.readSmall(path, size);
-    return this.readLarge(path, size);
-  }
-
-  private readSmall(path: string, size: number): Promise<Content | undefined> {
-    return new Promise((done, fail) => {
-      if (this.batch !== undefined && (this.batch.length + size + 1 > BATCH_CAPACITY || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
-      this.batch ??= { length: 0, files: [] };
-      this.batch.files.push({ path, size, done, fail });
-      this.batch.length += size + 1; // room for one byte of growth detection
-    });
-  }
-
-  /** Reads the queued small files into one buffer and chunks them on a worker. */
-  private flushBatch(): void {
-    const batch = this.batch;
-    if (batch === undefined) return;
-    this.batch = undefined;
-    const work = (async () => {
-      // the memory is taken once the read budget allows: batches queued behind it hold none
-      const held = await this.budget.acquire(BATCH_CAPACITY);
-      const slab = this.repo.pool.takeSlab(BATCH_CAPACITY);
-      const buf = slab.bytes;
-      try {
-        this.check();
-        const segments: [number, number, boolean][] = [];
-        const live: typeof batch.files = [];
-        let at = 0;
-        for (const f of batch.files) {
-          const fd = this.open(f.path);
-          if (fd === undefined) {
-            f.done(undefined);
-            continue;
-          }
-          let n = 0;
-          try {
-            n = readAll(fd, buf, at, f.size + 1);
-            if (n !== f.size) this.warn(f.path, `changed while reading (${n > f.size ? 'grew' : 'shrank'})`, 'changed');
-            n = Math.min(n, f.size);
-          } catch (e) {
-            closeSync(fd);
-            this.warn(f.path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-            f.done(undefined);
-            continue;
-          }
-          closeSync(fd);
-          segments.push([at, n, true]);
-          live.push(f);
-          at += n;
-        }
-        const { segments: outs } = await this.repo.pool.chunk({
-          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length: at, segments,
-        });
-        for (let i = 0; i < live.length; i++) {
-          const content = await this.writer.saveSegment(outs[i]!, buf);
-          this.summary.bytes += segments[i]![1];
-          live[i]!.done({ content, size: segments[i]![1] });
-        }
-        this.progress();
-      } catch (e) {
-        for (const f of batch.files) f.fail(e);
-      } finally {
-        this.repo.pool.giveSlab(slab);
-        this.budget.release(held);
-      }
-    })();
-    this.reads.add(work);
-    void work.then(() => this.reads.delete(work));
-  }
-
-  private async readLarge(path: string, size: number): Promise<Content | undefined> {
-    return this.readFd(path, size, () => this.open(path));
-  }
-
   /** The file node of a stream (standard input): its bytes until EOF, the time now, this process's owner. */
   private async stream(name: string, fd: number): Promise<FileNode> {
-    const content = await this.readFd(`<stdin ${name}>`, undefined, () => fd, false);
+    const content = await this.reader.readFd(`<stdin ${name}>`, undefined, () => fd, false);
     if (content === undefined) throw new ClientError('file-system', 'cannot read standard input: nothing was saved', { path: '-', errno: 'EIO' });
     this.summary.files++;
     const now = (BigInt(Date.now()) * 1000000n).toString();
     return {
       name, mode: 0o600, mtime: now, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, type: 'file', size: content.size, content: content.content,
     };
-  }
-
-  /**
-   * Reads a file (size known: it reports growth and shrinking) or a stream (size undefined: until EOF) in windows
-   * and chunks them on a worker.
-   */
-  private async readFd(path: string, size: number | undefined, open: () => number | undefined, close = true): Promise<Content | undefined> {
-    const held = await this.budget.acquire(WINDOW);
-    try {
-      this.check();
-      const fd = open();
-      if (fd === undefined) return undefined;
-      const slab = this.repo.pool.takeSlab(WINDOW);
-      const buf = slab.bytes;
-      const content: string[] = [];
-      let total = 0;
-      let carry = 0;
-      try {
-        for (;;) {
-          this.check();
-          const want = size === undefined ? WINDOW - carry : Math.min(WINDOW - carry, size - total + 1);
-          let n: number;
-          try {
-            n = want > 0 ? readAll(fd, buf, carry, want) : 0;
-          } catch (e) {
-            this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-            return undefined;
-          }
-          if (size !== undefined && total + n > size) {
-            this.warn(path, 'changed while reading (grew)', 'changed');
-            n = size - total;
-          }
-          total += n;
-          const eof = (size !== undefined && total >= size) || n < want;
-          if (eof && size !== undefined && total < size) this.warn(path, 'changed while reading (shrank)', 'changed');
-          const length = carry + n;
-          const r = await this.repo.pool.chunk({
-            chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length, segments: [[0, length, eof]],
-          });
-          const seg = r.segments[0]!;
-          content.push(...(await this.writer.saveSegment(seg, buf)));
-          this.summary.bytes += n;
-          this.progress();
-          if (eof) break;
-          carry = length - seg.consumed;
-          copyWithinInto(buf, 0, seg.consumed, length);
-        }
-      } finally {
-        if (close) closeSync(fd);
-        this.repo.pool.giveSlab(slab);
-      }
-      return { content, size: total };
-    } finally {
-      this.budget.release(held);
-    }
   }
 
   private storeTree(tree: Tree): string {
@@ -631,27 +453,6 @@ class BackupRun {
     return this.writer.saveTree(plain);
   }
 }
-
-/** Reads up to `length` bytes into `buf` at `at`; returns how many (fewer at the end of the file). */
-function readAll(fd: number, buf: Buffer, at: number, length: number): number {
-  let n = 0;
-  while (n < length) {
-    let r: number;
-    try {
-      r = readSync(fd, buf, at + n, length - n, null);
-    } catch (e) {
-      // a pipe someone made non-blocking (standard input of a shell pipeline): wait for the writer
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(PAUSE, 0, 0, 5);
-      continue;
-    }
-    if (r === 0) break;
-    n += r;
-  }
-  return n;
-}
-
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function safeUser(): string {
   try {
