@@ -13,11 +13,12 @@
 
 import { closeSync, constants as fsc, lstatSync, openSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { capYoungGeneration } from '../blobs/gc.js';
 import { FileReader, type Content } from '../blobs/file-reader.js';
 import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from '../limits.js';
-import { Excluder, type ExcludeOptions } from '../fs/exclude.js';
+import type { ExcludeOptions } from '../fs/exclude.js';
+import { Walker, type WalkEntry } from '../fs/walker.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
 import { encodeJson, encryptObject, newId } from '../objects.js';
 import { BlobWriter } from '../packs/blob-writer.js';
@@ -91,13 +92,6 @@ interface PendingFile {
   content: Promise<Content | undefined>;
 }
 
-function utf8Name(raw: Buffer): string | undefined {
-  const s = raw.toString('utf8');
-  // the decoder turns every invalid sequence into U+FFFD: without one the name is valid UTF-8 as it is
-  if (!s.includes('\uFFFD')) return s;
-  return Buffer.from(s, 'utf8').equals(raw) ? s : undefined;
-}
-
 /**
  * Refuses, before anything is locked or stored, a top-level path that does not exist, cannot be read, or is not a
  * file, directory or symlink (`-`, `/dev/stdin`, a FIFO): a snapshot of nothing must never become `latest`.
@@ -156,7 +150,8 @@ class BackupRun {
   private readonly warnings: BackupWarning[] = [];
   private readonly skipped: Skipped[] = [];
   private readonly summary: SnapshotSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 };
-  private readonly excluder: Excluder;
+  /** readdir, lstat, the exclude and one-file-system rules (fs/walker.ts). */
+  private readonly walker: Walker;
   /** Dedup, packs, uploads and the index (packs/blob-writer.ts). */
   private readonly writer: BlobWriter;
   /** Entries of the trees stored so far (docs/repository.md "Limits"). */
@@ -170,7 +165,7 @@ class BackupRun {
   private xattrsChecked = false;
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
-    this.excluder = Excluder.fromOptions(opts);
+    this.walker = new Walker(opts, (path, message, kind) => this.warn(path, message, kind));
     this.writer = new BlobWriter(repo, {
       signal, uploads: opts.uploads, counters: this.summary, beforeStore: () => lock.assertHeld(),
       beforeUpload: opts.capYoungGeneration ? () => capYoungGeneration(YOUNG_SEMI_BYTES) : undefined,
@@ -366,38 +361,16 @@ class BackupRun {
   /** Backs up a directory and returns its tree blob id (or undefined when it cannot be read). */
   private async dir(path: string, prev: Tree | undefined, rootDev: bigint): Promise<string | undefined> {
     this.check();
-    let raw: Buffer[];
-    try {
-      raw = readdirSync(path, { encoding: 'buffer' });
-    } catch (e) {
-      this.warn(path, `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-      return undefined;
-    }
+    const listed = this.walker.readDir(path, rootDev);
+    if (listed === undefined) return undefined;
     const prevByName = new Map<string, TreeNode>();
     for (const n of prev?.nodes ?? []) prevByName.set(n.name, n);
     const nodes: TreeNode[] = [];
     const files: PendingFile[] = [];
-    const subdirs: { name: string; full: string; st: BigIntStats }[] = [];
-    for (const r of raw) {
-      const name = utf8Name(r);
-      const full = join(path, r.toString('utf8'));
-      if (name === undefined) {
-        this.warn(`${path}/${r.toString('latin1')}`, 'name is not valid UTF-8', 'unsupported');
-        continue;
-      }
-      let st: BigIntStats;
-      try {
-        st = lstatSync(full, { bigint: true });
-      } catch (e) {
-        if (this.excluder.excludes(full, false)) continue;
-        this.warn(full, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-        continue;
-      }
-      if (this.excluder.excludes(full, st.isDirectory())) continue;
+    const subdirs: WalkEntry[] = [];
+    for (const { name, path: full, st } of listed) {
       if (st.isDirectory()) {
-        if (this.opts.oneFileSystem && st.dev !== rootDev) continue;
-        if (this.excluder.excludesDirectory(full)) continue;
-        subdirs.push({ name, full, st });
+        subdirs.push({ name, path: full, st });
         continue;
       }
       const node = await this.entry(full, name, st, prevByName.get(name), rootDev);
@@ -407,7 +380,7 @@ class BackupRun {
     }
     this.reader.flush();
     for (const d of subdirs) {
-      const node = await this.entry(d.full, d.name, d.st, prevByName.get(d.name), rootDev);
+      const node = await this.entry(d.path, d.name, d.st, prevByName.get(d.name), rootDev);
       if (node !== undefined && !('pending' in node)) nodes.push(node);
     }
     this.reader.flush();
@@ -462,41 +435,5 @@ function safeUser(): string {
   }
 }
 
-/** Files and bytes a backup of `paths` would walk (lstat only: for a progress bar's total and ETA). */
-export function scanTotals(paths: readonly string[], options: ExcludeOptions & Pick<BackupOptions, 'oneFileSystem'> = {}): { files: number; bytes: number } {
-  const excluder = Excluder.fromOptions(options);
-  const totals = { files: 0, bytes: 0 };
-  // a file with more than one link is read once (backup finds hard links by inode): its bytes count once, as the
-  // backup's progress counts them (each link is still a file of the snapshot)
-  const linked = new Set<string>();
-  const visit = (path: string, dev: number | undefined, inner = false) => {
-    let st;
-    try {
-      st = lstatSync(path);
-    } catch {
-      return;
-    }
-    if (inner && excluder.excludes(path, st.isDirectory())) return;
-    if (st.isFile()) {
-      totals.files++;
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        if (linked.has(key)) return;
-        linked.add(key);
-      }
-      totals.bytes += st.size;
-    } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev) && !(inner && excluder.excludesDirectory(path))) {
-      let names: string[] = [];
-      try {
-        names = readdirSync(path);
-      } catch {
-        return;
-      }
-      for (const n of names) {
-        visit(join(path, n), dev ?? st.dev, true);
-      }
-    }
-  };
-  for (const p of paths) visit(resolve(p), undefined);
-  return totals;
-}
+/** Re-exported for client/cli (the scan lives with the walker). */
+export { scanTotals } from '../fs/scan.js';
