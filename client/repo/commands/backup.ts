@@ -1,15 +1,17 @@
-// `backup`: one snapshot of some paths (docs/repository.md "Snapshots", "Trees", "Packs", "Index"). The walk
-// uses lstat and never follows a symlink; a file unchanged since the parent snapshot (same size, mtime, ctime
-// and inode, and its chunks still indexed) keeps its content list without being read. Other files are read in
-// large pieces and handed to the blob workers (chunk → HMAC blob id → compression when it pays), the main
-// thread drops known blobs, appends new ones to a pack (a slab shared with the workers), and a worker seals each
-// full pack straight into its upload, a few at a time behind the hashing (direct.js: pack bytes never come back
-// to this thread). An index object is written every 16 packs or 30 s and at the end, and the
-// snapshot last, while a shared lock (refreshed every ttl/3) is still held: an aborted or failed backup commits
-// no snapshot, and the packs it stored are found through its index objects and reused next time.
+// `backup`: one snapshot of some paths (docs/repository.md "Snapshots", "Trees", "Packs", "Index"). This file is the
+// orchestration, restic's internal/archiver Archiver: it walks (the entries come from fs/walker.ts: lstat, never a
+// symlink followed, the exclude and one-file-system rules), builds the trees, and commits. It owns parent-tree
+// change detection (a file unchanged since the parent snapshot, same size, mtime, ctime and inode and its chunks
+// still indexed, keeps its content list without being read), hard links (found by inode, read once), the limits on
+// trees, and the snapshot. The stages it hands work to, each with one owner:
+//   reading files into blobs   blobs/file-reader.ts (small-file batches, windowed reads, the read budget)
+//   storing blobs              packs/blob-writer.ts (dedup, packs, uploads, index every 16 packs or 30 s, abort index)
+// Its lifecycle is commands/backup-state.ts (walking → finishing → committing → committed | failing → aborted). The
+// snapshot is written last, while a shared lock (refreshed every ttl/3) is still held: an aborted or failed backup
+// commits no snapshot, and the packs it stored are found through its index objects and reused next time.
 //
 // An unreadable file is skipped with a warning naming it and the snapshot is marked incomplete; a file that
-// changes while it is read is reported (what was read is stored). Hard links are found by inode and read once.
+// changes while it is read is reported (what was read is stored).
 
 import { closeSync, constants as fsc, lstatSync, openSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
@@ -22,6 +24,7 @@ import { Walker, type WalkEntry } from '../fs/walker.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
 import { encodeJson, encryptObject, newId } from '../objects.js';
 import { BlobWriter } from '../packs/blob-writer.js';
+import { nextBackupState, type BackupEvent, type BackupState } from './backup-state.js';
 import type { Repository } from '../repository.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from '../snapshot.js';
 import { type DirNode, type FileNode, type SpecialNode, type Tree, type TreeNode, encodeTree, isSafeName, sortNodes } from '../tree.js';
@@ -74,6 +77,8 @@ export interface BackupOptions extends ExcludeOptions {
   capYoungGeneration?: boolean;
   /** Test hook: called before a file is opened for reading. */
   beforeRead?: (path: string) => void;
+  /** Called on each step of the backup's lifecycle (commands/backup-state.ts). */
+  onState?: (state: BackupState) => void;
 }
 
 export interface BackupResult {
@@ -163,6 +168,7 @@ class BackupRun {
   private readonly links = new Map<string, Promise<Content | undefined>>();
   private lastProgress = 0;
   private xattrsChecked = false;
+  private state: BackupState = 'walking';
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
     this.walker = new Walker(opts, (path, message, kind) => this.warn(path, message, kind));
@@ -200,14 +206,22 @@ class BackupRun {
     this.writer.check();
   }
 
+  private step(event: BackupEvent): void {
+    this.state = nextBackupState(this.state, event);
+    this.opts.onState?.(this.state);
+  }
+
   async run(): Promise<BackupResult> {
+    this.opts.onState?.(this.state);
     try {
       return await this.walkAndCommit();
     } catch (e) {
       this.failure ??= e;
+      this.step('fail');
       await this.reader.settle();
       // after Ctrl-C or a failure: an index of the packs already stored, never a snapshot (docs/repository.md "Index")
       await this.writer.abort(e);
+      this.step('settled');
       throw e;
     }
   }
@@ -256,8 +270,10 @@ class BackupRun {
     const rootId = this.storeTree({ nodes: sortNodes(rootNodes) });
     await this.reader.settle();
     this.check();
+    this.step('walked');
     await this.writer.finish();
     this.check();
+    this.step('stored');
     this.lock.assertHeld();
     const snapshot: Snapshot = {
       version: 1, id: newId(), time: new Date().toISOString(), host, user: this.opts.user ?? safeUser(), paths, tags: [...(this.opts.tags ?? [])].sort(),
@@ -268,6 +284,7 @@ class BackupRun {
     await repo.store.put({ type: 'snapshots', id: snapshot.id }, body, { signal: this.signal });
     repo.cache?.put({ type: 'snapshots', id: snapshot.id }, body);
     this.progress(true);
+    this.step('committed');
     return { snapshot, warnings: this.warnings, timings: { total: Date.now() - started } };
   }
 
