@@ -125,7 +125,11 @@ async function pruneUnder(repo: Repository, options: PruneOptions, held: HeldLoc
 
   // (1) repack: the used blobs copied into new packs by a blob-writer session that indexes nothing (the one index
   // of step 2 lists them); a pack closes once it reaches the target
-  const writer = new BlobWriter(repo, { signal, index: 'supersede', closeData: 'at-target', beforeStore: () => lock.assertHeld() });
+  const writer = new BlobWriter(repo, {
+    signal, index: 'supersede', closeData: 'at-target', beforeStore: () => lock.assertHeld(),
+    // one pack stored while the next fills: close to the one-at-a-time memory of repacking before the session
+    uploads: 1,
+  });
   let written: PackEntry[];
   try {
     const { compressAlways, maybeCompress } = await import('../blobs/blob-ops.js');

@@ -174,7 +174,9 @@ export class BlobWriter implements BlobSink {
     for (const c of seg.chunks) {
       ids.push(c.id);
       if (this.has(c.id)) continue;
-      await this.addData(c.id, c.z ?? buf.subarray(c.o, c.o + c.l), c.l, c.z !== undefined ? 1 : 0);
+      // a promise only when the blob closes a pack (no microtask per blob otherwise)
+      const closing = this.addData(c.id, c.z ?? buf.subarray(c.o, c.o + c.l), c.l, c.z !== undefined ? 1 : 0);
+      if (closing !== undefined) await closing;
     }
     return ids;
   }
@@ -215,22 +217,27 @@ export class BlobWriter implements BlobSink {
     }
   }
 
-  private async addData(id: string, stored: Uint8Array, u: number, z: 0 | 1): Promise<void> {
+  /** Adds a new data blob; returns a promise only when a pack closes (it waits for an upload slot). */
+  private addData(id: string, stored: Uint8Array, u: number, z: 0 | 1): Promise<void> | undefined {
     this.pending.add(id);
     this.counters.newBytes += u;
     const within = (this.opts.closeData ?? 'before-target') === 'before-target';
     if (within && this.dataPack !== undefined && this.dataPack.size + stored.length > PACK_TARGET) {
+      // packs stay within the target, so their slabs never grow
       const pack = this.dataPack;
       this.dataPack = undefined;
-      await this.upload(pack);
+      return this.upload(pack).then(() => this.append(id, stored, u, z, within));
     }
+    return this.append(id, stored, u, z, within);
+  }
+
+  private append(id: string, stored: Uint8Array, u: number, z: 0 | 1, within: boolean): Promise<void> | undefined {
     this.dataPack ??= new PackBuilder('data', undefined, within ? this.repo.pool : undefined);
     this.dataPack.add(id, stored, u, z);
-    if (!within && this.dataPack.full) {
-      const pack = this.dataPack;
-      this.dataPack = undefined;
-      await this.upload(pack);
-    }
+    if (within || !this.dataPack.full) return undefined;
+    const pack = this.dataPack;
+    this.dataPack = undefined;
+    return this.upload(pack);
   }
 
   /** Seals and stores a pack in the background once an upload slot is free; indexes it when stored. */
