@@ -1,32 +1,31 @@
-// `backup`: one snapshot of some paths (docs/repository.md "Snapshots", "Trees", "Packs", "Index"). The walk
-// uses lstat and never follows a symlink; a file unchanged since the parent snapshot (same size, mtime, ctime
-// and inode, and its chunks still indexed) keeps its content list without being read. Other files are read in
-// large pieces and handed to the blob workers (chunk → HMAC blob id → compression when it pays), the main
-// thread drops known blobs, appends new ones to a pack (a slab shared with the workers), and a worker seals each
-// full pack straight into its upload, a few at a time behind the hashing (direct.js: pack bytes never come back
-// to this thread). An index object is written every 16 packs or 30 s and at the end, and the
-// snapshot last, while a shared lock (refreshed every ttl/3) is still held: an aborted or failed backup commits
-// no snapshot, and the packs it stored are found through its index objects and reused next time.
+// `backup`: one snapshot of some paths (docs/repository.md "Snapshots", "Trees", "Packs", "Index"). This file is the
+// orchestration, restic's internal/archiver Archiver: it walks (the entries come from fs/walker.ts: lstat, never a
+// symlink followed, the exclude and one-file-system rules), builds the trees, and commits. It owns parent-tree
+// change detection (a file unchanged since the parent snapshot, same size, mtime, ctime and inode and its chunks
+// still indexed, keeps its content list without being read), hard links (found by inode, read once), the limits on
+// trees, and the snapshot. The stages it hands work to, each with one owner:
+//   reading files into blobs   blobs/file-reader.ts (small-file batches, windowed reads, the read budget)
+//   storing blobs              packs/blob-writer.ts (dedup, packs, uploads, index every 16 packs or 30 s, abort index)
+// Its lifecycle is commands/backup-state.ts (walking → finishing → committing → committed | failing → aborted). The
+// snapshot is written last, while a shared lock (refreshed every ttl/3) is still held: an aborted or failed backup
+// commits no snapshot, and the packs it stored are found through its index objects and reused next time.
 //
 // An unreadable file is skipped with a warning naming it and the snapshot is marked incomplete; a file that
-// changes while it is read is reported (what was read is stored). Hard links are found by inode and read once.
+// changes while it is read is reported (what was read is stored).
 
-import { closeSync, fstatSync, constants as fsc, lstatSync, openSync, readSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, openSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { copyWithinInto } from '../blobs/arena.js';
+import { basename, resolve } from 'node:path';
 import { capYoungGeneration } from '../blobs/gc.js';
-import { blobId, compressAlways } from '../blobs/blob-ops.js';
-import type { SegmentOut } from '../blobs/blob-ops.js';
-import { MAX_CHUNK_LIMIT } from '../blobs/chunker.js';
+import { FileReader, type Content } from '../blobs/file-reader.js';
 import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from '../limits.js';
-import { Excluder, type ExcludeOptions } from '../fs/exclude.js';
-import type { PackEntry } from '../packs/index.js';
+import type { ExcludeOptions } from '../fs/exclude.js';
+import { Walker, type WalkEntry } from '../fs/walker.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
 import { encodeJson, encryptObject, newId } from '../objects.js';
-import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from '../packs/pack-writer.js';
+import { BlobWriter } from '../packs/blob-writer.js';
+import { nextBackupState, type BackupEvent, type BackupState } from './backup-state.js';
 import type { Repository } from '../repository.js';
-import { isDirectStore } from '../storage/store.js';
 import { groupKey, newestFirst, type Skipped, type Snapshot, type SnapshotSummary } from '../snapshot.js';
 import { type DirNode, type FileNode, type SpecialNode, type Tree, type TreeNode, encodeTree, isSafeName, sortNodes } from '../tree.js';
 import { XATTRS_UNAVAILABLE, readXattrs, xattrsAvailable } from '../fs/xattrs.js';
@@ -78,6 +77,8 @@ export interface BackupOptions extends ExcludeOptions {
   capYoungGeneration?: boolean;
   /** Test hook: called before a file is opened for reading. */
   beforeRead?: (path: string) => void;
+  /** Called on each step of the backup's lifecycle (commands/backup-state.ts). */
+  onState?: (state: BackupState) => void;
 }
 
 export interface BackupResult {
@@ -87,61 +88,13 @@ export interface BackupResult {
   timings: { total: number };
 }
 
-const SMALL_FILE = 1024 * 1024;
-const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_FILES = 256;
-/** A batch's buffer: its files and a byte each to see one grow. */
-const BATCH_CAPACITY = BATCH_BYTES + SMALL_FILE + 1;
-/** Bytes of a large file read at once: a window holds any chunk a repository may name (MAX_CHUNK_LIMIT). */
-const WINDOW = MAX_CHUNK_LIMIT;
-/** File bytes read but not yet packed, across all files. */
-const READ_BUDGET = 16 * 1024 * 1024;
-/** An index object is written once this many packs (~256 MiB) are stored, or the oldest of them is this old. */
-const PACKS_PER_INDEX = 16;
-const INDEX_AFTER_MS = 30_000;
 /** The main thread's young generation stops growing at semispaces of this size (gc.js capYoungGeneration). */
 const YOUNG_SEMI_BYTES = 4 * 1024 * 1024;
-
-class Semaphore {
-  private waiting: (() => void)[] = [];
-  private free: number;
-  constructor(private readonly max: number) {
-    this.free = max;
-  }
-  async acquire(want: number): Promise<number> {
-    const n = Math.min(want, this.max);
-    while (this.free < n) await new Promise<void>((r) => this.waiting.push(r));
-    this.free -= n;
-    return n;
-  }
-  release(n: number): void {
-    this.free += n;
-    const w = this.waiting;
-    this.waiting = [];
-    for (const r of w) r();
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason ?? new ClientError('cancelled', 'cancelled');
-}
-
-interface Content {
-  content: string[];
-  size: number;
-}
 
 /** A file node whose content is still being read. */
 interface PendingFile {
   pending: FileNode;
   content: Promise<Content | undefined>;
-}
-
-function utf8Name(raw: Buffer): string | undefined {
-  const s = raw.toString('utf8');
-  // the decoder turns every invalid sequence into U+FFFD: without one the name is valid UTF-8 as it is
-  if (!s.includes('\uFFFD')) return s;
-  return Buffer.from(s, 'utf8').equals(raw) ? s : undefined;
 }
 
 /**
@@ -202,32 +155,34 @@ class BackupRun {
   private readonly warnings: BackupWarning[] = [];
   private readonly skipped: Skipped[] = [];
   private readonly summary: SnapshotSummary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, newBytes: 0, uploadedBytes: 0 };
-  private readonly excluder: Excluder;
-  private readonly budget = new Semaphore(READ_BUDGET);
-  private readonly uploads: Semaphore;
-  /** Blobs in packs not yet indexed. */
-  private readonly pending = new Set<string>();
-  private dataPack: PackBuilder | undefined;
-  private treePack: PackBuilder | undefined;
+  /** readdir, lstat, the exclude and one-file-system rules (fs/walker.ts). */
+  private readonly walker: Walker;
+  /** Dedup, packs, uploads and the index (packs/blob-writer.ts). */
+  private readonly writer: BlobWriter;
   /** Entries of the trees stored so far (docs/repository.md "Limits"). */
   private entries = 0;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly reads = new Set<Promise<void>>();
+  /** Small-file batches, windowed reads and the read budget (blobs/file-reader.ts). */
+  private readonly reader: FileReader;
   private failure: unknown;
-  private unindexed: PackEntry[] = [];
-  private unindexedSince = 0;
-  private indexWrites: Promise<void> = Promise.resolve();
   /** Hard links: (dev, inode) → the content of the first one read. */
   private readonly links = new Map<string, Promise<Content | undefined>>();
-  private batch: { length: number; files: { path: string; size: number; done: (c: Content | undefined) => void; fail: (e: unknown) => void }[] } | undefined;
   private lastProgress = 0;
   private xattrsChecked = false;
-  /** Buffers of sealed packs, back once uploaded. */
-  private readonly sealedBuffers = new BufferRecycler(2);
+  private state: BackupState = 'walking';
 
   constructor(private readonly repo: Repository, private readonly opts: BackupOptions, private readonly lock: HeldLock, private readonly signal: AbortSignal) {
-    this.excluder = Excluder.fromOptions(opts);
-    this.uploads = new Semaphore(opts.uploads ?? 2);
+    this.walker = new Walker(opts, (path, message, kind) => this.warn(path, message, kind));
+    this.writer = new BlobWriter(repo, {
+      signal, uploads: opts.uploads, counters: this.summary, beforeStore: () => lock.assertHeld(),
+      beforeUpload: opts.capYoungGeneration ? () => capYoungGeneration(YOUNG_SEMI_BYTES) : undefined,
+    });
+    this.reader = new FileReader(repo, this.writer, {
+      warn: (path, message, kind) => this.warn(path, message, kind),
+      read: (bytes) => void (this.summary.bytes += bytes),
+      progress: () => this.progress(),
+      check: () => this.check(),
+      beforeRead: opts.beforeRead,
+    });
   }
 
   private warn(path: string, message: string, kind: BackupWarning['kind']): void {
@@ -248,33 +203,26 @@ class BackupRun {
 
   private check(): void {
     if (this.failure !== undefined) throw this.failure;
-    throwIfAborted(this.signal);
+    this.writer.check();
+  }
+
+  private step(event: BackupEvent): void {
+    this.state = nextBackupState(this.state, event);
+    this.opts.onState?.(this.state);
   }
 
   async run(): Promise<BackupResult> {
+    this.opts.onState?.(this.state);
     try {
       return await this.walkAndCommit();
     } catch (e) {
       this.failure ??= e;
-      await this.settle();
-      await this.indexUploaded();
+      this.step('fail');
+      await this.reader.settle();
+      // after Ctrl-C or a failure: an index of the packs already stored, never a snapshot (docs/repository.md "Index")
+      await this.writer.abort(e);
+      this.step('settled');
       throw e;
-    }
-  }
-
-  /**
-   * After Ctrl-C or a failure: an index of the packs that reached the server but no index yet, so the next backup
-   * reuses them (docs/repository.md "Index"). Never a snapshot; best effort (otherwise prune frees them).
-   */
-  private async indexUploaded(): Promise<void> {
-    await this.indexWrites;
-    const packs = this.unindexed.splice(0);
-    if (packs.length === 0) return;
-    try {
-      this.lock.assertHeld();
-      await this.repo.putIndex(packs, [], { signal: AbortSignal.timeout(15_000) });
-    } catch {
-      // the next backup uploads them again
     }
   }
 
@@ -315,13 +263,17 @@ class BackupRun {
       }
       const prev = parentRoot?.nodes.find((n) => n.name === name);
       const node = await this.entry(p, name, st, prev, st.dev);
-      this.flushBatch();
+      this.reader.flush();
       const done = node === undefined ? undefined : await this.complete(node);
       if (done !== undefined) rootNodes.push(done);
     }
     const rootId = this.storeTree({ nodes: sortNodes(rootNodes) });
-    await this.finishPacks();
+    await this.reader.settle();
     this.check();
+    this.step('walked');
+    await this.writer.finish();
+    this.check();
+    this.step('stored');
     this.lock.assertHeld();
     const snapshot: Snapshot = {
       version: 1, id: newId(), time: new Date().toISOString(), host, user: this.opts.user ?? safeUser(), paths, tags: [...(this.opts.tags ?? [])].sort(),
@@ -332,6 +284,7 @@ class BackupRun {
     await repo.store.put({ type: 'snapshots', id: snapshot.id }, body, { signal: this.signal });
     repo.cache?.put({ type: 'snapshots', id: snapshot.id }, body);
     this.progress(true);
+    this.step('committed');
     return { snapshot, warnings: this.warnings, timings: { total: Date.now() - started } };
   }
 
@@ -384,7 +337,7 @@ class BackupRun {
       const node: FileNode = { name, mode, mtime, uid, gid, type: 'file', size, content: [], ctime: st.ctimeNs.toString(), inode: st.ino.toString() };
       if (st.nlink > 1n) node.links = Number(st.nlink);
       const reuse = prev?.type === 'file' && prev.size === size && prev.mtime === node.mtime && prev.ctime === node.ctime && prev.inode === node.inode
-        && prev.content.every((c) => this.repo.index.has(c) || this.pending.has(c));
+        && prev.content.every((c) => this.writer.has(c));
       // an unchanged ctime means unchanged extended attributes too (setting one changes the ctime)
       this.withXattrs(node, path, reuse ? prev : undefined);
       let content: Promise<Content | undefined>;
@@ -394,7 +347,7 @@ class BackupRun {
       else if (reuse) {
         this.summary.bytes += size; // unchanged since the parent: not read, but part of the snapshot
         content = Promise.resolve({ content: prev.content, size });
-      } else content = this.readFile(path, size);
+      } else content = this.reader.readFile(path, size);
       content.catch(() => undefined); // awaited by the directory; one abandoned by an abort must not go unhandled
       if (linkKey !== undefined && known === undefined) this.links.set(linkKey, content);
       this.summary.files++;
@@ -425,38 +378,16 @@ class BackupRun {
   /** Backs up a directory and returns its tree blob id (or undefined when it cannot be read). */
   private async dir(path: string, prev: Tree | undefined, rootDev: bigint): Promise<string | undefined> {
     this.check();
-    let raw: Buffer[];
-    try {
-      raw = readdirSync(path, { encoding: 'buffer' });
-    } catch (e) {
-      this.warn(path, `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-      return undefined;
-    }
+    const listed = this.walker.readDir(path, rootDev);
+    if (listed === undefined) return undefined;
     const prevByName = new Map<string, TreeNode>();
     for (const n of prev?.nodes ?? []) prevByName.set(n.name, n);
     const nodes: TreeNode[] = [];
     const files: PendingFile[] = [];
-    const subdirs: { name: string; full: string; st: BigIntStats }[] = [];
-    for (const r of raw) {
-      const name = utf8Name(r);
-      const full = join(path, r.toString('utf8'));
-      if (name === undefined) {
-        this.warn(`${path}/${r.toString('latin1')}`, 'name is not valid UTF-8', 'unsupported');
-        continue;
-      }
-      let st: BigIntStats;
-      try {
-        st = lstatSync(full, { bigint: true });
-      } catch (e) {
-        if (this.excluder.excludes(full, false)) continue;
-        this.warn(full, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-        continue;
-      }
-      if (this.excluder.excludes(full, st.isDirectory())) continue;
+    const subdirs: WalkEntry[] = [];
+    for (const { name, path: full, st } of listed) {
       if (st.isDirectory()) {
-        if (this.opts.oneFileSystem && st.dev !== rootDev) continue;
-        if (this.excluder.excludesDirectory(full)) continue;
-        subdirs.push({ name, full, st });
+        subdirs.push({ name, path: full, st });
         continue;
       }
       const node = await this.entry(full, name, st, prevByName.get(name), rootDev);
@@ -464,12 +395,12 @@ class BackupRun {
       if ('pending' in node) files.push(node);
       else nodes.push(node);
     }
-    this.flushBatch();
+    this.reader.flush();
     for (const d of subdirs) {
-      const node = await this.entry(d.full, d.name, d.st, prevByName.get(d.name), rootDev);
+      const node = await this.entry(d.path, d.name, d.st, prevByName.get(d.name), rootDev);
       if (node !== undefined && !('pending' in node)) nodes.push(node);
     }
-    this.flushBatch();
+    this.reader.flush();
     for (const f of files) {
       const node = await this.complete(f);
       if (node !== undefined) nodes.push(node);
@@ -492,103 +423,9 @@ class BackupRun {
     return node.pending;
   }
 
-  // -- reading and chunking -------------------------------------------------------------------------------
-
-  /** Opens a file for reading without following a symlink or blocking on a FIFO put in its place. */
-  private open(path: string): number | undefined {
-    try {
-      this.opts.beforeRead?.(path);
-      const fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-      if (!fstatSync(fd).isFile()) {
-        closeSync(fd);
-        this.warn(path, 'is no longer a regular file', 'skipped');
-        return undefined;
-      }
-      return fd;
-    } catch (e) {
-      this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-      return undefined;
-    }
-  }
-
-  private readFile(path: string, size: number): Promise<Content | undefined> {
-    if (size <= SMALL_FILE) return this.readSmall(path, size);
-    return this.readLarge(path, size);
-  }
-
-  private readSmall(path: string, size: number): Promise<Content | undefined> {
-    return new Promise((done, fail) => {
-      if (this.batch !== undefined && (this.batch.length + size + 1 > BATCH_CAPACITY || this.batch.files.length >= BATCH_FILES)) this.flushBatch();
-      this.batch ??= { length: 0, files: [] };
-      this.batch.files.push({ path, size, done, fail });
-      this.batch.length += size + 1; // room for one byte of growth detection
-    });
-  }
-
-  /** Reads the queued small files into one buffer and chunks them on a worker. */
-  private flushBatch(): void {
-    const batch = this.batch;
-    if (batch === undefined) return;
-    this.batch = undefined;
-    const work = (async () => {
-      // the memory is taken once the read budget allows: batches queued behind it hold none
-      const held = await this.budget.acquire(BATCH_CAPACITY);
-      const slab = this.repo.pool.takeSlab(BATCH_CAPACITY);
-      const buf = slab.bytes;
-      try {
-        this.check();
-        const segments: [number, number, boolean][] = [];
-        const live: typeof batch.files = [];
-        let at = 0;
-        for (const f of batch.files) {
-          const fd = this.open(f.path);
-          if (fd === undefined) {
-            f.done(undefined);
-            continue;
-          }
-          let n = 0;
-          try {
-            n = readAll(fd, buf, at, f.size + 1);
-            if (n !== f.size) this.warn(f.path, `changed while reading (${n > f.size ? 'grew' : 'shrank'})`, 'changed');
-            n = Math.min(n, f.size);
-          } catch (e) {
-            closeSync(fd);
-            this.warn(f.path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-            f.done(undefined);
-            continue;
-          }
-          closeSync(fd);
-          segments.push([at, n, true]);
-          live.push(f);
-          at += n;
-        }
-        const { segments: outs } = await this.repo.pool.chunk({
-          chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length: at, segments,
-        });
-        for (let i = 0; i < live.length; i++) {
-          const content = await this.accept(outs[i]!, buf);
-          this.summary.bytes += segments[i]![1];
-          live[i]!.done({ content, size: segments[i]![1] });
-        }
-        this.progress();
-      } catch (e) {
-        for (const f of batch.files) f.fail(e);
-      } finally {
-        this.repo.pool.giveSlab(slab);
-        this.budget.release(held);
-      }
-    })();
-    this.reads.add(work);
-    void work.then(() => this.reads.delete(work));
-  }
-
-  private async readLarge(path: string, size: number): Promise<Content | undefined> {
-    return this.readFd(path, size, () => this.open(path));
-  }
-
   /** The file node of a stream (standard input): its bytes until EOF, the time now, this process's owner. */
   private async stream(name: string, fd: number): Promise<FileNode> {
-    const content = await this.readFd(`<stdin ${name}>`, undefined, () => fd, false);
+    const content = await this.reader.readFd(`<stdin ${name}>`, undefined, () => fd, false);
     if (content === undefined) throw new ClientError('file-system', 'cannot read standard input: nothing was saved', { path: '-', errno: 'EIO' });
     this.summary.files++;
     const now = (BigInt(Date.now()) * 1000000n).toString();
@@ -597,215 +434,15 @@ class BackupRun {
     };
   }
 
-  /**
-   * Reads a file (size known: it reports growth and shrinking) or a stream (size undefined: until EOF) in windows
-   * and chunks them on a worker.
-   */
-  private async readFd(path: string, size: number | undefined, open: () => number | undefined, close = true): Promise<Content | undefined> {
-    const held = await this.budget.acquire(WINDOW);
-    try {
-      this.check();
-      const fd = open();
-      if (fd === undefined) return undefined;
-      const slab = this.repo.pool.takeSlab(WINDOW);
-      const buf = slab.bytes;
-      const content: string[] = [];
-      let total = 0;
-      let carry = 0;
-      try {
-        for (;;) {
-          this.check();
-          const want = size === undefined ? WINDOW - carry : Math.min(WINDOW - carry, size - total + 1);
-          let n: number;
-          try {
-            n = want > 0 ? readAll(fd, buf, carry, want) : 0;
-          } catch (e) {
-            this.warn(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'skipped');
-            return undefined;
-          }
-          if (size !== undefined && total + n > size) {
-            this.warn(path, 'changed while reading (grew)', 'changed');
-            n = size - total;
-          }
-          total += n;
-          const eof = (size !== undefined && total >= size) || n < want;
-          if (eof && size !== undefined && total < size) this.warn(path, 'changed while reading (shrank)', 'changed');
-          const length = carry + n;
-          const r = await this.repo.pool.chunk({
-            chunker: this.repo.keys.chunker, hmacKey: this.repo.keys.blobIdKey, compress: true, slab: slab.id, length, segments: [[0, length, eof]],
-          });
-          const seg = r.segments[0]!;
-          content.push(...(await this.accept(seg, buf)));
-          this.summary.bytes += n;
-          this.progress();
-          if (eof) break;
-          carry = length - seg.consumed;
-          copyWithinInto(buf, 0, seg.consumed, length);
-        }
-      } finally {
-        if (close) closeSync(fd);
-        this.repo.pool.giveSlab(slab);
-      }
-      return { content, size: total };
-    } finally {
-      this.budget.release(held);
-    }
-  }
-
-  /** The segments being packed, one after another (see accept). */
-  private packing: Promise<unknown> = Promise.resolve();
-
-  /**
-   * Packs the new chunks of one segment (the bytes are in `buf`) and returns the segment's blob ids. Segments of
-   * files read at once are packed one after another: a full pack waits for an upload slot, and another reader
-   * must not open a new pack beside it meanwhile (each pack holds a 13 MiB slab: at most one filling, one full,
-   * and one per upload slot).
-   */
-  private accept(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
-    const run = this.packing.then(() => this.acceptNow(seg, buf));
-    this.packing = run.catch(() => undefined);
-    return run;
-  }
-
-  private async acceptNow(seg: SegmentOut, buf: Uint8Array): Promise<string[]> {
-    this.check();
-    const ids: string[] = [];
-    for (const c of seg.chunks) {
-      ids.push(c.id);
-      if (this.repo.index.has(c.id) || this.pending.has(c.id)) continue;
-      this.pending.add(c.id);
-      this.summary.newBytes += c.l;
-      const stored = c.z ?? buf.subarray(c.o, c.o + c.l);
-      if (this.dataPack !== undefined && this.dataPack.size + stored.length > PACK_TARGET) {
-        // packs stay within the target, so their buffers never grow
-        const pack = this.dataPack;
-        this.dataPack = undefined;
-        await this.upload(pack);
-      }
-      this.dataPack ??= new PackBuilder('data', undefined, this.repo.pool);
-      this.dataPack.add(c.id, stored, c.l, c.z !== undefined ? 1 : 0);
-    }
-    return ids;
-  }
-
   private storeTree(tree: Tree): string {
     // what readers refuse is never written (docs/repository.md "Limits"); depth is bounded by PATH_MAX already
     this.entries += tree.nodes.length;
     if (this.entries > MAX_SNAPSHOT_ENTRIES) throw new ClientError('usage', `more than ${MAX_SNAPSHOT_ENTRIES} entries in one snapshot: back up fewer paths at once`);
     const plain = encodeTree(tree);
     if (plain.length > MAX_TREE_BLOB_BYTES) throw new ClientError('usage', `a directory of ${tree.nodes.length} entries is too large for one tree (${MAX_TREE_BLOB_BYTES} bytes): split it or exclude it`);
-    const id = blobId(this.repo.keys.blobIdKey, plain);
-    if (this.repo.index.has(id) || this.pending.has(id)) return id;
-    this.pending.add(id);
-    this.treePack ??= new PackBuilder('tree', 1024 * 1024);
-    this.treePack.add(id, compressAlways(plain), plain.length, 1);
-    if (this.treePack.full) {
-      const pack = this.treePack;
-      this.treePack = undefined;
-      void this.upload(pack);
-    }
-    return id;
-  }
-
-  /** Seals and uploads a pack in the background once an upload slot is free; indexes it when stored. */
-  private async upload(pack: PackBuilder): Promise<void> {
-    if (this.opts.capYoungGeneration) capYoungGeneration(YOUNG_SEMI_BYTES);
-    await this.uploads.acquire(1);
-    this.check();
-    const p = (async () => {
-      try {
-        const entry = await this.storePack(pack);
-        this.summary.uploadedBytes += entry.size;
-        this.repo.index.addPack(entry);
-        for (const b of entry.blobs) this.pending.delete(b.id);
-        if (this.unindexed.length === 0) this.unindexedSince = Date.now();
-        this.unindexed.push(entry);
-        if (this.unindexed.length >= PACKS_PER_INDEX || Date.now() - this.unindexedSince >= INDEX_AFTER_MS) this.writeIndex();
-      } catch (e) {
-        this.failure ??= e;
-      } finally {
-        this.uploads.release(1);
-      }
-    })();
-    this.inFlight.add(p);
-    void p.then(() => this.inFlight.delete(p));
-  }
-
-  /** Seals and stores a pack: a data pack straight from a worker when the store has URLs, else through put. */
-  private async storePack(pack: PackBuilder): Promise<PackEntry> {
-    const { store, pool, keys } = this.repo;
-    if (pack.type === 'data' && isDirectStore(store) && pool.threaded) {
-      return pack.sealAndStore(keys, pool, store, { signal: this.signal });
-    }
-    if (pack.type === 'data' && this.sealedBuffers.size < 1) this.sealedBuffers.give(Buffer.allocUnsafeSlow(SEALED_CAPACITY));
-    const { file, entry } = await pack.seal(keys, pool, pack.type === 'data' ? this.sealedBuffers : undefined);
-    throwIfAborted(this.signal);
-    await store.put({ type: 'data', id: entry.id }, file, { signal: this.signal });
-    if (entry.t === 'tree') this.repo.cache?.put({ type: 'data', id: entry.id }, file);
-    else this.sealedBuffers.give(Buffer.from(file.buffer));
-    return entry;
-  }
-
-  private writeIndex(): void {
-    const packs = this.unindexed;
-    this.unindexed = [];
-    if (packs.length === 0) return;
-    this.indexWrites = this.indexWrites.then(async () => {
-      if (this.failure !== undefined) return;
-      try {
-        throwIfAborted(this.signal);
-        const { bytes } = await this.repo.putIndex(packs, [], { signal: this.signal });
-        this.summary.uploadedBytes += bytes;
-      } catch (e) {
-        this.failure ??= e;
-      }
-    });
-  }
-
-  private async settle(): Promise<void> {
-    while (this.reads.size > 0 || this.inFlight.size > 0) await Promise.allSettled([...this.reads, ...this.inFlight]);
-    await this.indexWrites;
-  }
-
-  private async finishPacks(): Promise<void> {
-    try {
-      this.check();
-      if (this.dataPack !== undefined && this.dataPack.blobs.length > 0) await this.upload(this.dataPack);
-      this.dataPack = undefined;
-      if (this.treePack !== undefined && this.treePack.blobs.length > 0) await this.upload(this.treePack);
-      this.treePack = undefined;
-      await this.settle();
-      this.check();
-      this.writeIndex();
-      await this.indexWrites;
-      this.check();
-    } catch (e) {
-      await this.settle();
-      throw e;
-    }
+    return this.writer.saveTree(plain);
   }
 }
-
-/** Reads up to `length` bytes into `buf` at `at`; returns how many (fewer at the end of the file). */
-function readAll(fd: number, buf: Buffer, at: number, length: number): number {
-  let n = 0;
-  while (n < length) {
-    let r: number;
-    try {
-      r = readSync(fd, buf, at + n, length - n, null);
-    } catch (e) {
-      // a pipe someone made non-blocking (standard input of a shell pipeline): wait for the writer
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(PAUSE, 0, 0, 5);
-      continue;
-    }
-    if (r === 0) break;
-    n += r;
-  }
-  return n;
-}
-
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function safeUser(): string {
   try {
@@ -815,41 +452,5 @@ function safeUser(): string {
   }
 }
 
-/** Files and bytes a backup of `paths` would walk (lstat only: for a progress bar's total and ETA). */
-export function scanTotals(paths: readonly string[], options: ExcludeOptions & Pick<BackupOptions, 'oneFileSystem'> = {}): { files: number; bytes: number } {
-  const excluder = Excluder.fromOptions(options);
-  const totals = { files: 0, bytes: 0 };
-  // a file with more than one link is read once (backup finds hard links by inode): its bytes count once, as the
-  // backup's progress counts them (each link is still a file of the snapshot)
-  const linked = new Set<string>();
-  const visit = (path: string, dev: number | undefined, inner = false) => {
-    let st;
-    try {
-      st = lstatSync(path);
-    } catch {
-      return;
-    }
-    if (inner && excluder.excludes(path, st.isDirectory())) return;
-    if (st.isFile()) {
-      totals.files++;
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        if (linked.has(key)) return;
-        linked.add(key);
-      }
-      totals.bytes += st.size;
-    } else if (st.isDirectory() && (dev === undefined || !options.oneFileSystem || st.dev === dev) && !(inner && excluder.excludesDirectory(path))) {
-      let names: string[] = [];
-      try {
-        names = readdirSync(path);
-      } catch {
-        return;
-      }
-      for (const n of names) {
-        visit(join(path, n), dev ?? st.dev, true);
-      }
-    }
-  };
-  for (const p of paths) visit(resolve(p), undefined);
-  return totals;
-}
+/** Re-exported for client/cli (the scan lives with the walker). */
+export { scanTotals } from '../fs/scan.js';

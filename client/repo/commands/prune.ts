@@ -9,7 +9,8 @@
 
 import type { BlobEntry, PackEntry } from '../packs/index.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
-import { PACK_TARGET, PackBuilder } from '../packs/pack-writer.js';
+import { BlobWriter } from '../packs/blob-writer.js';
+import { PACK_TARGET } from '../packs/pack-writer.js';
 import { readBlobs } from '../packs/pack-reader.js';
 import type { Repository } from '../repository.js';
 import type { CallOptions, ObjectName } from '../storage/store.js';
@@ -122,32 +123,29 @@ async function pruneUnder(repo: Repository, options: PruneOptions, held: HeldLoc
   };
   options.onProgress?.({ ...progress });
 
-  // (1) repack
-  const written: PackEntry[] = [];
-  const builders: Partial<Record<'data' | 'tree', PackBuilder>> = {};
-  const flush = async (t: 'data' | 'tree') => {
-    const b = builders[t];
-    if (b === undefined || b.blobs.length === 0) return;
-    builders[t] = undefined;
-    const { file, entry } = await b.seal(repo.keys, repo.pool);
-    lock.assertHeld();
-    await repo.store.put({ type: 'data', id: entry.id }, file, call);
-    written.push(entry);
-  };
-  const { compressAlways, maybeCompress } = await import('../blobs/blob-ops.js');
-  for (const { pack, blobs } of repack) {
-    await readBlobs(repo, pack, blobs, async (blob, plain) => {
-      const t = pack.t;
-      builders[t] ??= new PackBuilder(t, t === 'tree' ? 1024 * 1024 : undefined);
-      const z = t === 'tree' ? compressAlways(plain) : maybeCompress(plain);
-      if (z !== undefined) builders[t]!.add(blob.id, z, plain.length, 1);
-      else builders[t]!.add(blob.id, plain, plain.length, 0);
-      if (builders[t]!.full) await flush(t);
-    }, { ...call, verify: true });
-    advance(pack.id);
+  // (1) repack: the used blobs copied into new packs by a blob-writer session that indexes nothing (the one index
+  // of step 2 lists them); a pack closes once it reaches the target
+  const writer = new BlobWriter(repo, {
+    signal, index: 'supersede', closeData: 'at-target', beforeStore: () => lock.assertHeld(),
+    // one pack stored while the next fills: close to the one-at-a-time memory of repacking before the session
+    uploads: 1,
+  });
+  let written: PackEntry[];
+  try {
+    const { compressAlways, maybeCompress } = await import('../blobs/blob-ops.js');
+    for (const { pack, blobs } of repack) {
+      await readBlobs(repo, pack, blobs, async (blob, plain) => {
+        const z = pack.t === 'tree' ? compressAlways(plain) : maybeCompress(plain);
+        if (z !== undefined) await writer.add(pack.t, blob.id, z, plain.length, 1);
+        else await writer.add(pack.t, blob.id, plain, plain.length, 0);
+      }, { ...call, verify: true });
+      advance(pack.id);
+    }
+    written = await writer.finish();
+  } catch (e) {
+    await writer.abort(e);
+    throw e;
   }
-  await flush('data');
-  await flush('tree');
   result.newPacks = written.length;
 
   // (2) one index superseding every index read
