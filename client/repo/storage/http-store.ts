@@ -46,6 +46,8 @@ export interface HttpRepoStoreOptions {
 /** The repository routes a signed request goes to (docs/protocol.md "Signed requests"). */
 type SignedRouteId = 'repo.createConfig' | 'repo.uploads' | 'repo.delete' | 'repo.undelete' | 'repo.lock' | 'repo.refresh' | 'repo.unlock';
 const MAX_BACKOFF_MS = 10_000;
+/** Brokered upload URLs kept before the expired ones are swept out. */
+const MAX_BROKERED = 256;
 /** Largest body accepted for a GET (a pack object is at most 64 MiB plus age overhead). */
 const MAX_GET_BYTES = 80 * 1024 * 1024;
 /** Bodies at least this long are received into one buffer of their declared length. */
@@ -167,6 +169,12 @@ interface UploadUrl {
   headers: Record<string, string>;
 }
 
+/** An upload URL handed out, kept for a put of the same object and size: the server reserved its bytes once. */
+interface BrokeredUpload extends UploadUrl {
+  size: number;
+  expiresAt: number;
+}
+
 export class HttpRepoStore implements RepoStore {
   private readonly attempts: number;
   private readonly backoffMs: number;
@@ -179,7 +187,13 @@ export class HttpRepoStore implements RepoStore {
   private readonly downloadUrls = new Map<string, { url: string; expiresAt: number }>();
   /** Sizes of the puts waiting for their upload URLs, by name. */
   private readonly putSizes = new Map<string, number>();
-  private readonly uploadBatcher: Batcher<UploadUrl>;
+  /**
+   * Upload URLs handed out by uploadRequest (a blob worker's one direct attempt), by name: when that attempt fails,
+   * the put that follows sends the same bytes to the same URL instead of asking for another one, which would
+   * reserve the object's bytes of the quota a second time. Dropped once the put is done.
+   */
+  private readonly brokered = new Map<string, BrokeredUpload>();
+  private readonly uploadBatcher: Batcher<BrokeredUpload>;
   private readonly downloadBatcher: Batcher<{ url: string; expiresAt: number }>;
   private readonly bodies = new BodyRecycler(KEEP_BODIES);
   /** K's signer of mutating requests (signWith), and what the server last said of the repository. */
@@ -202,7 +216,12 @@ export class HttpRepoStore implements RepoStore {
         return { type, id, size: this.putSizes.get(k) ?? 0 };
       });
       const answer = await this.signed('repo.uploads', { body: { objects } });
-      return new Map(answer.uploads.map((u) => [`${u.type}/${u.id}`, { url: u.url, headers: u.headers }]));
+      const expiresAt = Date.parse(answer.expiresAt);
+      const sizes = new Map(objects.map((o) => [`${o.type}/${o.id}`, o.size]));
+      return new Map(answer.uploads.map((u) => {
+        const key = `${u.type}/${u.id}`;
+        return [key, { url: u.url, headers: u.headers, size: sizes.get(key) ?? 0, expiresAt }];
+      }));
     });
     this.downloadBatcher = new Batcher(MAX_DOWNLOADS_PER_REQUEST, async (keys) => {
       const objects = keys.map((k) => {
@@ -454,16 +473,35 @@ export class HttpRepoStore implements RepoStore {
 
   async put(name: ObjectName, body: Uint8Array, options?: CallOptions): Promise<void> {
     const key = nameOf(name);
-    await this.upload(key, body, () => this.presignPut(key, body.length), options?.signal);
+    const had = this.brokered.get(key);
+    this.brokered.delete(key);
+    // the URL a direct attempt had, while it works: its bytes are reserved already
+    let first: UploadUrl | undefined = had !== undefined && had.size === body.length && had.expiresAt - this.margin > this.now() ? had : undefined;
+    const getUrl = () => {
+      const got = first;
+      first = undefined;
+      return got !== undefined ? Promise.resolve(got) : this.presignPut(key, body.length);
+    };
+    await this.upload(key, body, getUrl, options?.signal);
   }
 
-  private presignPut(key: string, size: number): Promise<UploadUrl> {
+  private presignPut(key: string, size: number): Promise<BrokeredUpload> {
     this.putSizes.set(key, size);
     return this.uploadBatcher.get(key).finally(() => this.putSizes.delete(key));
   }
 
-  uploadRequest(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest> {
-    return this.api_(options?.signal, () => this.presignPut(nameOf(name), size), true);
+  async uploadRequest(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest> {
+    const key = nameOf(name);
+    const got = await this.api_(options?.signal, () => this.presignPut(key, size), true);
+    // bounded: a caller that never says `uploaded` leaves at most the URLs still valid
+    if (this.brokered.size >= MAX_BROKERED) for (const [k, u] of this.brokered) if (u.expiresAt - this.margin <= this.now()) this.brokered.delete(k);
+    this.brokered.set(key, got);
+    return { url: got.url, headers: got.headers };
+  }
+
+  /** A direct upload succeeded: its URL is not needed again (pack-writer.ts). */
+  uploaded(name: ObjectName): void {
+    this.brokered.delete(nameOf(name));
   }
 
   async downloadRequest(name: ObjectName, options?: CallOptions): Promise<DirectRequest> {
