@@ -9,9 +9,7 @@
 // repository's traffic: the blob workers' own transfers (direct.js, raw-get.js) try once and hand a failure back
 // to it. API calls go by route id (protocol/routes.ts through ApiClient.call), so no path is spelled here.
 
-import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { minorGc } from '../blobs/gc.js';
-import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { keepAliveAgents } from '../../keep-alive.js';
 import { BkvError, isBkvError } from '../../../protocol/errors.js';
 import {
@@ -21,8 +19,10 @@ import type { z } from 'zod';
 import { routePath, WIRE_ROUTES, type RouteAnswer, type WireRouteId } from '../../../protocol/routes.js';
 import { tokenSubject, type ApiClient, type CallOptions as ApiCallOptions } from '../../http.js';
 import { isRetryableApiFailure, isRetryableStorageStatus } from './retry-policy.js';
+import { parseContentRange } from './content-range.js';
+import { exchange, type Agents } from './transport.js';
 import { RequestSigner } from './signing.js';
-import { ClientError, isClientError } from '../../errors.js';
+import { ClientError } from '../../errors.js';
 import {
   RepoObjectMissing, type CallOptions, type DirectRequest, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
   type RepoStatus, type RepoStore, type UndeleteScope,
@@ -182,8 +182,7 @@ export class HttpRepoStore implements RepoStore {
   private readonly margin: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly now: () => number;
-  private readonly http: HttpAgent;
-  private readonly https: HttpsAgent;
+  private readonly agents: Agents;
   private readonly downloadUrls = new Map<string, { url: string; expiresAt: number }>();
   /** Sizes of the puts waiting for their upload URLs, by name. */
   private readonly putSizes = new Map<string, number>();
@@ -208,7 +207,7 @@ export class HttpRepoStore implements RepoStore {
     this.margin = options.urlMarginMs ?? 5 * 60_000;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
-    ({ http: this.http, https: this.https } = keepAliveAgents({ maxSockets: options.maxSockets ?? 16 }));
+    this.agents = keepAliveAgents({ maxSockets: options.maxSockets ?? 16 });
     this.uploadBatcher = new Batcher(MAX_UPLOADS_PER_REQUEST, async (keys) => {
       const objects = keys.map((k) => {
         // keys of puts: an object type other than config (createConfig has its own route), and an id
@@ -240,8 +239,8 @@ export class HttpRepoStore implements RepoStore {
 
   /** Releases idle connections. */
   close(): void {
-    this.http.destroy();
-    this.https.destroy();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /**
@@ -271,63 +270,29 @@ export class HttpRepoStore implements RepoStore {
     return this.retrying(signal, call, safe);
   }
 
-  /** One request to a presigned URL; network failures and 5xx answers are Retryable. */
-  private send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {
-    const u = new URL(url);
-    const secure = u.protocol === 'https:';
-    if (!secure && u.protocol !== 'http:') return Promise.reject(new ClientError('bad-answer', `server answered a ${u.protocol} url`, { from: 'server' }));
-    return new Promise<Answer>((resolve, reject) => {
-      const req = (secure ? httpsRequest : httpRequest)(u, {
-        method, headers, agent: secure ? this.https : this.http, timeout: this.timeout, ...(signal ? { signal } : {}),
-      }, (res) => {
-        res.setTimeout(this.timeout, () => res.destroy(new Error('storage stopped sending')));
-        const chunks: Buffer[] = [];
-        let size = 0;
-        // A big body of a declared length is received straight into one buffer (a reused one when there is one),
-        // not gathered in pieces and joined: half the memory, and no fresh pages to fault in.
-        const declared = Number(res.headers['content-length']);
-        let into: Buffer | undefined;
-        if (method === 'GET' && Number.isSafeInteger(declared) && declared >= BIG_BODY && declared <= MAX_GET_BYTES) {
-          into = this.bodies.take(declared) ?? Buffer.allocUnsafeSlow(declared);
-        }
-        res.on('data', (c: Buffer) => {
-          if (into !== undefined && size + c.length <= declared) {
-            into.set(c, size);
-            size += c.length;
-            return;
-          }
-          if (into !== undefined) {
-            chunks.push(into.subarray(0, size));
-            into = undefined;
-          }
-          size += c.length;
-          if (size > MAX_GET_BYTES) res.destroy(new ClientError('bad-answer', 'storage answered more than an object can hold', { from: 'storage' }));
-          else chunks.push(c);
-        });
-        res.once('error', (e) => reject(isBkvError(e) || isClientError(e) ? e : new Retryable(`storage connection failed: ${e.message}`, undefined, { cause: e })));
-        res.once('end', () => {
-          const status = res.statusCode ?? 0;
-          const answer = { status, headers: res.headers, body: into !== undefined ? into.subarray(0, size) : Buffer.concat(chunks) };
-          if (size >= BIG_BODY) minorGc(); // the socket's 64 KiB pieces of it are garbage now
-          if (!res.complete) {
-            reject(new Retryable('storage sent a short body'));
-            return;
-          }
-          if (isRetryableStorageStatus(status)) {
-            const after = Number(res.headers['retry-after']);
-            reject(new Retryable(`storage answered ${status}`, Number.isFinite(after) && after >= 0 ? Math.min(after, 60) * 1000 : undefined));
-            return;
-          }
-          resolve(answer);
-        });
-      });
-      req.once('timeout', () => req.destroy(new Error('storage did not answer in time')));
-      req.once('error', (e) => {
-        if (signal?.aborted) reject(signal.reason as Error);
-        else reject(new Retryable(`cannot reach storage: ${e.message}`, undefined, { cause: e }));
-      });
-      req.end(body);
+  /**
+   * One request to a presigned URL through the one transport (transport.js): network failures, short bodies and the
+   * retryable statuses (retry-policy.ts) are Retryable; a body over MAX_GET_BYTES or a URL that is not http(s) is a bad answer.
+   */
+  private async send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {
+    const a = await exchange(url, {
+      method, headers, ...(body !== undefined ? { body } : {}), agents: this.agents, timeoutMs: this.timeout, maxBytes: MAX_GET_BYTES, ...(signal ? { signal } : {}),
+      // A big body of a declared length is received straight into one buffer (a reused one when there is one),
+      // not gathered in pieces and joined: half the memory, and no fresh pages to fault in.
+      into: (declared) => (method === 'GET' && declared !== undefined && declared >= BIG_BODY && declared <= MAX_GET_BYTES
+        ? this.bodies.take(declared)?.subarray(0, declared) ?? Buffer.allocUnsafeSlow(declared) : undefined),
     });
+    if (signal?.aborted) throw signal.reason;
+    if (a.miss !== undefined) {
+      if (a.why === 'url') throw new ClientError('bad-answer', `server answered an unusable url: ${a.miss}`, { from: 'server' });
+      if (a.why === 'too-long') throw new ClientError('bad-answer', 'storage answered more than an object can hold', { from: 'storage' });
+      throw new Retryable(a.miss);
+    }
+    if (isRetryableStorageStatus(a.status)) {
+      const after = Number(a.headers['retry-after']);
+      throw new Retryable(`storage answered ${a.status}`, Number.isFinite(after) && after >= 0 ? Math.min(after, 60) * 1000 : undefined);
+    }
+    return a;
   }
 
   private static expired(a: Answer): boolean {
@@ -539,10 +504,9 @@ export class HttpRepoStore implements RepoStore {
       if (declared !== undefined && Number(declared) !== a.body.length) throw new Retryable('storage sent a short body');
       if (a.status === 200) return view(range ? a.body.subarray(range.offset, range.offset + range.length) : a.body);
       if (a.status === 206 && range) {
-        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(a.headers['content-range'] ?? ''));
-        const total = m?.[3] === '*' ? Infinity : Number(m?.[3]);
-        const want = Math.min(range.length, total - range.offset);
-        if (!m || Number(m[1]) !== range.offset || Number(m[2]) - Number(m[1]) + 1 !== a.body.length || a.body.length !== want) {
+        const r = parseContentRange(a.headers['content-range']);
+        const want = Math.min(range.length, (r?.total ?? Infinity) - range.offset);
+        if (r === undefined || r.first !== range.offset || r.last - r.first + 1 !== a.body.length || a.body.length !== want) {
           throw new ClientError('bad-answer', `storage answered another range than asked for ${key}`, { from: 'storage' });
         }
         return view(a.body);
