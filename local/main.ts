@@ -14,10 +14,14 @@ import { MAX_REALMS } from '../protocol/realm/constants.js';
 import type { RealmSet } from '../protocol/realm/schemas.js';
 import { join } from 'node:path';
 import { DEFAULT_REALM_ID, startLocal, type LocalRuntime } from './server.js';
+import { tuneThisProcess } from '../client/repo/blobs/gc.js';
 
 // Everything the runtime creates from now on (database files, objects, keys) is readable by this user only; what
 // exists already is tightened by startLocal.
 process.umask(0o077);
+
+// this process is the runtime's own: the object store's request bodies are collected on demand (object-store/files.ts)
+tuneThisProcess();
 
 // Node 20 is supported here (Lambda runs nodejs22.x); the SDK's notice about future versions is noise for users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -15,6 +15,7 @@ import { EXIT, EXIT_CLOSED_PIPE, exitCodeFor } from './exit.js';
 import * as interrupt from './interrupt.js';
 import { globalOptions } from './options.js';
 import { endQuietlyOnClosedPipe, isClosedPipe } from './stdio.js';
+import { tuneThisProcess } from '../repo/blobs/gc.js';
 
 export { EXIT, type CliContext };
 
@@ -39,6 +40,9 @@ export function buildProgram(context: CliContext = {}): Command {
 export async function run(argv: string[], context: CliContext = {}): Promise<number> {
   // exit codes: client/cli/exit.ts (EXIT, and EXIT_CLOSED_PIPE when a reader closed stdout)
   const program = buildProgram(context);
+  // this process is the CLI's own: on-demand minor GCs and the glibc tuning (client/repo/blobs/gc.js), which an
+  // app importing the SDK never gets
+  tuneThisProcess();
   endQuietlyOnClosedPipe();
   interrupt.install();
   try {

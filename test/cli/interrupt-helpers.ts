@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { newDevice, removeDevices, spawnBkv, type CliResult } from '../helpers/cli.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/local.js';
-import { LOCK_TTL_SECONDS } from '../../client/repo/storage/lock.js';
+import { DEFAULT_LOCK_TTL_S } from '../../protocol/repo-schemas.js';
 import { describe, device, makeTree, noise, parseSnapshots, scratch, type Device } from './snapshot-trees.js';
 
 export let rt: TestRuntime;
@@ -17,7 +17,7 @@ export let src: string;
 export const ACCOUNT = 'ivan';
 /** The runtime's clock: real time plus what the tests skip (a SIGKILLed command's lock expires after its ttl). */
 export let skipped = 0;
-export const skipLockTtl = () => { skipped += (LOCK_TTL_SECONDS + 5) * 1000; };
+export const skipLockTtl = () => { skipped += (DEFAULT_LOCK_TTL_S + 5) * 1000; };
 export const committed = new Map<string, Record<string, ReturnType<typeof describe>[string]>>();
 
 /** Seeded delays (mulberry32), as fractions of a full run. */

@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { BkvError } from '../../protocol/errors.js';
+import { DEFAULT_LOCK_TTL_S } from '../../protocol/repo-schemas.js';
 import {
   type CallOptions, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock, type RepoStatus,
   type RepoStore, RepoObjectMissing,
@@ -17,6 +18,8 @@ function check(signal: AbortSignal | undefined): void {
 export class TestMemoryStore implements RepoStore {
   readonly objects = new Map<string, Uint8Array>();
   readonly locks = new Map<string, RepoLock>();
+  /** Each lock's lease in seconds (what it asked for, or the server's default), renewed by a refresh. */
+  private readonly ttls = new Map<string, number>();
   repositoryId: string | null = null;
   putBytes = 0;
   putCount = 0;
@@ -88,7 +91,7 @@ export class TestMemoryStore implements RepoStore {
 
   private live(): RepoLock[] {
     const now = Date.now();
-    for (const [id, l] of this.locks) if (l.expiresAt <= now) this.locks.delete(id);
+    for (const [id, l] of this.locks) if (l.expiresAt <= now) { this.locks.delete(id); this.ttls.delete(id); }
     return [...this.locks.values()];
   }
 
@@ -117,8 +120,10 @@ export class TestMemoryStore implements RepoStore {
     if (live.some((l) => l.exclusive) || (request.exclusive && live.length > 0)) {
       throw new BkvError('repository-locked', 'repository is locked', { details: { holders: live.length } });
     }
-    const lock = { lockId: randomBytes(16).toString('hex'), exclusive: request.exclusive, expiresAt: Date.now() + (request.ttlSeconds ?? 300) * 1000 };
+    const ttlSeconds = request.ttlSeconds ?? DEFAULT_LOCK_TTL_S;
+    const lock = { lockId: randomBytes(16).toString('hex'), exclusive: request.exclusive, expiresAt: Date.now() + ttlSeconds * 1000 };
     this.locks.set(lock.lockId, lock);
+    this.ttls.set(lock.lockId, ttlSeconds);
     return { ...lock };
   }
 
@@ -126,11 +131,12 @@ export class TestMemoryStore implements RepoStore {
     check(options?.signal);
     const l = this.live().find((x) => x.lockId === lockId);
     if (l === undefined) throw new BkvError('lock-lost', 'lock lost');
-    l.expiresAt = Date.now() + 300_000;
+    l.expiresAt = Date.now() + (this.ttls.get(lockId) ?? DEFAULT_LOCK_TTL_S) * 1000;
     return { ...l };
   }
 
   async unlock(lockId: string): Promise<void> {
     this.locks.delete(lockId);
+    this.ttls.delete(lockId);
   }
 }

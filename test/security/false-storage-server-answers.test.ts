@@ -26,9 +26,9 @@ const hexId = (n: bigint) => n.toString(16).padStart(64, '0');
 function fakeApi(page: (after: string | undefined, n: number) => unknown): { api: ApiClient; requests: () => number } {
   let n = 0;
   const api = {
-    request: async (method: string, path: string) => {
-      expect(method).toBe('GET');
-      const after = new URL(path, 'http://x').searchParams.get('after') ?? undefined;
+    call: async (id: string, options?: { query?: { after?: string } }) => {
+      expect(id).toBe('repo.list');
+      const after = options?.query?.after;
       await new Promise(setImmediate); // a real answer takes a turn of the event loop
       return page(after, n++);
     },

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
 import type { DirectRequest } from '../storage/store.js';
-import { keepFreedMemory } from './gc.js';
+import { keepFreedMemory, processTuned } from './gc.js';
 import { SharedArena } from './arena.js';
 import { ClientError } from '../../errors.js';
 
@@ -80,7 +80,7 @@ export class BlobPool {
   constructor(readonly size: number = defaultBlobWorkers()) {}
 
   private spawn(): void {
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+    const worker = new Worker(WORKER_URL, { workerData: { tuned: processTuned() }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
     worker.on('message', (m: { id: number; result?: unknown; error?: string; system?: { code: string; syscall: string; path?: string } }) => {
       const p = this.pending.get(m.id);

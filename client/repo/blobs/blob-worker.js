@@ -4,11 +4,14 @@
 // into its PUT as it is sent, a range is received into this thread's reused buffer, so they never reach the main
 // thread. Plain JavaScript so a worker loads it without a TypeScript loader.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { chunkSegments, openBlobs, sealObject } from './blob-ops.js';
 import { arenaScanner } from './cut-points.js';
 import { getDirect, putSealed } from '../storage/direct.js';
-import { minorGc } from './gc.js';
+import { minorGc, tuneThisProcess } from './gc.js';
+
+// a pool made in a process of bkv's own (gc.js tuneThisProcess) has its workers collect on demand too
+if (workerData?.tuned === true) tuneThisProcess();
 
 /** Idle timeout of a direct transfer (as the store's). */
 const DIRECT_TIMEOUT_MS = 60_000;

@@ -2,17 +2,35 @@
 // buffers into garbage (a big HTTP body received in 64 KiB pieces, a pack sealed or opened): V8 only collects
 // such external memory once tens of MiB piled up, per thread, which shows in the process's peak RSS. A minor GC
 // of a small heap takes well under a millisecond. Uses V8's --expose-gc through a fresh context (the flag only
-// installs gc() in contexts made after it is set); a no-op where that is not possible. Types: gc.d.ts.
+// installs gc() in contexts made after it is set); a no-op where that is not possible.
+// Nothing here changes the process when imported: the flag is process-wide, so only a process of bkv's own (the
+// `bkv` CLI, the local runtime) opts in with tuneThisProcess; an app embedding the SDK keeps its V8 flags and its
+// allocator as they are, and minorGc/keepFreedMemory do nothing there. Types: gc.d.ts.
 
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 let collect;
-try {
-  setFlagsFromString('--expose-gc');
-  collect = runInNewContext('gc');
-} catch {
-  collect = undefined;
+let owned = false;
+
+/**
+ * Opt-in, once per thread: this process is bkv's own, so minorGc collects (V8's --expose-gc, process-wide) and
+ * keepFreedMemory may tune glibc. The blob workers of a pool made afterwards opt in too (blob-pool.ts tells them).
+ */
+export function tuneThisProcess() {
+  if (owned) return;
+  owned = true;
+  try {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc');
+  } catch {
+    collect = undefined;
+  }
+}
+
+/** Whether this thread opted in (tuneThisProcess). */
+export function processTuned() {
+  return owned;
 }
 
 export function minorGc() {
@@ -27,6 +45,7 @@ let tuned = false;
  * 64 KiB output buffers, freed by each collection, are faulted in (and zeroed by the kernel) again and again;
  * it raises the threshold to twice the largest mmapped chunk freed (at most 32 MiB). One 31 MiB buffer
  * allocated (never touched) and freed here sets it to 62 MiB. Elsewhere than glibc this costs one allocation.
+ * Only in a process that opted in (tuneThisProcess).
  */
 export function keepFreedMemory() {
   if (tuned || collect === undefined) return;

@@ -126,7 +126,9 @@ export class PackBuilder {
     const r = await pool.sealPut({ prefix: start.prefix, payloadKey: start.payloadKey, ...this.plaintext(), length, size, put });
     this.done();
     if (r.size !== size) throw new Error('sealed size mismatch');
+    // after a failed attempt the store sends the age file to the same URL (its bytes are reserved once)
     if (r.file !== undefined) await store.put(name, new Uint8Array(r.file, 0, r.size), options);
+    else store.uploaded?.(name);
     return entry(size);
   }
 }

@@ -4,31 +4,32 @@
 // a connection the server may have closed (client/keep-alive.js), download URLs are cached until shortly before
 // they expire, and 503/507/network failures are retried with exponential backoff honouring retry-after: the
 // storage's always, the API's for every retry-safe call (reads, URL requests, lock refreshes; not a lock's
-// creation or a deletion, whose second try could act twice). S3's 404 is RepoObjectMissing; a short or garbled
-// answer is a clear error, never data. This is the one retry layer of the repository's traffic: the blob
-// workers' own transfers (direct.js, raw-get.js) try once and hand a failure back to it.
+// creation or a deletion, whose second try could act twice), as retry-policy.ts decides. S3's 404 is
+// RepoObjectMissing; a short or garbled answer is a clear error, never data. This is the one retry layer of the
+// repository's traffic: the blob workers' own transfers (direct.js, raw-get.js) try once and hand a failure back
+// to it. API calls go by route id (protocol/routes.ts through ApiClient.call), so no path is spelled here.
 
-import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { minorGc } from '../blobs/gc.js';
-import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { keepAliveAgents } from '../../keep-alive.js';
 import { BkvError, isBkvError } from '../../../protocol/errors.js';
 import {
-  DeleteResponse, DownloadsResponse, ListResponse, LockResponse, MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_LIST_LIMIT, MAX_LIST_OBJECTS,
-  MAX_LIST_PAGES, MAX_UPLOADS_PER_REQUEST,
-  PresignedPut, RegisterKeyResponse, RepoStatusResponse, UndeleteResponse, UploadsResponse,
+  MAX_DELETES_PER_REQUEST, MAX_DOWNLOADS_PER_REQUEST, MAX_LIST_LIMIT, MAX_LIST_OBJECTS, MAX_LIST_PAGES, MAX_UPLOADS_PER_REQUEST, RegisterKeyResponse,
 } from '../../../protocol/repo-schemas.js';
 import type { z } from 'zod';
-import { tokenSubject, type ApiClient } from '../../http.js';
+import { routePath, WIRE_ROUTES, type RouteAnswer, type WireRouteId } from '../../../protocol/routes.js';
+import { tokenSubject, type ApiClient, type CallOptions as ApiCallOptions } from '../../http.js';
+import { isRetryableApiFailure, isRetryableStorageStatus } from './retry-policy.js';
+import { parseContentRange } from './content-range.js';
+import { exchange, type Agents } from './transport.js';
 import { RequestSigner } from './signing.js';
-import { ClientError, isClientError } from '../../errors.js';
+import { ClientError } from '../../errors.js';
 import {
   RepoObjectMissing, type CallOptions, type DirectRequest, type LockRequest, type ObjectInfo, type ObjectName, type ObjectType, type Range, type RepoLock,
   type RepoStatus, type RepoStore, type UndeleteScope,
 } from './store.js';
 
 export interface HttpRepoStoreOptions {
-  /** Attempts per call for retryable failures (503, 507, 429, network; the API's only for retry-safe calls); default 6. */
+  /** Attempts per call for retryable failures (retry-policy.ts: 503, 507, 429, network; the API's only for retry-safe calls); default 6. */
   attempts?: number;
   /** First backoff in ms (doubled each time, with jitter, at most 10 s); default 250. */
   backoffMs?: number;
@@ -42,9 +43,11 @@ export interface HttpRepoStoreOptions {
   now?: () => number;
 }
 
-const RETRY_STATUS = new Set([429, 500, 502, 503, 504, 507]);
-const RETRY_CODES = new Set(['unavailable', 'insufficient-storage', 'too-many-requests']);
+/** The repository routes a signed request goes to (docs/protocol.md "Signed requests"). */
+type SignedRouteId = 'repo.createConfig' | 'repo.uploads' | 'repo.delete' | 'repo.undelete' | 'repo.lock' | 'repo.refresh' | 'repo.unlock';
 const MAX_BACKOFF_MS = 10_000;
+/** Brokered upload URLs kept before the expired ones are swept out. */
+const MAX_BROKERED = 256;
 /** Largest body accepted for a GET (a pack object is at most 64 MiB plus age overhead). */
 const MAX_GET_BYTES = 80 * 1024 * 1024;
 /** Bodies at least this long are received into one buffer of their declared length. */
@@ -166,6 +169,12 @@ interface UploadUrl {
   headers: Record<string, string>;
 }
 
+/** An upload URL handed out, kept for a put of the same object and size: the server reserved its bytes once. */
+interface BrokeredUpload extends UploadUrl {
+  size: number;
+  expiresAt: number;
+}
+
 export class HttpRepoStore implements RepoStore {
   private readonly attempts: number;
   private readonly backoffMs: number;
@@ -173,12 +182,17 @@ export class HttpRepoStore implements RepoStore {
   private readonly margin: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly now: () => number;
-  private readonly http: HttpAgent;
-  private readonly https: HttpsAgent;
+  private readonly agents: Agents;
   private readonly downloadUrls = new Map<string, { url: string; expiresAt: number }>();
   /** Sizes of the puts waiting for their upload URLs, by name. */
   private readonly putSizes = new Map<string, number>();
-  private readonly uploadBatcher: Batcher<UploadUrl>;
+  /**
+   * Upload URLs handed out by uploadRequest (a blob worker's one direct attempt), by name: when that attempt fails,
+   * the put that follows sends the same bytes to the same URL instead of asking for another one, which would
+   * reserve the object's bytes of the quota a second time. Dropped once the put is done.
+   */
+  private readonly brokered = new Map<string, BrokeredUpload>();
+  private readonly uploadBatcher: Batcher<BrokeredUpload>;
   private readonly downloadBatcher: Batcher<{ url: string; expiresAt: number }>;
   private readonly bodies = new BodyRecycler(KEEP_BODIES);
   /** K's signer of mutating requests (signWith), and what the server last said of the repository. */
@@ -193,21 +207,27 @@ export class HttpRepoStore implements RepoStore {
     this.margin = options.urlMarginMs ?? 5 * 60_000;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
-    ({ http: this.http, https: this.https } = keepAliveAgents({ maxSockets: options.maxSockets ?? 16 }));
+    this.agents = keepAliveAgents({ maxSockets: options.maxSockets ?? 16 });
     this.uploadBatcher = new Batcher(MAX_UPLOADS_PER_REQUEST, async (keys) => {
       const objects = keys.map((k) => {
-        const [type, id] = k.split('/') as [string, string];
+        // keys of puts: an object type other than config (createConfig has its own route), and an id
+        const [type, id] = k.split('/') as [Exclude<ObjectType, 'config'>, string];
         return { type, id, size: this.putSizes.get(k) ?? 0 };
       });
-      const answer = await this.signed('repo.uploads', 'POST', '/v1/repo/uploads', { objects }, UploadsResponse);
-      return new Map(answer.uploads.map((u) => [`${u.type}/${u.id}`, { url: u.url, headers: u.headers }]));
+      const answer = await this.signed('repo.uploads', { body: { objects } });
+      const expiresAt = Date.parse(answer.expiresAt);
+      const sizes = new Map(objects.map((o) => [`${o.type}/${o.id}`, o.size]));
+      return new Map(answer.uploads.map((u) => {
+        const key = `${u.type}/${u.id}`;
+        return [key, { url: u.url, headers: u.headers, size: sizes.get(key) ?? 0, expiresAt }];
+      }));
     });
     this.downloadBatcher = new Batcher(MAX_DOWNLOADS_PER_REQUEST, async (keys) => {
       const objects = keys.map((k) => {
-        const [type, id] = k.split('/') as [string, string];
+        const [type, id] = k.split('/') as [ObjectType, string];
         return { type, id };
       });
-      const answer = await this.api.request('POST', '/v1/repo/downloads', { objects }, DownloadsResponse);
+      const answer = await this.api.call('repo.downloads', { body: { objects } });
       const expiresAt = Date.parse(answer.expiresAt);
       return new Map(answer.downloads.map((d) => [`${d.type}/${d.id}`, { url: d.url, expiresAt }]));
     });
@@ -219,8 +239,8 @@ export class HttpRepoStore implements RepoStore {
 
   /** Releases idle connections. */
   close(): void {
-    this.http.destroy();
-    this.https.destroy();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /**
@@ -234,7 +254,7 @@ export class HttpRepoStore implements RepoStore {
         return await abortable(attempt(), signal);
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
-        const retryable = e instanceof Retryable || (isBkvError(e) && RETRY_CODES.has(e.code)) || (safe && isClientError(e, 'unreachable'));
+        const retryable = e instanceof Retryable || isRetryableApiFailure(e, safe);
         if (!retryable || i >= this.attempts) {
           if (e instanceof Retryable) throw new ClientError('unreachable', e.message, {}, { cause: e });
           throw e;
@@ -250,63 +270,29 @@ export class HttpRepoStore implements RepoStore {
     return this.retrying(signal, call, safe);
   }
 
-  /** One request to a presigned URL; network failures and 5xx answers are Retryable. */
-  private send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {
-    const u = new URL(url);
-    const secure = u.protocol === 'https:';
-    if (!secure && u.protocol !== 'http:') return Promise.reject(new ClientError('bad-answer', `server answered a ${u.protocol} url`, { from: 'server' }));
-    return new Promise<Answer>((resolve, reject) => {
-      const req = (secure ? httpsRequest : httpRequest)(u, {
-        method, headers, agent: secure ? this.https : this.http, timeout: this.timeout, ...(signal ? { signal } : {}),
-      }, (res) => {
-        res.setTimeout(this.timeout, () => res.destroy(new Error('storage stopped sending')));
-        const chunks: Buffer[] = [];
-        let size = 0;
-        // A big body of a declared length is received straight into one buffer (a reused one when there is one),
-        // not gathered in pieces and joined: half the memory, and no fresh pages to fault in.
-        const declared = Number(res.headers['content-length']);
-        let into: Buffer | undefined;
-        if (method === 'GET' && Number.isSafeInteger(declared) && declared >= BIG_BODY && declared <= MAX_GET_BYTES) {
-          into = this.bodies.take(declared) ?? Buffer.allocUnsafeSlow(declared);
-        }
-        res.on('data', (c: Buffer) => {
-          if (into !== undefined && size + c.length <= declared) {
-            into.set(c, size);
-            size += c.length;
-            return;
-          }
-          if (into !== undefined) {
-            chunks.push(into.subarray(0, size));
-            into = undefined;
-          }
-          size += c.length;
-          if (size > MAX_GET_BYTES) res.destroy(new ClientError('bad-answer', 'storage answered more than an object can hold', { from: 'storage' }));
-          else chunks.push(c);
-        });
-        res.once('error', (e) => reject(isBkvError(e) || isClientError(e) ? e : new Retryable(`storage connection failed: ${e.message}`, undefined, { cause: e })));
-        res.once('end', () => {
-          const status = res.statusCode ?? 0;
-          const answer = { status, headers: res.headers, body: into !== undefined ? into.subarray(0, size) : Buffer.concat(chunks) };
-          if (size >= BIG_BODY) minorGc(); // the socket's 64 KiB pieces of it are garbage now
-          if (!res.complete) {
-            reject(new Retryable('storage sent a short body'));
-            return;
-          }
-          if (RETRY_STATUS.has(status)) {
-            const after = Number(res.headers['retry-after']);
-            reject(new Retryable(`storage answered ${status}`, Number.isFinite(after) && after >= 0 ? Math.min(after, 60) * 1000 : undefined));
-            return;
-          }
-          resolve(answer);
-        });
-      });
-      req.once('timeout', () => req.destroy(new Error('storage did not answer in time')));
-      req.once('error', (e) => {
-        if (signal?.aborted) reject(signal.reason as Error);
-        else reject(new Retryable(`cannot reach storage: ${e.message}`, undefined, { cause: e }));
-      });
-      req.end(body);
+  /**
+   * One request to a presigned URL through the one transport (transport.js): network failures, short bodies and the
+   * retryable statuses (retry-policy.ts) are Retryable; a body over MAX_GET_BYTES or a URL that is not http(s) is a bad answer.
+   */
+  private async send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {
+    const a = await exchange(url, {
+      method, headers, ...(body !== undefined ? { body } : {}), agents: this.agents, timeoutMs: this.timeout, maxBytes: MAX_GET_BYTES, ...(signal ? { signal } : {}),
+      // A big body of a declared length is received straight into one buffer (a reused one when there is one),
+      // not gathered in pieces and joined: half the memory, and no fresh pages to fault in.
+      into: (declared) => (method === 'GET' && declared !== undefined && declared >= BIG_BODY && declared <= MAX_GET_BYTES
+        ? this.bodies.take(declared)?.subarray(0, declared) ?? Buffer.allocUnsafeSlow(declared) : undefined),
     });
+    if (signal?.aborted) throw signal.reason;
+    if (a.miss !== undefined) {
+      if (a.why === 'url') throw new ClientError('bad-answer', `server answered an unusable url: ${a.miss}`, { from: 'server' });
+      if (a.why === 'too-long') throw new ClientError('bad-answer', 'storage answered more than an object can hold', { from: 'storage' });
+      throw new Retryable(a.miss);
+    }
+    if (isRetryableStorageStatus(a.status)) {
+      const after = Number(a.headers['retry-after']);
+      throw new Retryable(`storage answered ${a.status}`, Number.isFinite(after) && after >= 0 ? Math.min(after, 60) * 1000 : undefined);
+    }
+    return a;
   }
 
   private static expired(a: Answer): boolean {
@@ -319,7 +305,7 @@ export class HttpRepoStore implements RepoStore {
   }
 
   async status(options?: CallOptions): Promise<RepoStatus> {
-    const status = await this.api_(options?.signal, () => this.api.request('GET', '/v1/repo', undefined, RepoStatusResponse), true);
+    const status = await this.api_(options?.signal, () => this.api.call('repo.status'), true);
     this.repositoryId = status.repositoryId ?? '';
     this.registeredKey = status.signingKey;
     return {
@@ -348,7 +334,7 @@ export class HttpRepoStore implements RepoStore {
     if (this.registeredKey === undefined) await this.status(options);
     if (this.registeredKey === null) {
       try {
-        await this.api_(options?.signal, () => this.signed('repo.createConfig', 'POST', '/v1/repo/config', { signingKey: signer.publicKey }, RegisterKeyResponse), true);
+        await this.api_(options?.signal, () => this.signed('repo.createConfig', { body: { signingKey: signer.publicKey } }, RegisterKeyResponse), true);
         this.registeredKey = signer.publicKey;
       } catch (e) {
         if (!isBkvError(e, 'signing-key-mismatch')) throw e;
@@ -362,32 +348,39 @@ export class HttpRepoStore implements RepoStore {
    * (this clock is off) is made again once by the server's clock (it says its time in the answer): the server did
    * nothing with the first.
    */
-  private async signed<S extends z.ZodType>(routeId: string, method: string, path: string, body: unknown, schema?: S): Promise<z.infer<S>> {
+  private async signed<Id extends SignedRouteId>(id: Id, options: ApiCallOptions<Id>): Promise<RouteAnswer<Id>>;
+  /** `answer`: the schema of a variant's answer other than the route's (createConfig registering a key only). */
+  private async signed<Id extends SignedRouteId, S extends z.ZodType>(id: Id, options: ApiCallOptions<Id>, answer: S): Promise<z.infer<S>>;
+  private async signed<Id extends SignedRouteId>(id: Id, options: ApiCallOptions<Id>, answer?: z.ZodType): Promise<unknown> {
     try {
-      return await this.signedOnce(routeId, method, path, body, schema);
+      return await this.signedOnce(id, options, answer);
     } catch (e) {
       const serverTime = isBkvError(e, 'signature-expired') ? e.wireDetails('signature-expired')?.serverTime : undefined;
       const at = serverTime === undefined ? Number.NaN : Date.parse(serverTime);
       if (!Number.isFinite(at)) throw e;
       this.clockOffset = at - this.now();
-      return this.signedOnce(routeId, method, path, body, schema);
+      return this.signedOnce(id, options, answer);
     }
   }
 
-  private async signedOnce<S extends z.ZodType>(routeId: string, method: string, path: string, body: unknown, schema?: S): Promise<z.infer<S>> {
+  private async signedOnce<Id extends SignedRouteId>(id: Id, options: ApiCallOptions<Id>, answer?: z.ZodType): Promise<unknown> {
     const signer = this.signer;
     if (!signer) throw new ClientError('usage', 'changing the repository needs the backup key (open it with K)');
     if (typeof this.registeredKey === 'string' && this.registeredKey !== signer.publicKey) {
       throw new ClientError('wrong-key', 'another signing key is registered for this repository, not this backup key\'s: every change is refused (docs/threat-model.md)');
     }
+    // the signature covers what ApiClient.call sends: the route's method, its path (routePath), the JSON body
+    const body = (options as { body?: unknown }).body;
+    const method = WIRE_ROUTES[id].method;
+    const path = routePath(id, options);
     const headers = {
       'bkv-signature': signer.header({
-        account: tokenSubject(await this.api.token()), repositoryId: this.repositoryId, routeId, method, path,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        account: tokenSubject(await this.api.token()), repositoryId: this.repositoryId, routeId: id, method, path, body: body === undefined ? undefined : JSON.stringify(body),
       }),
     };
-    if (schema === undefined) return this.api.request(method, path, body, undefined, headers) as Promise<z.infer<S>>;
-    return this.api.request(method, path, body, schema, headers);
+    if (answer !== undefined) return this.api.request(method, path, body, answer, headers);
+    const call = this.api.call.bind(this.api) as (id: WireRouteId, options: unknown) => Promise<unknown>;
+    return call(id, { ...options, headers });
   }
 
   /**
@@ -400,7 +393,8 @@ export class HttpRepoStore implements RepoStore {
     if (this.registeredKey === undefined) await this.status();
     return {
       'bkv-signature': signer.header({
-        account: tokenSubject(await this.api.token()), repositoryId: this.repositoryId, routeId: 'vault.delete', method: 'DELETE', path: '/v1/vault', body: undefined,
+        account: tokenSubject(await this.api.token()), repositoryId: this.repositoryId, routeId: 'vault.delete', method: WIRE_ROUTES['vault.delete'].method,
+        path: WIRE_ROUTES['vault.delete'].path, body: undefined,
       }),
     };
   }
@@ -436,7 +430,7 @@ export class HttpRepoStore implements RepoStore {
       const signingKey = this.signer?.publicKey;
       if (signingKey === undefined) throw new ClientError('usage', 'creating a repository needs the backup key');
       this.repositoryId = repositoryId;
-      const put = await this.signed('repo.createConfig', 'POST', '/v1/repo/config', { repositoryId, size: body.length, signingKey }, PresignedPut);
+      const put = await this.signed('repo.createConfig', { body: { repositoryId, size: body.length, signingKey } });
       this.registeredKey = signingKey;
       return { url: put.url, headers: put.headers };
     }, options?.signal);
@@ -444,16 +438,35 @@ export class HttpRepoStore implements RepoStore {
 
   async put(name: ObjectName, body: Uint8Array, options?: CallOptions): Promise<void> {
     const key = nameOf(name);
-    await this.upload(key, body, () => this.presignPut(key, body.length), options?.signal);
+    const had = this.brokered.get(key);
+    this.brokered.delete(key);
+    // the URL a direct attempt had, while it works: its bytes are reserved already
+    let first: UploadUrl | undefined = had !== undefined && had.size === body.length && had.expiresAt - this.margin > this.now() ? had : undefined;
+    const getUrl = () => {
+      const got = first;
+      first = undefined;
+      return got !== undefined ? Promise.resolve(got) : this.presignPut(key, body.length);
+    };
+    await this.upload(key, body, getUrl, options?.signal);
   }
 
-  private presignPut(key: string, size: number): Promise<UploadUrl> {
+  private presignPut(key: string, size: number): Promise<BrokeredUpload> {
     this.putSizes.set(key, size);
     return this.uploadBatcher.get(key).finally(() => this.putSizes.delete(key));
   }
 
-  uploadRequest(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest> {
-    return this.api_(options?.signal, () => this.presignPut(nameOf(name), size), true);
+  async uploadRequest(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest> {
+    const key = nameOf(name);
+    const got = await this.api_(options?.signal, () => this.presignPut(key, size), true);
+    // bounded: a caller that never says `uploaded` leaves at most the URLs still valid
+    if (this.brokered.size >= MAX_BROKERED) for (const [k, u] of this.brokered) if (u.expiresAt - this.margin <= this.now()) this.brokered.delete(k);
+    this.brokered.set(key, got);
+    return { url: got.url, headers: got.headers };
+  }
+
+  /** A direct upload succeeded: its URL is not needed again (pack-writer.ts). */
+  uploaded(name: ObjectName): void {
+    this.brokered.delete(nameOf(name));
   }
 
   async downloadRequest(name: ObjectName, options?: CallOptions): Promise<DirectRequest> {
@@ -491,10 +504,9 @@ export class HttpRepoStore implements RepoStore {
       if (declared !== undefined && Number(declared) !== a.body.length) throw new Retryable('storage sent a short body');
       if (a.status === 200) return view(range ? a.body.subarray(range.offset, range.offset + range.length) : a.body);
       if (a.status === 206 && range) {
-        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(a.headers['content-range'] ?? ''));
-        const total = m?.[3] === '*' ? Infinity : Number(m?.[3]);
-        const want = Math.min(range.length, total - range.offset);
-        if (!m || Number(m[1]) !== range.offset || Number(m[2]) - Number(m[1]) + 1 !== a.body.length || a.body.length !== want) {
+        const r = parseContentRange(a.headers['content-range']);
+        const want = Math.min(range.length, (r?.total ?? Infinity) - range.offset);
+        if (r === undefined || r.first !== range.offset || r.last - r.first + 1 !== a.body.length || a.body.length !== want) {
           throw new ClientError('bad-answer', `storage answered another range than asked for ${key}`, { from: 'storage' });
         }
         return view(a.body);
@@ -520,8 +532,8 @@ export class HttpRepoStore implements RepoStore {
     let objects = 0;
     for (let pages = 1; ; pages++) {
       const asked = after;
-      const query = new URLSearchParams({ type, ...(after !== undefined ? { after } : {}) });
-      const page = await this.api_(options?.signal, () => this.api.request('GET', `/v1/repo/objects?${query.toString()}`, undefined, ListResponse), true);
+      const query = { type, ...(after !== undefined ? { after } : {}) };
+      const page = await this.api_(options?.signal, () => this.api.call('repo.list', { query }), true);
       if (page.objects.length > MAX_LIST_LIMIT) throw badListing(`a page of ${page.objects.length} objects (at most ${MAX_LIST_LIMIT})`);
       objects += page.objects.length;
       if (objects > MAX_LIST_OBJECTS) throw badListing(`more than ${MAX_LIST_OBJECTS} objects`);
@@ -544,7 +556,7 @@ export class HttpRepoStore implements RepoStore {
     const unique = [...new Map(names.map((n) => [nameOf(n), { type: n.type, id: n.id }])).values()];
     for (let i = 0; i < unique.length; i += MAX_DELETES_PER_REQUEST) {
       const objects = unique.slice(i, i + MAX_DELETES_PER_REQUEST);
-      const answer = await this.api_(options?.signal, () => this.signed('repo.delete', 'POST', '/v1/repo/delete', { lockId, objects }, DeleteResponse), false);
+      const answer = await this.api_(options?.signal, () => this.signed('repo.delete', { body: { lockId, objects } }), false);
       deleted.push(...answer.deleted);
       missing.push(...answer.missing);
       for (const o of answer.deleted) this.downloadUrls.delete(nameOf(o));
@@ -558,7 +570,7 @@ export class HttpRepoStore implements RepoStore {
       ...(scope.type !== undefined ? { type: scope.type } : {}), ...(scope.objects !== undefined ? { objects: scope.objects.map((o) => ({ type: o.type, id: o.id })) } : {}),
     };
     // retry-safe: a second try of a page restores nothing twice (what is back is no longer deleted)
-    const answer = await this.api_(options?.signal, () => this.signed('repo.undelete', 'POST', '/v1/repo/undelete', body, UndeleteResponse), true);
+    const answer = await this.api_(options?.signal, () => this.signed('repo.undelete', { body }), true);
     // a config brought back is the repository's id again (the server records it): later requests are signed with it
     const config = answer.restored.find((o) => o.type === 'config');
     if (config !== undefined && this.repositoryId === '') this.repositoryId = config.id;
@@ -574,16 +586,14 @@ export class HttpRepoStore implements RepoStore {
       exclusive: request.exclusive, ...(request.ttlSeconds !== undefined ? { ttlSeconds: request.ttlSeconds } : {}),
       ...(request.description !== undefined ? { description: request.description } : {}),
     };
-    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.signed('repo.lock', 'POST', '/v1/repo/locks', body, LockResponse), false));
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.signed('repo.lock', { body }), false));
   }
 
   async refresh(lockId: string, options?: CallOptions): Promise<RepoLock> {
-    const path = `/v1/repo/locks/${encodeURIComponent(lockId)}/refresh`;
-    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.signed('repo.refresh', 'POST', path, undefined, LockResponse), true));
+    return HttpRepoStore.lockOf(await this.api_(options?.signal, () => this.signed('repo.refresh', { params: { lockId } }), true));
   }
 
   async unlock(lockId: string, options?: CallOptions): Promise<void> {
-    const path = `/v1/repo/locks/${encodeURIComponent(lockId)}`;
-    await this.api_(options?.signal, () => this.signed('repo.unlock', 'DELETE', path, undefined), false);
+    await this.api_(options?.signal, () => this.signed('repo.unlock', { params: { lockId } }), false);
   }
 }

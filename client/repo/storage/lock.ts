@@ -4,11 +4,9 @@
 // sanitised words labelled as the other device's (lockedByAnother).
 
 import { BkvError, isBkvError } from '../../../protocol/errors.js';
-import { MAX_EXCLUSIVE_LOCK_LIFE_S, MAX_SHARED_LOCK_LIFE_S } from '../../../protocol/repo-schemas.js';
+import { DEFAULT_LOCK_TTL_S, MAX_EXCLUSIVE_LOCK_LIFE_S, MAX_SHARED_LOCK_LIFE_S } from '../../../protocol/repo-schemas.js';
 import { printable } from '../../printable.js';
 import type { RepoLock, RepoStore } from './store.js';
-
-export const LOCK_TTL_SECONDS = 120;
 
 /**
  * The refusal of a lock as this device tells it: the holder's description is another device's words (or anyone's
@@ -40,7 +38,7 @@ export class HeldLock {
   }
 
   static async take(store: RepoStore, exclusive: boolean, description: string, options: { signal?: AbortSignal; ttlSeconds?: number } = {}): Promise<HeldLock> {
-    const ttl = options.ttlSeconds ?? LOCK_TTL_SECONDS;
+    const ttl = options.ttlSeconds ?? DEFAULT_LOCK_TTL_S;
     options.signal?.throwIfAborted();
     // The request is not cut short by the signal: the server may make the lock after the client gave up on the
     // answer, and that lock would shut other devices out until it expires (an exclusive one: every backup).

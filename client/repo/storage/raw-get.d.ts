@@ -4,5 +4,4 @@ import type { DirectRequest } from './store.js';
 
 export declare function rawGet(target: DirectRequest, offset: number, into: Buffer, timeoutMs: number): Promise<{ ok: true; miss?: undefined } | { ok?: undefined; miss: string }>;
 export declare function parseHead(text: string): { status: number; headers: Map<string, string>; keepAlive: boolean } | undefined;
-export declare function isRange(value: unknown, offset: number, length: number): boolean;
 export declare function closeIdle(): void;

@@ -2,7 +2,7 @@
 // `onread` with a buffer chosen per read): no socket buffer is allocated per read, no copy is made by the HTTP
 // parser or by us, so a restore's bytes are copied once, from the socket to the buffer they are opened in. For
 // the local runtime's presigned URLs (`npm start`: http on loopback, where these copies were a fifth of a
-// restore's CPU); https and anything unusual go through node:http (direct.js). Plain JavaScript so a blob worker
+// restore's CPU); https and anything unusual go through node:http (transport.js, which calls this one for http:). Plain JavaScript so a blob worker
 // loads it without a TypeScript loader. Types: raw-get.d.ts.
 //
 // Contract: `rawGet` resolves {ok: true} only after a `206` whose Content-Length is exactly `into.length` and
@@ -15,6 +15,7 @@
 
 import { connect } from 'node:net';
 import { KEEP_ALIVE_MS } from '../../keep-alive.js';
+import { isRange } from './content-range.js';
 
 const MAX_HEAD = 16 * 1024;
 const IDLE_PER_HOST = 4;
@@ -62,12 +63,6 @@ function dropIdle(key, socket) {
   const i = list?.indexOf(socket) ?? -1;
   if (i >= 0) list.splice(i, 1);
   if (list !== undefined && list.length === 0) idle.delete(key);
-}
-
-/** Whether a Content-Range header names exactly bytes [offset, offset + length). */
-export function isRange(value, offset, length) {
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(value ?? ''));
-  return m !== null && Number(m[1]) === offset && Number(m[2]) === offset + length - 1;
 }
 
 /** Parses a response head (latin1 text before CRLFCRLF): {status, headers (lowercase names), keepAlive} or undefined. */

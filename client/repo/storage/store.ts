@@ -93,6 +93,11 @@ export interface RepoStore {
   uploadRequest?(name: ObjectName, size: number, options?: CallOptions): Promise<DirectRequest>;
   downloadRequest?(name: ObjectName, options?: CallOptions): Promise<DirectRequest>;
   /**
+   * The worker's upload to the uploadRequest URL of `name` succeeded. Until then the adapter keeps that URL, so
+   * that a put of the same bytes after a failed attempt goes to it (its bytes are reserved of the quota once).
+   */
+  uploaded?(name: ObjectName): void;
+  /**
    * Deletion is deferred (docs/repository.md "Deleted objects"): brings back, under a live exclusive lock, the
    * objects deleted at or after `since` that are still within the store's retention; one page a call (`after`:
    * the previous page's `next`). Both SDK adapters keep deleted objects; a test double may leave it out.

@@ -71,7 +71,15 @@ function sourceTree(): string {
 }
 
 async function roundTrip(spoil: number) {
-  const store = new CountingStore(new ApiClient({ server: rt.url, token: await rt.token(`direct-${randomUUID()}`) }), { backoffMs: 10 });
+  // every object an upload URL was asked for (each such request reserves its bytes of the quota)
+  const reserved: string[] = [];
+  const recording = (async (url: URL, init: RequestInit) => {
+    if (init.method === 'POST' && url.pathname === '/v1/repo/uploads') {
+      for (const o of (JSON.parse(String(init.body)) as { objects: { type: string; id: string }[] }).objects) reserved.push(`${o.type}/${o.id}`);
+    }
+    return fetch(url, init);
+  }) as typeof fetch;
+  const store = new CountingStore(new ApiClient({ server: rt.url, token: await rt.token(`direct-${randomUUID()}`), fetch: recording }), { backoffMs: 10 });
   store.spoil = spoil;
   const repo = await initRepository(store, randomBytes(32), { home: tempDir('bkv-home-'), workers: 2 });
   try {
@@ -84,7 +92,7 @@ async function roundTrip(spoil: number) {
     const checked = await check(repo, { readData: true });
     const stored: string[] = [];
     for await (const o of store.list('data')) stored.push(o.id);
-    return { store, checked, stored: stored.sort(), indexed: [...repo.index.packs.keys()].sort() };
+    return { store, checked, stored: stored.sort(), indexed: [...repo.index.packs.keys()].sort(), reserved };
   } finally {
     await repo.close();
     store.close();
@@ -109,5 +117,12 @@ describe('direct transfers of pack bodies', () => {
     expect(store.bigGets).toBeGreaterThanOrEqual(1);
     expect(checked.errors).toEqual([]);
     expect(stored).toEqual(indexed);
+  });
+
+  it('a direct upload that storage refuses reserves its bytes once: the store sends it to the URL it already has', async () => {
+    const { store, stored, reserved } = await roundTrip(2);
+    expect(store.dataPuts).toBeGreaterThanOrEqual(1);
+    const data = reserved.filter((n) => n.startsWith('data/'));
+    expect(data.sort()).toEqual(stored.map((id) => `data/${id}`));
   });
 });

@@ -1,0 +1,21 @@
+// The one parser of a `Content-Range` answer header (RFC 9110 14.4: `bytes first-last/complete-length`, the
+// length `*` when unknown), for every ranged GET of a presigned URL (transport.js, raw-get.js, http-store.ts).
+// Plain JavaScript so a blob worker loads it without a TypeScript loader. Types: content-range.d.ts.
+
+/** {first, last, total} of a `bytes first-last/total` value (total undefined for `*`), or undefined. */
+export function parseContentRange(value) {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(value ?? ''));
+  if (m === null) return undefined;
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first) return undefined;
+  const total = m[3] === '*' ? undefined : Number(m[3]);
+  if (total !== undefined && (!Number.isSafeInteger(total) || last >= total)) return undefined;
+  return { first, last, total };
+}
+
+/** Whether a Content-Range value names exactly bytes [offset, offset + length). */
+export function isRange(value, offset, length) {
+  const r = parseContentRange(value);
+  return r !== undefined && r.first === offset && r.last === offset + length - 1;
+}
