@@ -51,6 +51,7 @@ describe('bkv unlock', () => {
     const refused = await dev.run(['prune']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/bkv unlock removes its lock now/);
+    expect(refused.stderr).toMatch(/if that device is gone, bkv unlock --remove-all removes every lock/);
     const u = await dev.run(['unlock']);
     expect(u.code, u.stderr).toBe(0);
     expect(u.stderr).toMatch(/removed the shared lock of process \d+ \(gone\)/);

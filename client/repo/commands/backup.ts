@@ -67,7 +67,7 @@ export interface BackupOptions extends ExcludeOptions {
   onWarning?: (w: BackupWarning) => void;
   /** Packs sealed or uploading at once (default 2). */
   uploads?: number;
-  /** Lifetime of the shared lock, refreshed every third of it (default 120 s). */
+  /** Lifetime of the shared lock, refreshed every third of it (default protocol/repo-schemas.ts DEFAULT_LOCK_TTL_S, 120 s). */
   lockTtlSeconds?: number;
   /**
    * Holds V8's young generation at 4 MiB semispaces once it reached them (gc.js capYoungGeneration): ~16 MiB less

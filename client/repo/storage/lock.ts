@@ -22,6 +22,7 @@ export function lockedByAnother(e: BkvError): BkvError {
   return new BkvError('repository-locked', `the repository is ${how}${says} (the words are that device's, not bkv's). `
     + `it ends ${until !== undefined ? `at ${until} ` : ''}unless renewed, and after ${hours} hours at most: retry then. `
     + 'if a bkv command of yours on this machine was killed, bkv unlock removes its lock now; '
+    + 'if that device is gone, bkv unlock --remove-all removes every lock (it needs your backup key; a command still running stops); '
     + 'if no device of yours is running a bkv command, someone else holds your sign-in: sign out everywhere at your identity provider', { details: e.details, cause: e });
 }
 
