@@ -23,6 +23,32 @@ export const REGISTRATION_SPIKE_THRESHOLD = 100;
 export const DELETION_SPIKE_THRESHOLD = 500;
 const PERIOD = Duration.minutes(5);
 
+/** An alarm on `metric` reaching `threshold` in one 5-minute period (no data is no alarm). */
+export function fiveMinuteAlarm(scope: Construct, id: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description,
+    metric,
+    threshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** A handler metric (functions/observability.ts: namespace "bkv", dimension service=bkv), summed per 5 minutes. */
+export function businessMetric(metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'bkv' }, statistic: 'Sum', period: PERIOD });
+}
+
+/** With bkv:alarmEmail set: an SNS topic (TLS-only publishing) with that e-mail subscribed, notified by `alarms`. */
+export function notifyByEmail(scope: Construct, config: BkvConfig, displayName: string, alarms: readonly cloudwatch.Alarm[]): sns.Topic | undefined {
+  if (!config.alarmEmail) return undefined;
+  const topic = new sns.Topic(scope, 'Topic', { enforceSSL: true, displayName });
+  topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+  for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
+  return topic;
+}
+
 export class Alarms extends Construct {
   readonly serverErrors: cloudwatch.Alarm;
   readonly lockedSpike: cloudwatch.Alarm;
@@ -32,34 +58,16 @@ export class Alarms extends Construct {
 
   constructor(scope: Construct, id: string, props: { config: BkvConfig; api: VaultApi }) {
     super(scope, id);
-    this.serverErrors = new cloudwatch.Alarm(this, 'ServerErrors', {
-      alarmDescription: `${props.config.name}: API answered ${SERVER_ERROR_THRESHOLD}+ server errors (5xx) in 5 minutes`,
-      metric: props.api.metricServerErrors(),
-      threshold: SERVER_ERROR_THRESHOLD,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const businessMetric = (metricName: string) => new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'bkv' }, statistic: 'Sum', period: PERIOD,
-    });
-    const spike = (id: string, metricName: string, threshold: number, what: string) => new cloudwatch.Alarm(this, id, {
-      alarmDescription: `${props.config.name}: ${threshold}+ ${what} in 5 minutes`,
-      metric: businessMetric(metricName),
-      threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.serverErrors = fiveMinuteAlarm(this, 'ServerErrors', props.api.metricServerErrors(), SERVER_ERROR_THRESHOLD,
+      `${props.config.name}: API answered ${SERVER_ERROR_THRESHOLD}+ server errors (5xx) in 5 minutes`);
+    const spike = (id: string, metricName: string, threshold: number, what: string) =>
+      fiveMinuteAlarm(this, id, businessMetric(metricName), threshold, `${props.config.name}: ${threshold}+ ${what} in 5 minutes`);
     this.lockedSpike = spike('LockedSpike', 'Locked', LOCKED_SPIKE_THRESHOLD, 'locked (423) answers: vaults being guessed at or destroyed');
     this.registrationSpike = spike('RegistrationSpike', 'RegistrationStarts', REGISTRATION_SPIKE_THRESHOLD,
       'registration starts: the registration route probed, or vaults replaced');
     this.deletionSpike = spike('DeletionSpike', 'RepoDeletions', DELETION_SPIKE_THRESHOLD,
       'requests deleted repository objects: mass deletion; undo within the retention (docs/deploy.md "Deleted objects")');
-    if (props.config.alarmEmail) {
-      this.topic = new sns.Topic(this, 'Topic', { enforceSSL: true, displayName: `${props.config.name} alarms` });
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.config.alarmEmail));
-      for (const alarm of [this.serverErrors, this.lockedSpike, this.registrationSpike, this.deletionSpike]) alarm.addAlarmAction(new SnsAction(this.topic));
-    }
+    this.topic = notifyByEmail(this, props.config, `${props.config.name} alarms`,
+      [this.serverErrors, this.lockedSpike, this.registrationSpike, this.deletionSpike]);
   }
 }

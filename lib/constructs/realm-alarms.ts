@@ -6,12 +6,10 @@
 
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { BkvConfig } from '../config.js';
-import { LOCKED_SPIKE_THRESHOLD, METRICS_NAMESPACE, SERVER_ERROR_THRESHOLD } from './alarms.js';
+import { LOCKED_SPIKE_THRESHOLD, SERVER_ERROR_THRESHOLD, businessMetric, fiveMinuteAlarm, notifyByEmail } from './alarms.js';
 import type { VaultApi } from './vault-api.js';
 
 /** Throttled invocations of the realm's functions in 5 minutes. */
@@ -27,27 +25,15 @@ export class RealmAlarms extends Construct {
   constructor(scope: Construct, id: string, props: { config: BkvConfig; api: VaultApi }) {
     super(scope, id);
     const name = props.config.name;
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, what: string) => new cloudwatch.Alarm(this, alarmId, {
-      alarmDescription: `${name} realm: ${threshold}+ ${what} in 5 minutes`,
-      metric,
-      threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, what: string) =>
+      fiveMinuteAlarm(this, alarmId, metric, threshold, `${name} realm: ${threshold}+ ${what} in 5 minutes`);
     this.serverErrors = alarm('ServerErrors', props.api.metricServerErrors(), SERVER_ERROR_THRESHOLD, 'server errors (5xx)');
     const fns = [...props.api.functions.values()];
     const usingMetrics = Object.fromEntries(fns.map((f, i) => [`t${i}`, f.function.metricThrottles({ period: PERIOD, statistic: 'Sum' })]));
     this.throttles = alarm('Throttles', new cloudwatch.MathExpression({
       expression: fns.map((_, i) => `FILL(t${i}, 0)`).join(' + '), usingMetrics, period: PERIOD, label: 'realm function throttles',
     }), THROTTLE_THRESHOLD, 'throttled invocations of the realm functions');
-    this.lockedSpike = alarm('LockedSpike', new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE, metricName: 'Locked', dimensionsMap: { service: 'bkv' }, statistic: 'Sum', period: PERIOD,
-    }), LOCKED_SPIKE_THRESHOLD, 'locked (423) answers: accounts out of attempts at this realm (guessing at scale)');
-    if (props.config.alarmEmail) {
-      this.topic = new sns.Topic(this, 'Topic', { enforceSSL: true, displayName: `${name} realm alarms` });
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.config.alarmEmail));
-      for (const a of [this.serverErrors, this.throttles, this.lockedSpike]) a.addAlarmAction(new SnsAction(this.topic));
-    }
+    this.lockedSpike = alarm('LockedSpike', businessMetric('Locked'), LOCKED_SPIKE_THRESHOLD, 'locked (423) answers: accounts out of attempts at this realm (guessing at scale)');
+    this.topic = notifyByEmail(this, props.config, `${name} realm alarms`, [this.serverErrors, this.throttles, this.lockedSpike]);
   }
 }
