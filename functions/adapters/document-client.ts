@@ -9,6 +9,9 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
 }
 
 export type Attrs = Record<string, unknown>;
+
+/** A binary attribute as stored (the document client returns Uint8Array), or undefined. */
+export const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined);
 type UpdateInput = ConstructorParameters<typeof UpdateCommand>[0];
 
 /**

@@ -11,20 +11,13 @@ export const REALM_SK = 'realm';
 const PENDING = 'chal, chalExp';
 const SECRETS = 'rec, ver';
 
-import { conditionalUpdate, consistentGet, type Attrs } from './document-client.js';
+import { bytes, conditionalUpdate, consistentGet, type Attrs } from './document-client.js';
+import { countedFields } from './counted-item.js';
 
-const bytes = (v: unknown): Uint8Array | undefined => (v instanceof Uint8Array ? v : undefined);
 
 function toItem(a: Attrs): RealmItem {
   const rec = bytes(a.rec);
-  const item: RealmItem = {
-    account: String(a.pk),
-    state: a.destroyed === true ? 'destroyed' : rec ? 'live' : 'empty',
-    generation: Number(a.gen ?? 0),
-    maxAttempts: Number(a.maxAttempts ?? 0),
-    attempts: Number(a.attempts ?? 0),
-    updatedAt: Number(a.updatedAt),
-  };
+  const item: RealmItem = { account: String(a.pk), ...countedFields(a, rec !== undefined) };
   const ver = bytes(a.ver);
   if (ver) item.version = ver;
   if (rec) item.record = rec;

@@ -19,22 +19,12 @@ const REGISTRATION_ATTRS = 'regId, regCred, regUntil';
 /** What a live record holds; removed when it is destroyed or deleted. */
 const SECRET_ATTRS = 'rec, sealedKey, cred';
 
-import { conditionalUpdate, consistentGet, type Attrs } from './document-client.js';
-
-function bytes(v: unknown): Uint8Array | undefined {
-  return v instanceof Uint8Array ? v : undefined;
-}
+import { bytes, conditionalUpdate, consistentGet, type Attrs } from './document-client.js';
+import { countedFields } from './counted-item.js';
 
 function toItem(a: Attrs): VaultItem {
   const record = bytes(a.rec);
-  const item: VaultItem = {
-    account: String(a.pk),
-    state: a.destroyed === true ? 'destroyed' : record ? 'live' : 'empty',
-    generation: Number(a.gen ?? 0),
-    maxAttempts: Number(a.maxAttempts ?? 0),
-    attempts: Number(a.attempts ?? 0),
-    updatedAt: Number(a.updatedAt),
-  };
+  const item: VaultItem = { account: String(a.pk), ...countedFields(a, record !== undefined) };
   const sealedKey = bytes(a.sealedKey);
   const credentialId = bytes(a.cred);
   if (record) item.record = record;

@@ -3,6 +3,7 @@
 // between, so each one is atomic as one conditional UpdateItem is. Bytes are copied in and out.
 
 import type { FinishRecovery, PendingRecovery, RealmItem, RealmRegistration, RealmStore } from '../ports.js';
+import { countedFields } from './counted-item.js';
 
 interface Attrs {
   gen?: number;
@@ -20,14 +21,7 @@ const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
 function toItem(account: string, a: Attrs): RealmItem {
-  const item: RealmItem = {
-    account,
-    state: a.destroyed === true ? 'destroyed' : a.rec ? 'live' : 'empty',
-    generation: a.gen ?? 0,
-    maxAttempts: a.maxAttempts ?? 0,
-    attempts: a.attempts ?? 0,
-    updatedAt: a.updatedAt,
-  };
+  const item: RealmItem = { account, ...countedFields(a, a.rec !== undefined) };
   if (a.ver) item.version = copy(a.ver);
   if (a.rec) item.record = copy(a.rec);
   if (a.chal && a.chalExp !== undefined) item.pending = { challenge: copy(a.chal), expiresAt: a.chalExp };

@@ -6,6 +6,7 @@
 import {
   type FinishLogin, type PendingLogin, type PendingRegistration, type Registration, type VaultItem, type VaultStore,
 } from '../ports.js';
+import { countedFields } from './counted-item.js';
 
 /** The stored attributes, named as the DynamoDB item's (absent = attribute not set). */
 interface Attrs {
@@ -54,14 +55,7 @@ function removeSecrets(a: Attrs): void {
 }
 
 function toItem(account: string, a: Attrs): VaultItem {
-  const item: VaultItem = {
-    account,
-    state: a.destroyed === true ? 'destroyed' : a.rec ? 'live' : 'empty',
-    generation: a.gen ?? 0,
-    maxAttempts: a.maxAttempts ?? 0,
-    attempts: a.attempts ?? 0,
-    updatedAt: a.updatedAt,
-  };
+  const item: VaultItem = { account, ...countedFields(a, a.rec !== undefined) };
   if (a.rec) item.record = copy(a.rec);
   if (a.sealedKey) item.sealedKey = copy(a.sealedKey);
   if (a.cred) item.credentialId = copy(a.cred);
