@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tokenSubject } from '../../client/http.js';
 import { RequestSigner } from '../../client/repo/storage/signing.js';
 import { matchPath, ROUTES } from '../../functions/routes.js';
+import { WIRE_ROUTES } from '../../protocol/routes.js';
 import type { LocalRuntime } from '../../local/server.js';
 import { TEST_CLOCKS } from './local.js';
 
@@ -38,7 +39,7 @@ export function signedRouteOf(method: string, path: string): { routeId: string; 
   const [p, query] = path.split('?') as [string, string | undefined];
   if (method === 'DELETE' && p === '/v1/vault') return query?.includes('backups=true') ? { routeId: 'vault.delete', path: p } : undefined;
   for (const r of ROUTES) {
-    if (r.method === method && r.id.startsWith('repo.') && !['repo.status', 'repo.downloads', 'repo.list'].includes(r.id) && matchPath(r.path, p)) return { routeId: r.id, path: p };
+    if (r.method === method && r.id.startsWith('repo.') && WIRE_ROUTES[r.id].mutates && matchPath(r.path, p)) return { routeId: r.id, path: p };
   }
   return undefined;
 }
