@@ -6,10 +6,13 @@
 // mtimes, without loading esbuild).
 // Compared with tsx's ESM loader the bundle needs no loader thread: ~30 MiB less peak RSS and ~1 s less
 // start-up, which matters for the CLI's memory bound. `import.meta.url` in each source file keeps naming that
-// source file, so worker scripts (client/age/chunk-worker.js) resolve as before. Entries are named by the hash of
+// source file (data files such as WebAssembly resolve as before). Entries are named by the hash of
 // their content and written once, so a run still using the previous bundle is never disturbed by a rebuild.
 // Code splitting keeps dynamic imports lazy (the vault client and its OPAQUE WASM load only for commands that
 // talk to the vault: ~14 MiB less RSS for the others); the shared chunks sit beside the entries.
+// The worker-thread scripts (`workers`) are bundled first, each whole (a worker loads one file, no chunks), and the
+// CLI build defines __BKV_WORKER_BUNDLES__ as their file URLs, so client/worker-script.ts starts the bundle instead of
+// the TypeScript source (which would need tsx's loader in every worker).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
@@ -17,13 +20,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = { cli: join(root, 'client/cli/program.ts'), 'vault-worker': join(root, 'client/cli/vault-worker.ts') };
+/** Worker scripts started through client/worker-script.ts, by the names it uses. */
+const workers = { 'blob-worker': join(root, 'client/repo/blobs/blob-worker.js'), 'chunk-worker': join(root, 'client/age/chunk-worker.js') };
+const bundleNames = [...Object.keys(workers), ...Object.keys(entries)];
 export const outDir = join(root, 'dist/cli');
 const manifestPath = join(outDir, 'manifest.json');
 const STALE_MS = 24 * 3600 * 1000;
 /** This script, as the manifest names it: how the bundles are built is one of their inputs. */
 const self = relative(root, fileURLToPath(import.meta.url));
 
-/** The built bundles ({ cli, 'vault-worker' } paths), if the manifest's inputs all still have the recorded size and mtime. */
+/** The built bundles ({ cli, 'vault-worker', … } paths), if the manifest's inputs all still have the recorded size and mtime. */
 export async function fresh() {
   try {
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
@@ -33,7 +39,7 @@ export async function fresh() {
       return st.size === size && st.mtimeMs === mtimeMs;
     }));
     if (!checks.every(Boolean)) return undefined;
-    await Promise.all([...Object.keys(entries).map((name) => manifest.bundles[name]), ...manifest.chunks].map((file) => stat(join(outDir, file))));
+    await Promise.all([...bundleNames.map((name) => manifest.bundles[name]), ...manifest.chunks].map((file) => stat(join(outDir, file))));
     return Object.fromEntries(Object.entries(manifest.bundles).map(([name, file]) => [name, join(outDir, file)]));
   } catch {
     return undefined;
@@ -74,6 +80,16 @@ const keepImportMeta = {
   },
 };
 
+/** Each entry of `named`: its name, its output's path and its content-hashed file name in outDir. */
+function entryFiles(result, named) {
+  const byEntry = new Map(Object.entries(result.metafile.outputs).filter(([, o]) => o.entryPoint !== undefined).map(([path, o]) => [join(root, o.entryPoint), join(root, path)]));
+  return Object.entries(named).map(([name, source]) => {
+    const output = byEntry.get(source);
+    const contents = result.outputFiles.find((f) => f.path === output).contents;
+    return { name, output, file: `${name}-${createHash('sha256').update(contents).digest('hex').slice(0, 16)}.mjs` };
+  });
+}
+
 async function writeAtomic(path, text) {
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, text);
@@ -93,13 +109,18 @@ export async function build() {
   } catch {
     return undefined;
   }
-  let result;
+  const common = {
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: outDir, outExtension: { '.js': '.mjs' }, write: false,
+    logLevel: 'silent', plugins: [externalPackages, keepImportMeta], absWorkingDir: root, metafile: true,
+  };
+  let results;
   try {
-    result = await esbuild.build({
-      entryPoints: entries, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-      splitting: true, chunkNames: 'chunk-[hash]', outdir: outDir, outExtension: { '.js': '.mjs' }, write: false,
-      logLevel: 'silent', plugins: [externalPackages, keepImportMeta], absWorkingDir: root, metafile: true,
+    const workerResult = await esbuild.build({ ...common, entryPoints: workers });
+    const workerUrls = Object.fromEntries(entryFiles(workerResult, workers).map(({ name, file }) => [name, pathToFileURL(join(outDir, file)).href]));
+    const cliResult = await esbuild.build({
+      ...common, entryPoints: entries, splitting: true, chunkNames: 'chunk-[hash]', define: { __BKV_WORKER_BUNDLES__: JSON.stringify(workerUrls) },
     });
+    results = [[workerResult, workers], [cliResult, entries]];
   } finally {
     await esbuild.stop?.();
   }
@@ -107,24 +128,21 @@ export async function build() {
     await mkdir(outDir, { recursive: true });
     const bundles = {};
     const chunks = [];
-    const ours = new Set(Object.values(entries));
-    const entryOutputs = new Set(Object.entries(result.metafile.outputs).filter(([, o]) => o.entryPoint !== undefined && ours.has(join(root, o.entryPoint))).map(([path]) => join(root, path)));
-    for (const out of result.outputFiles) {
-      // Entries get a content-hashed name here; chunks already have one (the entries import them by it).
-      if (!entryOutputs.has(out.path)) {
-        await writeOnce(out.path, out.contents);
-        chunks.push(basename(out.path));
-        continue;
+    for (const [result, named] of results) {
+      const entryOf = new Map(entryFiles(result, named).map((entry) => [entry.output, entry]));
+      for (const out of result.outputFiles) {
+        const entry = entryOf.get(out.path);
+        // Entries get a content-hashed name (entryFiles); chunks already have one (the entries import them by it).
+        if (entry === undefined) chunks.push(basename(out.path));
+        else bundles[entry.name] = entry.file;
+        await writeOnce(entry === undefined ? out.path : join(outDir, entry.file), out.contents);
       }
-      const name = basename(out.path, '.mjs');
-      const file = `${name}-${createHash('sha256').update(out.contents).digest('hex').slice(0, 16)}.mjs`;
-      await writeOnce(join(outDir, file), out.contents);
-      bundles[name] = file;
     }
     const inputs = {};
     // A bundled package (node_modules/…) is recorded as the lockfile, which names its version (where there is one).
     const lockfile = await stat(join(root, 'package-lock.json')).then(() => ['package-lock.json'], () => []);
-    for (const input of [self, ...lockfile, ...Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/'))]) {
+    const sources = new Set(results.flatMap(([result]) => Object.keys(result.metafile.inputs)).filter((path) => !path.startsWith('node_modules/') && !path.startsWith('<')));
+    for (const input of [self, ...lockfile, ...sources]) {
       const st = await stat(join(root, input));
       inputs[input] = [st.size, st.mtimeMs];
     }

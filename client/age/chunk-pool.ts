@@ -7,7 +7,8 @@
 // is the caller's job (batch-transform.ts). Idle workers and ports are unref'd, so an idle pool never keeps the
 // process alive.
 
-import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { startWorker, workerScript } from '../worker-script.js';
 
 export interface ChunkTask {
   op: 'seal' | 'open';
@@ -47,7 +48,7 @@ interface WorkerMessage {
   fault?: string;
 }
 
-const WORKER_URL = new URL('./chunk-worker.js', import.meta.url);
+const WORKER_URL = workerScript('chunk-worker', new URL('./chunk-worker.js', import.meta.url));
 
 export class ChunkPool {
   private readonly members: Member[] = [];
@@ -68,7 +69,7 @@ export class ChunkPool {
   private spawn(): void {
     const { port1, port2 } = new MessageChannel();
     // Small heaps: a worker holds one batch's crypto objects; its output buffers leave with the results.
-    const worker = new Worker(this.workerUrl, {
+    const worker = startWorker(this.workerUrl, {
       workerData: { port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
     });
     const member: Member = { worker, port: port1, tasks: 0, done: 0, dead: false };

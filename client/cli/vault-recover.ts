@@ -4,19 +4,11 @@
 // dist/cli/, or client/cli/vault-worker.ts, which then runs under tsx's loader inside the worker. Without one (a
 // program using Session directly) recovery runs in this thread.
 
-import { Worker } from 'node:worker_threads';
 import { BkvError } from '../../protocol/errors.js';
 import { ClientError } from '../errors.js';
+import { startWorker } from '../worker-script.js';
 import type { RecoverReply, RecoverRequest } from './vault-worker.js';
 import type { Session } from './session.js';
-
-/** A worker for `script`: a bundle runs as it is, a TypeScript source under tsx's loader registered in the worker. */
-function startWorker(script: URL, request: RecoverRequest): Worker {
-  if (!script.pathname.endsWith('.ts')) return new Worker(script, { workerData: request });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const source = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); })`;
-  return new Worker(source, { eval: true, workerData: request });
-}
 
 export async function recoverWithPassword(session: Session, password: string): Promise<Uint8Array> {
   const script = session.vaultWorker;
@@ -25,7 +17,7 @@ export async function recoverWithPassword(session: Session, password: string): P
     server: await session.server(), token: await session.token(), accountId: await session.account(), password, realmSet: await session.realmSet(),
   };
   const reply = await new Promise<RecoverReply>((resolve, reject) => {
-    const worker = startWorker(script, request);
+    const worker = startWorker(script, { workerData: request });
     let answered = false;
     worker.once('message', (m: RecoverReply) => {
       answered = true;

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
 import { build, fresh, outDir } from '../../scripts/build-cli.mjs';
 
@@ -22,4 +23,18 @@ it('bundles zod into the CLI chunks, keeps other packages external, and records 
   expect(files.some((code) => code.includes('ZodError'))).toBe(true);
   expect(Object.keys(manifest.inputs).filter((p) => p.startsWith('node_modules/'))).toEqual([]);
   expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining(['client/cli/program.ts', 'scripts/build-cli.mjs', 'package-lock.json']));
+});
+
+it('bundles each worker script whole (node built-ins only) and names its bundle in the CLI, so no worker needs a loader', async () => {
+  const bundles = (await fresh()) ?? (await build());
+  expect(bundles).toBeDefined();
+  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { bundles: Record<string, string>; chunks: string[] };
+  const cliCode = [manifest.bundles.cli!, ...manifest.chunks].map((f) => readFileSync(join(outDir, f), 'utf8')).join('\n');
+  for (const name of ['blob-worker', 'chunk-worker']) {
+    const file = manifest.bundles[name];
+    expect(file, name).toMatch(new RegExp(`^${name}-[0-9a-f]{16}\\.mjs$`));
+    const code = readFileSync(join(outDir, file!), 'utf8');
+    expect(importsOf(code).filter((s) => !s.startsWith('node:')), name).toEqual([]);
+    expect(cliCode).toContain(JSON.stringify(pathToFileURL(join(outDir, file!)).href));
+  }
 });

@@ -7,7 +7,8 @@
 // process alive; a worker that dies fails its tasks (the caller's operation then fails; nothing is committed).
 // Once closed, the pool takes no more tasks (they fail at once), so no worker outlives it.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerScript } from '../../worker-script.js';
 import { availableParallelism } from 'node:os';
 import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
 import type { DirectRequest } from '../storage/store.js';
@@ -27,7 +28,7 @@ export interface GetOpenTask extends Omit<OpenTask, 'buf' | 'at'> {
   offset: number;
 }
 
-const WORKER_URL = new URL('./blob-worker.js', import.meta.url);
+const WORKER_URL = workerScript('blob-worker', new URL('./blob-worker.js', import.meta.url));
 /** Runs this short are opened on this thread: a message round trip costs more than the work. */
 const INLINE_OPEN_BYTES = 256 * 1024;
 /** A free slab is reused for a request of at least 1 / SLAB_FIT of its size (takeSlab). */
@@ -80,7 +81,7 @@ export class BlobPool {
   constructor(readonly size: number = defaultBlobWorkers()) {}
 
   private spawn(): void {
-    const worker = new Worker(WORKER_URL, { workerData: { tuned: processTuned() }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+    const worker = startWorker(WORKER_URL, { workerData: { tuned: processTuned() }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
     worker.on('message', (m: { id: number; result?: unknown; error?: string; system?: { code: string; syscall: string; path?: string } }) => {
       const p = this.pending.get(m.id);
