@@ -3,16 +3,16 @@
 // says so in its `implements` clause; tests hand consumers small adapters typed as the port alone
 // (test/client/repo/ports.test.ts). The shape follows restic's internal/restic interfaces:
 //
-//   TreeLoader      restic.TreeLoader / data.LoadTree      a decoded, validated tree blob by id
+//   TreeLoader      restic.TreeLoader (LoadTree)           a decoded, validated tree blob by id
 //   BlobLoader      restic.BlobLoader (LoadBlob)           a blob's plaintext by id
 //   IndexLoader     Repository.LoadIndex                   load the master index once, before reading
 //   IndexLookup     restic.MasterIndex (Has, Lookup)       where a blob is stored
 //   SnapshotLister  restic.ForAllSnapshots / FindSnapshot  the snapshots the server lists, and any rollback
 //   PackSource      Repository.LoadBlobsFromPack           ranged pack reads (packs/pack-reader.ts)
 //   Chunking        the archiver's chunker and key         blob workers and the keys blobs are named and sealed with
-//   BlobSink        archiver.BlobSaver (SaveBlob)          where readers hand chunked segments
+//   BlobSink        restic.BlobSaver (SaveBlob)            where readers hand chunked segments
 //   BlobWriterRepo  the packer manager's backend and index where a blob-writer session's packs and indexes go
-//   IndexSaver      index.SaveIndex                        one index object of some packs
+//   IndexSaver      restic's SaveIndex                     one index object of some packs
 //   SnapshotSaver   restic.SaveSnapshot                    the snapshot commit
 //
 // A blob id is the HMAC of its plaintext whatever its type (docs/repository.md "Blobs"), and the index maps ids
