@@ -7,7 +7,7 @@
 
 import { MAX_CHUNK_LIMIT } from './blobs/chunker.js';
 import { damaged } from './objects.js';
-import type { Repository } from './repository.js';
+import type { TreeLoader } from './ports.js';
 import type { CallOptions } from './storage/store.js';
 
 /** Largest plaintext of a data blob: the largest chunker `max` a config may name (docs/repository.md "Config"). */
@@ -35,14 +35,14 @@ export interface TreeShape {
   depth: number;
 }
 
-const measured = new WeakMap<Repository, Map<string, TreeShape>>();
+const measured = new WeakMap<TreeLoader, Map<string, TreeShape>>();
 
 /**
- * The shape of tree `treeId` (read through the repository's tree cache); refuses, as damaged, a tree deeper than
+ * The shape of tree `treeId` (read through the loader, a repository's tree cache); refuses, as damaged, a tree deeper than
  * MAX_TREE_DEPTH levels below `level` (the tree's own level; 1 for a root), one that stands for more than
  * MAX_SNAPSHOT_ENTRIES entries, and one that contains itself.
  */
-export async function treeShape(repo: Repository, treeId: string, options: CallOptions & { level?: number } = {}): Promise<TreeShape> {
+export async function treeShape(repo: TreeLoader, treeId: string, options: CallOptions & { level?: number } = {}): Promise<TreeShape> {
   let known = measured.get(repo);
   if (known === undefined) measured.set(repo, (known = new Map()));
   const shapes = known;

@@ -1,7 +1,7 @@
 // An open repository (docs/repository.md): the store, K's keys, the config (which proves K: a repository under
 // another key is refused before anything is written), the index, the local cache of encrypted index, snapshot
 // and tree-pack objects, and the blob workers. `initRepository` creates the config through the create-only
-// route; `openRepository` fetches and decrypts it.
+// route; `openRepository` fetches and decrypts it. It is the one adapter of the engine's ports (ports.ts).
 
 import { BackupKey, backupKeyBytes as keyBytes } from '../backup-key.js';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { damaged, encodeJson, encryptObject, getJson, newId, parseJsonObject, pu
 import { readBlobs } from './packs/pack-reader.js';
 import { parallel } from './parallel.js';
 import { SeenRecord, type Rollback } from './snapshots/seen.js';
+import type { BlobLoader, BlobWriterRepo, IndexLoader, IndexLookup, PackSource, RestoreSource, SnapshotLister, SnapshotSaver, TreeLoader } from './ports.js';
 import { toSnapshot, type Snapshot } from './snapshot.js';
 import { RepoObjectMissing, type CallOptions, type ObjectName, type RepoStore } from './storage/store.js';
 import { decodeTree, type Tree } from './tree.js';
@@ -47,7 +48,7 @@ export function otherKeyError(cause?: unknown): ClientError {
  */
 const TREE_PACK_PLAIN_BYTES = 64 * 1024 * 1024;
 
-export class Repository {
+export class Repository implements TreeLoader, BlobLoader, IndexLoader, IndexLookup, SnapshotLister, PackSource, RestoreSource, BlobWriterRepo, SnapshotSaver {
   index = new MasterIndex();
   private readonly trees = new Map<string, Tree>();
   /** Groups whose newest snapshot the server no longer lists, from the last listing (seen.ts); not yet accepted. */
@@ -88,6 +89,11 @@ export class Repository {
     this.cache?.retain('index', live);
     this.index = MasterIndex.from(objects);
     return this.index;
+  }
+
+  /** Loads the index unless it holds packs already (a caller may have loaded it). */
+  async ensureIndex(options: CallOptions = {}): Promise<void> {
+    if (this.index.packs.size === 0) await this.loadIndex(options);
   }
 
   /** A JSON object, from the cache when it is there (index and snapshots are immutable). */
@@ -199,6 +205,25 @@ export class Repository {
 
   private readonly treeBytes = new Map<string, Uint8Array>();
   private readonly treePacks = new Map<string, Promise<void>>();
+
+  /** A blob's plaintext (a ranged read of its pack); a blob the index does not hold is damage. */
+  async loadBlob(id: string, options: CallOptions = {}): Promise<Uint8Array> {
+    const loc = this.index.lookup(id);
+    if (loc === undefined) throw damaged(`blob ${id} is not in the index${this.skippedIndexes()}`);
+    let got: Uint8Array | undefined;
+    await readBlobs(this, loc.pack, [loc.blob], (_b, plain) => {
+      got = new Uint8Array(plain);
+    }, options);
+    return got!;
+  }
+
+  /** The snapshot commit: the snapshot object, encrypted under K, stored and cached; returns its stored bytes. */
+  async putSnapshot(snapshot: Snapshot, options: CallOptions = {}): Promise<number> {
+    const body = encryptObject(this.keys, encodeJson(snapshot));
+    await this.store.put({ type: 'snapshots', id: snapshot.id }, body, options);
+    this.cache?.put({ type: 'snapshots', id: snapshot.id }, body);
+    return body.length;
+  }
 
   async putIndex(packs: IndexObject['packs'], supersedes: string[] = [], options: CallOptions = {}): Promise<{ obj: IndexObject; bytes: number }> {
     const obj: IndexObject = { version: 1, id: newId(), supersedes, packs };

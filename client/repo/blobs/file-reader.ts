@@ -2,18 +2,16 @@
 // (up to 1 MiB) are read back to back into batches of up to 4 MiB or 256 files, one buffer each; large files and
 // streams in windows of the largest chunk a repository may name (the bytes after the last cut carried over); a read
 // budget bounds the bytes read but not yet packed (16 MiB across all files). Each batch or window is chunked on a
-// blob worker (chunk → HMAC blob id → compression when it pays) and its segments handed to a narrow sink
-// (packs/blob-writer.ts's BlobSink), never to the repository. A file that cannot be opened or read is a warning and
-// comes back undefined; one that grows or shrinks while read is reported and what was read is stored. It is
-// restic's internal/archiver FileSaver (read, chunk, hand each chunk to the BlobSaver), with batching of small
-// files that restic does not have.
+// blob worker (chunk → HMAC blob id → compression when it pays) and its segments handed to a narrow sink (the
+// BlobSink port, ports.ts; packs/blob-writer.ts implements it), never to the repository. A file that cannot be
+// opened or read is a warning and comes back undefined; one that grows or shrinks while read is reported and what
+// was read is stored. It is restic's internal/archiver FileSaver (read, chunk, hand each chunk to the BlobSaver),
+// with batching of small files that restic does not have.
 
 import { closeSync, fstatSync, constants as fsc, openSync, readSync } from 'node:fs';
 import { copyWithinInto } from './arena.js';
-import type { BlobPool } from './blob-pool.js';
 import { MAX_CHUNK_LIMIT } from './chunker.js';
-import type { RepoKeys } from '../keys.js';
-import type { BlobSink } from '../packs/blob-writer.js';
+import type { BlobSink, Chunking } from '../ports.js';
 
 /** A file's content: its blob ids in order and the bytes read. */
 export interface Content {
@@ -32,12 +30,6 @@ export interface FileReaderEvents {
   check(): void;
   /** Test hook: called before a file is opened for reading. */
   beforeRead?: (path: string) => void;
-}
-
-/** The chunking side of a repository: its blob workers and keys. */
-export interface Chunking {
-  readonly pool: BlobPool;
-  readonly keys: RepoKeys;
 }
 
 const SMALL_FILE = 1024 * 1024;

@@ -22,7 +22,7 @@ import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from '../limits.js';
 import type { ExcludeOptions } from '../fs/exclude.js';
 import { Walker, type WalkEntry } from '../fs/walker.js';
 import { withLock, type HeldLock } from '../storage/lock.js';
-import { encodeJson, encryptObject, newId } from '../objects.js';
+import { newId } from '../objects.js';
 import { BlobWriter } from '../packs/blob-writer.js';
 import { nextBackupState, type BackupEvent, type BackupState } from './backup-state.js';
 import type { Repository } from '../repository.js';
@@ -140,7 +140,10 @@ export function checkStdinName(name: string, paths: readonly string[] = []): voi
   if (!isSafeName(name)) throw new ClientError('usage', `--stdin-filename must be one file name (got ${JSON.stringify(name)})`);
 }
 
-/** Runs a backup with a shared lock held for its whole length. */
+/**
+ * Runs a backup with a shared lock held for its whole length. It takes the whole Repository: the lock, the index,
+ * the parent's trees, the blob-writer session (the BlobWriterRepo port) and the commit (SnapshotSaver) all start here.
+ */
 export function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   try {
     if (options.stdin !== undefined) checkStdinName(options.stdin.name, options.paths);
@@ -279,10 +282,8 @@ class BackupRun {
       version: 1, id: newId(), time: new Date().toISOString(), host, user: this.opts.user ?? safeUser(), paths, tags: [...(this.opts.tags ?? [])].sort(),
       tree: rootId, parent: parent?.id ?? null, incomplete: this.skipped.length > 0, skipped: this.skipped, summary: this.summary,
     };
-    const body = encryptObject(repo.keys, encodeJson(snapshot));
-    this.summary.uploadedBytes += body.length;
-    await repo.store.put({ type: 'snapshots', id: snapshot.id }, body, { signal: this.signal });
-    repo.cache?.put({ type: 'snapshots', id: snapshot.id }, body);
+    // the commit (the SnapshotSaver port); the summary it stores counts every byte but its own
+    this.summary.uploadedBytes += await repo.putSnapshot(snapshot, { signal: this.signal });
     this.progress(true);
     this.step('committed');
     return { snapshot, warnings: this.warnings, timings: { total: Date.now() - started } };

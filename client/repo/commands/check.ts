@@ -25,6 +25,7 @@ export interface CheckResult {
 
 const TRAILER_PROBE = 256 * 1024;
 
+/** Needs the whole Repository: it opens an uncached twin of it (same store, keys, workers, seen record). */
 export async function check(cached: Repository, options: CheckOptions = {}): Promise<CheckResult> {
   await cached.loadIndex(options); // the caller's repository sees the index as it is now, too
   const repo = new Repository(cached.store, cached.keys, cached.config, undefined, cached.pool, cached.seen);

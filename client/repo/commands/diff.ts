@@ -4,7 +4,7 @@
 // so a diff costs what changed, not the size of the snapshots.
 
 import { treeShape } from '../limits.js';
-import type { Repository } from '../repository.js';
+import type { IndexLoader, TreeLoader } from '../ports.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
 import { compareNames, type TreeNode } from '../tree.js';
@@ -38,8 +38,8 @@ function sameMetadata(a: TreeNode, b: TreeNode): boolean {
 }
 
 /** Every difference from snapshot `a` to snapshot `b`, in path order; `onEntry` sees each as it is found. */
-export async function diffSnapshots(repo: Repository, a: Snapshot, b: Snapshot, onEntry: (e: DiffEntry) => void, options: CallOptions = {}): Promise<DiffStats> {
-  if (repo.index.packs.size === 0) await repo.loadIndex(options);
+export async function diffSnapshots(repo: TreeLoader & IndexLoader, a: Snapshot, b: Snapshot, onEntry: (e: DiffEntry) => void, options: CallOptions = {}): Promise<DiffStats> {
+  await repo.ensureIndex(options);
   const stats: DiffStats = { added: 0, removed: 0, changed: 0, metadata: 0, addedBytes: 0, removedBytes: 0 };
   const size = (n: TreeNode) => (n.type === 'file' ? n.size : 0);
   const name = (path: string, n: TreeNode) => (n.type === 'dir' ? `${path}/` : path);

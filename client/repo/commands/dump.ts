@@ -3,8 +3,7 @@
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { damaged } from '../objects.js';
-import { readBlobs } from '../packs/pack-reader.js';
-import type { Repository } from '../repository.js';
+import type { BlobLoader, IndexLoader, TreeLoader } from '../ports.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
 import { findNode } from '../snapshots/walk.js';
@@ -13,23 +12,14 @@ import { ClientError } from '../../errors.js';
 const AHEAD = 4;
 
 /** Writes the file at `path` to `out` (which is not ended); returns its size. */
-export async function dumpFile(repo: Repository, snapshot: Snapshot, path: string, out: Writable, options: CallOptions = {}): Promise<number> {
-  if (repo.index.packs.size === 0) await repo.loadIndex(options);
+export async function dumpFile(repo: TreeLoader & BlobLoader & IndexLoader, snapshot: Snapshot, path: string, out: Writable, options: CallOptions = {}): Promise<number> {
+  await repo.ensureIndex(options);
   const node = await findNode(repo, snapshot.tree, path, options);
   if (node === undefined) throw new ClientError('usage', `no ${path} in snapshot ${snapshot.id.slice(0, 8)}`);
   if (node.type !== 'file') throw new ClientError('usage', `${path} is a ${node.type}, not a file`);
-  const fetch = async (id: string): Promise<Uint8Array> => {
-    const loc = repo.index.lookup(id);
-    if (loc === undefined) throw damaged(`blob ${id} is not in the index${repo.skippedIndexes()}`);
-    let got: Uint8Array | undefined;
-    await readBlobs(repo, loc.pack, [loc.blob], (_b, plain) => {
-      got = new Uint8Array(plain);
-    }, options);
-    return got!;
-  };
   const queue: Promise<Uint8Array>[] = [];
   const ahead = (id: string) => {
-    const p = fetch(id);
+    const p = repo.loadBlob(id, options);
     p.catch(() => undefined); // awaited in order below; an abandoned one must not be an unhandled rejection
     queue.push(p);
   };

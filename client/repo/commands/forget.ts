@@ -117,6 +117,7 @@ export function forgetPlan(snapshots: readonly Snapshot[], options: Pick<ForgetO
   return [...groups.values()].map((g) => ({ host: g[0]!.host, paths: [...g[0]!.paths].sort(), ...applyPolicy(g, p) }));
 }
 
+/** Needs the whole Repository: the snapshots, the exclusive lock and deletions, the cache and the seen record. */
 export async function forget(repo: Repository, options: ForgetOptions): Promise<ForgetGroup[]> {
   // a dry run only reads: it takes no lock, so a stale lock never blocks it and it never blocks a backup
   if (options.dryRun) return forgetPlan(await repo.snapshots({ signal: options.signal }), options);

@@ -1,14 +1,14 @@
 // `ls`: the entries of a snapshot (or of one directory in it) with their metadata, within docs/repository.md "Limits".
 
 import { treeShape } from '../limits.js';
-import type { Repository } from '../repository.js';
+import type { IndexLoader, TreeLoader } from '../ports.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
 import { findNode, walkTree, type WalkedNode } from '../snapshots/walk.js';
 import { ClientError } from '../../errors.js';
 
-export async function* listSnapshot(repo: Repository, snapshot: Snapshot, path = '', options: CallOptions = {}): AsyncGenerator<WalkedNode> {
-  if (repo.index.packs.size === 0) await repo.loadIndex(options);
+export async function* listSnapshot(repo: TreeLoader & IndexLoader, snapshot: Snapshot, path = '', options: CallOptions = {}): AsyncGenerator<WalkedNode> {
+  await repo.ensureIndex(options);
   const clean = path.split('/').filter((p) => p !== '' && p !== '.').join('/');
   if (clean === '') {
     // measured first (each distinct tree once): a crafted graph of shared subtrees is refused, not listed for hours

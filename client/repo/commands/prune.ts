@@ -45,6 +45,7 @@ export interface PruneResult {
   freedBytes: number;
 }
 
+/** Needs the whole Repository: the exclusive lock, the index and snapshots, repacking, the new index and the deletions. */
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   // a dry run only reads: it takes no lock, so a stale lock never blocks it and it never blocks a backup
   if (options.dryRun) return pruneUnder(repo, options, undefined, options.signal);

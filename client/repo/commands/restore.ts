@@ -25,7 +25,7 @@ import { damaged } from '../objects.js';
 import { readBlobs } from '../packs/pack-reader.js';
 import { safeParent } from '../fs/target-path.js';
 import { parallel } from '../parallel.js';
-import type { Repository } from '../repository.js';
+import type { RestoreSource } from '../ports.js';
 import type { Snapshot } from '../snapshot.js';
 import type { FileNode, SpecialNode, TreeNode } from '../tree.js';
 import { isAcl, writeXattrs } from '../fs/xattrs.js';
@@ -187,7 +187,7 @@ class Selection {
   }
 }
 
-export async function restore(repo: Repository, snapshot: Snapshot, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restore(repo: RestoreSource, snapshot: Snapshot, target: string, options: RestoreOptions = {}): Promise<RestoreResult> {
   const signal = options.signal;
   const uid = process.getuid?.();
   // the parent as it is now (no symlink of another user's on the way), to look at the target itself
@@ -201,7 +201,7 @@ export async function restore(repo: Repository, snapshot: Snapshot, target: stri
   } catch (e) {
     if (e instanceof ClientError) throw e;
   }
-  if (repo.index.packs.size === 0) await repo.loadIndex({ signal });
+  await repo.ensureIndex({ signal });
   // a target whose parents do not exist yet gets them (as mkdir -p would make them), so the staging directory fits
   // beside it; from here on only the parent's real path is used (target-path.ts)
   const parent = safeParent(dirname(resolve(target)), uid, target, true);
@@ -255,7 +255,7 @@ function makeSpecial(path: string, node: SpecialNode, isRoot: boolean): true | s
   return `${node.type} not restored: ${args[0]} failed${r.error ? ` (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` : ''}`;
 }
 
-async function restoreInto(repo: Repository, snapshot: Snapshot, root: string, options: RestoreOptions): Promise<RestoreResult> {
+async function restoreInto(repo: RestoreSource, snapshot: Snapshot, root: string, options: RestoreOptions): Promise<RestoreResult> {
   const signal = options.signal;
   const umask = process.umask();
   const isRoot = process.getuid?.() === 0;

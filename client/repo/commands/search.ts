@@ -4,7 +4,7 @@
 
 import { basename } from 'node:path';
 import picomatch from 'picomatch';
-import type { Repository } from '../repository.js';
+import type { IndexLoader, TreeLoader } from '../ports.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
 import { PICO, toGlob } from '../fs/exclude.js';
@@ -30,8 +30,8 @@ export function rootPaths(snapshot: Snapshot): Map<string, string> {
   return new Map(snapshot.paths.map((p) => [p === '/' ? 'root' : basename(p), p]));
 }
 
-export async function* findInSnapshots(repo: Repository, snapshots: readonly Snapshot[], patterns: readonly string[], options: CallOptions & { ignoreCase?: boolean } = {}): AsyncGenerator<Found> {
-  if (repo.index.packs.size === 0) await repo.loadIndex(options);
+export async function* findInSnapshots(repo: TreeLoader & IndexLoader, snapshots: readonly Snapshot[], patterns: readonly string[], options: CallOptions & { ignoreCase?: boolean } = {}): AsyncGenerator<Found> {
+  await repo.ensureIndex(options);
   const matches = pathMatcher(patterns, options.ignoreCase);
   for (const snapshot of snapshots) {
     const roots = rootPaths(snapshot);

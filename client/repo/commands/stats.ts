@@ -3,7 +3,7 @@
 // plaintext bytes: what deduplication leaves), the stored bytes (those blobs as stored, compressed and
 // encrypted, trees included), and the ratios between them.
 
-import type { Repository } from '../repository.js';
+import type { IndexLoader, IndexLookup, TreeLoader } from '../ports.js';
 import { treeShape } from '../limits.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
@@ -25,8 +25,8 @@ export interface RepoStats {
   missingBlobs: number;
 }
 
-export async function snapshotStats(repo: Repository, snapshots: readonly Snapshot[], options: CallOptions = {}): Promise<RepoStats> {
-  if (repo.index.packs.size === 0) await repo.loadIndex(options);
+export async function snapshotStats(repo: TreeLoader & IndexLoader & IndexLookup, snapshots: readonly Snapshot[], options: CallOptions = {}): Promise<RepoStats> {
+  await repo.ensureIndex(options);
   const data = new Set<string>();
   const trees = new Set<string>();
   let files = 0;

@@ -51,6 +51,7 @@ export async function undelete(store: RepoStore, since: number, options: Undelet
 /**
  * After `undelete`: deletes every index object that supersedes a restored index object (a prune's output, live or
  * restored itself), so the restored ones count again. Returns the ids deleted (each also given to `onDelete`).
+ * Needs the whole Repository: it lists, reads and deletes index objects under the exclusive lock.
  */
 export async function reviveIndexes(repo: Repository, restored: readonly ObjectName[], options: CallOptions & { onDelete?: (name: ObjectName) => void } = {}): Promise<string[]> {
   const back = new Set(restored.filter((n) => n.type === 'index').map((n) => n.id));
@@ -79,6 +80,7 @@ export async function reviveIndexes(repo: Repository, restored: readonly ObjectN
  * of its files' blobs. Nothing else comes back: the indexes are then replaced by one that lists only stored packs
  * (the others are deleted again, deferred, as prune does). Needs K (the repository is open) and a store that keeps deleted
  * objects; under an exclusive lock for each step. Returns what came back and the index ids it deleted.
+ * Needs the whole Repository: the store's undelete, the index, the trees, a new index and deletions.
  */
 export async function undeleteSnapshot(repo: Repository, since: number, snapshotId: string, options: UndeleteOptions = {}): Promise<{ restored: ObjectName[]; revived: string[] }> {
   if (!Number.isFinite(since)) throw new ClientError('usage', 'undelete: the time is not a valid date');

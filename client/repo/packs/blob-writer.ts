@@ -7,7 +7,8 @@
 // packs already stored (never a snapshot); with the `supersede` policy (prune's repacking) no index at all: the
 // caller writes the one index that lists what `finish` returns and supersedes the others. The first failure of
 // any pack is the session's failure. It corresponds to restic's internal/repository packer manager together
-// with `WithBlobUploader` (flush packs, write the index at the end).
+// with `WithBlobUploader` (flush packs, write the index at the end). It takes the BlobWriterRepo port (ports.ts:
+// keys, workers, a pack store, the index's has and addPack, the tree-pack cache, index writes), never a Repository.
 //
 // Its lifecycle, one named state machine:
 //
@@ -20,31 +21,11 @@
 
 import { blobId, compressAlways } from '../blobs/blob-ops.js';
 import type { SegmentOut } from '../blobs/blob-ops.js';
-import type { BlobPool } from '../blobs/blob-pool.js';
-import type { RepoKeys } from '../keys.js';
-import type { BlobType, IndexObject, MasterIndex, PackEntry } from './index.js';
+import type { BlobType, PackEntry } from './index.js';
 import { BufferRecycler, PACK_TARGET, PackBuilder, SEALED_CAPACITY } from './pack-writer.js';
-import type { RepoCache } from '../storage/cache.js';
-import { isDirectStore, type CallOptions, type RepoStore } from '../storage/store.js';
+import type { BlobSink, BlobWriterRepo } from '../ports.js';
+import { isDirectStore } from '../storage/store.js';
 import { ClientError } from '../../errors.js';
-
-/** What the session needs of a repository (Repository has all of it). */
-export interface BlobWriterRepo {
-  readonly store: RepoStore;
-  readonly keys: RepoKeys;
-  readonly pool: BlobPool;
-  readonly index: MasterIndex;
-  readonly cache: RepoCache | undefined;
-  putIndex(packs: IndexObject['packs'], supersedes?: string[], options?: CallOptions): Promise<{ bytes: number }>;
-}
-
-/** Where readers hand chunked segments (restic's BlobSaver): the new blobs are stored, the ids come back. */
-export interface BlobSink {
-  /** Stores the new chunks of one segment (their bytes in `buf`, or compressed in the chunk) and returns every chunk's id. */
-  saveSegment(seg: SegmentOut, buf: Uint8Array): Promise<string[]>;
-  /** Whether a blob is indexed or already in a pack of this session. */
-  has(id: string): boolean;
-}
 
 export type BlobWriterState = 'open' | 'finishing' | 'finished' | 'failed' | 'aborted';
 

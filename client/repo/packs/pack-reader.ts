@@ -6,13 +6,11 @@
 import { createHash } from 'node:crypto';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, openHeader } from '../../age/object-parts.js';
 import { MAX_HEADER_BYTES } from '../../age/index.js';
-import type { BlobPool } from '../blobs/blob-pool.js';
-import type { RepoCache } from '../storage/cache.js';
 import type { BlobEntry, PackEntry } from './index.js';
-import type { RepoKeys } from '../keys.js';
 import { damaged } from '../objects.js';
 import { parallel } from '../parallel.js';
-import { isDirectStore, RepoObjectMissing, type CallOptions, type RepoStore } from '../storage/store.js';
+import type { PackSource } from '../ports.js';
+import { isDirectStore, RepoObjectMissing, type CallOptions } from '../storage/store.js';
 import { fileSystemError, isClientError, isSystemError } from '../../errors.js';
 import { isBkvError } from '../../../protocol/errors.js';
 
@@ -37,13 +35,6 @@ const RUN_PLAIN_BYTES = 64 * 1024 * 1024;
 /** Bytes of the first read: an X25519 header is ~200 bytes. */
 const HEADER_PROBE = 1024;
 const NO_BYTES = new Uint8Array(0);
-
-export interface PackSource {
-  store: RepoStore;
-  keys: RepoKeys;
-  pool: BlobPool;
-  cache: RepoCache | undefined;
-}
 
 function ownBuffer(b: Uint8Array): { buf: ArrayBuffer; at: number } {
   if (b.buffer instanceof ArrayBuffer && b.byteLength === b.buffer.byteLength) return { buf: b.buffer, at: 0 };

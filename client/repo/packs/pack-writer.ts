@@ -119,7 +119,7 @@ export class PackBuilder {
    * Seals the pack on a worker that uploads it itself to the store's presigned URL (`store.uploadRequest`), so
    * its bytes never come to this thread; if that one attempt fails, the age file is stored through `store.put`.
    */
-  async sealAndStore(keys: RepoKeys, pool: BlobPool, store: DirectStore, options: CallOptions): Promise<PackEntry> {
+  async sealAndStore(keys: RepoKeys, pool: BlobPool, store: Pick<DirectStore, 'put' | 'uploadRequest' | 'uploaded'>, options: CallOptions): Promise<PackEntry> {
     const { start, length, size, entry } = this.finish(keys);
     const name = { type: 'data' as const, id: this.id };
     const put = await store.uploadRequest(name, size, options);

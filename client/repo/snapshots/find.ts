@@ -3,13 +3,13 @@
 // refused when this device has seen a newer snapshot of the group than the server lists (a rollback, seen.ts).
 
 import { resolve } from 'node:path';
-import type { Repository } from '../repository.js';
+import type { SnapshotLister } from '../ports.js';
 import { newer, type Rollback } from './seen.js';
 import { groupKey, newestFirst, type Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
 import { ClientError } from '../../errors.js';
 
-export async function findSnapshot(repo: Repository, ref: string, options: CallOptions & { host?: string; paths?: readonly string[] } = {}): Promise<Snapshot> {
+export async function findSnapshot(repo: SnapshotLister, ref: string, options: CallOptions & { host?: string; paths?: readonly string[] } = {}): Promise<Snapshot> {
   const all = (await repo.snapshots(options)).sort(newestFirst);
   if (ref === 'latest') {
     const group = options.paths !== undefined && options.paths.length > 0 ? groupKey({ host: options.host ?? '', paths: options.paths.map((p) => resolve(p)) }) : undefined;

@@ -2,7 +2,7 @@
 // (prune keeps them; check verifies each is indexed).
 
 import { beyondLimits, MAX_TREE_DEPTH } from '../limits.js';
-import type { Repository } from '../repository.js';
+import type { IndexLookup, TreeLoader } from '../ports.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CallOptions } from '../storage/store.js';
 
@@ -13,7 +13,7 @@ export interface UsedBlobs {
   missing: Map<string, string>;
 }
 
-export async function usedBlobs(repo: Repository, snapshots: readonly Snapshot[], options: CallOptions = {}): Promise<UsedBlobs> {
+export async function usedBlobs(repo: TreeLoader & IndexLookup, snapshots: readonly Snapshot[], options: CallOptions = {}): Promise<UsedBlobs> {
   const used: UsedBlobs = { trees: new Set(), data: new Set(), missing: new Map() };
   // each tree is visited once (a shared subtree costs nothing more); the depth is bounded (docs/repository.md "Limits")
   const visit = async (treeId: string, snapshot: string, level = 1): Promise<void> => {

@@ -1,7 +1,8 @@
-// Walking the trees of a snapshot: every node with its path inside the snapshot (`ls`, `dump`, `prune`, `check`).
+// Walking the trees of a snapshot: every node with its path inside the snapshot (`ls`, `dump`, `find`), over the
+// TreeLoader port (ports.ts) alone.
 
 import { beyondLimits, MAX_TREE_DEPTH } from '../limits.js';
-import type { Repository } from '../repository.js';
+import type { TreeLoader } from '../ports.js';
 import type { CallOptions } from '../storage/store.js';
 import type { TreeNode } from '../tree.js';
 
@@ -16,7 +17,7 @@ export interface WalkedNode {
  * of trees being listed), so a tree 2048 levels deep does not nest 2048 generators; callers measure the tree first
  * (limits.ts treeShape), and the depth is held here too.
  */
-export async function* walkTree(repo: Repository, treeId: string, options: CallOptions & { prefix?: string; descend?: (path: string) => boolean } = {}): AsyncGenerator<WalkedNode> {
+export async function* walkTree(repo: TreeLoader, treeId: string, options: CallOptions & { prefix?: string; descend?: (path: string) => boolean } = {}): AsyncGenerator<WalkedNode> {
   const base = options.prefix === undefined || options.prefix === '' ? 0 : options.prefix.split('/').length;
   const stack: { nodes: readonly TreeNode[]; at: number; prefix: string | undefined }[] = [
     { nodes: (await repo.tree(treeId, options)).nodes, at: 0, prefix: options.prefix || undefined },
@@ -38,7 +39,7 @@ export async function* walkTree(repo: Repository, treeId: string, options: CallO
 }
 
 /** The node at `path` inside the snapshot whose root tree is `treeId`, or undefined. */
-export async function findNode(repo: Repository, treeId: string, path: string, options: CallOptions = {}): Promise<TreeNode | undefined> {
+export async function findNode(repo: TreeLoader, treeId: string, path: string, options: CallOptions = {}): Promise<TreeNode | undefined> {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.length > MAX_TREE_DEPTH) return undefined; // no snapshot holds a path this deep
   let tree = await repo.tree(treeId, options);

@@ -123,7 +123,7 @@ export interface UndeleteScope {
 /** A store that hands out presigned requests (the HTTP adapter). */
 export type DirectStore = RepoStore & Required<Pick<RepoStore, 'uploadRequest' | 'downloadRequest'>>;
 
-export function isDirectStore(store: RepoStore): store is DirectStore {
+export function isDirectStore<S extends Pick<RepoStore, 'uploadRequest' | 'downloadRequest'>>(store: S): store is S & Required<Pick<RepoStore, 'uploadRequest' | 'downloadRequest'>> {
   return store.uploadRequest !== undefined && store.downloadRequest !== undefined;
 }
 

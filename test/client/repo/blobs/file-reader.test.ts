@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SegmentOut } from '../../../../client/repo/blobs/blob-ops.js';
 import { FileReader } from '../../../../client/repo/blobs/file-reader.js';
-import type { BlobSink } from '../../../../client/repo/packs/blob-writer.js';
+import type { BlobSink } from '../../../../client/repo/ports.js';
 import { freshRepo, tempDir } from '../engine-helpers.js';
 
 class RecordingSink implements BlobSink {
