@@ -42,8 +42,6 @@ function loadOnce(file: string): { loadMs: number; readyMs: number } {
       KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/mrk-bench',
       MAX_ATTEMPTS: '10',
       BACKUP_BUCKET: 'bkv-backups-111122223333-us-east-1',
-      BACKUP_FALLBACK_BUCKET: 'bkv-backups-111122223333-us-east-2',
-      BACKUP_FALLBACK_REGION: 'us-east-2',
     },
     encoding: 'utf8',
   });
