@@ -2,7 +2,7 @@
 // that care about memory (the `bkv` CLI): Node's built-in fetch loads undici and web streams on first use, ~15 MiB
 // of RSS. Supports what ApiClient needs: method, headers, a string body; answers with status, ok, headers.get,
 // text() and json(). Bodies are capped at 1 MiB (API answers are small). Connections are kept alive by
-// keep-alive.js's rule (never reused after the server may have closed them); a request of an idempotent method
+// keep-alive.ts's rule (never reused after the server may have closed them); a request of an idempotent method
 // (RFC 9110 §9.2.2) that fails on a kept-alive connection before any byte of an answer is sent again on a new
 // one. Other methods are not: a POST may have been acted on (a counted login start); their callers decide
 // (client/repo/storage/http-store.ts retries the repository's retry-safe calls).

@@ -2,8 +2,9 @@
 // client. In the CLI bundle (scripts/build-cli.mjs) each one is a bundle of its own beside the CLI's, and the build
 // defines __BKV_WORKER_BUNDLES__ (worker name → the bundle's file URL), so a worker starts from plain JavaScript
 // with no loader. Run from source (tests, `npm start`, a program importing `bkv/client` under a TypeScript
-// loader) the map is not defined: the worker runs its TypeScript source under tsx's loader, registered inside
-// the worker first (as client/cli/vault-recover.ts does for the password-recovery worker).
+// loader) the map is not defined: the worker runs its source under tsx's loader, registered inside the worker
+// first (as client/cli/vault-recover.ts does for the password-recovery worker). That holds for a JavaScript source
+// too (a `.js` file: what it imports may be TypeScript); only a bundle (`.mjs`) or an inline script runs as it is.
 
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -19,9 +20,9 @@ export function workerScript(name: WorkerName, source: URL): URL {
   return href === undefined ? source : new URL(href);
 }
 
-/** A worker running `script`: JavaScript as it is, a TypeScript source under tsx's loader registered in the worker. */
+/** A worker running `script`: a bundle (`.mjs`) or inline script as it is, a source file under tsx's loader registered in the worker. */
 export function startWorker(script: URL, options: WorkerOptions = {}): Worker {
-  if (!script.pathname.endsWith('.ts')) return new Worker(script, options);
+  if (script.protocol !== 'file:' || !/\.[jt]s$/.test(script.pathname)) return new Worker(script, options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); })`;
   return new Worker(source, { ...options, eval: true });

@@ -1,5 +1,5 @@
 // The engine shared by the encrypting and decrypting age streams: a Node Transform that cuts the payload into
-// batches of 16 STREAM chunks and seals or opens each one (stream-chunks.js), pushing the output strictly in
+// batches of 16 STREAM chunks and seals or opens each one (stream-chunks.ts), pushing the output strictly in
 // order. A batch is only dispatched once a byte after it has arrived, so the final chunk is always known.
 //
 // Short streams (and `workers: 0`) run on this thread only: whole chunks are read straight from the caller's

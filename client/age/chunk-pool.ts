@@ -1,4 +1,4 @@
-// A small pool of worker threads (chunk-worker.js) that seal or open batches of age STREAM chunks, so one stream
+// A small pool of worker threads (chunk-worker.ts) that seal or open batches of age STREAM chunks, so one stream
 // can use more than one core. The input of a task lives in a SharedArrayBuffer the stream owns; the output
 // buffers come back transferred (zero copy). Each worker has its own MessagePort: results are delivered by its
 // 'message' event, or earlier by poll(), which drains the ports synchronously so a stream busy on its own
@@ -9,17 +9,9 @@
 
 import { MessageChannel, type MessagePort, type Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { startWorker, workerScript } from '../worker-script.js';
+import type { ChunkReply, ChunkTask, ChunkTaskMessage, ChunkWorkerData } from './chunk-worker.js';
 
-export interface ChunkTask {
-  op: 'seal' | 'open';
-  key: Uint8Array;
-  counter: number;
-  /** The stream's shared memory: `length` input bytes at `at`. Only read by the worker. */
-  sab: SharedArrayBuffer;
-  at: number;
-  length: number;
-  final: boolean;
-}
+export type { ChunkTask };
 
 /** The output buffers, in stream order (sealing: ciphertext, tag, …; opening: plaintexts), or a fault. */
 export type ChunkResult = { outs: Buffer[]; error: string | undefined } | { fault: Error };
@@ -41,14 +33,7 @@ interface Member {
   dead: boolean;
 }
 
-interface WorkerMessage {
-  id: number;
-  outs?: ArrayBuffer[];
-  error?: string;
-  fault?: string;
-}
-
-const WORKER_URL = workerScript('chunk-worker', new URL('./chunk-worker.js', import.meta.url));
+const WORKER_URL = workerScript('chunk-worker', new URL('./chunk-worker.ts', import.meta.url));
 
 export class ChunkPool {
   private readonly members: Member[] = [];
@@ -70,10 +55,10 @@ export class ChunkPool {
     const { port1, port2 } = new MessageChannel();
     // Small heaps: a worker holds one batch's crypto objects; its output buffers leave with the results.
     const worker = startWorker(this.workerUrl, {
-      workerData: { port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+      workerData: { port: port2 } satisfies ChunkWorkerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
     });
     const member: Member = { worker, port: port1, tasks: 0, done: 0, dead: false };
-    port1.on('message', (m: WorkerMessage) => this.receive(member, m));
+    port1.on('message', (m: ChunkReply) => this.receive(member, m));
     worker.on('error', (e) => this.die(member, e));
     worker.on('exit', (code) => this.die(member, new Error(`chunk worker exited (${code})`)));
     this.members.push(member);
@@ -91,7 +76,7 @@ export class ChunkPool {
     }
   }
 
-  private receive(member: Member, m: WorkerMessage): void {
+  private receive(member: Member, m: ChunkReply): void {
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
@@ -136,7 +121,7 @@ export class ChunkPool {
     this.pending.set(id, { member: best, done });
     best.tasks++;
     this.updateRef(best);
-    best.port.postMessage({ id, ...task });
+    best.port.postMessage({ id, ...task } satisfies ChunkTaskMessage);
     return true;
   }
 
@@ -144,7 +129,7 @@ export class ChunkPool {
   poll(): void {
     for (const m of this.members.slice()) {
       for (let r = receiveMessageOnPort(m.port); r !== undefined && !m.dead; r = receiveMessageOnPort(m.port)) {
-        this.receive(m, r.message as WorkerMessage);
+        this.receive(m, r.message as ChunkReply);
       }
     }
   }

@@ -1,7 +1,7 @@
 // Internal API for the snapshot engine (client/repo/): an age v1 file (c2sp.org/age) taken apart, so a pack can
 // be sealed on a worker thread and read by ranges. `beginFile` makes the header and payload nonce for one
 // X25519 recipient and returns them with the STREAM payload key (the payload itself is sealed with
-// stream-chunks.js's sealChunks); `openHeader` reads the header at the start of some bytes with an identity,
+// stream-chunks.ts's sealChunks); `openHeader` reads the header at the start of some bytes with an identity,
 // verifies its MAC and returns the payload key and where the payload starts. Every 64 KiB plaintext chunk `c` of
 // the payload is then at `payloadStart + c · SEALED_CHUNK_SIZE` and opens with openChunks(key, c, …).
 

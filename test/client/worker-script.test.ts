@@ -1,6 +1,7 @@
-// client/worker-script.ts: from source, a worker's TypeScript script runs under tsx's loader registered in the
-// worker (plain Node cannot parse the fixture's type annotation); a JavaScript script starts as it is; and with no
-// bundle map defined (not the CLI bundle) a worker's script is its source. The bundle side is test/cli/bundle.test.ts.
+// client/worker-script.ts: from source, a worker's script runs under tsx's loader registered in the worker (plain
+// Node cannot parse the fixture's type annotation, nor find a `.ts` module a `.js` script imports by its `.js` name);
+// an inline JavaScript script starts as it is; and with no bundle map defined (not the CLI bundle) a worker's script
+// is its source. The bundle side is test/cli/bundle.test.ts.
 
 import { expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
@@ -16,6 +17,11 @@ function firstMessage(worker: Worker): Promise<unknown> {
 it('runs a TypeScript worker script under tsx, with its workerData', async () => {
   const worker = startWorker(new URL('./fixtures/typed-worker.ts', import.meta.url), { workerData: { n: 7 } });
   expect(await firstMessage(worker)).toEqual({ got: { n: 7 }, kind: 'object' });
+});
+
+it('runs a JavaScript source script under tsx too, so what it imports may be TypeScript', async () => {
+  const worker = startWorker(new URL('./fixtures/js-worker-importing-ts.js', import.meta.url), { workerData: 21 });
+  expect(await firstMessage(worker)).toBe(42);
 });
 
 it('starts a JavaScript worker script as it is', async () => {

@@ -1,12 +1,12 @@
 // RepoStore over the repository API (docs/protocol.md "Repository API"): URLs are asked for in batches (puts and
 // gets issued in the same tick share one request), object bytes go straight to and from the presigned URLs over
 // node:http/https with keep-alive agents (no undici: a body is written to the socket as it is) that never reuse
-// a connection the server may have closed (client/keep-alive.js), download URLs are cached until shortly before
+// a connection the server may have closed (client/keep-alive.ts), download URLs are cached until shortly before
 // they expire, and 503/507/network failures are retried with exponential backoff honouring retry-after: the
 // storage's always, the API's for every retry-safe call (reads, URL requests, lock refreshes; not a lock's
 // creation or a deletion, whose second try could act twice), as retry-policy.ts decides. S3's 404 is
 // RepoObjectMissing; a short or garbled answer is a clear error, never data. This is the one retry layer of the
-// repository's traffic: the blob workers' own transfers (direct.js, raw-get.js) try once and hand a failure back
+// repository's traffic: the blob workers' own transfers (direct.ts, raw-get.ts) try once and hand a failure back
 // to it. API calls go by route id (protocol/routes.ts through ApiClient.call), so no path is spelled here.
 
 import type { IncomingMessage } from 'node:http';
@@ -271,7 +271,7 @@ export class HttpRepoStore implements RepoStore {
   }
 
   /**
-   * One request to a presigned URL through the one transport (transport.js): network failures, short bodies and the
+   * One request to a presigned URL through the one transport (transport.ts): network failures, short bodies and the
    * retryable statuses (retry-policy.ts) are Retryable; a body over MAX_GET_BYTES or a URL that is not http(s) is a bad answer.
    */
   private async send(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal): Promise<Answer> {

@@ -1,5 +1,5 @@
 // Long silences between requests: a kept-alive connection is never reused after the server may have closed it,
-// and a request that still meets a closed one is sent again where that is safe (client/keep-alive.js,
+// and a request that still meets a closed one is sent again where that is safe (client/keep-alive.ts,
 // client/node-fetch.ts, client/repo/storage/http-store.ts). Issue: a restore of 200,000 files walked for more than the
 // runtime's 5 s keep-alive without an API call; the next call went out on the closed connection ("socket hang
 // up") and the restore failed as `unreachable`, untried again. Here the server's idle time is a proxy's 150 ms
@@ -104,7 +104,7 @@ describe('a restore after a silence longer than the server keeps a connection', 
   });
 });
 
-describe('keep-alive agents (client/keep-alive.js)', () => {
+describe('keep-alive agents (client/keep-alive.ts)', () => {
   let server: ReturnType<typeof createHttpServer>;
   let port: number;
   let connections = 0;

@@ -1,4 +1,4 @@
-// Direct transfers (client/repo/storage/direct.js, blob-pool.ts sealPut/getOpen): with HttpRepoStore the blob workers
+// Direct transfers (client/repo/storage/direct.ts, blob-pool.ts sealPut/getOpen): with HttpRepoStore the blob workers
 // send and receive pack bodies themselves, so none of them passes through the store's put or get; a direct
 // transfer that fails (here: a URL whose signature storage refuses) is done again through the store, and the
 // snapshot is the same either way: every pack stored once, whole, and readable (check --read-data).

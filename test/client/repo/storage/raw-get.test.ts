@@ -1,4 +1,4 @@
-// rawGet (client/repo/storage/raw-get.js): a ranged GET over plain HTTP/1.1 into the caller's buffer. It may claim
+// rawGet (client/repo/storage/raw-get.ts): a ranged GET over plain HTTP/1.1 into the caller's buffer. It may claim
 // success only for exactly the range asked for, framed by Content-Length, with every byte present; any other
 // answer is a miss (the caller then fetches through the store), and a connection is reused only after a clean
 // answer. The servers here are raw TCP so that each can answer exactly as a broken or hostile storage would.

@@ -1,5 +1,5 @@
-// The one transport of object bytes to and from presigned URLs (client/repo/storage/transport.js) and the one
-// Content-Range parser (content-range.js): what a request answers, and every way it fails, as an answer
+// The one transport of object bytes to and from presigned URLs (client/repo/storage/transport.ts) and the one
+// Content-Range parser (content-range.ts): what a request answers, and every way it fails, as an answer
 // ({miss, why}), never a throw and never a retry (the store decides that: retry-policy.ts).
 
 import { createServer, type Server } from 'node:http';

@@ -1,17 +1,49 @@
 // The one transport of object bytes to and from presigned URLs, for the main thread (http-store.ts) and the blob
-// workers (direct.js) alike: `exchange` sends one request over node:http/https with the caller's keep-alive agents
-// (client/keep-alive.js), its body bytes or a writer that writes it to the request; the answer's body goes into a
+// workers (direct.ts) alike: `exchange` sends one request over node:http/https with the caller's keep-alive agents
+// (client/keep-alive.ts), its body bytes or a writer that writes it to the request; the answer's body goes into a
 // buffer the caller picks for its declared length, or is gathered up to a bound. `getRange` gets a byte range into
-// the caller's buffer (from a plain-http URL, the local runtime, through raw-get.js: the kernel writes the body
+// the caller's buffer (from a plain-http URL, the local runtime, through raw-get.ts: the kernel writes the body
 // there). One attempt each, no retry here: a failure is an answer ({miss, why}), and the caller's store decides
-// whether to try again (retry-policy.ts, through http-store.ts). Plain JavaScript so a worker loads it without a
-// TypeScript loader. Types: transport.d.ts.
+// whether to try again (retry-policy.ts, through http-store.ts). A blob worker loads it as part of its script
+// (client/worker-script.ts: its bundle in the CLI, under tsx from source).
 
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { minorGc } from '../blobs/gc.js';
 import { isRange } from './content-range.js';
 import { rawGet } from './raw-get.js';
+import type { DirectRequest } from './store.js';
+
+/** The keep-alive agents a request goes out with (client/keep-alive.ts keepAliveAgents). */
+export interface Agents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+
+export interface ExchangeOptions {
+  method: 'GET' | 'PUT';
+  headers?: Record<string, string>;
+  /** The body's bytes, or a writer that writes the body to the request and ends it. */
+  body?: Uint8Array | ((req: ClientRequest) => Promise<void>);
+  agents: Agents;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Where a body of this declared length goes (up to the buffer's length); undefined: gathered in pieces. */
+  into?: (declaredLength: number | undefined) => Buffer | undefined;
+  /** The bound of a body gathered in pieces. */
+  maxBytes?: number;
+}
+
+/** Why an exchange had no usable answer: not an http(s) URL, no or a broken answer, a body over its bound. */
+export type MissReason = 'url' | 'network' | 'too-long';
+
+/** What one exchange came to: an answer (any status), or a miss. */
+export type Exchanged =
+  | { status: number; headers: IncomingHttpHeaders; body: Buffer; miss?: undefined; why?: undefined }
+  | { miss: string; why: MissReason; status?: undefined; headers?: undefined; body?: undefined };
+
+/** What a transfer into or out of a caller's buffer came to (getRange, raw-get.ts, direct.ts). */
+export type Transferred = { ok: true; miss?: undefined } | { ok?: undefined; miss: string };
 
 /** Bytes received between two minor collections: the socket's pieces are garbage once copied. */
 const GC_BYTES = 4 * 1024 * 1024;
@@ -24,8 +56,8 @@ const GC_BYTES = 4 * 1024 * 1024;
  * {miss: reason, why}: why is 'url' (not an http(s) URL), 'network' (no or a broken answer, a timeout, a short
  * body; also when `signal` aborted it) or 'too-long' (a body over its bound). Never rejects.
  */
-export function exchange(url, options) {
-  let u;
+export function exchange(url: string, options: ExchangeOptions): Promise<Exchanged> {
+  let u: URL;
   try {
     u = new URL(url);
   } catch {
@@ -36,9 +68,9 @@ export function exchange(url, options) {
   const { method, headers = {}, body, agents, timeoutMs, signal, into, maxBytes = Infinity } = options;
   return new Promise((resolve) => {
     let settled = false;
-    let writing = Promise.resolve();
+    let writing: Promise<unknown> = Promise.resolve();
     // the answer is given once the body writer has stopped (it reads the caller's memory until then)
-    const done = (v) => {
+    const done = (v: Exchanged): void => {
       if (settled) return;
       settled = true;
       if (!req.writableFinished && v.status !== 200) req.destroy();
@@ -49,11 +81,11 @@ export function exchange(url, options) {
     }, (res) => {
       res.setTimeout(timeoutMs, () => res.destroy(new Error('storage stopped sending')));
       const declared = Number(res.headers['content-length']);
-      let buf = into?.(Number.isSafeInteger(declared) ? declared : undefined);
-      const pieces = [];
+      const buf = into?.(Number.isSafeInteger(declared) ? declared : undefined);
+      const pieces: Buffer[] = [];
       let size = 0;
       let tooLong = false;
-      res.on('data', (c) => {
+      res.on('data', (c: Buffer) => {
         if (tooLong) return;
         if (size + c.length > (buf !== undefined ? buf.length : maxBytes)) {
           tooLong = true;
@@ -65,12 +97,12 @@ export function exchange(url, options) {
         if (Math.floor((size + c.length) / GC_BYTES) > Math.floor(size / GC_BYTES)) minorGc();
         size += c.length;
       });
-      const end = () => {
+      const end = (): void => {
         if (tooLong) done({ miss: 'storage answered more than asked for', why: 'too-long' });
         else if (!res.complete) done({ miss: 'storage sent a short body', why: 'network' });
         else done({ status: res.statusCode ?? 0, headers: res.headers, body: buf !== undefined ? buf.subarray(0, size) : Buffer.concat(pieces, size) });
       };
-      res.once('error', (e) => (tooLong ? end() : done({ miss: `storage connection failed: ${e.message}`, why: 'network' })));
+      res.once('error', (e: Error) => (tooLong ? end() : done({ miss: `storage connection failed: ${e.message}`, why: 'network' })));
       res.once('end', end);
       res.once('close', end);
     });
@@ -83,11 +115,11 @@ export function exchange(url, options) {
 
 /**
  * GETs bytes [offset, offset + into.length) of the object at `target.url` into `into`. Resolves {ok: true} only
- * for a 206 naming exactly that range (one Content-Range parser: content-range.js) with exactly that many bytes;
+ * for a 206 naming exactly that range (one Content-Range parser: content-range.ts) with exactly that many bytes;
  * else {miss}.
  */
-export async function getRange(target, offset, into, agents, timeoutMs) {
-  // plain http (the local runtime): the body goes from the socket straight into `into` (raw-get.js)
+export async function getRange(target: DirectRequest, offset: number, into: Buffer, agents: Agents, timeoutMs: number): Promise<Transferred> {
+  // plain http (the local runtime): the body goes from the socket straight into `into` (raw-get.ts)
   if (target.url.startsWith('http:')) return rawGet(target, offset, into, timeoutMs);
   const a = await exchange(target.url, {
     method: 'GET', headers: { range: `bytes=${offset}-${offset + into.length - 1}` }, agents, timeoutMs, into: () => into,

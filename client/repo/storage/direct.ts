@@ -1,26 +1,26 @@
 // Direct transfers of pack bodies between a blob worker and the storage's presigned URLs (blob-pool.ts
 // `sealPut`, `getOpen`), so that the bytes of a backup or restore never pass through the main thread: its big
-// heap then never has to be collected for them. One attempt each, through the one transport (transport.js) with this
+// heap then never has to be collected for them. One attempt each, through the one transport (transport.ts) with this
 // thread's keep-alive agents. Anything but the exact expected answer is reported as a `miss` and not retried here:
 // the main thread then does the same transfer through its store (http-store.ts), whose retry, URL-renewal and error
-// rules apply, to the same upload URL (its bytes are reserved of the quota once). Plain JavaScript so a worker loads
-// it without a TypeScript loader.
-// Types: direct.d.ts.
+// rules apply, to the same upload URL (its bytes are reserved of the quota once). Part of the blob worker's script
+// (client/worker-script.ts: its bundle in the CLI, under tsx from source).
 
+import type { ClientRequest } from 'node:http';
 import { keepAliveAgents } from '../../keep-alive.js';
-import { sealedPieces } from '../blobs/blob-ops.js';
+import { type SealTask, sealedPieces } from '../blobs/blob-ops.js';
 import { minorGc } from '../blobs/gc.js';
-import { exchange, getRange } from './transport.js';
+import type { DirectRequest } from './store.js';
+import { exchange, getRange, type Transferred } from './transport.js';
 
-// idle connections are never reused after the storage may have closed them (keep-alive.js)
+/** What a direct transfer came to: {ok: true}, or {miss: why} for the main thread to do it again through its store. */
+export type DirectAnswer = Transferred;
+
+// idle connections are never reused after the storage may have closed them (keep-alive.ts)
 const agents = keepAliveAgents({ maxSockets: 4 });
 
-/**
- * Seals a pack (blob-ops.js sealedPieces: `task`) straight into a PUT to a presigned upload (`target`: url and
- * headers, signed for the sealed size): no sealed copy of the pack is ever held, only what the socket has not
- * taken yet. Resolves {ok: true} or {miss}.
- */
-function drainOrClose(req) {
+/** Resolves when `req` takes more bytes again, or has closed. */
+function drainOrClose(req: ClientRequest): Promise<void> {
   return new Promise((resolve) => {
     const go = () => {
       req.off('drain', go);
@@ -32,8 +32,13 @@ function drainOrClose(req) {
   });
 }
 
-export async function putSealed(target, task, timeoutMs) {
-  const write = async (req) => {
+/**
+ * Seals a pack (sealedPieces of the blob worker's operations, blobs/blob-ops: `task`) straight into a PUT to a
+ * presigned upload (`target`: url and headers, signed for the sealed size): no sealed copy of the pack is ever
+ * held, only what the socket has not taken yet. Resolves {ok: true} or {miss}.
+ */
+export async function putSealed(target: DirectRequest, task: SealTask, timeoutMs: number): Promise<DirectAnswer> {
+  const write = async (req: ClientRequest): Promise<void> => {
     let n = 0;
     for (const piece of sealedPieces(task)) {
       if (req.destroyed) return;
@@ -56,6 +61,6 @@ export async function putSealed(target, task, timeoutMs) {
  * GETs bytes [offset, offset + length) of the object at a presigned download URL into `into` (at least `length`
  * long). Resolves {ok: true} only for a 206 naming exactly that range with exactly that many bytes; else {miss}.
  */
-export function getDirect(target, offset, length, into, timeoutMs) {
+export function getDirect(target: DirectRequest, offset: number, length: number, into: Buffer, timeoutMs: number): Promise<DirectAnswer> {
   return getRange(target, offset, into.subarray(0, length), agents, timeoutMs);
 }

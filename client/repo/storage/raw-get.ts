@@ -2,20 +2,21 @@
 // `onread` with a buffer chosen per read): no socket buffer is allocated per read, no copy is made by the HTTP
 // parser or by us, so a restore's bytes are copied once, from the socket to the buffer they are opened in. For
 // the local runtime's presigned URLs (`npm start`: http on loopback, where these copies were a fifth of a
-// restore's CPU); https and anything unusual go through node:http (transport.js, which calls this one for http:). Plain JavaScript so a blob worker
-// loads it without a TypeScript loader. Types: raw-get.d.ts.
+// restore's CPU); https and anything unusual go through node:http (transport.ts, which calls this one for http:).
 //
 // Contract: `rawGet` resolves {ok: true} only after a `206` whose Content-Length is exactly `into.length` and
 // whose Content-Range is exactly the range asked for, with exactly that many body bytes in `into`; anything else
 // (another status, chunked or unframed bodies, a header block over 16 KiB, a connection that fails or stalls for
 // `timeoutMs`) resolves {miss: reason} and the connection is closed. Connections are kept alive and reused, at
 // most `IDLE_PER_HOST` idle per host, and never after KEEP_ALIVE_MS idle (by the clock when one is taken, as
-// client/keep-alive.js does for node:http: a busy thread's timers are late, the server's are not); a reused one
+// client/keep-alive.ts does for node:http: a busy thread's timers are late, the server's are not); a reused one
 // that closes before answering is retried once on a new one.
 
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { KEEP_ALIVE_MS } from '../../keep-alive.js';
 import { isRange } from './content-range.js';
+import type { DirectRequest } from './store.js';
+import type { Transferred } from './transport.js';
 
 const MAX_HEAD = 16 * 1024;
 const IDLE_PER_HOST = 4;
@@ -28,23 +29,40 @@ const overflow = Buffer.alloc(1024);
  */
 const between = Buffer.alloc(4096);
 
-/** Idle keep-alive connections by "host:port". */
-const idle = new Map();
+/** The request a connection is serving: where its next read goes, what is done with what was read, how it fails. */
+interface RawRequest {
+  next(): Buffer;
+  /** `n` bytes were read into `buf`; false would pause the connection (never returned). */
+  got(n: number, buf: Uint8Array): boolean;
+  fail(reason: string): boolean;
+}
 
-function takeIdle(key) {
+/** A connection of this file's pool: the request it serves, and since when it is idle (Date.now()). */
+interface RawSocket extends Socket {
+  rawRequest?: RawRequest | undefined;
+  idleSince?: number;
+}
+
+/** What one request on a connection came to: `fresh` says whether no byte of an answer came. */
+type RawAnswer = { ok: true; miss?: undefined; fresh?: undefined } | { ok?: undefined; miss: string; fresh: boolean };
+
+/** Idle keep-alive connections by "host:port". */
+const idle = new Map<string, RawSocket[]>();
+
+function takeIdle(key: string): RawSocket | undefined {
   const list = idle.get(key);
   let s = list?.pop();
-  // the newest is taken first: when it is too old, so are the rest
-  if (s !== undefined && Date.now() - s.idleSince >= KEEP_ALIVE_MS) {
-    for (const old of [s, ...list]) old.destroy();
-    list.length = 0;
+  // the newest is taken first: when it is too old, so are the rest (`list` is there when `s` is)
+  if (s !== undefined && Date.now() - s.idleSince! >= KEEP_ALIVE_MS) {
+    for (const old of [s, ...list!]) old.destroy();
+    list!.length = 0;
     s = undefined;
   }
   if (list !== undefined && list.length === 0) idle.delete(key);
   return s;
 }
 
-function putIdle(key, socket) {
+function putIdle(key: string, socket: RawSocket): void {
   const list = idle.get(key) ?? [];
   if (list.length >= IDLE_PER_HOST || socket.destroyed) {
     socket.destroy();
@@ -58,19 +76,19 @@ function putIdle(key, socket) {
   idle.set(key, list);
 }
 
-function dropIdle(key, socket) {
+function dropIdle(key: string, socket: RawSocket): void {
   const list = idle.get(key);
   const i = list?.indexOf(socket) ?? -1;
-  if (i >= 0) list.splice(i, 1);
+  if (i >= 0) list!.splice(i, 1);
   if (list !== undefined && list.length === 0) idle.delete(key);
 }
 
 /** Parses a response head (latin1 text before CRLFCRLF): {status, headers (lowercase names), keepAlive} or undefined. */
-export function parseHead(text) {
+export function parseHead(text: string): { status: number; headers: Map<string, string>; keepAlive: boolean } | undefined {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
   if (m === null) return undefined;
-  const headers = new Map();
+  const headers = new Map<string, string>();
   for (const line of lines.slice(1)) {
     const c = line.indexOf(':');
     if (c <= 0) return undefined;
@@ -85,8 +103,9 @@ export function parseHead(text) {
   return { status: Number(m[2]), headers, keepAlive };
 }
 
-function newSocket(u, key) {
-  let socket;
+function newSocket(u: URL, key: string): RawSocket {
+  // eslint-disable-next-line prefer-const -- assigned below by connect(), whose callbacks (and `stray`) read it
+  let socket: RawSocket | undefined;
   // bytes on a connection with no request in flight are a protocol error: it is closed
   const stray = () => {
     socket?.destroy();
@@ -96,8 +115,9 @@ function newSocket(u, key) {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: Number(u.port || 80),
     noDelay: true,
-    onread: { buffer: () => socket?.rawRequest?.next() ?? between, callback: (n, buf) => socket.rawRequest?.got(n, buf) ?? stray() },
-  });
+    // (a read comes only once `socket` is set)
+    onread: { buffer: () => socket?.rawRequest?.next() ?? between, callback: (n, buf) => socket!.rawRequest?.got(n, buf) ?? stray() },
+  }) as RawSocket;
   // an idle connection the server closes is dropped from the pool; a request in flight hears it through `close`
   socket.on('error', () => {});
   socket.on('close', () => {
@@ -113,26 +133,26 @@ function newSocket(u, key) {
 }
 
 /** One request on `socket`: resolves {ok} | {miss, fresh} where fresh says whether no byte of an answer came. */
-function exchange(socket, request, offset, into, timeoutMs) {
+function exchange(socket: RawSocket, request: string, offset: number, into: Buffer, timeoutMs: number): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const head = Buffer.allocUnsafe(MAX_HEAD);
     let headLength = 0;
     let body = -1; // bytes of body received; -1 while the head is read
     let answered = false;
     let settled = false;
-    const finish = (v, keep) => {
+    const finish = (v: RawAnswer, keep: boolean): void => {
       if (settled) return;
       settled = true;
       socket.rawRequest = undefined;
       if (!keep) socket.destroy();
       resolve(v);
     };
-    const miss = (reason) => {
+    const miss = (reason: string): boolean => {
       finish({ miss: reason, fresh: !answered }, false);
       return true;
     };
     let keepAlive = false;
-    const next = () => (body < 0 ? head.subarray(headLength) : body < into.length ? into.subarray(body) : overflow);
+    const next = (): Buffer => (body < 0 ? head.subarray(headLength) : body < into.length ? into.subarray(body) : overflow);
     socket.rawRequest = {
       next,
       got: (n, buf) => {
@@ -174,8 +194,8 @@ function exchange(socket, request, offset, into, timeoutMs) {
 }
 
 /** GETs bytes [offset, offset + into.length) of the object at `target.url` (http:) into `into`. */
-export async function rawGet(target, offset, into, timeoutMs) {
-  let u;
+export async function rawGet(target: DirectRequest, offset: number, into: Buffer, timeoutMs: number): Promise<Transferred> {
+  let u: URL;
   try {
     u = new URL(target.url);
   } catch {
@@ -199,7 +219,7 @@ export async function rawGet(target, offset, into, timeoutMs) {
 }
 
 /** Closes every idle connection (tests; a worker's exit closes them anyway). */
-export function closeIdle() {
+export function closeIdle(): void {
   for (const list of idle.values()) for (const s of list) s.destroy();
   idle.clear();
 }

@@ -1,8 +1,8 @@
 // The age v1 payload STREAM (c2sp.org/age §"Payload"): 64 KiB plaintext chunks, each sealed with
 // ChaCha20-Poly1305 under the payload key, nonce = 11-byte big-endian chunk counter ‖ last-chunk flag (0x01 on
 // the final chunk). Seals and opens batches of consecutive chunks in place with node:crypto. The same code runs
-// on the main thread and in chunk-worker.js, which is why this file is plain JavaScript (a worker thread loads
-// it without a TypeScript loader). Types: stream-chunks.d.ts.
+// on the main thread and in the worker threads (chunk-worker.ts; the blob workers through blobs/blob-ops), which load
+// it as part of their script (client/worker-script.ts: its bundle in the CLI, under tsx from source).
 //
 // A batch is consecutive chunks from offset 0 (plaintext chunks to seal, sealed chunks to open). It is only
 // read, so the caller can reuse it; the output is the list of buffers node:crypto returned (no copies), in
@@ -14,7 +14,16 @@ export const CHUNK_SIZE = 64 * 1024;
 export const TAG_SIZE = 16;
 export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
 
-function nonceFor(nonce, counter, last) {
+/** What openChunks gives back. */
+export interface OpenedChunks {
+  /** Plaintext of each chunk that authenticated, in order, up to the first failure. */
+  outs: Buffer[];
+  chunks: number;
+  /** A short message when a chunk failed, else undefined. */
+  error: string | undefined;
+}
+
+function nonceFor(nonce: Buffer, counter: number, last: boolean): Buffer {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('chunk counter out of range');
   nonce.writeUInt32BE(Math.floor(counter / 0x100000000), 3);
   nonce.writeUInt32BE(counter >>> 0, 7);
@@ -23,7 +32,7 @@ function nonceFor(nonce, counter, last) {
 }
 
 /** The payload key as a KeyObject: 32 bytes, or a 32-byte secret KeyObject (made once by a stream). */
-function checkKey(key) {
+function checkKey(key: Uint8Array | KeyObject): KeyObject {
   if (key instanceof KeyObject && key.type === 'secret' && key.symmetricKeySize === 32) return key;
   if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError('payload key must be 32 bytes');
   return createSecretKey(key);
@@ -34,14 +43,14 @@ function checkKey(key) {
  * holds whole chunks only; a final batch ends with the final chunk (the remainder, or a full chunk, or one empty
  * chunk for an empty payload).
  */
-export function sealChunks(key, counter, batch, length, final) {
+export function sealChunks(key: Uint8Array | KeyObject, counter: number, batch: Uint8Array, length: number, final: boolean): Buffer[] {
   const k = checkKey(key);
   if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0) throw new RangeError('bad batch');
   if (!final && (length === 0 || length % CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
   const n = final ? Math.max(1, Math.ceil(length / CHUNK_SIZE)) : length / CHUNK_SIZE;
   if (batch.length < length) throw new RangeError('batch too small');
   const nonce = Buffer.alloc(12);
-  const outs = [];
+  const outs: Buffer[] = [];
   for (let i = 0; i < n; i++) {
     const at = i * CHUNK_SIZE;
     const len = Math.min(CHUNK_SIZE, length - at);
@@ -53,7 +62,7 @@ export function sealChunks(key, counter, batch, length, final) {
   return outs;
 }
 
-function tryOpen(key, nonce, sealed) {
+function tryOpen(key: KeyObject, nonce: Buffer, sealed: Uint8Array): Buffer | undefined {
   const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_SIZE });
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
   const pt = decipher.update(sealed.subarray(0, sealed.length - TAG_SIZE));
@@ -72,12 +81,12 @@ function tryOpen(key, nonce, sealed) {
  * a full chunk that only opens with the other flag is released (it did authenticate) and reported as a
  * truncated payload or as data after the final chunk.
  */
-export function openChunks(key, counter, batch, length, final) {
+export function openChunks(key: Uint8Array | KeyObject, counter: number, batch: Uint8Array, length: number, final: boolean): OpenedChunks {
   const k = checkKey(key);
   if (!final && (length === 0 || length % SEALED_CHUNK_SIZE !== 0)) throw new RangeError('non-final batch must hold whole chunks');
   if (!(batch instanceof Uint8Array) || !Number.isSafeInteger(length) || length < 0 || length > batch.length) throw new RangeError('bad batch');
-  const outs = [];
-  const done = (error) => ({ outs, chunks: outs.length, error });
+  const outs: Buffer[] = [];
+  const done = (error: string | undefined): OpenedChunks => ({ outs, chunks: outs.length, error });
   if (length === 0) return done('missing final chunk');
   const n = Math.ceil(length / SEALED_CHUNK_SIZE);
   const nonce = Buffer.alloc(12);
