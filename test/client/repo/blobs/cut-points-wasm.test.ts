@@ -48,7 +48,7 @@ function pieces(seed: number, total: number, max: number): number[] {
 describe('chunker cut points in WebAssembly', () => {
   it('the committed module is what cut-points.wat builds to', async () => {
     const built = (await generated(MODULES[0])) as string;
-    expect(readFileSync(new URL('../../../../client/repo/blobs/cut-points-wasm.js', import.meta.url), 'utf8')).toBe(built);
+    expect(readFileSync(new URL('../../../../client/repo/blobs/cut-points-wasm.ts', import.meta.url), 'utf8')).toBe(built);
   });
 
   it.for([1, 2, 3, 4, 5, 6, 7, 8])('small parameters, pieces of every size (seed %i): the same cuts and states as JavaScript', (seed) => {
