@@ -10,16 +10,8 @@ import { closeSync, constants as fsc, openSync, writeSync } from 'node:fs';
 import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
 import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../../age/stream-chunks.js';
 import { type ArenaScanner, findCuts } from './cut-points.js';
+import type { ChunkerTables } from './chunker.js';
 import { minorGc } from './gc.js';
-
-export interface ChunkerTables {
-  gear: Uint32Array;
-  hard: number;
-  easy: number;
-  minSize: number;
-  avgSize: number;
-  maxSize: number;
-}
 
 /** Bytes of one file (or a window of one) in a chunk task's buffer; `eof` when they end the file. */
 export type Segment = [offset: number, length: number, eof: boolean];
@@ -181,7 +173,6 @@ export function blobId(hmacKey: Uint8Array, data: Uint8Array): string {
  * ended. Returns per segment {chunks: [{o, l, id, z}], consumed}; `z` is the compressed form or undefined.
  */
 export function chunkSegments(t: ChunkTask): SegmentOut[] {
-  const { gear, hard, easy, minSize, avgSize, maxSize } = t.chunker;
   // `as`: a task reaches here with its bytes (blob-pool.ts and blob-worker.ts resolve a slab to its buffer)
   const buf = new Uint8Array(t.buf as ArrayBuffer, t.base ?? 0, t.length);
   const out: SegmentOut[] = [];
@@ -189,7 +180,7 @@ export function chunkSegments(t: ChunkTask): SegmentOut[] {
     const data = buf.subarray(offset, offset + length);
     const cuts: number[] = [];
     const state = { hash: 0, length: 0 };
-    findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts, t.scanner);
+    findCuts(t.chunker, state, data, cuts, t.scanner);
     if (eof && state.length > 0) cuts.push(state.length);
     const chunks: ChunkOut[] = [];
     let at = 0;

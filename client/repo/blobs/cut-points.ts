@@ -7,6 +7,7 @@
 // WebAssembly cannot.
 
 import { CUT_POINTS_WASM } from './cut-points-wasm.js';
+import type { ChunkerTables } from './chunker.js';
 import type { WasmApi, WasmGlobal, WasmMemory, WasmModule } from './wasm-api.js';
 
 // the global WebAssembly, typed (wasm-api.ts)
@@ -47,7 +48,8 @@ export interface ArenaScanner extends WasmExports {
 
 /**
  * Scans `data` from the chunker state `state` ({hash, length}, updated in place) and appends to `cuts` the
- * lengths of the chunks that end in it. `hard`/`easy` are the masks before and after the average size. The
+ * lengths of the chunks that end in it. `hard`/`easy` are the masks before and after the average size (the
+ * tables' fields, passed one by one to this loop only: findCuts takes the tables). The
  * first minSize - 32 bytes of a chunk are not hashed (the hash at minSize depends only on its last 32 bytes);
  * the next 31 are hashed without testing (`loops.roll`); then `loops.scan` hashes until the hash under the mask
  * is zero. The hash is kept as an int32 (the same 32 bits as the uint32 of the definition, so the same cuts).
@@ -222,31 +224,21 @@ function inPlaceLoops(scanner: ArenaScanner): Loops {
 }
 
 /** findCuts with the loops in JavaScript: the reference the WebAssembly is tested against. */
-export function findCutsJs(
-  gear: Uint32Array, hard: number, easy: number, minSize: number, avgSize: number, maxSize: number, state: CutState, data: Uint8Array, cuts: number[],
-): void {
-  findCutsWith(jsLoops(gear), hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+export function findCutsJs(t: ChunkerTables, state: CutState, data: Uint8Array, cuts: number[]): void {
+  findCutsWith(jsLoops(t.gear), t.hard, t.easy, t.minSize, t.avgSize, t.maxSize, state, data, cuts);
 }
 
 /**
  * Cut points with the loops in WebAssembly where it runs, else in JavaScript: the same cuts and state. With
  * `scanner` (arenaScanner), `data` must be a view of the scanner's memory: it is hashed where it is.
  */
-export function findCuts(
-  gear: Uint32Array, hard: number, easy: number, minSize: number, avgSize: number, maxSize: number, state: CutState, data: Uint8Array, cuts: number[],
-  scanner?: ArenaScanner,
-): void {
+export function findCuts(t: ChunkerTables, state: CutState, data: Uint8Array, cuts: number[], scanner?: ArenaScanner): void {
   if (scanner !== undefined) {
-    loadGear(scanner, gear);
-    return findCutsWith(inPlaceLoops(scanner), hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+    loadGear(scanner, t.gear);
+    return findCutsWith(inPlaceLoops(scanner), t.hard, t.easy, t.minSize, t.avgSize, t.maxSize, state, data, cuts);
   }
-  if (wasmLoops === undefined) return findCutsJs(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
+  if (wasmLoops === undefined) return findCutsJs(t, state, data, cuts);
   // `!`: wasmLoops exists only with `wasm`
-  loadGear(wasm!, gear);
-  findCutsWith(wasmLoops, hard, easy, minSize, avgSize, maxSize, state, data, cuts);
-}
-
-/** A mask of `bits` ones in the top bits of a 32-bit word. */
-export function topMask(bits: number): number {
-  return bits >= 32 ? 0xffffffff : ((2 ** bits - 1) * 2 ** (32 - bits)) >>> 0;
+  loadGear(wasm!, t.gear);
+  findCutsWith(wasmLoops, t.hard, t.easy, t.minSize, t.avgSize, t.maxSize, state, data, cuts);
 }
