@@ -1,6 +1,6 @@
 // Importing the SDK (client/index.ts) and using it (a backup and a restore through the blob workers) leaves its host
 // process as it was: no V8 flag set (`gc` stays absent from a new vm context) and no 31 MiB buffer allocated to
-// tune glibc's malloc (client/repo/blobs/gc.ts). Only a process of bkv's own opts in (tuneThisProcess, which the
+// tune glibc's malloc (runtime/gc.ts). Only a process of bkv's own opts in (tuneThisProcess, which the
 // `bkv` CLI calls at start): then both happen. Run in child processes: the flag is process-wide.
 
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SDK = new URL('../../client/index.ts', import.meta.url).href;
-const GC_TS = new URL('../../client/repo/blobs/gc.ts', import.meta.url).href;
+const GC_TS = new URL('../../runtime/gc.ts', import.meta.url).href;
 
 interface Seen {
   gcAfterImport: string;

@@ -95,6 +95,12 @@ export interface SystemErrorFields {
   path?: string;
 }
 
+/** The reply to a task of operation `O` that succeeded. */
+export interface BlobReply<O extends BlobOp> {
+  id: number;
+  result: BlobResults[O];
+}
+
 /** A worker's reply to task `id`: its result, or the error's message (and a system error's fields). */
 export type BlobReplyMessage =
   | { id: number; result: BlobResults[BlobOp]; error?: undefined }

@@ -11,7 +11,7 @@ import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
 import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../../age/stream-chunks.js';
 import { type ArenaScanner, findCuts } from './cut-points.js';
 import type { ChunkerTables } from './chunker.js';
-import { minorGc } from './gc.js';
+import { minorGc } from '../../../runtime/gc.js';
 
 /** Bytes of one file (or a window of one) in a chunk task's buffer; `eof` when they end the file. */
 export type Segment = [offset: number, length: number, eof: boolean];

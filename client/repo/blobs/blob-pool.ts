@@ -16,7 +16,7 @@ import type {
   BlobOp, BlobReplyMessage, BlobResults, BlobTaskMessage, BlobTaskOf, ChunkResult, GetOpenResult, GetOpenTask, OpenResult, SealPutResult,
   SealPutTask, SealResult, SlabGrant,
 } from './blob-messages.js';
-import { keepFreedMemory, processTuned } from './gc.js';
+import { keepFreedMemory, processTuned } from '../../../runtime/gc.js';
 import { SharedArena } from './arena.js';
 import { ClientError } from '../../errors.js';
 
@@ -179,7 +179,7 @@ export class BlobPool {
     if (this.closing) return Promise.reject(new ClientError('cancelled', 'the blob workers are stopped'));
     // reads (restore, dump, check --read-data) keep freed memory for reuse: their opened plaintexts would fault
     // in fresh pages (+0.5 CPU-s per GiB restored); a backup's cipher buffers are freed every 4 MiB and reused
-    // anyway, so there it only kept ~25 MiB more resident (gc.ts)
+    // anyway, so there it only kept ~25 MiB more resident (runtime/gc.ts)
     if (!small && (op === 'open' || op === 'getOpen')) keepFreedMemory();
     if (!this.started && !small) {
       this.started = true;

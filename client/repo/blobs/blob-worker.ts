@@ -8,12 +8,12 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ChunkTask, type SealTask, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
-import type { BlobReplyMessage, BlobTaskMessage, SlabGrant } from './blob-messages.js';
+import type { BlobReply, BlobReplyMessage, BlobTaskMessage, SlabGrant } from './blob-messages.js';
 import { type ArenaScanner, arenaScanner } from './cut-points.js';
 import { getDirect, putSealed } from '../storage/direct.js';
-import { minorGc, tuneThisProcess } from './gc.js';
+import { minorGc, tuneThisProcess } from '../../../runtime/gc.js';
 
-// a pool made in a process of bkv's own (gc.ts tuneThisProcess) has its workers collect on demand too
+// a pool made in a process of bkv's own (runtime/gc.ts tuneThisProcess) has its workers collect on demand too
 if ((workerData as { tuned?: boolean } | null)?.tuned === true) tuneThisProcess();
 
 /** Idle timeout of a direct transfer (as the store's). */
@@ -47,14 +47,14 @@ async function sealPut(m: Extract<BlobTaskMessage, { op: 'sealPut' }>): Promise<
   const { task, back, buf } = own(m);
   const r = await putSealed(task.put, task, DIRECT_TIMEOUT_MS);
   if (r.ok) {
-    parentPort!.postMessage({ id: m.id, result: { size: task.size, buf } } satisfies BlobReplyMessage, back);
+    parentPort!.postMessage({ id: m.id, result: { size: task.size, buf } } satisfies BlobReply<'sealPut'>, back);
     return;
   }
   // the main thread's store takes over with the same bytes (sealing is deterministic)
   const sealed = sealObject(task);
   // `as`: sealObject's buffer is an ArrayBuffer of its own or the task's `out`
   const file = sealed.byteOffset === 0 ? sealed.buffer as ArrayBuffer : whole(sealed);
-  parentPort!.postMessage({ id: m.id, result: { size: sealed.byteLength, buf, file, miss: r.miss } } satisfies BlobReplyMessage, [...back, file]);
+  parentPort!.postMessage({ id: m.id, result: { size: sealed.byteLength, buf, file, miss: r.miss } } satisfies BlobReply<'sealPut'>, [...back, file]);
 }
 
 async function getOpen(m: Extract<BlobTaskMessage, { op: 'getOpen' }>): Promise<void> {
@@ -74,12 +74,12 @@ async function getOpenNow(m: Extract<BlobTaskMessage, { op: 'getOpen' }>): Promi
   try {
     const r = await getDirect(t.get, t.offset, t.length, into, DIRECT_TIMEOUT_MS);
     if (!r.ok) {
-      parentPort!.postMessage({ id: m.id, result: { miss: r.miss } } satisfies BlobReplyMessage);
+      parentPort!.postMessage({ id: m.id, result: { miss: r.miss } } satisfies BlobReply<'getOpen'>);
       return;
     }
     const o = openBlobs({ ...t, buf: into.buffer, at: 0, inPlace: true });
     const plain = o.plain.length === 0 ? new ArrayBuffer(0) : whole(o.plain);
-    parentPort!.postMessage({ id: m.id, result: { plain, at: o.at } } satisfies BlobReplyMessage, plain.byteLength > 0 ? [plain] : []);
+    parentPort!.postMessage({ id: m.id, result: { plain, at: o.at } } satisfies BlobReply<'getOpen'>, plain.byteLength > 0 ? [plain] : []);
   } finally {
     giveReceive(into.buffer);
   }
@@ -106,15 +106,17 @@ function own<T extends ChunkTask | SealTask>(m: SlabGrant & { task: T }): { task
   return { task: { ...m.task, buf: sab as SharedArrayBuffer, base, ...(inArena && scanner !== undefined ? { scanner } : {}) }, back: [], buf: undefined };
 }
 
+type SystemError = NodeJS.ErrnoException;
+
 /** An error back to the pool: its message, and for a system error (node:fs, node:net) its code, syscall and path. */
 function fail(id: number, e: unknown): void {
   // `as`: node's system errors carry these fields; each is checked before it is used
-  const system = e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string'
-    ? { code: (e as NodeJS.ErrnoException).code!, syscall: (e as NodeJS.ErrnoException).syscall!, ...(typeof (e as NodeJS.ErrnoException).path === 'string' ? { path: (e as NodeJS.ErrnoException).path! } : {}) } : undefined;
+  const system = e instanceof Error && typeof (e as SystemError).code === 'string' && typeof (e as SystemError).syscall === 'string'
+    ? { code: (e as SystemError).code!, syscall: (e as SystemError).syscall!, ...(typeof (e as SystemError).path === 'string' ? { path: (e as SystemError).path! } : {}) } : undefined;
   parentPort!.postMessage({ id, error: e instanceof Error ? e.message : String(e), ...(system !== undefined ? { system } : {}) } satisfies BlobReplyMessage);
 }
 
-// A seal or open task leaves up to a pack of node:crypto output buffers behind as garbage: collected at once (gc.ts).
+// A seal or open task leaves up to a pack of node:crypto output buffers behind as garbage: collected at once (runtime/gc.ts).
 parentPort!.on('message', (m: BlobTaskMessage) => {
   if (m.op === 'sealPut' || m.op === 'getOpen') {
     (m.op === 'sealPut' ? sealPut(m) : getOpen(m)).catch((e) => fail(m.id, e)).finally(minorGc);
@@ -127,19 +129,19 @@ parentPort!.on('message', (m: BlobTaskMessage) => {
       const transfer: ArrayBuffer[] = [...back];
       for (const s of segments) for (const c of s.chunks) if (c.z !== undefined) { c.z = new Uint8Array(whole(c.z)); transfer.push(c.z.buffer as ArrayBuffer); }
       // inPlace: the chunker hashed the slab where it is, in the arena (tests)
-      parentPort!.postMessage({ id: m.id, result: { segments, buf, inPlace: task.scanner !== undefined } } satisfies BlobReplyMessage, transfer);
+      parentPort!.postMessage({ id: m.id, result: { segments, buf, inPlace: task.scanner !== undefined } } satisfies BlobReply<'chunk'>, transfer);
     } else if (m.op === 'seal') {
       const { task, back, buf } = own(m);
       const sealed = sealObject(task);
       const file = sealed.byteOffset === 0 ? sealed.buffer as ArrayBuffer : whole(sealed);
-      parentPort!.postMessage({ id: m.id, result: { file, size: sealed.byteLength, buf } } satisfies BlobReplyMessage, [file, ...back]);
+      parentPort!.postMessage({ id: m.id, result: { file, size: sealed.byteLength, buf } } satisfies BlobReply<'seal'>, [file, ...back]);
     } else {
       const r = openBlobs(m.task);
       const plain = r.plain.length === 0 ? new ArrayBuffer(0) : whole(r.plain);
       // the sealed input goes back too, for its owner to reuse (fresh pages cost page faults)
       // `as`: an open task's buffer is its own (blob-pool.ts open transfers it)
       const transfer = plain.byteLength > 0 ? [plain, m.task.buf as ArrayBuffer] : [m.task.buf as ArrayBuffer];
-      parentPort!.postMessage({ id: m.id, result: { plain, at: r.at, buf: m.task.buf as ArrayBuffer } } satisfies BlobReplyMessage, transfer);
+      parentPort!.postMessage({ id: m.id, result: { plain, at: r.at, buf: m.task.buf as ArrayBuffer } } satisfies BlobReply<'open'>, transfer);
     }
   } catch (e) {
     fail(m.id, e);

@@ -1,11 +1,11 @@
-// capYoungGeneration (client/repo/blobs/gc.ts): once V8's young generation reached the cap, it grows no more, however
+// capYoungGeneration (runtime/gc.ts): once V8's young generation reached the cap, it grows no more, however
 // fast the thread allocates; without the cap the same allocation grows it past it (so the test can tell). Run in
 // a child process: the flag it sets is process-wide.
 
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const GC_TS = new URL('../../../../client/repo/blobs/gc.ts', import.meta.url).href;
+const GC_TS = new URL('../../runtime/gc.ts', import.meta.url).href;
 const MiB = 1024 * 1024;
 
 /** The largest new space (both semispaces) seen while a child allocates fast, with or without the cap. */
