@@ -14,7 +14,7 @@ import { MAX_REALMS } from '../protocol/realm/constants.js';
 import type { RealmSet } from '../protocol/realm/schemas.js';
 import { join } from 'node:path';
 import { DEFAULT_REALM_ID, startLocal, type LocalRuntime } from './server.js';
-import { tuneThisProcess } from '../client/repo/blobs/gc.js';
+import { tuneThisProcess } from '../runtime/gc.js';
 
 // Everything the runtime creates from now on (database files, objects, keys) is readable by this user only; what
 // exists already is tightened by startLocal.

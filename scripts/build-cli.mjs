@@ -21,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = { cli: join(root, 'client/cli/program.ts'), 'vault-worker': join(root, 'client/cli/vault-worker.ts') };
 /** Worker scripts started through client/worker-script.ts, by the names it uses. */
-const workers = { 'blob-worker': join(root, 'client/repo/blobs/blob-worker.js'), 'chunk-worker': join(root, 'client/age/chunk-worker.ts') };
+const workers = { 'blob-worker': join(root, 'client/repo/blobs/blob-worker.ts'), 'chunk-worker': join(root, 'client/age/chunk-worker.ts') };
 const bundleNames = [...Object.keys(workers), ...Object.keys(entries)];
 export const outDir = join(root, 'dist/cli');
 const manifestPath = join(outDir, 'manifest.json');

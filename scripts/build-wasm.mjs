@@ -1,6 +1,6 @@
-// Builds the WebAssembly modules of client/repo/ (base64 in a .js file) from their .wat with wabt (a dev
-// dependency): cut-points.wat (the chunker's hash loops) → cut-points-wasm.js, arena.wat (memory.copy on the
-// blob pool's shared memory) → arena-wasm.js. The outputs are committed, so installing bkv needs no WebAssembly
+// Builds the WebAssembly modules of client/repo/ (base64 in a .ts file) from their .wat with wabt (a dev
+// dependency): cut-points.wat (the chunker's hash loops) → cut-points-wasm.ts, arena.wat (memory.copy on the
+// blob pool's shared memory) → arena-wasm.ts. The outputs are committed, so installing bkv needs no WebAssembly
 // tool; test/client/repo/blobs/cut-points-wasm.test.ts and arena.test.ts fail when one no longer matches its .wat.
 // Usage: node scripts/build-wasm.mjs [--check]
 
@@ -9,8 +9,8 @@ import wabtInit from 'wabt';
 
 /** Each module: its .wat, the generated file, the exported constant and the WebAssembly features it needs. */
 export const MODULES = [
-  { wat: 'cut-points.wat', out: 'cut-points-wasm.js', name: 'CUT_POINTS_WASM', features: { threads: true } },
-  { wat: 'arena.wat', out: 'arena-wasm.js', name: 'ARENA_WASM', features: { threads: true, bulk_memory: true } },
+  { wat: 'cut-points.wat', out: 'cut-points-wasm.ts', name: 'CUT_POINTS_WASM', features: { threads: true } },
+  { wat: 'arena.wat', out: 'arena-wasm.ts', name: 'ARENA_WASM', features: { threads: true, bulk_memory: true } },
 ];
 
 const dir = new URL('../client/repo/blobs/', import.meta.url);

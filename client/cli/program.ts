@@ -15,7 +15,7 @@ import { EXIT, EXIT_CLOSED_PIPE, exitCodeFor } from './exit.js';
 import * as interrupt from './interrupt.js';
 import { globalOptions } from './options.js';
 import { endQuietlyOnClosedPipe, isClosedPipe } from './stdio.js';
-import { tuneThisProcess } from '../repo/blobs/gc.js';
+import { tuneThisProcess } from '../../runtime/gc.js';
 
 export { EXIT, type CliContext };
 
@@ -40,7 +40,7 @@ export function buildProgram(context: CliContext = {}): Command {
 export async function run(argv: string[], context: CliContext = {}): Promise<number> {
   // exit codes: client/cli/exit.ts (EXIT, and EXIT_CLOSED_PIPE when a reader closed stdout)
   const program = buildProgram(context);
-  // this process is the CLI's own: on-demand minor GCs and the glibc tuning (client/repo/blobs/gc.js), which an
+  // this process is the CLI's own: on-demand minor GCs and the glibc tuning (runtime/gc.ts), which an
   // app importing the SDK never gets
   tuneThisProcess();
   endQuietlyOnClosedPipe();

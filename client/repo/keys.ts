@@ -5,9 +5,7 @@ import { BackupKey } from '../backup-key.js';
 import { hkdfSync } from 'node:crypto';
 import { backupIdentityScalar } from '../backup-crypto.js';
 import { x25519PublicKey } from '../age/index.js';
-import { CHUNKER_PARAMS, gearTable, type ChunkerParams } from './blobs/chunker.js';
-import { topMask } from './blobs/cut-points.js';
-import type { ChunkerTables } from './blobs/blob-ops.js';
+import { CHUNKER_PARAMS, chunkerTables, type ChunkerParams, type ChunkerTables } from './blobs/chunker.js';
 
 export const BLOB_ID_LABEL = 'bkv/v1/blob-id';
 
@@ -29,14 +27,5 @@ export function blobIdKey(key: Uint8Array): Uint8Array {
 export function deriveRepoKeys(backupKey: BackupKey | Uint8Array, params: ChunkerParams = CHUNKER_PARAMS): RepoKeys {
   const key = backupKey instanceof BackupKey ? backupKey.exposeBytes() : backupKey;
   const identity = backupIdentityScalar(key);
-  const bits = Math.log2(params.avgSize);
-  return {
-    identity,
-    recipient: x25519PublicKey(identity),
-    blobIdKey: blobIdKey(key),
-    chunker: {
-      gear: gearTable(key), hard: topMask(bits + 2), easy: topMask(bits - 2),
-      minSize: params.minSize, avgSize: params.avgSize, maxSize: params.maxSize,
-    },
-  };
+  return { identity, recipient: x25519PublicKey(identity), blobIdKey: blobIdKey(key), chunker: chunkerTables(key, params) };
 }

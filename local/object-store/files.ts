@@ -11,7 +11,7 @@ import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { minorGc } from '../../client/repo/blobs/gc.js';
+import { minorGc } from '../../runtime/gc.js';
 import { S3Error, type ListedObject } from './xml.js';
 
 const MAX_KEY_BYTES = 1024;
@@ -20,7 +20,7 @@ const MAX_KEY_BYTES = 1024;
  * A PUT arrives as 64 KiB socket buffers, each a tiny object on the heap holding external memory, so V8 reaches its
  * external-memory limit (and starts full collections of the runtime's large heap, ~5 CPU-s per GiB stored here)
  * long before the young generation fills: a minor collection every EVERY_BYTES of request bodies frees them for
- * well under a millisecond each (client/repo/blobs/gc.js; a no-op unless the process opted in, as local/main.ts does).
+ * well under a millisecond each (runtime/gc.ts; a no-op unless the process opted in, as local/main.ts does).
  */
 const GC_EVERY_BYTES = 4 * 1024 * 1024;
 let receivedSinceGc = 0;

@@ -4,7 +4,7 @@
 // pool's workers were unref'd while it waited for them to stop, so the process could end with the error unsaid),
 // and no staging directory of decrypted files stays. A snapshot of thousands of small files (one pack, one worker
 // task) restores under a limit of 256 open files: a task keeps at most a few of its files open at once.
-// README "Exit codes"; client/repo/blobs/blob-ops.js writeBlobs, blob-pool.ts close, restore.ts.
+// README "Exit codes"; client/repo/blobs/blob-ops.ts writeBlobs, blob-pool.ts close, restore.ts.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // Importing the SDK (client/index.ts) and using it (a backup and a restore through the blob workers) leaves its host
 // process as it was: no V8 flag set (`gc` stays absent from a new vm context) and no 31 MiB buffer allocated to
-// tune glibc's malloc (client/repo/blobs/gc.js). Only a process of bkv's own opts in (tuneThisProcess, which the
+// tune glibc's malloc (runtime/gc.ts). Only a process of bkv's own opts in (tuneThisProcess, which the
 // `bkv` CLI calls at start): then both happen. Run in child processes: the flag is process-wide.
 
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SDK = new URL('../../client/index.ts', import.meta.url).href;
-const GC_JS = new URL('../../client/repo/blobs/gc.js', import.meta.url).href;
+const GC_TS = new URL('../../runtime/gc.ts', import.meta.url).href;
 
 interface Seen {
   gcAfterImport: string;
@@ -31,7 +31,7 @@ function host(optIn: boolean): Seen {
     const slow = Buffer.allocUnsafeSlow;
     Buffer.allocUnsafeSlow = (n) => { if (n >= 31 * 1024 * 1024) reservations.push(n); return slow(n); };
     const sdk = await import(${JSON.stringify(SDK)});
-    if (${optIn}) (await import(${JSON.stringify(GC_JS)})).tuneThisProcess();
+    if (${optIn}) (await import(${JSON.stringify(GC_TS)})).tuneThisProcess();
     const gcAfterImport = runInNewContext('typeof gc');
     const dir = mkdtempSync(join(tmpdir(), 'bkv-host-'));
     mkdirSync(join(dir, 'src'));

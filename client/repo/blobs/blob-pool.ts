@@ -1,39 +1,31 @@
-// Worker threads for the snapshot engine's CPU work (blob-ops.js: chunk + HMAC + compress, seal, open), so a
+// Worker threads for the snapshot engine's CPU work (blob-ops.ts: chunk + HMAC + compress, seal, open), so a
 // backup hashes on the other cores while this thread reads files and uploads. Tasks go to the worker with the
 // fewest in flight. Big buffers are slabs: shared with every worker once, then named by id in tasks, so no buffer
 // object crosses threads per task (each one that arrives counts as fresh external memory, and the main thread's
 // big heap pays for that in full collections); others are transferred both ways (no copies). With size 0 every task runs on
 // this thread, synchronously, with the same code. Idle workers are unref'd, so an idle pool never keeps the
 // process alive; a worker that dies fails its tasks (the caller's operation then fails; nothing is committed).
-// Once closed, the pool takes no more tasks (they fail at once), so no worker outlives it.
+// Once closed, the pool takes no more tasks (they fail at once), so no worker outlives it. The messages both ways
+// are typed in blob-messages.ts.
 
 import type { Worker } from 'node:worker_threads';
 import { startWorker, workerScript } from '../../worker-script.js';
 import { availableParallelism } from 'node:os';
-import { type ChunkTask, type OpenTask, type SealTask, type SegmentOut, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
-import type { DirectRequest } from '../storage/store.js';
-import { keepFreedMemory, processTuned } from './gc.js';
+import { type ChunkTask, type OpenTask, type SealTask, chunkSegments, openBlobs, sealObject } from './blob-ops.js';
+import type {
+  BlobOp, BlobReplyMessage, BlobResults, BlobTaskMessage, BlobTaskOf, ChunkResult, GetOpenResult, GetOpenTask, OpenResult, SealPutResult,
+  SealPutTask, SealResult, SlabGrant,
+} from './blob-messages.js';
+import { keepFreedMemory, processTuned } from '../../../runtime/gc.js';
 import { SharedArena } from './arena.js';
 import { ClientError } from '../../errors.js';
 
-/** A seal whose age file the worker PUTs to `put` itself; `size` is the sealed size (the URL was signed for it). */
-export interface SealPutTask extends SealTask {
-  size: number;
-  put: DirectRequest;
-}
-
-/** An open of the sealed bytes [offset, offset + length) of the object at `get`, which the worker GETs itself. */
-export interface GetOpenTask extends Omit<OpenTask, 'buf' | 'at'> {
-  get: DirectRequest;
-  offset: number;
-}
-
-const WORKER_URL = workerScript('blob-worker', new URL('./blob-worker.js', import.meta.url));
+const WORKER_URL = workerScript('blob-worker', new URL('./blob-worker.ts', import.meta.url));
 /** Runs this short are opened on this thread: a message round trip costs more than the work. */
 const INLINE_OPEN_BYTES = 256 * 1024;
 /** A free slab is reused for a request of at least 1 / SLAB_FIT of its size (takeSlab). */
 const SLAB_FIT = 1.5;
-/** The most slab memory cut from one shared WebAssembly memory (arena.js); more slabs are SharedArrayBuffers. */
+/** The most slab memory cut from one shared WebAssembly memory (arena.ts); more slabs are SharedArrayBuffers. */
 const ARENA_BYTES = 256 * 1024 * 1024;
 
 /**
@@ -58,8 +50,6 @@ interface Member {
   busySince: number;
 }
 
-type Op = 'chunk' | 'seal' | 'open' | 'sealPut' | 'getOpen';
-
 /** Worker threads by default: one per core, at most 2 (the main thread reads, packs and uploads). */
 export function defaultBlobWorkers(): number {
   return Math.min(2, availableParallelism());
@@ -72,7 +62,7 @@ function transferOf(task: { buf?: ArrayBuffer | SharedArrayBuffer; slab?: number
 
 export class BlobPool {
   private readonly members: Member[] = [];
-  private readonly pending = new Map<number, { member: Member; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { member: Member; resolve: (v: BlobResults[BlobOp]) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 
   private started = false;
@@ -83,7 +73,7 @@ export class BlobPool {
   private spawn(): void {
     const worker = startWorker(WORKER_URL, { workerData: { tuned: processTuned() }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
     const member: Member = { worker, tasks: 0, slabs: new Set(), done: 0, busyMs: 0, busySince: 0 };
-    worker.on('message', (m: { id: number; result?: unknown; error?: string; system?: { code: string; syscall: string; path?: string } }) => {
+    worker.on('message', (m: BlobReplyMessage) => {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
@@ -95,7 +85,8 @@ export class BlobPool {
       }
       // a system error keeps what node:fs or node:net said (the restore names the file that could not be written)
       if (m.error !== undefined) p.reject(Object.assign(new Error(m.error), m.system));
-      else p.resolve(m.result);
+      // `!`: a reply without an error has its result
+      else p.resolve(m.result!);
     });
     const die = (e: Error) => {
       const i = this.members.indexOf(member);
@@ -175,20 +166,20 @@ export class BlobPool {
   }
 
   /** The task as the blob-ops functions take it: a slab named by id resolved to its memory. */
-  private resolve(task: unknown): unknown {
+  private resolve<T extends BlobTaskOf<BlobOp>>(task: T): T {
     const t = task as { slab?: number };
     if (t.slab === undefined) return task;
     const bytes = this.slabMemory[t.slab]!;
-    return { ...t, buf: bytes.buffer, base: bytes.byteOffset };
+    return { ...t, buf: bytes.buffer, base: bytes.byteOffset } as T;
   }
 
-  private run<T>(op: Op, task: unknown, transfer: ArrayBuffer[], small = false): Promise<T> {
+  private run<O extends BlobOp>(op: O, task: BlobTaskOf<O>, transfer: ArrayBuffer[], small = false): Promise<BlobResults[O]> {
     // a task that comes after close (another pack of a restore that already failed) never starts a worker: one
     // started then would never be stopped, and its port would keep the process alive for ever
     if (this.closing) return Promise.reject(new ClientError('cancelled', 'the blob workers are stopped'));
     // reads (restore, dump, check --read-data) keep freed memory for reuse: their opened plaintexts would fault
     // in fresh pages (+0.5 CPU-s per GiB restored); a backup's cipher buffers are freed every 4 MiB and reused
-    // anyway, so there it only kept ~25 MiB more resident (gc.js)
+    // anyway, so there it only kept ~25 MiB more resident (runtime/gc.ts)
     if (!small && (op === 'open' || op === 'getOpen')) keepFreedMemory();
     if (!this.started && !small) {
       this.started = true;
@@ -198,7 +189,7 @@ export class BlobPool {
     for (const m of this.members) if (best === undefined || m.tasks < best.tasks) best = m;
     if (best === undefined || small) {
       try {
-        return Promise.resolve(this.inline(op, this.resolve(task)) as T);
+        return Promise.resolve(this.inline(op, this.resolve(task)));
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
@@ -211,7 +202,7 @@ export class BlobPool {
     const slab = (task as { slab?: number }).slab;
     // a slab's memory goes to a worker once, as the buffer it is in and where in it the slab starts; with the
     // first slab of the arena, the arena itself and 1 KiB of it for the worker's chunker to scan it in place
-    let sab: { sab: ArrayBufferLike; base: number; inArena?: true; arena?: { memory: unknown; gearAt: number } } | undefined;
+    let sab: SlabGrant | undefined;
     if (slab !== undefined && !member.slabs.has(slab)) {
       member.slabs.add(slab);
       const bytes = this.slabMemory[slab]!;
@@ -227,35 +218,40 @@ export class BlobPool {
         }
       }
     }
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { member, resolve: resolve as (v: unknown) => void, reject });
-      member.worker.postMessage({ id, op, task, ...(sab ?? {}) }, transfer);
+    return new Promise<BlobResults[O]>((resolve, reject) => {
+      this.pending.set(id, { member, resolve: resolve as (v: BlobResults[BlobOp]) => void, reject });
+      // `as`: run's signature pairs `op` with its task; TypeScript does not carry that pairing through generics
+      member.worker.postMessage({ id, op, task, ...(sab ?? {}) } as BlobTaskMessage, transfer);
     });
   }
 
-  private inline(op: Op, task: unknown): unknown {
+  /**
+   * The task run on this thread. The buffers in results are typed as the pool promises them (blob-messages.ts):
+   * on this thread a task's `buf` is its own ArrayBuffer, or a slab's (then no worker exists: an ArrayBuffer too).
+   */
+  private inline<O extends BlobOp>(op: O, task: BlobTaskOf<O>): BlobResults[O] {
     if (op === 'sealPut' || op === 'getOpen') throw new Error('direct transfers need a worker');
     if (op === 'chunk') {
       const t = task as ChunkTask;
-      return { segments: chunkSegments(t), buf: t.buf };
+      return { segments: chunkSegments(t), buf: t.buf } as ChunkResult as BlobResults[O];
     }
     if (op === 'seal') {
       const t = task as SealTask;
       const file = sealObject(t);
-      return { file: file.byteOffset === 0 ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), size: file.byteLength, buf: t.buf };
+      return { file: file.byteOffset === 0 ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength), size: file.byteLength, buf: t.buf } as SealResult as BlobResults[O];
     }
     const r = openBlobs(task as OpenTask);
     const whole = r.plain.byteOffset === 0 && r.plain.byteLength === r.plain.buffer.byteLength;
-    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at, buf: (task as OpenTask).buf };
+    return { plain: whole ? r.plain.buffer : r.plain.buffer.slice(r.plain.byteOffset, r.plain.byteOffset + r.plain.byteLength), at: r.at, buf: (task as OpenTask).buf } as OpenResult as BlobResults[O];
   }
 
   /** Chunks and names the segments of `task.buf`, which is transferred and comes back as `buf`. */
-  chunk(task: ChunkTask): Promise<{ segments: SegmentOut[]; buf?: ArrayBuffer; inPlace?: boolean }> {
+  chunk(task: ChunkTask): Promise<ChunkResult> {
     return this.run('chunk', task, transferOf(task));
   }
 
   /** Seals a pack into the first `size` bytes of `file` (`task.out` when it fits); `task.buf` (and `out`) are transferred, `buf` comes back. */
-  seal(task: SealTask): Promise<{ file: ArrayBuffer; size: number; buf?: ArrayBuffer }> {
+  seal(task: SealTask): Promise<SealResult> {
     return this.run('seal', task, [...transferOf(task), ...(task.out !== undefined ? [task.out] : [])]);
   }
 
@@ -264,7 +260,7 @@ export class BlobPool {
    * their files and returns no plaintext); `task.buf` is transferred and comes back as `buf`. With `here`, on
    * this thread.
    */
-  open(task: OpenTask, here = false): Promise<{ plain: ArrayBuffer; at: number[]; buf: ArrayBuffer }> {
+  open(task: OpenTask, here = false): Promise<OpenResult> {
     return this.run('open', task, [task.buf as ArrayBuffer], here || task.length <= INLINE_OPEN_BYTES);
   }
 
@@ -278,7 +274,7 @@ export class BlobPool {
    * thread). When that one attempt did not succeed, `file` holds the age file (and `miss` why) for the caller to
    * store through its store, with its retry rules. `task.buf` is transferred and comes back as `buf`.
    */
-  sealPut(task: SealPutTask): Promise<{ size: number; buf?: ArrayBuffer; file?: ArrayBuffer; miss?: string }> {
+  sealPut(task: SealPutTask): Promise<SealPutResult> {
     return this.run('sealPut', task, transferOf(task));
   }
 
@@ -287,7 +283,7 @@ export class BlobPool {
    * as `open` does. `miss` (and no plaintext) when that one GET did not bring exactly the range: the caller then
    * reads it through its store.
    */
-  getOpen(task: GetOpenTask): Promise<{ plain: ArrayBuffer; at: number[] } | { miss: string }> {
+  getOpen(task: GetOpenTask): Promise<GetOpenResult> {
     return this.run('getOpen', task, []);
   }
 

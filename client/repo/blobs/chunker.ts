@@ -9,12 +9,28 @@
 // nothing is hashed before the minimum size (cut-point skipping), and a chunk never exceeds the maximum.
 
 import { hkdfSync } from 'node:crypto';
-import { type CutState, findCuts, topMask } from './cut-points.js';
+import { type CutState, findCuts } from './cut-points.js';
 
+/**
+ * The chunker's sizes in bytes: the one shape of them. A repository's config names them (`min`, `avg`, `max` in its
+ * JSON, docs/repository.md "Config"; repository.ts reads them into this), CHUNKER_PARAMS for a new one.
+ */
 export interface ChunkerParams {
   minSize: number;
   avgSize: number;
   maxSize: number;
+}
+
+/**
+ * What the cut-point loop (cut-points.ts) runs with: the sizes, and derived from K and them the gear table and the
+ * two masks, made only by chunkerTables. It crosses to the blob workers inside each chunk task.
+ */
+export interface ChunkerTables extends ChunkerParams {
+  /** The 256 gear values of K (gearTable). */
+  gear: Uint32Array;
+  /** The mask before the average size (2 bits harder than log2(avg)) and after it (2 bits easier). */
+  hard: number;
+  easy: number;
 }
 
 /**
@@ -35,6 +51,21 @@ export function gearTable(key: Uint8Array): Uint32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < 256; i++) table[i] = view.getUint32(i * 4, true);
   return table;
+}
+
+/** A mask of `bits` ones in the top bits of a 32-bit word. */
+export function topMask(bits: number): number {
+  return bits >= 32 ? 0xffffffff : ((2 ** bits - 1) * 2 ** (32 - bits)) >>> 0;
+}
+
+/** The chunker tables of K for `params` (refused with a RangeError when the sizes are not a chunker's). */
+export function chunkerTables(key: Uint8Array, params: ChunkerParams = CHUNKER_PARAMS): ChunkerTables {
+  checkParams(params);
+  const bits = Math.log2(params.avgSize);
+  return {
+    gear: gearTable(key), hard: topMask(bits + 2), easy: topMask(bits - 2),
+    minSize: params.minSize, avgSize: params.avgSize, maxSize: params.maxSize,
+  };
 }
 
 /** Largest `max` a repository may name: the backup reads large files in windows of this size (backup.ts), each
@@ -64,25 +95,18 @@ function checkParams(p: ChunkerParams): void {
  * caller keeps the bytes; the chunker only finds boundaries, so no input is copied.
  */
 export class Chunker {
-  private readonly gear: Uint32Array;
-  private readonly maskHard: number;
-  private readonly maskEasy: number;
+  private readonly tables: ChunkerTables;
   /** The rolling hash and the bytes of the current chunk seen so far. */
   private readonly state: CutState = { hash: 0, length: 0 };
 
-  constructor(key: Uint8Array, private readonly params: ChunkerParams = CHUNKER_PARAMS) {
-    checkParams(params);
-    this.gear = gearTable(key);
-    const bits = Math.log2(params.avgSize);
-    this.maskHard = topMask(bits + 2);
-    this.maskEasy = topMask(bits - 2);
+  constructor(key: Uint8Array, params: ChunkerParams = CHUNKER_PARAMS) {
+    this.tables = chunkerTables(key, params);
   }
 
   /** Boundaries found in `data`: the lengths of the chunks that ended in it. */
   push(data: Uint8Array): number[] {
     const cuts: number[] = [];
-    const { minSize, avgSize, maxSize } = this.params;
-    findCuts(this.gear, this.maskHard, this.maskEasy, minSize, avgSize, maxSize, this.state, data, cuts);
+    findCuts(this.tables, this.state, data, cuts);
     return cuts;
   }
 

@@ -1,10 +1,10 @@
-;; The Gear rolling-hash loops of the keyed FastCDC chunker (cut-points.js, docs/repository.md "Chunking") as
+;; The Gear rolling-hash loops of the keyed FastCDC chunker (cut-points.ts, docs/repository.md "Chunking") as
 ;; WebAssembly: the same arithmetic as the JavaScript loops (hash = (hash << 1) + gear[byte], 32-bit), which V8
-;; compiles with a bounds check per byte; here one check per 4 bytes. Built into cut-points-wasm.js by
+;; compiles with a bounds check per byte; here one check per 4 bytes. Built into cut-points-wasm.ts by
 ;; scripts/build-wasm.mjs (wabt); test/client/repo/blobs/chunker.test.ts holds both to the same cuts.
 ;;
 ;; Memory: imported and shared, so that the same code scans either a window the bytes were copied into or the
-;; blob pool's arena (arena.js), where they already are; the 256 gear values (little-endian u32) at $gear.
+;; blob pool's arena (arena.ts), where they already are; the 256 gear values (little-endian u32) at $gear.
 (module
   (import "chunker" "memory" (memory 1 65536 shared))
   ;; the hash after the last call, and whether it found a cut

@@ -16,7 +16,7 @@
 import { closeSync, constants as fsc, lstatSync, openSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { capYoungGeneration } from '../blobs/gc.js';
+import { capYoungGeneration } from '../../../runtime/gc.js';
 import { FileReader, type Content } from '../blobs/file-reader.js';
 import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_BLOB_BYTES } from '../limits.js';
 import type { ExcludeOptions } from '../fs/exclude.js';
@@ -70,7 +70,7 @@ export interface BackupOptions extends ExcludeOptions {
   /** Lifetime of the shared lock, refreshed every third of it (default protocol/repo-schemas.ts DEFAULT_LOCK_TTL_S, 120 s). */
   lockTtlSeconds?: number;
   /**
-   * Holds V8's young generation at 4 MiB semispaces once it reached them (gc.js capYoungGeneration): ~16 MiB less
+   * Holds V8's young generation at 4 MiB semispaces once it reached them (runtime/gc.ts capYoungGeneration): ~16 MiB less
    * peak memory in a 1 GiB backup at the same speed, but through a V8 flag of the whole process, so only for a
    * process of its own, such as the `bkv` CLI (default false: an app embedding the SDK keeps its heap as it is).
    */
@@ -88,7 +88,7 @@ export interface BackupResult {
   timings: { total: number };
 }
 
-/** The main thread's young generation stops growing at semispaces of this size (gc.js capYoungGeneration). */
+/** The main thread's young generation stops growing at semispaces of this size (runtime/gc.ts capYoungGeneration). */
 const YOUNG_SEMI_BYTES = 4 * 1024 * 1024;
 
 /** A file node whose content is still being read. */

@@ -371,7 +371,7 @@ async function restoreInto(repo: RestoreSource, snapshot: Snapshot, root: string
   });
   cancelled(signal);
   for (const f of files) {
-    // blobs of zeros were left as holes (blob-ops.js): a file that ends in one gets its length back the same way
+    // blobs of zeros were left as holes (blobs/blob-ops.ts): a file that ends in one gets its length back the same way
     const size = f.written === f.node.size ? lstatSync(f.path).size : -1;
     if (size >= 0 && size < f.node.size) truncateSync(f.path, f.node.size);
     else if (size !== f.node.size) throw damaged(`${f.path.slice(root.length + 1)} restored with the wrong size`);

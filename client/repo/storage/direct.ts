@@ -9,7 +9,7 @@
 import type { ClientRequest } from 'node:http';
 import { keepAliveAgents } from '../../keep-alive.js';
 import { type SealTask, sealedPieces } from '../blobs/blob-ops.js';
-import { minorGc } from '../blobs/gc.js';
+import { minorGc } from '../../../runtime/gc.js';
 import type { DirectRequest } from './store.js';
 import { exchange, getRange, type Transferred } from './transport.js';
 

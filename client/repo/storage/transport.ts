@@ -9,7 +9,7 @@
 
 import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
-import { minorGc } from '../blobs/gc.js';
+import { minorGc } from '../../../runtime/gc.js';
 import { isRange } from './content-range.js';
 import { rawGet } from './raw-get.js';
 import type { DirectRequest } from './store.js';

@@ -1,4 +1,4 @@
-// maybeCompress (client/repo/blobs/blob-ops.js): compressible blobs are stored deflated (at least 1/16 smaller, and
+// maybeCompress (client/repo/blobs/blob-ops.ts): compressible blobs are stored deflated (at least 1/16 smaller, and
 // they inflate to the original); incompressible ones are stored as they are, and random data is not even
 // deflated (the entropy sample decides), so it costs next to nothing. zlib is watched to see that.
 

@@ -1,4 +1,4 @@
-// The blob pool's shared memory (client/repo/blobs/arena.js): regions that never overlap, copies between them that give
+// The blob pool's shared memory (client/repo/blobs/arena.ts): regions that never overlap, copies between them that give
 // exactly what TypedArray.set gives at every alignment (they run as memory.copy), the same bounds errors, and
 // slabs cut from it that the workers read at their offset (a chunk or seal task on an arena slab gives what the
 // same task gives on this thread, and the chunker hashes the slab in place). And the committed module is what
@@ -22,7 +22,7 @@ function pattern(seed: number, n: number): Buffer {
 describe('SharedArena', () => {
   it('the committed module is what arena.wat builds to', async () => {
     const built = (await generated(MODULES[1])) as string;
-    expect(readFileSync(new URL('../../../../client/repo/blobs/arena-wasm.js', import.meta.url), 'utf8')).toBe(built);
+    expect(readFileSync(new URL('../../../../client/repo/blobs/arena-wasm.ts', import.meta.url), 'utf8')).toBe(built);
   });
 
   it('cuts regions that do not overlap and stops at its maximum', () => {

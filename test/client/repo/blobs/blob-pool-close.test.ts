@@ -3,7 +3,8 @@
 // case (a restore of swapped packs ends with exit 5) is test/security/false-storage-server.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { BlobPool, type GetOpenTask, type SealPutTask } from '../../../../client/repo/blobs/blob-pool.js';
+import { BlobPool } from '../../../../client/repo/blobs/blob-pool.js';
+import type { GetOpenTask, SealPutTask } from '../../../../client/repo/blobs/blob-messages.js';
 import { ClientError } from '../../../../client/errors.js';
 
 describe('BlobPool after close', () => {

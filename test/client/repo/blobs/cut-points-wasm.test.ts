@@ -7,8 +7,8 @@ import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SharedArena } from '../../../../client/repo/blobs/arena.js';
-import { arenaScanner, findCuts, findCutsJs, topMask } from '../../../../client/repo/blobs/cut-points.js';
-import { CHUNKER_PARAMS, gearTable } from '../../../../client/repo/blobs/chunker.js';
+import { arenaScanner, findCuts, findCutsJs } from '../../../../client/repo/blobs/cut-points.js';
+import { CHUNKER_PARAMS, chunkerTables, type ChunkerParams } from '../../../../client/repo/blobs/chunker.js';
 // @ts-expect-error -- a plain-JavaScript build script without types
 import { MODULES, generated } from '../../../../scripts/build-wasm.mjs';
 
@@ -18,14 +18,15 @@ function stream(seed: number, n: number): Buffer {
   return createCipheriv('chacha20', key, Buffer.alloc(16, 0)).update(Buffer.alloc(n));
 }
 
-function cutsOf(find: typeof findCuts, gear: Uint32Array, p: { minSize: number; avgSize: number; maxSize: number }, data: Buffer, pieces: number[]) {
-  const bits = Math.log2(p.avgSize);
+/** The cuts of `data` fed in `pieces` under K = 32 bytes of `seed`, and the state after each piece. */
+function cutsOf(find: typeof findCuts, seed: number, p: ChunkerParams, data: Buffer, pieces: number[]) {
+  const tables = chunkerTables(Buffer.alloc(32, seed), p);
   const cuts: number[] = [];
   const states: string[] = [];
   const state = { hash: 0, length: 0 };
   let at = 0;
   for (const l of pieces) {
-    find(gear, topMask(bits + 2), topMask(bits - 2), p.minSize, p.avgSize, p.maxSize, state, data.subarray(at, at + l), cuts);
+    find(tables, state, data.subarray(at, at + l), cuts);
     states.push(`${state.hash}/${state.length}`);
     at += l;
   }
@@ -48,42 +49,38 @@ function pieces(seed: number, total: number, max: number): number[] {
 describe('chunker cut points in WebAssembly', () => {
   it('the committed module is what cut-points.wat builds to', async () => {
     const built = (await generated(MODULES[0])) as string;
-    expect(readFileSync(new URL('../../../../client/repo/blobs/cut-points-wasm.js', import.meta.url), 'utf8')).toBe(built);
+    expect(readFileSync(new URL('../../../../client/repo/blobs/cut-points-wasm.ts', import.meta.url), 'utf8')).toBe(built);
   });
 
   it.for([1, 2, 3, 4, 5, 6, 7, 8])('small parameters, pieces of every size (seed %i): the same cuts and states as JavaScript', (seed) => {
-    const gear = gearTable(Buffer.alloc(32, seed));
     const p = { minSize: 256, avgSize: 1024, maxSize: 8192 };
     const data = stream(seed, 400_000);
     const split = pieces(seed, data.length, seed % 2 ? 70_000 : 900);
-    const js = cutsOf(findCutsJs, gear, p, data, split);
+    const js = cutsOf(findCutsJs, seed, p, data, split);
     expect(js.cuts.length).toBeGreaterThan(100);
-    expect(cutsOf(findCuts, gear, p, data, split)).toEqual(js);
+    expect(cutsOf(findCuts, seed, p, data, split)).toEqual(js);
   });
 
   it('repository parameters over 40 MiB in 3 MiB pieces: chunks cross the 1 MiB window, the same cuts', () => {
-    const gear = gearTable(Buffer.alloc(32, 9));
     const data = stream(9, 40 * 1024 * 1024);
     const split = pieces(9, data.length, 3 * 1024 * 1024);
-    const js = cutsOf(findCutsJs, gear, CHUNKER_PARAMS, data, split);
+    const js = cutsOf(findCutsJs, 9, CHUNKER_PARAMS, data, split);
     expect(js.cuts.length).toBeGreaterThan(20);
-    expect(cutsOf(findCuts, gear, CHUNKER_PARAMS, data, split)).toEqual(js);
+    expect(cutsOf(findCuts, 9, CHUNKER_PARAMS, data, split)).toEqual(js);
   });
 
   it.for([0, 1, 3, 7])('data in shared memory at byte offset %i (the blob pool\'s slabs): the same cuts as JavaScript', (offset) => {
-    const gear = gearTable(Buffer.alloc(32, 10 + offset));
     const p = { minSize: 256, avgSize: 1024, maxSize: 8192 };
     const source = stream(10 + offset, 300_000);
     const shared = Buffer.from(new SharedArrayBuffer(source.length + offset), offset, source.length);
     source.copy(shared);
     const split = pieces(offset + 1, source.length, 5_000);
-    const js = cutsOf(findCutsJs, gear, p, source, split);
+    const js = cutsOf(findCutsJs, 10 + offset, p, source, split);
     expect(js.cuts.length).toBeGreaterThan(100);
-    expect(cutsOf(findCuts, gear, p, shared, split)).toEqual(js);
+    expect(cutsOf(findCuts, 10 + offset, p, shared, split)).toEqual(js);
   });
 
   it.for([0, 1, 3, 7])('data in the blob pool\'s arena at byte offset %i, hashed where it is: the same cuts as JavaScript', (offset) => {
-    const gear = gearTable(Buffer.alloc(32, 20 + offset));
     const arena = new SharedArena(8 * 1024 * 1024);
     const gearRegion = arena.alloc(1024)!;
     const scanner = arenaScanner(arena.memory, gearRegion.byteOffset)!;
@@ -94,22 +91,22 @@ describe('chunker cut points in WebAssembly', () => {
     source.copy(inArena);
     const split = pieces(offset + 2, source.length, 200_000);
     for (const p of [{ minSize: 256, avgSize: 1024, maxSize: 8192 }, CHUNKER_PARAMS]) {
-      const js = cutsOf(findCutsJs, gear, p, source, split);
+      const js = cutsOf(findCutsJs, 20 + offset, p, source, split);
       expect(js.cuts.length).toBeGreaterThan(2);
-      const withScanner: typeof findCuts = (g, hard, easy, min, avg, max, state, data, cuts) => findCuts(g, hard, easy, min, avg, max, state, data, cuts, scanner);
-      const inPlace = cutsOf(withScanner, gear, p, inArena, split);
+      const withScanner: typeof findCuts = (t, state, data, cuts) => findCuts(t, state, data, cuts, scanner);
+      const inPlace = cutsOf(withScanner, 20 + offset, p, inArena, split);
       expect(inPlace).toEqual(js);
     }
     // the scanner kept its gear table in its own 1 KiB, and wrote nothing else
+    const { gear } = chunkerTables(Buffer.alloc(32, 20 + offset));
     expect(Buffer.from(gearRegion.buffer, gearRegion.byteOffset, 1024).equals(Buffer.from(gear.buffer, gear.byteOffset, 1024))).toBe(true);
     expect(inArena.equals(source)).toBe(true);
   });
 
   it('a run of zeros (the hash never cuts before the maximum): chunks of exactly the maximum, as in JavaScript', () => {
-    const gear = gearTable(Buffer.alloc(32, 1));
     const p = { minSize: 256, avgSize: 1024, maxSize: 8192 };
     const data = Buffer.alloc(100_000);
-    const js = cutsOf(findCutsJs, gear, p, data, [data.length]);
-    expect(cutsOf(findCuts, gear, p, data, [data.length])).toEqual(js);
+    const js = cutsOf(findCutsJs, 1, p, data, [data.length]);
+    expect(cutsOf(findCuts, 1, p, data, [data.length])).toEqual(js);
   });
 });

@@ -1,18 +1,18 @@
-// capYoungGeneration (client/repo/blobs/gc.js): once V8's young generation reached the cap, it grows no more, however
+// capYoungGeneration (runtime/gc.ts): once V8's young generation reached the cap, it grows no more, however
 // fast the thread allocates; without the cap the same allocation grows it past it (so the test can tell). Run in
 // a child process: the flag it sets is process-wide.
 
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const GC_JS = new URL('../../../../client/repo/blobs/gc.js', import.meta.url).href;
+const GC_TS = new URL('../../runtime/gc.ts', import.meta.url).href;
 const MiB = 1024 * 1024;
 
 /** The largest new space (both semispaces) seen while a child allocates fast, with or without the cap. */
 function peakNewSpace(cap: boolean): number {
   const script = `
     import { getHeapSpaceStatistics } from 'node:v8';
-    import { capYoungGeneration } from ${JSON.stringify(GC_JS)};
+    import { capYoungGeneration } from ${JSON.stringify(GC_TS)};
     const keep = [];
     let peak = 0;
     for (let i = 0; i < 2e6; i++) {
@@ -25,7 +25,7 @@ function peakNewSpace(cap: boolean): number {
       }
     }
     process.stdout.write(String(peak));`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  return Number(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }));
 }
 
 describe('capYoungGeneration', () => {

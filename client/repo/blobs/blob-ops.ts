@@ -1,16 +1,94 @@
-// The CPU-heavy steps of the snapshot engine, in plain JavaScript so blob-worker.js can run them on worker
-// threads (and the main thread too, when it has no workers): cut a buffer of file contents into chunks and name
+// The CPU-heavy steps of the snapshot engine, which blob-worker.ts runs on worker threads (and the main thread
+// too, when it has no workers; a worker runs them bundled, or from source under tsx: client/worker-script.ts): cut a buffer of file contents into chunks and name
 // each by its HMAC-SHA256 blob id, compressing the ones a sample shows to be compressible (docs/repository.md
 // "Blobs"); seal a pack's plaintext as an age STREAM payload; open a run of sealed STREAM chunks and cut the
-// plaintext into blobs, inflating compressed ones. Crypto is node:crypto through client/age/stream-chunks.js;
-// compression is node:zlib. Types: blob-ops.d.ts.
+// plaintext into blobs, inflating compressed ones. Crypto is node:crypto through client/age/stream-chunks.ts;
+// compression is node:zlib.
 
-import { createHmac, createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { closeSync, constants as fsc, openSync, writeSync } from 'node:fs';
 import { constants as zc, deflateSync, inflateSync } from 'node:zlib';
 import { openChunks, sealChunks, SEALED_CHUNK_SIZE, CHUNK_SIZE } from '../../age/stream-chunks.js';
-import { findCuts } from './cut-points.js';
-import { minorGc } from './gc.js';
+import { type ArenaScanner, findCuts } from './cut-points.js';
+import type { ChunkerTables } from './chunker.js';
+import { minorGc } from '../../../runtime/gc.js';
+
+/** Bytes of one file (or a window of one) in a chunk task's buffer; `eof` when they end the file. */
+export type Segment = [offset: number, length: number, eof: boolean];
+
+export interface ChunkTask {
+  chunker: ChunkerTables;
+  hmacKey: Uint8Array;
+  compress: boolean;
+  /** The bytes: `buf` (transferred), or the slab (blob-pool.ts) with this id. */
+  buf?: ArrayBuffer | SharedArrayBuffer;
+  /** Where the bytes start in `buf` (a slab's offset in the pool's shared memory; default 0). */
+  base?: number;
+  /** Set by a blob worker for a slab of the pool's arena: `buf` is the arena's memory, scanned in place. */
+  scanner?: ArenaScanner;
+  slab?: number;
+  length: number;
+  segments: Segment[];
+}
+
+/** A chunk of a segment: its offset and length in the task's bytes, its blob id, its compressed form if any. */
+export interface ChunkOut {
+  o: number;
+  l: number;
+  id: string;
+  z: Uint8Array | undefined;
+}
+
+export interface SegmentOut {
+  chunks: ChunkOut[];
+  consumed: number;
+}
+
+export interface SealTask {
+  prefix: Uint8Array;
+  payloadKey: Uint8Array;
+  /** The plaintext: `buf` (transferred), or the slab (blob-pool.ts) with this id. */
+  buf?: ArrayBuffer | SharedArrayBuffer;
+  /** Where the plaintext starts in `buf` (a slab's offset in the pool's shared memory; default 0). */
+  base?: number;
+  slab?: number;
+  length: number;
+  /** Where to put the age file when it fits (transferred; comes back as the result's `file`). */
+  out?: ArrayBuffer;
+}
+
+/**
+ * A blob in a run of sealed chunks: where its stored bytes are (relative to the run's first plaintext byte),
+ * whether they are compressed (1) or not (0), and its length as plaintext.
+ */
+export type BlobAt = [offset: number, length: number, compressed: number, plainLength: number];
+
+/** Where one blob of a restore goes: into file `file` (an index of `paths`) at `offset`. */
+export type BlobPlace = [file: number, offset: number];
+
+export interface OpenTask {
+  payloadKey: Uint8Array;
+  counter: number;
+  final: boolean;
+  buf: ArrayBuffer | SharedArrayBuffer;
+  /** Where the sealed chunks start in `buf` (default 0). */
+  at?: number;
+  length: number;
+  blobs: BlobAt[];
+  /** When set, each blob's HMAC id is checked against these (check --read-data). */
+  verify?: string[];
+  hmacKey?: Uint8Array;
+  /** Open over `buf` itself (a buffer nobody reads again): less memory at once. */
+  inPlace?: boolean;
+  /** When set, the blobs are written into these existing files instead of returned: per blob, its places. */
+  writes?: { paths: string[]; to: BlobPlace[][] };
+}
+
+/** What openBlobs gives: the blobs' plaintext back to back and where each starts (none with `writes`). */
+export interface OpenedBlobs {
+  plain: Buffer;
+  at: number[];
+}
 
 /** Bytes deflated to decide whether a blob is worth compressing. */
 const SAMPLE_BYTES = 16 * 1024;
@@ -18,8 +96,8 @@ const SAMPLE_BYTES = 16 * 1024;
 const MIN_COMPRESS_BYTES = 256;
 export const DEFLATE_LEVEL = 1;
 
-const keyObjects = new Map();
-function keyObject(raw) {
+const keyObjects = new Map<string, KeyObject>();
+function keyObject(raw: Uint8Array): KeyObject {
   const hex = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex');
   let k = keyObjects.get(hex);
   if (k === undefined) {
@@ -30,31 +108,33 @@ function keyObject(raw) {
 }
 
 /** c·log2(c) for every count a sample of at most 2 KiB can hold (Math.log2 is a slow software routine in V8). */
-let cLogC;
-function countLog(c) {
+let cLogC: Float64Array | undefined;
+function countLog(c: number): number {
   if (cLogC === undefined) {
     cLogC = new Float64Array(2049);
     for (let i = 2; i < cLogC.length; i++) cLogC[i] = i * Math.log2(i);
   }
-  return cLogC[c];
+  // `!`: c is a count of at most 2048
+  return cLogC[c]!;
 }
 
 /**
  * Shannon entropy in bits per byte of `n` (at most 2048) bytes of `blob` taken in four spread-out runs:
  * −Σ p·log2 p with p = c / total, computed as log2(total) − Σ c·log2(c) / total.
  */
-function sampleEntropy(blob, n) {
+function sampleEntropy(blob: Uint8Array, n: number): number {
   const counts = new Uint32Array(256);
   const run = Math.max(1, Math.floor(n / 4));
   const step = Math.max(run, Math.floor((blob.length - run) / 3));
   let total = 0;
   for (let r = 0; r < 4; r++) {
     const at = Math.min(blob.length - run, r * step);
-    for (let i = at; i < at + run; i++) counts[blob[i]]++;
+    // `!`: i < blob.length; a byte indexes the 256 counts
+    for (let i = at; i < at + run; i++) counts[blob[i]!]!++;
     total += run;
   }
   let sum = 0;
-  for (let i = 0; i < 256; i++) sum += countLog(counts[i]);
+  for (let i = 0; i < 256; i++) sum += countLog(counts[i]!);
   return countLog(total) / total - sum / total;
 }
 
@@ -64,7 +144,7 @@ function sampleEntropy(blob, n) {
  * entropy is near 8 bits per byte (random, encrypted or already compressed data) are not deflated at all;
  * otherwise a 16 KiB piece is deflated, and only if it shrank enough the whole blob.
  */
-export function maybeCompress(blob) {
+export function maybeCompress(blob: Uint8Array): Buffer | undefined {
   if (blob.length < MIN_COMPRESS_BYTES) return undefined;
   const n = Math.min(blob.length, 2048);
   // 2 KiB of uniform random bytes measure ~7.91 bits (the estimate falls short of 8 by ~255 / (2n ln 2)), and
@@ -79,11 +159,11 @@ export function maybeCompress(blob) {
   return z.length <= blob.length - blob.length / 16 ? z : undefined;
 }
 
-export function compressAlways(blob) {
+export function compressAlways(blob: Uint8Array): Buffer {
   return deflateSync(blob, { level: DEFLATE_LEVEL });
 }
 
-export function blobId(hmacKey, data) {
+export function blobId(hmacKey: Uint8Array, data: Uint8Array): string {
   return createHmac('sha256', keyObject(hmacKey)).update(data).digest('hex');
 }
 
@@ -92,17 +172,17 @@ export function blobId(hmacKey, data) {
  * them). For a segment without eof the bytes after its last cut are not a chunk: `consumed` says where it
  * ended. Returns per segment {chunks: [{o, l, id, z}], consumed}; `z` is the compressed form or undefined.
  */
-export function chunkSegments(t) {
-  const { gear, hard, easy, minSize, avgSize, maxSize } = t.chunker;
-  const buf = new Uint8Array(t.buf, t.base ?? 0, t.length);
-  const out = [];
+export function chunkSegments(t: ChunkTask): SegmentOut[] {
+  // `as`: a task reaches here with its bytes (blob-pool.ts and blob-worker.ts resolve a slab to its buffer)
+  const buf = new Uint8Array(t.buf as ArrayBuffer, t.base ?? 0, t.length);
+  const out: SegmentOut[] = [];
   for (const [offset, length, eof] of t.segments) {
     const data = buf.subarray(offset, offset + length);
-    const cuts = [];
+    const cuts: number[] = [];
     const state = { hash: 0, length: 0 };
-    findCuts(gear, hard, easy, minSize, avgSize, maxSize, state, data, cuts, t.scanner);
+    findCuts(t.chunker, state, data, cuts, t.scanner);
     if (eof && state.length > 0) cuts.push(state.length);
-    const chunks = [];
+    const chunks: ChunkOut[] = [];
     let at = 0;
     for (const l of cuts) {
       const blob = data.subarray(at, at + l);
@@ -116,7 +196,7 @@ export function chunkSegments(t) {
 }
 
 /** The length of the age file of `length` plaintext bytes after a `prefixLength`-byte header and nonce. */
-export function sealedSize(prefixLength, length) {
+export function sealedSize(prefixLength: number, length: number): number {
   return prefixLength + length + Math.max(1, Math.ceil(length / CHUNK_SIZE)) * (SEALED_CHUNK_SIZE - CHUNK_SIZE);
 }
 
@@ -125,8 +205,9 @@ export function sealedSize(prefixLength, length) {
  * first the prefix, then the sealed chunks 16 at a time (each piece a list of node:crypto's buffers). Sealing is
  * deterministic (the payload key and the chunk counters fix every nonce), so the same task gives the same bytes.
  */
-export function* sealedPieces(t) {
-  const plain = new Uint8Array(t.buf, t.base ?? 0, t.length);
+export function* sealedPieces(t: SealTask): Generator<Uint8Array[]> {
+  // `as`: a task reaches here with its bytes (a slab resolved to its buffer)
+  const plain = new Uint8Array(t.buf as ArrayBuffer, t.base ?? 0, t.length);
   const chunks = Math.max(1, Math.ceil(t.length / CHUNK_SIZE));
   yield [t.prefix];
   const key = createSecretKey(Buffer.from(t.payloadKey));
@@ -141,7 +222,7 @@ export function* sealedPieces(t) {
 }
 
 /** The age file of a pack as one buffer (`t.out` when it is big enough: a reused one has no fresh pages to fault in). */
-export function sealObject(t) {
+export function sealObject(t: SealTask): Buffer {
   const size = sealedSize(t.prefix.length, t.length);
   const file = t.out !== undefined && t.out.byteLength >= size ? Buffer.from(t.out, 0, size) : Buffer.allocUnsafeSlow(size);
   let at = 0;
@@ -159,21 +240,28 @@ export function sealObject(t) {
  * Opens the run apart from its bytes: node:crypto's plaintext buffers, not joined; each blob is then read out
  * of the pieces that cover it (chunk i holds the run's plaintext bytes [i·64 KiB, (i+1)·64 KiB)).
  */
-function openApart(t, sealed) {
+/** The opened plaintext of a run: `pieces(o, l)` are the buffers that hold its bytes [o, o + l), in order. */
+interface OpenedRun {
+  pieces: (o: number, l: number) => Uint8Array[];
+  plainLength: number;
+}
+
+function openApart(t: OpenTask, sealed: Uint8Array): OpenedRun {
   const r = openChunks(t.payloadKey, t.counter, sealed, t.length, t.final);
   if (r.error !== undefined) throw new Error(r.error);
   const outs = r.outs;
   let plainLength = 0;
   for (const o of outs) plainLength += o.length;
-  const pieces = (o, l) => {
-    const list = [];
+  const pieces = (o: number, l: number) => {
+    const list: Uint8Array[] = [];
     let at = o;
     const end = o + l;
     while (at < end) {
       const c = Math.floor(at / CHUNK_SIZE);
       const from = at - c * CHUNK_SIZE;
       const take = Math.min(end - at, CHUNK_SIZE - from);
-      list.push(outs[c].subarray(from, from + take));
+      // `!`: the caller checked o + l <= plainLength, so chunk c was opened
+      list.push(outs[c]!.subarray(from, from + take));
       at += take;
     }
     return list;
@@ -190,7 +278,7 @@ const IN_PLACE_BATCH = 16;
  * plaintext and node:crypto's buffers are garbage 1 MiB at a time (collected every 4 MiB) instead of all at once.
  * For a buffer the caller owns and does not read again (a worker's receive buffer).
  */
-function openInPlace(t, sealed) {
+function openInPlace(t: OpenTask, sealed: Uint8Array): OpenedRun {
   const n = Math.ceil(t.length / SEALED_CHUNK_SIZE);
   let plainLength = 0;
   for (let g = 0; g < n; g += IN_PLACE_BATCH) {
@@ -206,7 +294,7 @@ function openInPlace(t, sealed) {
     if ((g / IN_PLACE_BATCH) % 4 === 3) minorGc();
   }
   const plain = sealed.subarray(0, plainLength);
-  return { pieces: (o, l) => [plain.subarray(o, o + l)], plainLength };
+  return { pieces: (o: number, l: number) => [plain.subarray(o, o + l)], plainLength };
 }
 
 /**
@@ -214,20 +302,21 @@ function openInPlace(t, sealed) {
  * returns the blobs at plaintext offsets `blobs` ([o, l, z, u], relative to the run's first chunk) as one
  * buffer of their bytes back to back (inflated), with their offsets in it. Throws on any damage.
  */
-export function openBlobs(t) {
-  const sealed = new Uint8Array(t.buf, t.at ?? 0, t.length);
+export function openBlobs(t: OpenTask): OpenedBlobs {
+  // `as`: a Uint8Array takes a SharedArrayBuffer as well (the type asks for ArrayBufferLike in newer lib files)
+  const sealed = new Uint8Array(t.buf as ArrayBuffer, t.at ?? 0, t.length);
   const { pieces, plainLength } = t.inPlace ? openInPlace(t, sealed) : openApart(t, sealed);
   if (t.writes !== undefined) return { plain: writeBlobs(t, pieces, plainLength), at: [] };
   let total = 0;
   for (const b of t.blobs) total += b[3];
   const out = Buffer.allocUnsafeSlow(total);
-  const at = [];
+  const at: number[] = [];
   let pos = 0;
   for (const [o, l, z, u] of t.blobs) {
     if (o + l > plainLength) throw new Error('blob beyond the pack');
     const parts = pieces(o, l);
     if (z === 1) {
-      const stored = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      const stored = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       const inflated = inflateSync(stored, { maxOutputLength: Math.max(1, u) });
       if (inflated.length !== u) throw new Error('blob inflates to the wrong length');
       out.set(inflated, pos);
@@ -240,7 +329,8 @@ export function openBlobs(t) {
       }
     }
     if (t.verify !== undefined) {
-      const id = blobId(t.hmacKey, out.subarray(pos, pos + u));
+      // `!`: a task that verifies names its HMAC key (restore.ts, check.ts)
+      const id = blobId(t.hmacKey!, out.subarray(pos, pos + u));
       if (id !== t.verify[at.length]) throw new Error(`blob ${t.verify[at.length]} does not match its id`);
     }
     at.push(pos);
@@ -265,40 +355,43 @@ export const MAX_OPEN_FILES = 16;
  * MAX_OPEN_FILES are open at once (the least recently written is closed first). A failed open or write names
  * its file (`path` on the error, as node:fs does for an open).
  */
-function writeBlobs(t, pieces, plainLength) {
-  const { paths, to } = t.writes;
-  const fds = new Map(); // file index → fd, in order of last use
-  const fdOf = (i) => {
+function writeBlobs(t: OpenTask, pieces: OpenedRun['pieces'], plainLength: number): Buffer {
+  // `!`: openBlobs calls this only for a task with `writes`
+  const { paths, to } = t.writes!;
+  const fds = new Map<number, number>(); // file index → fd, in order of last use
+  const fdOf = (i: number) => {
     let fd = fds.get(i);
     if (fd !== undefined) {
       fds.delete(i);
     } else {
       if (fds.size >= MAX_OPEN_FILES) {
-        const [oldest, oldFd] = fds.entries().next().value;
+        // `!`: the map holds MAX_OPEN_FILES entries here
+        const [oldest, oldFd] = fds.entries().next().value!;
         fds.delete(oldest);
         closeSync(oldFd);
       }
-      fd = openSync(paths[i], fsc.O_WRONLY | fsc.O_NOFOLLOW);
+      // `!`: a place names one of the task's files
+      fd = openSync(paths[i]!, fsc.O_WRONLY | fsc.O_NOFOLLOW);
     }
     fds.set(i, fd);
     return fd;
   };
   try {
     for (let b = 0; b < t.blobs.length; b++) {
-      const [o, l, z, u] = t.blobs[b];
+      const [o, l, z, u] = t.blobs[b]!;
       if (o + l > plainLength) throw new Error('blob beyond the pack');
       let parts = pieces(o, l);
       if (z === 1) {
-        const inflated = inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: Math.max(1, u) });
+        const inflated = inflateSync(parts.length === 1 ? parts[0]! : Buffer.concat(parts), { maxOutputLength: Math.max(1, u) });
         if (inflated.length !== u) throw new Error('blob inflates to the wrong length');
         parts = [inflated];
       } else if (l !== u) throw new Error('stored blob has the wrong length');
       if (t.verify !== undefined) {
-        const h = createHmac('sha256', keyObject(t.hmacKey));
+        const h = createHmac('sha256', keyObject(t.hmacKey!));
         for (const part of parts) h.update(part);
         if (h.digest('hex') !== t.verify[b]) throw new Error(`blob ${t.verify[b]} does not match its id`);
       }
-      for (const [file, offset] of to[b]) {
+      for (const [file, offset] of to[b]!) {
         try {
           const fd = fdOf(file);
           let pos = offset;
@@ -307,7 +400,8 @@ function writeBlobs(t, pieces, plainLength) {
             pos += part.length;
           }
         } catch (e) {
-          if (e instanceof Error && typeof e.code === 'string' && e.path === undefined) e.path = paths[file];
+          // a system error (node:fs) names the file it failed on
+          if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).path === undefined) (e as NodeJS.ErrnoException).path = paths[file];
           throw e;
         }
       }
@@ -327,10 +421,10 @@ const ZERO_BLOCK = new Uint8Array(BLOCK);
  * there (restore sets each file's length at the end), so a sparse file comes back sparse. Data that is not zero
  * fails the compare at its first bytes, and runs of such blocks go out in one write.
  */
-function writeSkippingZeros(fd, bytes, pos) {
+function writeSkippingZeros(fd: number, bytes: Uint8Array, pos: number): void {
   let start = 0; // the start of the run not yet written
   let at = 0;
-  const write = (from, to) => {
+  const write = (from: number, to: number) => {
     let n = from;
     while (n < to) n += writeSync(fd, bytes, n, to - n, pos + n);
   };

@@ -5,35 +5,41 @@
 // installs gc() in contexts made after it is set); a no-op where that is not possible.
 // Nothing here changes the process when imported: the flag is process-wide, so only a process of bkv's own (the
 // `bkv` CLI, the local runtime) opts in with tuneThisProcess; an app embedding the SDK keeps its V8 flags and its
-// allocator as they are, and minorGc/keepFreedMemory do nothing there. Types: gc.d.ts.
+// allocator as they are, and minorGc/keepFreedMemory do nothing there. Blob workers import it too, bundled into
+// their script or from source under tsx (client/worker-script.ts).
+// runtime/ holds what bkv's own processes share about the Node runtime they run on: it imports nothing of the
+// project, and both client/ (the CLI, the blob workers) and local/ (`npm start`) import it, so local/ needs
+// nothing of client/ for it.
 
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-let collect;
+/** V8's gc() (as --expose-gc installs it), once this thread opted in and where V8 allows it. */
+let collect: ((options: { type: 'minor' | 'major' }) => void) | undefined;
 let owned = false;
 
 /**
  * Opt-in, once per thread: this process is bkv's own, so minorGc collects (V8's --expose-gc, process-wide) and
  * keepFreedMemory may tune glibc. The blob workers of a pool made afterwards opt in too (blob-pool.ts tells them).
  */
-export function tuneThisProcess() {
+export function tuneThisProcess(): void {
   if (owned) return;
   owned = true;
   try {
     setFlagsFromString('--expose-gc');
-    collect = runInNewContext('gc');
+    collect = runInNewContext('gc') as typeof collect;
   } catch {
     collect = undefined;
   }
 }
 
 /** Whether this thread opted in (tuneThisProcess). */
-export function processTuned() {
+export function processTuned(): boolean {
   return owned;
 }
 
-export function minorGc() {
+/** Runs a minor GC now (a no-op unless this thread opted in and V8 allows it). */
+export function minorGc(): void {
   collect?.({ type: 'minor' });
 }
 
@@ -47,7 +53,7 @@ let tuned = false;
  * allocated (never touched) and freed here sets it to 62 MiB. Elsewhere than glibc this costs one allocation.
  * Only in a process that opted in (tuneThisProcess).
  */
-export function keepFreedMemory() {
+export function keepFreedMemory(): void {
   if (tuned || collect === undefined) return;
   tuned = true;
   Buffer.allocUnsafeSlow(31 * 1024 * 1024); // garbage at once: the collection frees it
@@ -64,7 +70,7 @@ let capped = false;
  * setting it to 1 then holds the size; it is process-wide, and workers have their own limits (resourceLimits).
  * Cheap enough to call per pack.
  */
-export function capYoungGeneration(semiBytes) {
+export function capYoungGeneration(semiBytes: number): void {
   if (capped) return;
   const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   // new_space's size counts both semispaces

@@ -1,2 +1,0 @@
-// Types of cut-points-wasm.js (generated).
-export declare const CUT_POINTS_WASM: string;
