@@ -178,4 +178,16 @@ export function sameDigest(a: Map<string, string>, b: Map<string, string>): bool
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** `r`, when its process exited 0; else an error naming `what` and the end of its stderr. */
+export function check(r: Timed, what: string): Timed {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  return r;
+}
 export const mbps = (bytes: number, seconds: number) => bytes / 1e6 / seconds;

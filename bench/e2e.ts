@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { freemem, loadavg } from 'node:os';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bkv, digestTree, fmt, makeTree, sameDigest, startRuntime, timed, type Runtime, type Timed } from './cli-harness.js';
+import { bkv, check, digestTree, fmt, makeTree, median, sameDigest, startRuntime, timed, type Runtime, type Timed } from './cli-harness.js';
 import { machineNote, writeSection } from './report.js';
 
 const GiB = 2 ** 30;
@@ -27,11 +27,6 @@ const MiB = 2 ** 20;
 const BYTES = Number(process.env.BENCH_BYTES ?? GiB);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MANY_FILES = (process.env.BENCH_MANY_FILES ?? '10000,100000,200000').split(',').map(Number).filter((n) => n > 0);
-
-function check(r: Timed, what: string): Timed {
-  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.slice(-2000)}`);
-  return r;
-}
 
 /** User + system CPU seconds a process has used so far, its threads included (/proc/<pid>/stat). */
 function cpuOf(pid: number): number {
@@ -42,12 +37,6 @@ function cpuOf(pid: number): number {
 /** Files (not directories) under `dir`. */
 function countFiles(dir: string): number {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Bytes under `dir` (GNU du, apparent sizes). */

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BKV_BIN, bkv, digestTree, fmt, sameDigest, startRuntime, type Timed } from './cli-harness.js';
+import { BKV_BIN, bkv, check, digestTree, fmt, median, sameDigest, startRuntime, type Timed } from './cli-harness.js';
 
 const baseline = process.env.BENCH_BASELINE;
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
@@ -21,17 +21,6 @@ const FILES = Number(process.env.BENCH_FILES ?? 20_000);
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 200);
 
 interface Sample { seconds: number; cpu: number; rss: number }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function ok(r: Timed, what: string): Timed {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
-  return r;
-}
 
 /** Several processes as one sample: wall and CPU add up, the peak is the largest. */
 function sample(runs: Timed[]): Sample {
@@ -66,19 +55,19 @@ async function main(): Promise<void> {
     let n = 0;
     const env = (account: string) => ({ BKV_SERVER: runtime.url, BKV_LOCAL_SECRET_FILE: runtime.secretFile, BKV_ACCOUNT: account, BKV_HOME: join(base, `home-${account}`) });
     // the repository the unchanged backups and the restores use, made by A (both builds read the same format)
-    ok(await bkv(['init', '--key'], env('shared'), undefined, builds.A), 'init');
-    ok(await bkv(['backup', '--quiet', tree], env('shared'), undefined, builds.A), 'backup');
+    check(await bkv(['init', '--key'], env('shared'), undefined, builds.A), 'init');
+    check(await bkv(['backup', '--quiet', tree], env('shared'), undefined, builds.A), 'backup');
     const scenarios: Record<string, (bin: string, first: boolean) => Promise<Sample>> = {
       'first backup': async (bin) => {
         const e = env(`fresh-${n++}`);
-        const runs = [ok(await bkv(['init', '--key'], e, undefined, bin), 'init'), ok(await bkv(['backup', '--quiet', tree], e, undefined, bin), 'backup')];
+        const runs = [check(await bkv(['init', '--key'], e, undefined, bin), 'init'), check(await bkv(['backup', '--quiet', tree], e, undefined, bin), 'backup')];
         await rm(e.BKV_HOME, { recursive: true, force: true });
         return sample(runs);
       },
-      'unchanged backup': async (bin) => sample([ok(await bkv(['backup', '--quiet', tree], env('shared'), undefined, bin), 'backup')]),
+      'unchanged backup': async (bin) => sample([check(await bkv(['backup', '--quiet', tree], env('shared'), undefined, bin), 'backup')]),
       'restore latest': async (bin, first) => {
         const out = join(base, `out-${n++}`);
-        const r = ok(await bkv(['restore', 'latest', out], env('shared'), undefined, bin), 'restore');
+        const r = check(await bkv(['restore', 'latest', out], env('shared'), undefined, bin), 'restore');
         if (first && !sameDigest(await digestTree(join(out, 'tree')), digest)) throw new Error(`${bin}: the restore differs from the tree`);
         await rm(out, { recursive: true, force: true });
         return sample([r]);

@@ -8,7 +8,6 @@
 import { defaultRandomBytes, type RandomBytes } from '../../protocol/random.js';
 import { NONCE_BYTES, payloadKey } from './encrypt-stream.js';
 import { unwrapHeader } from './decrypt-stream.js';
-import { AgeError } from './errors.js';
 import { HeaderReader, encodeHeader } from './header.js';
 import { FILE_KEY_BYTES, X25519Identity, wrapFileKey } from './x25519.js';
 
@@ -43,7 +42,7 @@ export interface OpenedHeader {
 
 /**
  * Opens the header at the start of `bytes` (which must reach past the header and nonce) with the X25519 secret
- * `scalar`. Throws AgeError ('header', 'no-match', 'hmac'); returns undefined when `bytes` ends too early.
+ * `scalar`. Throws AgeError (errors.ts: 'header', 'no-match', 'hmac'); returns undefined when `bytes` ends too early.
  */
 export function openHeader(bytes: Uint8Array, scalar: Uint8Array): OpenedHeader | undefined {
   const done = new HeaderReader().push(bytes);
@@ -52,8 +51,4 @@ export function openHeader(bytes: Uint8Array, scalar: Uint8Array): OpenedHeader 
   const fileKey = unwrapHeader(done.header, [new X25519Identity(scalar)]);
   const nonce = done.rest.subarray(0, NONCE_BYTES);
   return { header: done.header, payloadKey: payloadKey(fileKey, nonce), payloadStart: done.header.length + NONCE_BYTES };
-}
-
-export function payloadError(message: string): AgeError {
-  return new AgeError('payload', message);
 }

@@ -13,9 +13,6 @@ import { minorGc } from '../../../runtime/gc.js';
 import type { DirectRequest } from './store.js';
 import { exchange, getRange, type Transferred } from './transport.js';
 
-/** What a direct transfer came to: {ok: true}, or {miss: why} for the main thread to do it again through its store. */
-export type DirectAnswer = Transferred;
-
 // idle connections are never reused after the storage may have closed them (keep-alive.ts)
 const agents = keepAliveAgents({ maxSockets: 4 });
 
@@ -37,7 +34,7 @@ function drainOrClose(req: ClientRequest): Promise<void> {
  * presigned upload (`target`: url and headers, signed for the sealed size): no sealed copy of the pack is ever
  * held, only what the socket has not taken yet. Resolves {ok: true} or {miss}.
  */
-export async function putSealed(target: DirectRequest, task: SealTask, timeoutMs: number): Promise<DirectAnswer> {
+export async function putSealed(target: DirectRequest, task: SealTask, timeoutMs: number): Promise<Transferred> {
   const write = async (req: ClientRequest): Promise<void> => {
     let n = 0;
     for (const piece of sealedPieces(task)) {
@@ -61,6 +58,6 @@ export async function putSealed(target: DirectRequest, task: SealTask, timeoutMs
  * GETs bytes [offset, offset + length) of the object at a presigned download URL into `into` (at least `length`
  * long). Resolves {ok: true} only for a 206 naming exactly that range with exactly that many bytes; else {miss}.
  */
-export function getDirect(target: DirectRequest, offset: number, length: number, into: Buffer, timeoutMs: number): Promise<DirectAnswer> {
+export function getDirect(target: DirectRequest, offset: number, length: number, into: Buffer, timeoutMs: number): Promise<Transferred> {
   return getRange(target, offset, into.subarray(0, length), agents, timeoutMs);
 }

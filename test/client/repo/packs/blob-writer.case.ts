@@ -4,13 +4,15 @@
 // fresh repository and reads what the session stored back through a second opening of it.
 
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { blobId } from '../../../../client/repo/blobs/blob-ops.js';
 import type { SegmentOut } from '../../../../client/repo/blobs/blob-ops.js';
 import { BlobWriter } from '../../../../client/repo/packs/blob-writer.js';
 import type { PackEntry } from '../../../../client/repo/packs/index.js';
 import { readBlobs } from '../../../../client/repo/packs/pack-reader.js';
-import type { Repository } from '../../../../client/repo/repository.js';
+import { initRepository, openRepository, type Repository } from '../../../../client/repo/repository.js';
+import type { RepoStore } from '../../../../client/repo/storage/store.js';
+import { tempDir } from '../engine-helpers.js';
 
 export interface WriterUnderTest {
   repo: Repository;
@@ -39,7 +41,27 @@ export async function readBack(repo: Repository, packs: Iterable<PackEntry>): Pr
   return out;
 }
 
-export function blobWriterSuite(name: string, make: () => Promise<WriterUnderTest>): void {
+/** Runs the contract on a fresh repository (one worker) in each store `newStore` makes; closes what it opened. */
+export function blobWriterSuite(name: string, newStore: () => Promise<RepoStore>): void {
+  const open: Repository[] = [];
+  afterEach(async () => {
+    for (const r of open.splice(0)) await r.close();
+  });
+  const make = async (): Promise<WriterUnderTest> => {
+    const store = await newStore();
+    const key = randomBytes(32);
+    const repo = await initRepository(store, key, { home: tempDir('bkv-home-'), workers: 1 });
+    open.push(repo);
+    return {
+      repo,
+      reopen: async () => {
+        const r = await openRepository(store, key, { home: tempDir('bkv-home-'), workers: 1 });
+        open.push(r);
+        await r.loadIndex();
+        return r;
+      },
+    };
+  };
   describe(`blob-writer session contract: ${name}`, () => {
     it('stores each new blob once (a repeat and an indexed blob are dropped), writes one index at the end, and every blob reads back as written', async () => {
       const { repo, reopen } = await make();
